@@ -1,0 +1,46 @@
+# Compiler flags shared by every pathpair target. Applied through the interface library
+# pathpair_build_options so that generated code (protobuf) can opt out of -Werror.
+add_library(pathpair_build_options INTERFACE)
+target_compile_options(pathpair_build_options INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align -Wformat=2
+  -Wimplicit-fallthrough -Wno-missing-field-initializers)
+if(PATHPAIR_WERROR)
+  target_compile_options(pathpair_build_options INTERFACE -Werror)
+endif()
+
+if(PATHPAIR_SANITIZE)
+  # Applied globally so every object, test and generated file is instrumented alike.
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# pathpair_library(NAME SOURCES ... DEPS ...): a small static library with the project flags.
+function(pathpair_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SOURCES})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(${name} PUBLIC ${ARG_DEPS} PRIVATE pathpair_build_options)
+endfunction()
+
+# pathpair_test(NAME SOURCES ... DEPS ...): a GoogleTest binary registered with ctest.
+function(pathpair_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gmock_main pathpair_build_options)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS "unit;${ARG_LABELS}")
+endfunction()
+
+include(GoogleTest)
+
+# Adds every direct subdirectory of the current source directory that has a CMakeLists.txt, so
+# that a new module is one folder and needs no edit to its parent.
+function(pathpair_add_subdirectories)
+  file(GLOB children LIST_DIRECTORIES true CONFIGURE_DEPENDS
+       ${CMAKE_CURRENT_SOURCE_DIR}/*/CMakeLists.txt)
+  list(SORT children)
+  foreach(cm ${children})
+    get_filename_component(dir ${cm} DIRECTORY)
+    add_subdirectory(${dir})
+  endforeach()
+endfunction()

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs every Debian package that building, running and testing pathpair needs.
+# Idempotent: run it as often as you like; it only installs what is missing.
+set -euo pipefail
+
+packages=(
+  # Toolchain and build.
+  build-essential cmake pkg-config clang-format
+  # RPC stack and core libraries.
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libabsl-dev
+  # Tests and benchmarks.
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # Optional features: privileges, async DNS, offline ASN data, run history, the screen.
+  libcap-dev libc-ares-dev libmaxminddb-dev mmdb-bin libsqlite3-dev libncurses-dev
+  # Integration tests: namespaces, firewall, the reference peer, terminal driving.
+  iproute2 nftables mtr-tiny tmux procps python3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: need root to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update
+  apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+echo "install-deps: all ${#packages[@]} packages present"
