@@ -12,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # Optional features: privileges, async DNS, offline ASN data, run history, the screen.
   libcap-dev libc-ares-dev libmaxminddb-dev mmdb-bin libsqlite3-dev libncurses-dev
+  nlohmann-json3-dev
   # Integration tests: namespaces, firewall, the reference peer, terminal driving.
   iproute2 nftables mtr-tiny tmux procps python3
 )
