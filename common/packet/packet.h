@@ -61,6 +61,12 @@ struct ProbeSpec {
 
 // Builds the part of a probe after the IP header (ICMP echo, UDP or TCP SYN, with payload and a
 // correct checksum), for a raw socket where the kernel writes the IP header. Returns its length.
+//  - UDP: the first two payload bytes steer the checksum, so a UDP probe has at least 2 bytes
+//    of payload (minimum packet: IP header + 10).
+//  - TCP: a bare 20-byte SYN (window 65535, no options, no payload); packet_size only has to be
+//    <= kMaxPacketSize and is otherwise ignored, as with mtr, whose TCP probes are connect() SYNs.
+//  - ICMPv6, UDP and TCP checksums cover the pseudo-header: `source` must be the address the
+//    kernel will send from (for ICMPv6 the kernel recomputes the checksum on raw sockets anyway).
 absl::StatusOr<size_t> BuildProbeTransport(const ProbeSpec& spec, std::span<uint8_t> out);
 
 // Builds the whole probe including the IPv4 or IPv6 header (for TUN devices, IP_HDRINCL and tests).
@@ -93,11 +99,23 @@ struct IcmpErrorSpec {
 // Builds a complete IP packet carrying an ICMP(v6) error about `offending` (a complete IP packet),
 // sent to offending's source address. The quote is truncated as RFC 792/4443/4884 allow
 // (128 bytes when an extension follows, padded to that length).
+// Without labels the quote is as much of `offending` (up to its stated length) as keeps the
+// error within 576 bytes (IPv4) or 1280 bytes (IPv6), as Linux does. The IPv4 header has TOS 0,
+// id 0 and no DF. Labels above 20 bits or traffic classes above 7 are InvalidArgument.
 absl::StatusOr<size_t> BuildIcmpErrorPacket(const IcmpErrorSpec& spec,
                                             std::span<const uint8_t> offending,
                                             std::span<uint8_t> out);
 
 // ---- Parsing ----
+//
+// Conventions of every parser below:
+//  - Malformed input is InvalidArgument; well-formed input that answers no probe (other ICMP
+//    types, Time Exceeded code 1, TCP without RST or SYN+ACK, other protocols, fragments) is
+//    Unimplemented. Either way the caller drops the packet.
+//  - No checksum is verified: the kernel has checked received IPv4 headers, and ICMP/TCP
+//    checksums are left to callers that want them (InternetChecksum).
+//  - A stated length beyond the buffer is bounded by the buffer, so a truncated reply still
+//    parses if what is needed is present.
 
 // The fixed part of an IPv4 or IPv6 header and where its payload lies. IPv6 extension headers
 // are walked to the upper-layer protocol. Used by the path emulator to forward packets.
@@ -105,12 +123,14 @@ struct IpHeaderView {
   IpFamily family = IpFamily::kV4;
   IpAddress source;
   IpAddress destination;
-  uint8_t ttl = 0;        // hop limit for IPv6
-  uint8_t protocol = 0;   // upper-layer protocol number after extension headers
-  uint8_t tos = 0;        // traffic class for IPv6
-  size_t header_length = 0;   // bytes before the upper-layer header
-  size_t total_length = 0;    // as the header states (bounded by the buffer)
+  uint8_t ttl = 0;           // hop limit for IPv6
+  uint8_t protocol = 0;      // upper-layer protocol number after extension headers
+  uint8_t tos = 0;           // traffic class for IPv6
+  size_t header_length = 0;  // bytes before the upper-layer header
+  size_t total_length = 0;   // as the header states (bounded by the buffer)
   // UDP/TCP ports, ICMP id for echo; 0 where absent or truncated. For flow hashing.
+  // ICMP(v6) echo request/reply: source_port = identifier, destination_port = 0. Non-first
+  // fragments: both 0.
   uint16_t source_port = 0;
   uint16_t destination_port = 0;
 };
@@ -151,13 +171,21 @@ struct ParsedReply {
   // Echo replies: the identifier and sequence echoed back.
   uint16_t echo_id = 0;
   uint16_t echo_sequence = 0;
-  // TCP replies: the segment's ports (source = the target's port) and acknowledgement number.
+  // TCP replies: the segment's ports (source = the target's port) and acknowledgement number
+  // (our sequence + 1 for both a SYN-ACK and a RST+ACK). Any segment with RST is kTcpRst.
   uint16_t tcp_source_port = 0;
   uint16_t tcp_destination_port = 0;
   uint32_t tcp_ack = 0;
-  // ICMP errors: the validated quote of our probe.
+  // ICMP errors: the validated quote of our probe. Always set for kTimeExceeded and
+  // kDestinationUnreachable: an error whose quote is malformed (wrong IP version, bad header
+  // length, fewer than 8 transport bytes, a quoted length too short for them, a non-first
+  // fragment, a protocol other than ICMP echo request/UDP/TCP) is rejected as InvalidArgument.
   std::optional<QuotedProbe> quote;
-  // RFC 4884 / RFC 4950 labels carried by an ICMP error, outermost first.
+  // RFC 4884 / RFC 4950 labels carried by an ICMP error, outermost first. A non-zero RFC 4884
+  // length field says where the quote ends; when it is 0 and the message is long enough, an
+  // extension is looked for after 128 bytes of quote (pre-RFC 4884 routers, as mtr does). The
+  // extension needs version 2 and a checksum that verifies (or is 0); otherwise the labels are
+  // dropped and the reply is still returned. Only the first MPLS object is read.
   std::vector<MplsLabel> mpls;
 };
 
@@ -167,6 +195,12 @@ absl::StatusOr<ParsedReply> ParseIpv4Packet(std::span<const uint8_t> packet);
 
 // A whole IPv6 packet (from a TUN device, a packet capture or a test).
 absl::StatusOr<ParsedReply> ParseIpv6Packet(std::span<const uint8_t> packet);
+
+// An ICMPv4 message without its IP header, as an unprivileged ICMP datagram ("ping") socket
+// delivers it; the addresses come from recvmsg and IP_PKTINFO.
+absl::StatusOr<ParsedReply> ParseIcmpv4Message(std::span<const uint8_t> message,
+                                               const IpAddress& source,
+                                               const IpAddress& destination);
 
 // An ICMPv6 message without its IPv6 header, as an IPv6 raw socket delivers it; the addresses
 // come from recvmsg and the packet info.

@@ -1,0 +1,52 @@
+// A fixed-size log-linear histogram of round-trip times, for p50/p95/p99 over any number of
+// samples in constant memory.
+//
+// Buckets: values below 1 microsecond share bucket 0; above that, every power of two
+// [2^k, 2^(k+1)) microseconds is split into kSubBuckets equal linear buckets, up to 2^kOctaves
+// microseconds (about 134 s, beyond any probe timeout); larger values land in the last bucket.
+// A percentile is reported as the midpoint of its bucket, so its relative error is at most
+// 1 / (2 * kSubBuckets) = 1/64 (about 1.6 %) for values from 1 us to 134 s, and the absolute
+// error is at most 0.5 us below 1 us. Memory: (1 + kOctaves * kSubBuckets) 32-bit counters,
+// about 3.5 KB.
+//
+//   LatencyHistogram h;
+//   h.Add(absl::Milliseconds(12));
+//   absl::Duration p95 = h.Percentile(95);
+#ifndef PATHPAIR_AGENT_ENGINE_LATENCY_HISTOGRAM_H_
+#define PATHPAIR_AGENT_ENGINE_LATENCY_HISTOGRAM_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/time/time.h"
+
+namespace pathpair::engine {
+
+class LatencyHistogram {
+ public:
+  static constexpr int kSubBuckets = 32;
+  static constexpr int kOctaves = 27;
+  static constexpr int kBucketCount = 1 + kOctaves * kSubBuckets;
+  // Upper bound on the relative error of Percentile() for values of at least 1 microsecond.
+  static constexpr double kMaxRelativeError = 1.0 / (2.0 * kSubBuckets);
+
+  // Negative durations count as zero.
+  void Add(absl::Duration rtt);
+  int64_t count() const { return count_; }
+  // The value below which `percent` (0..100) of the samples fall, nearest-rank definition
+  // (the ceil(percent/100 * n)-th smallest sample, at least the first), reported to within
+  // kMaxRelativeError. Zero when empty.
+  absl::Duration Percentile(double percent) const;
+
+ private:
+  static size_t BucketOf(double micros);
+  static double BucketMidpointMicros(size_t bucket);
+
+  std::array<uint32_t, kBucketCount> buckets_{};
+  int64_t count_ = 0;
+};
+
+}  // namespace pathpair::engine
+
+#endif  // PATHPAIR_AGENT_ENGINE_LATENCY_HISTOGRAM_H_

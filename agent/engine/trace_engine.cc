@@ -1,0 +1,335 @@
+#include "agent/engine/trace_engine.h"
+
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace pathpair::engine {
+namespace {
+
+using packet::ReplyKind;
+
+// ICMP Destination Unreachable "port unreachable": how a UDP probe reaches its target.
+constexpr uint8_t kIcmpv4PortUnreachable = 3;
+constexpr uint8_t kIcmpv6PortUnreachable = 4;
+
+constexpr uint16_t kFirstSequence = 1;
+constexpr uint16_t kLastSequence = 0xfffe;  // 0 and 0xffff are never used (UDP checksum)
+
+bool IsPortUnreachable(const packet::ParsedReply& reply) {
+  return reply.kind == ReplyKind::kDestinationUnreachable &&
+         reply.icmp_code ==
+             (reply.responder.is_v6() ? kIcmpv6PortUnreachable : kIcmpv4PortUnreachable);
+}
+
+// What a reply says about the path at its probe's TTL.
+enum class Outcome { kTransit, kDestination, kUnreachable };
+
+Outcome Classify(const ProbeIdentity& identity, const packet::ParsedReply& reply) {
+  switch (reply.kind) {
+    case ReplyKind::kTimeExceeded:
+      return Outcome::kTransit;
+    case ReplyKind::kEchoReply:
+    case ReplyKind::kTcpSynAck:
+    case ReplyKind::kTcpRst:
+      return Outcome::kDestination;  // MatchReply only accepts these from the target
+    case ReplyKind::kDestinationUnreachable:
+      if (identity.protocol == packet::ProbeProtocol::kUdp && IsPortUnreachable(reply) &&
+          reply.responder == identity.target) {
+        return Outcome::kDestination;
+      }
+      return Outcome::kUnreachable;
+  }
+  return Outcome::kTransit;
+}
+
+absl::Duration MicrosOrDefault(int64_t micros, absl::Duration fallback) {
+  return micros == 0 ? fallback : absl::Microseconds(micros);
+}
+
+}  // namespace
+
+absl::Status TraceConfig::Validate() const {
+  if (first_ttl.value() < 1 || first_ttl.value() > 255) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("first TTL must be 1..255, got ", first_ttl.value()));
+  }
+  if (max_ttl.value() < first_ttl.value() || max_ttl.value() > 255) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max TTL must be ", first_ttl.value(), "..255, got ", max_ttl.value()));
+  }
+  if (count < 0) return absl::InvalidArgumentError("count must not be negative");
+  if (interval <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("interval must be positive");
+  }
+  if (probe_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("probe timeout must be positive");
+  }
+  if (grace <= absl::ZeroDuration()) return absl::InvalidArgumentError("grace must be positive");
+  if (max_unknown < 1) return absl::InvalidArgumentError("max unknown must be at least 1");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TraceConfig> TraceConfig::FromProto(const v1::ProbeOptions& options) {
+  if (options.interval_us() < 0 || options.probe_timeout_us() < 0 || options.grace_us() < 0 ||
+      options.first_ttl() < 0 || options.max_ttl() < 0 || options.max_unknown() < 0) {
+    return absl::InvalidArgumentError("probe options must not be negative");
+  }
+  TraceConfig config;
+  if (options.first_ttl() != 0) config.first_ttl = Ttl(options.first_ttl());
+  if (options.max_ttl() != 0) config.max_ttl = Ttl(options.max_ttl());
+  config.count = options.count();
+  config.interval = MicrosOrDefault(options.interval_us(), config.interval);
+  config.probe_timeout = MicrosOrDefault(options.probe_timeout_us(), config.probe_timeout);
+  config.grace = MicrosOrDefault(options.grace_us(), config.grace);
+  if (options.max_unknown() != 0) config.max_unknown = options.max_unknown();
+  if (absl::Status status = config.Validate(); !status.ok()) return status;
+  return config;
+}
+
+TraceEngine::TraceEngine(const TraceConfig& config, const ProbeIdentity& identity, MonoTime start)
+    : config_(config), identity_(identity), next_round_at_(start) {
+  // Defend against a config that skipped Validate(): keep the state machine well defined.
+  config_.first_ttl = Ttl(std::clamp(config_.first_ttl.value(), 1, 255));
+  config_.max_ttl = Ttl(std::clamp(config_.max_ttl.value(), config_.first_ttl.value(), 255));
+  config_.count = std::max(config_.count, 0);
+  config_.max_unknown = std::max(config_.max_unknown, 1);
+  if (config_.interval <= absl::ZeroDuration()) config_.interval = absl::Seconds(1);
+  if (config_.probe_timeout <= absl::ZeroDuration()) config_.probe_timeout = absl::Seconds(10);
+  if (config_.grace <= absl::ZeroDuration()) config_.grace = absl::Seconds(5);
+}
+
+std::vector<ProbeRequest> TraceEngine::Poll(MonoTime now) {
+  ExpireUntil(now);
+  std::vector<ProbeRequest> due;
+  const bool rounds_left = config_.count == 0 || rounds_started_ < config_.count;
+  if (!stopped_ && !finished_ && rounds_left && now >= next_round_at_) {
+    const Ttl limit = ProbeLimit();
+    const int round = rounds_started_++;
+    int& outstanding = outstanding_by_round_[round];
+    for (int ttl = config_.first_ttl.value(); ttl <= limit.value(); ++ttl) {
+      std::optional<Sequence> sequence = AllocateSequence();
+      if (!sequence.has_value()) break;  // 65534 probes in flight: send the rest next round
+      in_flight_.emplace(*sequence, InFlight{Ttl(ttl), round, now});
+      deadlines_.emplace(now + config_.probe_timeout, *sequence);
+      ++outstanding;
+      due.push_back(ProbeRequest{*sequence, Ttl(ttl)});
+    }
+    if (outstanding == 0) CompleteRound(round);
+    next_round_at_ = next_round_at_ + config_.interval;
+    if (next_round_at_ <= now) next_round_at_ = now + config_.interval;  // no catch-up bursts
+    if (config_.count != 0 && rounds_started_ >= config_.count) {
+      stopped_ = true;
+      grace_deadline_ = now + config_.grace;
+    }
+  }
+  MaybeFinish(now);
+  return due;
+}
+
+void TraceEngine::OnSent(Sequence sequence, MonoTime sent_at) {
+  auto it = in_flight_.find(sequence);
+  if (it == in_flight_.end()) return;
+  deadlines_.erase({it->second.sent_at + config_.probe_timeout, sequence});
+  it->second.sent_at = sent_at;
+  deadlines_.emplace(sent_at + config_.probe_timeout, sequence);
+}
+
+void TraceEngine::OnSendFailed(Sequence sequence, const absl::Status& error) {
+  auto it = in_flight_.find(sequence);
+  if (it == in_flight_.end()) return;
+  const MonoTime when = it->second.sent_at;
+  ++Hop(it->second.ttl).sent;
+  last_send_error_ = error;
+  Resolve(sequence);
+  MaybeFinish(when);
+}
+
+void TraceEngine::OnReply(Sequence sequence, const packet::ParsedReply& reply,
+                          MonoTime received_at) {
+  auto it = in_flight_.find(sequence);
+  if (it == in_flight_.end()) return;                    // unknown, expired or already answered
+  if (MatchReply(identity_, reply) != sequence) return;  // not a reply to this probe
+  const InFlight probe = it->second;
+  HopState& hop = Hop(probe.ttl);
+  ++hop.sent;
+  if (received_at >= probe.sent_at + config_.probe_timeout) {
+    // Poll was late to expire it, but the reply still came after the timeout: lost.
+    Resolve(sequence);
+    MaybeFinish(received_at);
+    return;
+  }
+  const absl::Duration rtt = std::max(absl::ZeroDuration(), received_at - probe.sent_at);
+
+  ++hop.received;
+  hop.rtt.Add(rtt);
+  auto responder =
+      std::find_if(hop.responders.begin(), hop.responders.end(),
+                   [&](const ResponderState& r) { return r.address == reply.responder; });
+  if (responder == hop.responders.end()) {
+    responder = hop.responders.insert(hop.responders.end(), ResponderState{});
+    responder->address = reply.responder;
+  }
+  ++responder->received;
+  responder->rtt.Add(rtt);
+  responder->mpls = reply.mpls;
+
+  const Outcome outcome = Classify(identity_, reply);
+  if (outcome == Outcome::kDestination) hop.destination = true;
+  if (outcome == Outcome::kUnreachable) {
+    hop.unreachable = true;
+    hop.unreachable_code = reply.icmp_code;
+  }
+  if (outcome != Outcome::kTransit) {
+    end_ttl_ = end_ttl_.has_value() ? std::min(*end_ttl_, probe.ttl) : probe.ttl;
+  }
+  Resolve(sequence);
+  MaybeFinish(received_at);
+}
+
+void TraceEngine::Stop(MonoTime now) {
+  if (finished_) return;
+  if (!stopped_) {
+    stopped_ = true;
+    grace_deadline_ = now + config_.grace;
+  }
+  ExpireUntil(now);
+  MaybeFinish(now);
+}
+
+MonoTime TraceEngine::NextWakeup() const {
+  if (finished_) return finished_at_;
+  MonoTime wakeup = grace_deadline_;
+  if (!stopped_) wakeup = std::min(wakeup, next_round_at_);
+  if (!deadlines_.empty()) wakeup = std::min(wakeup, deadlines_.begin()->first);
+  return wakeup;
+}
+
+TraceResult TraceEngine::Snapshot() const {
+  TraceResult result;
+  result.target_address = identity_.target;
+  // Reached when the hop that ends the path is the destination (not an unreachable hop).
+  const HopState* end_hop = end_ttl_.has_value() ? FindHop(*end_ttl_) : nullptr;
+  result.reached = end_hop != nullptr && end_hop->destination;
+  result.rounds = rounds_completed_;
+  result.final = finished_;
+  const int last = LastHopShown().value();
+  for (int ttl = config_.first_ttl.value(); ttl <= last; ++ttl) {
+    HopResult hop_result;
+    hop_result.ttl = Ttl(ttl);
+    const HopState* hop = FindHop(Ttl(ttl));
+    if (hop != nullptr) {
+      hop_result.sent = hop->sent;
+      hop_result.received = hop->received;
+      hop_result.rtt = hop->rtt.Summary();
+      std::vector<const ResponderState*> order;
+      for (const ResponderState& r : hop->responders) order.push_back(&r);
+      std::stable_sort(order.begin(), order.end(),
+                       [](const ResponderState* a, const ResponderState* b) {
+                         return a->received > b->received;
+                       });
+      for (const ResponderState* r : order) {
+        ResponderResult out;
+        out.address = r->address;
+        out.received = r->received;
+        out.rtt = r->rtt.Summary();
+        out.mpls = r->mpls;
+        hop_result.responders.push_back(std::move(out));
+      }
+      if (end_ttl_.has_value() && Ttl(ttl) == *end_ttl_) {
+        if (hop->destination) {
+          hop_result.termination = HopTermination::kDestination;
+        } else if (hop->unreachable) {
+          hop_result.termination = HopTermination::kUnreachable;
+          hop_result.unreachable_code = hop->unreachable_code;
+        }
+      }
+    }
+    result.hops.push_back(std::move(hop_result));
+  }
+  return result;
+}
+
+TraceEngine::HopState& TraceEngine::Hop(Ttl ttl) { return hops_[ttl]; }
+
+const TraceEngine::HopState* TraceEngine::FindHop(Ttl ttl) const {
+  auto it = hops_.find(ttl);
+  return it == hops_.end() ? nullptr : &it->second;
+}
+
+std::optional<Sequence> TraceEngine::AllocateSequence() {
+  constexpr int kSpan = kLastSequence - kFirstSequence + 1;
+  for (int tries = 0; tries < kSpan; ++tries) {
+    const Sequence candidate(next_sequence_);
+    next_sequence_ = next_sequence_ >= kLastSequence ? kFirstSequence
+                                                     : static_cast<uint16_t>(next_sequence_ + 1);
+    if (!in_flight_.contains(candidate)) return candidate;
+  }
+  return std::nullopt;
+}
+
+void TraceEngine::Resolve(Sequence sequence) {
+  auto it = in_flight_.find(sequence);
+  if (it == in_flight_.end()) return;
+  const int round = it->second.round;
+  deadlines_.erase({it->second.sent_at + config_.probe_timeout, sequence});
+  in_flight_.erase(it);
+  auto outstanding = outstanding_by_round_.find(round);
+  if (outstanding != outstanding_by_round_.end() && --outstanding->second == 0) {
+    CompleteRound(round);
+  }
+}
+
+void TraceEngine::CompleteRound(int round) {
+  outstanding_by_round_.erase(round);
+  ++rounds_completed_;
+  if (round == 0) first_round_complete_ = true;
+}
+
+void TraceEngine::ExpireUntil(MonoTime now) {
+  const bool grace_over = now >= grace_deadline_;
+  // Earliest deadline first (ties by sequence), so results never depend on hash-map order.
+  while (!deadlines_.empty() && (grace_over || deadlines_.begin()->first <= now)) {
+    const Sequence sequence = deadlines_.begin()->second;
+    ++Hop(in_flight_.at(sequence).ttl).sent;
+    Resolve(sequence);  // erases the deadline
+  }
+}
+
+void TraceEngine::MaybeFinish(MonoTime now) {
+  if (finished_ || !stopped_) return;
+  if (now >= grace_deadline_) ExpireUntil(now);
+  if (in_flight_.empty()) {
+    finished_ = true;
+    finished_at_ = now;
+  }
+}
+
+Ttl TraceEngine::ProbeLimit() const {
+  int limit = config_.max_ttl.value();
+  if (end_ttl_.has_value()) limit = std::min(limit, end_ttl_->value());
+  if (first_round_complete_) {
+    limit = std::min(limit, LastResponding().value() + config_.max_unknown);
+  }
+  return Ttl(std::max(limit, config_.first_ttl.value()));
+}
+
+Ttl TraceEngine::LastResponding() const {
+  int last = config_.first_ttl.value() - 1;
+  for (const auto& [ttl, hop] : hops_) {
+    if (hop.received == 0) continue;
+    if (end_ttl_.has_value() && ttl > *end_ttl_) continue;
+    last = std::max(last, ttl.value());
+  }
+  return Ttl(last);
+}
+
+Ttl TraceEngine::LastHopShown() const {
+  int last = end_ttl_.has_value() ? end_ttl_->value() : LastResponding().value() + 1;
+  last = std::clamp(last, config_.first_ttl.value(), config_.max_ttl.value());
+  return Ttl(last);
+}
+
+}  // namespace pathpair::engine

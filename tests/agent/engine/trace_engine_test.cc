@@ -1,0 +1,534 @@
+#include "agent/engine/trace_engine.h"
+
+#include <map>
+#include <set>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/agent/engine/fake_network.h"
+
+namespace pathpair::engine {
+namespace {
+
+using packet::ProbeProtocol;
+using ::testing::ElementsAre;
+using testing::FakeHop;
+using testing::FakeNetwork;
+using testing::FakePath;
+using ::testing::SizeIs;
+
+IpAddress Addr(const char* text) { return *IpAddress::Parse(text); }
+
+const IpAddress kSource = Addr("198.51.100.1");
+const IpAddress kTarget = Addr("203.0.113.9");
+const IpAddress kR1 = Addr("198.51.100.11");
+const IpAddress kR2 = Addr("198.51.100.12");
+const IpAddress kR2b = Addr("198.51.100.22");
+const IpAddress kR3 = Addr("198.51.100.13");
+
+TraceConfig Config(int count, absl::Duration interval = absl::Milliseconds(100)) {
+  TraceConfig config;
+  config.count = count;
+  config.interval = interval;
+  config.probe_timeout = absl::Seconds(2);
+  config.grace = absl::Seconds(5);
+  return config;
+}
+
+FakeHop Router(IpAddress a, absl::Duration delay = absl::Milliseconds(10)) {
+  FakeHop hop;
+  hop.responders = {a};
+  hop.delay = delay;
+  return hop;
+}
+
+// One trace on a scripted path, registered like the prober does.
+struct Harness {
+  explicit Harness(TraceConfig config, std::vector<FakeHop> routers, FakeHop target = FakeHop{},
+                   ProbeProtocol protocol = ProbeProtocol::kIcmp)
+      : registration(*registry.Register(
+            {.protocol = protocol, .target = kTarget, .destination_port = 33434})),
+        engine(config, registration.identity, clock.Now()),
+        path(registration.identity, kSource, std::move(routers), std::move(target)) {
+    net.Attach(registration.trace, &engine, &path);
+  }
+  TraceResult Run() {
+    net.RunUntilFinished(clock, registry);
+    EXPECT_FALSE(net.stalled());
+    EXPECT_TRUE(engine.Finished());
+    return engine.Snapshot();
+  }
+  // Every shown hop's Snt equals the probes Poll handed out at that TTL.
+  void ExpectSentEqualsProbes(const TraceResult& result) {
+    const std::map<int, int>& sent = net.probes_sent(registration.trace);
+    for (const HopResult& hop : result.hops) {
+      auto it = sent.find(hop.ttl.value());
+      EXPECT_EQ(hop.sent, it == sent.end() ? 0 : it->second) << "ttl " << hop.ttl.value();
+    }
+  }
+
+  FakeClock clock;
+  TraceRegistry registry;
+  TraceRegistry::Registration registration;
+  TraceEngine engine;
+  FakePath path;
+  FakeNetwork net;
+};
+
+std::vector<IpAddress> HostsOf(const HopResult& hop) {
+  std::vector<IpAddress> out;
+  for (const ResponderResult& r : hop.responders) out.push_back(r.address);
+  return out;
+}
+
+TEST(TraceConfigTest, FromProtoAppliesMtrDefaults) {
+  absl::StatusOr<TraceConfig> config = TraceConfig::FromProto(v1::ProbeOptions());
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->first_ttl, Ttl(1));
+  EXPECT_EQ(config->max_ttl, Ttl(30));
+  EXPECT_EQ(config->count, 0);
+  EXPECT_EQ(config->interval, absl::Seconds(1));
+  EXPECT_EQ(config->probe_timeout, absl::Seconds(10));
+  EXPECT_EQ(config->grace, absl::Seconds(5));
+  EXPECT_EQ(config->max_unknown, 5);
+}
+
+TEST(TraceConfigTest, FromProtoReadsAndValidates) {
+  v1::ProbeOptions options;
+  options.set_first_ttl(3);
+  options.set_max_ttl(20);
+  options.set_count(7);
+  options.set_interval_us(200000);
+  options.set_probe_timeout_us(1500000);
+  options.set_grace_us(2000000);
+  options.set_max_unknown(9);
+  absl::StatusOr<TraceConfig> config = TraceConfig::FromProto(options);
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->first_ttl, Ttl(3));
+  EXPECT_EQ(config->max_ttl, Ttl(20));
+  EXPECT_EQ(config->count, 7);
+  EXPECT_EQ(config->interval, absl::Milliseconds(200));
+  EXPECT_EQ(config->probe_timeout, absl::Milliseconds(1500));
+  EXPECT_EQ(config->grace, absl::Seconds(2));
+  EXPECT_EQ(config->max_unknown, 9);
+
+  options.set_first_ttl(21);
+  EXPECT_FALSE(TraceConfig::FromProto(options).ok());
+  options.set_first_ttl(1);
+  options.set_max_ttl(256);
+  EXPECT_FALSE(TraceConfig::FromProto(options).ok());
+  options.set_max_ttl(30);
+  options.set_count(-1);
+  EXPECT_FALSE(TraceConfig::FromProto(options).ok());
+  options.set_count(1);
+  options.set_interval_us(-5);
+  EXPECT_FALSE(TraceConfig::FromProto(options).ok());
+}
+
+TEST(TraceEngineTest, FirstRoundProbesEveryTtlAtOnce) {
+  FakeClock clock;
+  TraceConfig config = Config(3);
+  config.max_ttl = Ttl(8);
+  ProbeIdentity identity{.protocol = ProbeProtocol::kIcmp, .target = kTarget, .icmp_id = 7};
+  TraceEngine engine(config, identity, clock.Now());
+  std::vector<ProbeRequest> round = engine.Poll(clock.Now());
+  ASSERT_THAT(round, SizeIs(8));
+  std::set<Sequence> sequences;
+  for (size_t i = 0; i < round.size(); ++i) {
+    EXPECT_EQ(round[i].ttl, Ttl(static_cast<int>(i) + 1));
+    sequences.insert(round[i].sequence);
+  }
+  EXPECT_THAT(sequences, SizeIs(8));
+  // Nothing more until the interval passes.
+  EXPECT_THAT(engine.Poll(clock.Now() + absl::Milliseconds(99)), SizeIs(0));
+  EXPECT_EQ(engine.NextWakeup(), clock.Now() + absl::Milliseconds(100));
+  EXPECT_THAT(engine.Poll(clock.Now() + absl::Milliseconds(100)), SizeIs(8));
+  // In-flight probes never show as sent-and-lost.
+  for (const HopResult& hop : engine.Snapshot().hops) EXPECT_EQ(hop.sent, 0);
+}
+
+TEST(TraceEngineTest, CleanPathReachesTargetWithExactCounts) {
+  Harness h(Config(10), {Router(kR1), Router(kR2), Router(kR3)},
+            Router(kTarget, absl::Milliseconds(20)));
+  TraceResult result = h.Run();
+  EXPECT_TRUE(result.final);
+  EXPECT_TRUE(result.reached);
+  EXPECT_EQ(result.rounds, 10);
+  EXPECT_EQ(result.target_address, kTarget);
+  ASSERT_THAT(result.hops, SizeIs(4));
+  const IpAddress expected[] = {kR1, kR2, kR3, kTarget};
+  for (int i = 0; i < 4; ++i) {
+    const HopResult& hop = result.hops[i];
+    EXPECT_EQ(hop.ttl, Ttl(i + 1));
+    EXPECT_EQ(hop.sent, 10);
+    EXPECT_EQ(hop.received, 10);
+    EXPECT_THAT(HostsOf(hop), ElementsAre(expected[i]));
+    EXPECT_EQ(hop.rtt.count, 10);
+  }
+  EXPECT_EQ(result.hops[0].termination, HopTermination::kNone);
+  EXPECT_EQ(result.hops[3].termination, HopTermination::kDestination);
+  EXPECT_EQ(result.hops[3].rtt.avg, absl::Milliseconds(20));
+  EXPECT_EQ(result.hops[0].rtt.avg, absl::Milliseconds(10));
+  h.ExpectSentEqualsProbes(result);
+}
+
+TEST(TraceEngineTest, DestinationStopsTtlGrowth) {
+  Harness h(Config(5), {Router(kR1), Router(kR2)});
+  TraceResult result = h.Run();
+  const std::vector<ProbeRequest>& requests = h.net.requests(h.registration.trace);
+  // Round 1: TTL 1..30. Later rounds: 1..3 only, since the target answered at TTL 3.
+  EXPECT_EQ(requests.size(), 30u + 4 * 3u);
+  for (size_t i = 30; i < requests.size(); ++i) EXPECT_LE(requests[i].ttl, Ttl(3));
+  ASSERT_THAT(result.hops, SizeIs(3));
+  EXPECT_EQ(result.hops[2].sent, 5);
+  EXPECT_EQ(result.hops[2].received, 5);
+  h.ExpectSentEqualsProbes(result);
+}
+
+TEST(TraceEngineTest, SequencesSkipZeroAndAllOnesAndStayUniqueInFlight) {
+  FakeClock clock;
+  TraceConfig config = Config(0, absl::Milliseconds(1));
+  config.max_ttl = Ttl(4);
+  ProbeIdentity identity{.protocol = ProbeProtocol::kUdp, .target = kTarget};
+  TraceEngine engine(config, identity, clock.Now());
+  std::set<Sequence> in_flight;
+  std::map<Sequence, int> count;
+  int polls = 0;
+  // 70000 probes wrap the 16-bit space; ~8000 stay in flight (timeout 2 s, 4 per ms).
+  for (int ms = 0; polls < 17500; ++ms) {
+    std::vector<ProbeRequest> due = engine.Poll(clock.Now() + absl::Milliseconds(ms));
+    if (due.empty()) continue;
+    ++polls;
+    for (const ProbeRequest& p : due) {
+      ASSERT_NE(p.sequence.value(), 0);
+      ASSERT_NE(p.sequence.value(), 0xffff);
+      ++count[p.sequence];
+    }
+    ASSERT_LE(engine.in_flight(), 8004u);
+  }
+  EXPECT_EQ(count.size(), 0xfffeu);  // every allowed value used once the space wrapped
+}
+
+TEST(TraceEngineTest, LossAtOneHopIsCountedThere) {
+  FakeHop lossy = Router(kR2);
+  lossy.silent = [](int n) { return n % 4 == 1; };  // every 4th probe gets no reply
+  Harness h(Config(8), {Router(kR1), lossy, Router(kR3)});
+  TraceResult result = h.Run();
+  ASSERT_THAT(result.hops, SizeIs(4));
+  EXPECT_EQ(result.hops[1].sent, 8);
+  EXPECT_EQ(result.hops[1].received, 6);
+  EXPECT_EQ(result.hops[0].received, 8);
+  EXPECT_EQ(result.hops[3].received, 8);
+  h.ExpectSentEqualsProbes(result);
+}
+
+TEST(TraceEngineTest, LateRepliesAcceptedBeforeTimeoutIgnoredAfter) {
+  // Timeout 2 s. Hop 2 answers its probes alternately after 1.9 s (valid) and 2.1 s (lost).
+  FakeHop slow = Router(kR2);
+  slow.delay_of = [](int n) {
+    return n % 2 == 0 ? absl::Milliseconds(1900) : absl::Milliseconds(2100);
+  };
+  Harness h(Config(6), {Router(kR1), slow, Router(kR3)});
+  TraceResult result = h.Run();
+  ASSERT_THAT(result.hops, SizeIs(4));
+  EXPECT_EQ(result.hops[1].sent, 6);
+  EXPECT_EQ(result.hops[1].received, 3);
+  EXPECT_EQ(result.hops[1].rtt.worst, absl::Milliseconds(1900));
+  EXPECT_EQ(result.hops[1].rtt.best, absl::Milliseconds(1900));
+  h.ExpectSentEqualsProbes(result);
+}
+
+TEST(TraceEngineTest, LateReplyIgnoredEvenIfPollWasLate) {
+  FakeClock clock;
+  TraceConfig config = Config(1);
+  config.max_ttl = Ttl(1);
+  ProbeIdentity identity{.protocol = ProbeProtocol::kIcmp, .target = kTarget, .icmp_id = 9};
+  TraceEngine engine(config, identity, clock.Now());
+  FakePath path(identity, kSource, {Router(kR1)});
+  std::vector<ProbeRequest> due = engine.Poll(clock.Now());
+  ASSERT_THAT(due, SizeIs(1));
+  // No Poll at the deadline; the reply shows up 3 s later (timeout 2 s).
+  engine.OnReply(due[0].sequence, path.TimeExceededFrom(kR1, due[0].sequence, Ttl(1)),
+                 clock.Now() + absl::Seconds(3));
+  TraceResult result = engine.Snapshot();
+  ASSERT_THAT(result.hops, SizeIs(1));
+  EXPECT_EQ(result.hops[0].sent, 1);
+  EXPECT_EQ(result.hops[0].received, 0);
+  EXPECT_TRUE(engine.Finished());
+}
+
+TEST(TraceEngineTest, ReorderedRepliesAreMatchedToTheirProbes) {
+  // Interval 100 ms; the first probe at hop 1 takes 450 ms, later ones 5 ms, so replies of
+  // rounds 2..5 overtake round 1's.
+  FakeHop hop1 = Router(kR1);
+  hop1.delay_of = [](int n) { return n == 0 ? absl::Milliseconds(450) : absl::Milliseconds(5); };
+  Harness h(Config(5), {hop1, Router(kR2)});
+  TraceResult result = h.Run();
+  ASSERT_THAT(result.hops, SizeIs(3));
+  EXPECT_EQ(result.hops[0].received, 5);
+  EXPECT_EQ(result.hops[0].rtt.worst, absl::Milliseconds(450));
+  EXPECT_EQ(result.hops[0].rtt.best, absl::Milliseconds(5));
+  // Arrival order: rounds 2..5 at 105, 205, 305, 405 ms (5 ms each), then round 1's at 450 ms:
+  // last = 450 and the largest jitter is 445.
+  EXPECT_EQ(result.hops[0].rtt.jitter_max, absl::Milliseconds(445));
+  h.ExpectSentEqualsProbes(result);
+}
+
+TEST(TraceEngineTest, EcmpRespondersKeepSeparateCounts) {
+  FakeHop ecmp;
+  ecmp.responders = {kR2, kR2b, kR2};  // kR2 answers 2 of 3 probes
+  ecmp.delay_of = [](int n) { return absl::Milliseconds(n % 3 == 1 ? 30 : 10); };
+  packet::MplsLabel label{.label = 16001, .traffic_class = 0, .bottom_of_stack = true, .ttl = 1};
+  ecmp.mpls = {label};
+  Harness h(Config(9), {Router(kR1), ecmp});
+  TraceResult result = h.Run();
+  ASSERT_THAT(result.hops, SizeIs(3));
+  const HopResult& hop = result.hops[1];
+  EXPECT_EQ(hop.sent, 9);
+  EXPECT_EQ(hop.received, 9);
+  ASSERT_THAT(hop.responders, SizeIs(2));
+  EXPECT_EQ(hop.responders[0].address, kR2);  // most replies first
+  EXPECT_EQ(hop.responders[0].received, 6);
+  EXPECT_EQ(hop.responders[0].rtt.avg, absl::Milliseconds(10));
+  EXPECT_EQ(hop.responders[1].address, kR2b);
+  EXPECT_EQ(hop.responders[1].received, 3);
+  EXPECT_EQ(hop.responders[1].rtt.avg, absl::Milliseconds(30));
+  EXPECT_THAT(hop.responders[1].mpls, ElementsAre(label));
+  // The hop's own stats cover both responders.
+  EXPECT_EQ(hop.rtt.count, 9);
+  EXPECT_EQ(hop.rtt.best, absl::Milliseconds(10));
+  EXPECT_EQ(hop.rtt.worst, absl::Milliseconds(30));
+}
+
+TEST(TraceEngineTest, DuplicateRepliesCountOnce) {
+  FakeHop dup = Router(kR1);
+  dup.copies = 3;
+  FakeHop target;
+  target.copies = 2;
+  Harness h(Config(4), {dup}, target);
+  TraceResult result = h.Run();
+  ASSERT_THAT(result.hops, SizeIs(2));
+  EXPECT_EQ(result.hops[0].sent, 4);
+  EXPECT_EQ(result.hops[0].received, 4);
+  EXPECT_EQ(result.hops[1].received, 4);
+  h.ExpectSentEqualsProbes(result);
+}
+
+TEST(TraceEngineTest, ForeignAndHostileRepliesAreIgnored) {
+  Harness h(Config(3), {Router(kR1), Router(kR2)});
+  const ProbeIdentity& id = h.registration.identity;
+  const MonoTime t0 = h.clock.Now();
+  for (int i = 1; i <= 20; ++i) {
+    const MonoTime at = t0 + absl::Milliseconds(i * 7);
+    // Another process's echo reply from the target: other id.
+    packet::ParsedReply other_id = h.path.TargetReply(Sequence(static_cast<uint16_t>(i)));
+    other_id.echo_id = static_cast<uint16_t>(id.icmp_id + 1);
+    h.net.Inject(at, other_id);
+    // A Time Exceeded quoting a probe to another target, with our id.
+    packet::ParsedReply other_target =
+        h.path.TimeExceededFrom(kR1, Sequence(static_cast<uint16_t>(i)), Ttl(1));
+    other_target.quote->destination = Addr("203.0.113.200");
+    h.net.Inject(at, other_target);
+    // A well-formed reply for a sequence never sent.
+    h.net.Inject(at,
+                 h.path.TimeExceededFrom(kR2, Sequence(static_cast<uint16_t>(40000 + i)), Ttl(2)));
+    // Garbage: an error without a quote, and a quote of another protocol.
+    packet::ParsedReply no_quote = h.path.TimeExceededFrom(kR1, Sequence(1), Ttl(1));
+    no_quote.quote.reset();
+    h.net.Inject(at, no_quote);
+    packet::ParsedReply udp_quote = h.path.TimeExceededFrom(kR1, Sequence(2), Ttl(1));
+    udp_quote.quote->protocol = ProbeProtocol::kUdp;
+    h.net.Inject(at, udp_quote);
+  }
+  TraceResult result = h.Run();
+  ASSERT_THAT(result.hops, SizeIs(3));
+  for (const HopResult& hop : result.hops) {
+    EXPECT_EQ(hop.sent, 3);
+    EXPECT_EQ(hop.received, 3);
+    EXPECT_THAT(hop.responders, SizeIs(1));
+  }
+  h.ExpectSentEqualsProbes(result);
+  // The unknown-sequence replies pass the registry (right identity) but the engine drops them.
+  EXPECT_GE(h.net.replies_dropped(), 80);
+}
+
+TEST(TraceEngineTest, TwoTracesInOneRegistryNeverCountEachOther) {
+  FakeClock clock;
+  TraceRegistry registry;
+  auto a = registry.Register({.protocol = ProbeProtocol::kIcmp, .target = kTarget});
+  auto b = registry.Register({.protocol = ProbeProtocol::kIcmp, .target = kTarget});
+  ASSERT_TRUE(a.ok() && b.ok());
+  TraceEngine engine_a(Config(10), a->identity, clock.Now());
+  // B starts 3 ms later so the two runs' sequences overlap in time but not in identity.
+  TraceEngine engine_b(Config(7), b->identity, clock.Now() + absl::Milliseconds(3));
+  FakeHop lossy = Router(kR2);
+  lossy.silent = [](int n) { return n % 2 == 0; };
+  FakePath path_a(a->identity, kSource, {Router(kR1), Router(kR2)});
+  FakePath path_b(b->identity, kSource, {Router(kR1), lossy});
+  FakeNetwork net;
+  net.Attach(a->trace, &engine_a, &path_a);
+  net.Attach(b->trace, &engine_b, &path_b);
+  net.RunUntilFinished(clock, registry);
+  ASSERT_FALSE(net.stalled());
+  TraceResult ra = engine_a.Snapshot();
+  TraceResult rb = engine_b.Snapshot();
+  ASSERT_THAT(ra.hops, SizeIs(3));
+  ASSERT_THAT(rb.hops, SizeIs(3));
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(ra.hops[i].sent, 10);
+    EXPECT_EQ(ra.hops[i].received, 10);
+    EXPECT_EQ(rb.hops[i].sent, 7);
+  }
+  EXPECT_EQ(rb.hops[1].received, 3);  // probes 1, 3, 5 of 0..6 answered
+  EXPECT_EQ(rb.hops[2].received, 7);
+}
+
+TEST(TraceEngineTest, UnreachableEndsThePath) {
+  FakeHop wall = Router(kR2);
+  wall.unreachable_code = 13;  // administratively prohibited
+  Harness h(Config(4), {Router(kR1), wall, Router(kR3)});
+  TraceResult result = h.Run();
+  EXPECT_FALSE(result.reached);
+  ASSERT_THAT(result.hops, SizeIs(2));
+  EXPECT_EQ(result.hops[1].termination, HopTermination::kUnreachable);
+  EXPECT_EQ(result.hops[1].unreachable_code, 13);
+  EXPECT_EQ(result.hops[1].sent, 4);
+  EXPECT_EQ(result.hops[1].received, 4);
+  h.ExpectSentEqualsProbes(result);
+  // After the first replies, rounds stop at TTL 2.
+  const std::vector<ProbeRequest>& requests = h.net.requests(h.registration.trace);
+  for (size_t i = 30; i < requests.size(); ++i) EXPECT_LE(requests[i].ttl, Ttl(2));
+}
+
+TEST(TraceEngineTest, UdpReachesTargetByPortUnreachable) {
+  Harness h(Config(3), {Router(kR1)}, FakeHop{}, ProbeProtocol::kUdp);
+  TraceResult result = h.Run();
+  EXPECT_TRUE(result.reached);
+  ASSERT_THAT(result.hops, SizeIs(2));
+  EXPECT_EQ(result.hops[1].termination, HopTermination::kDestination);
+  EXPECT_EQ(result.hops[1].received, 3);
+  EXPECT_EQ(h.registration.identity.destination_port, 33434);
+}
+
+TEST(TraceEngineTest, TcpReachesTargetBySynAck) {
+  Harness h(Config(3), {Router(kR1), Router(kR2)}, FakeHop{}, ProbeProtocol::kTcp);
+  TraceResult result = h.Run();
+  EXPECT_TRUE(result.reached);
+  ASSERT_THAT(result.hops, SizeIs(3));
+  EXPECT_EQ(result.hops[2].termination, HopTermination::kDestination);
+  EXPECT_EQ(result.hops[0].received, 3);
+  EXPECT_EQ(result.hops[2].received, 3);
+}
+
+TEST(TraceEngineTest, SilentTargetShowsOneUnknownHopAndStopsGrowing) {
+  // Routers answer up to TTL 2; everything after is silent, including the target.
+  std::vector<FakeHop> routers = {Router(kR1), Router(kR2)};
+  for (int i = 0; i < 40; ++i) routers.push_back(FakeHop{});
+  TraceConfig config = Config(4, absl::Seconds(1));
+  config.max_unknown = 3;
+  Harness h(config, routers);
+  TraceResult result = h.Run();
+  EXPECT_FALSE(result.reached);
+  ASSERT_THAT(result.hops, SizeIs(3));  // as mtr: one ??? hop after the last that answered
+  EXPECT_EQ(result.hops[2].received, 0);
+  EXPECT_EQ(result.hops[2].sent, 4);
+  h.ExpectSentEqualsProbes(result);
+  // Rounds 1 and 2 (before round 1's timeouts at 2 s) probe all 30 TTLs; later ones stop at
+  // 2 + max_unknown = 5.
+  const std::vector<ProbeRequest>& requests = h.net.requests(h.registration.trace);
+  EXPECT_EQ(requests.size(), 30u + 30u + 5u + 5u);
+}
+
+TEST(TraceEngineTest, GraceCutsTheWaitShortAndCountsOutstandingAsLost) {
+  TraceConfig config = Config(2);
+  config.probe_timeout = absl::Seconds(10);
+  config.grace = absl::Seconds(1);
+  FakeHop slow = Router(kR1, absl::Seconds(3));
+  Harness h(config, {slow});
+  const MonoTime start = h.clock.Now();
+  TraceResult result = h.Run();
+  // Last round at 100 ms, grace 1 s: finished at 1.1 s although probes had 10 s.
+  EXPECT_EQ(h.clock.Now() - start, absl::Milliseconds(1100));
+  ASSERT_THAT(result.hops, SizeIs(2));
+  EXPECT_EQ(result.hops[0].sent, 2);
+  EXPECT_EQ(result.hops[0].received, 0);
+  EXPECT_EQ(result.hops[1].received, 2);
+  h.ExpectSentEqualsProbes(result);
+}
+
+TEST(TraceEngineTest, FinishesAsSoonAsEverythingIsAnswered) {
+  Harness h(Config(3), {Router(kR1)}, Router(kTarget, absl::Milliseconds(20)));
+  const MonoTime start = h.clock.Now();
+  h.Run();
+  // Last round at 200 ms, its last reply (from the target) at 220 ms: no grace wait.
+  EXPECT_EQ(h.clock.Now() - start, absl::Milliseconds(220));
+  // The last reply finished it; NextWakeup points at that moment so event loops notice.
+  EXPECT_EQ(h.engine.NextWakeup(), start + absl::Milliseconds(220));
+}
+
+TEST(TraceEngineTest, StopEndsAnUnlimitedTrace) {
+  Harness h(Config(0), {Router(kR1)});
+  h.net.RunUntil(h.clock, h.registry, h.clock.Now() + absl::Milliseconds(1050));
+  EXPECT_FALSE(h.engine.Finished());
+  h.engine.Stop(h.clock.Now());
+  TraceResult result = h.Run();
+  EXPECT_EQ(result.rounds, 11);
+  ASSERT_THAT(result.hops, SizeIs(2));
+  EXPECT_EQ(result.hops[0].sent, 11);
+  EXPECT_EQ(result.hops[1].received, 11);
+}
+
+TEST(TraceEngineTest, SendFailureCountsAsLost) {
+  FakeClock clock;
+  TraceConfig config = Config(1);
+  config.max_ttl = Ttl(2);
+  ProbeIdentity identity{.protocol = ProbeProtocol::kIcmp, .target = kTarget, .icmp_id = 9};
+  TraceEngine engine(config, identity, clock.Now());
+  std::vector<ProbeRequest> due = engine.Poll(clock.Now());
+  ASSERT_THAT(due, SizeIs(2));
+  engine.OnSendFailed(due[0].sequence, absl::UnavailableError("ENETUNREACH"));
+  engine.OnSendFailed(due[1].sequence, absl::UnavailableError("ENETUNREACH"));
+  EXPECT_TRUE(engine.Finished());
+  EXPECT_EQ(engine.last_send_error().code(), absl::StatusCode::kUnavailable);
+  TraceResult result = engine.Snapshot();
+  ASSERT_THAT(result.hops, SizeIs(1));
+  EXPECT_EQ(result.hops[0].sent, 1);
+  EXPECT_EQ(result.hops[0].received, 0);
+}
+
+TEST(TraceEngineTest, ZeroAndOneReplyBoundaries) {
+  // Nothing answers at all: one ??? hop, all lost, zeroed statistics.
+  std::vector<FakeHop> silent(40);
+  TraceConfig config = Config(1);
+  Harness none(config, silent);
+  TraceResult result = none.Run();
+  ASSERT_THAT(result.hops, SizeIs(1));
+  EXPECT_EQ(result.hops[0].sent, 1);
+  EXPECT_EQ(result.hops[0].received, 0);
+  EXPECT_EQ(result.hops[0].rtt, RttSummary{});
+  EXPECT_FALSE(result.reached);
+  EXPECT_EQ(result.rounds, 1);
+
+  // One round, one reply per hop.
+  Harness one(Config(1), {Router(kR1, absl::Milliseconds(3))});
+  result = one.Run();
+  ASSERT_THAT(result.hops, SizeIs(2));
+  EXPECT_EQ(result.hops[0].rtt.count, 1);
+  EXPECT_EQ(result.hops[0].rtt.avg, absl::Milliseconds(3));
+  EXPECT_EQ(result.hops[0].rtt.stdev, absl::ZeroDuration());
+}
+
+TEST(TraceEngineTest, FirstTtlSkipsNearHops) {
+  TraceConfig config = Config(2);
+  config.first_ttl = Ttl(2);
+  Harness h(config, {Router(kR1), Router(kR2)});
+  TraceResult result = h.Run();
+  ASSERT_THAT(result.hops, SizeIs(2));
+  EXPECT_EQ(result.hops[0].ttl, Ttl(2));
+  EXPECT_EQ(result.hops[1].ttl, Ttl(3));
+  EXPECT_EQ(result.hops[1].termination, HopTermination::kDestination);
+}
+
+}  // namespace
+}  // namespace pathpair::engine
