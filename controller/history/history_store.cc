@@ -1,0 +1,337 @@
+#include "controller/history/history_store.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/status/status_macros.h"
+
+namespace pathpair::history {
+namespace {
+
+constexpr int kBusyTimeoutMs = 10000;
+constexpr size_t kMaxPayloadFormatLength = 64;
+
+constexpr const char* kCreateSchema = R"sql(
+CREATE TABLE runs (
+  run_id         TEXT PRIMARY KEY NOT NULL,
+  start_unix_us  INTEGER NOT NULL,
+  end_unix_us    INTEGER NOT NULL,
+  client         TEXT NOT NULL,
+  server         TEXT NOT NULL,
+  target         TEXT NOT NULL,
+  verdict        TEXT NOT NULL,
+  status         TEXT NOT NULL CHECK (status IN ('complete', 'partial')),
+  payload_format TEXT NOT NULL,
+  payload        BLOB NOT NULL
+);
+CREATE INDEX runs_newest_first ON runs (start_unix_us DESC, run_id DESC);
+PRAGMA user_version = 1;
+)sql";
+
+// Owns a prepared statement.
+class Statement {
+ public:
+  Statement() = default;
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  sqlite3_stmt** out() { return &stmt_; }
+  sqlite3_stmt* get() const { return stmt_; }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+bool IsCorruption(int code) {
+  int primary = code & 0xff;
+  return primary == SQLITE_NOTADB || primary == SQLITE_CORRUPT;
+}
+
+absl::Status SqliteError(sqlite3* db, int code, absl::string_view path, absl::string_view what) {
+  std::string message = absl::StrCat("history database ", path, ": ", what, ": ",
+                                     db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code));
+  if (IsCorruption(code)) {
+    return absl::DataLossError(absl::StrCat(
+        message,
+        ". The file is not a readable SQLite database; it was left untouched. Move it aside to "
+        "start a new history."));
+  }
+  int primary = code & 0xff;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+    return absl::UnavailableError(message);
+  }
+  if (primary == SQLITE_CANTOPEN || primary == SQLITE_PERM || primary == SQLITE_READONLY) {
+    return absl::PermissionDeniedError(message);
+  }
+  return absl::InternalError(message);
+}
+
+absl::Status Prepare(sqlite3* db, absl::string_view path, const char* sql, Statement* stmt) {
+  int rc = sqlite3_prepare_v2(db, sql, -1, stmt->out(), nullptr);
+  if (rc != SQLITE_OK) return SqliteError(db, rc, path, "preparing a statement");
+  return absl::OkStatus();
+}
+
+// Runs a single-row query returning one integer.
+absl::StatusOr<int64_t> QueryInt(sqlite3* db, absl::string_view path, const char* sql) {
+  Statement stmt;
+  PATHPAIR_RETURN_IF_ERROR(Prepare(db, path, sql, &stmt));
+  int rc = sqlite3_step(stmt.get());
+  if (rc != SQLITE_ROW) return SqliteError(db, rc, path, sql);
+  return sqlite3_column_int64(stmt.get(), 0);
+}
+
+absl::Status Exec(sqlite3* db, absl::string_view path, const char* sql) {
+  int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return SqliteError(db, rc, path, sql);
+  return absl::OkStatus();
+}
+
+// mkdir -p for the parent directories of `path` (mode 0700: the history is private).
+absl::Status MakeParentDirectories(const std::string& path) {
+  for (size_t slash = path.find('/', 1); slash != std::string::npos;
+       slash = path.find('/', slash + 1)) {
+    std::string dir = path.substr(0, slash);
+    if (mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("cannot create directory ", dir, ": ", std::strerror(errno)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CreateOrCheckSchema(sqlite3* db, const std::string& path) {
+  // Reading the schema is the first access to the file's contents: a file that is not SQLite
+  // fails here with SQLITE_NOTADB before anything is written.
+  PATHPAIR_ASSIGN_OR_RETURN(int64_t version, QueryInt(db, path, "PRAGMA user_version"));
+  if (version > kSchemaVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "history database ", path, " has schema version ", version,
+        ", newer than this pathpair understands (", kSchemaVersion, "); upgrade pathpair"));
+  }
+  PATHPAIR_ASSIGN_OR_RETURN(int64_t table_count,
+                            QueryInt(db, path, "SELECT count(*) FROM sqlite_master"));
+  if (version == kSchemaVersion) return absl::OkStatus();
+  if (table_count != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "history database ", path,
+        " already holds tables of another program (schema version 0); it was left untouched"));
+  }
+  PATHPAIR_RETURN_IF_ERROR(Exec(db, path, "PRAGMA journal_mode = WAL"));
+  // Another process may be creating the schema at the same moment: take the write lock, then
+  // look again.
+  PATHPAIR_RETURN_IF_ERROR(Exec(db, path, "BEGIN IMMEDIATE"));
+  absl::StatusOr<int64_t> again = QueryInt(db, path, "PRAGMA user_version");
+  absl::Status status = again.status();
+  if (status.ok() && *again == 0) status = Exec(db, path, kCreateSchema);
+  if (status.ok()) return Exec(db, path, "COMMIT");
+  sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  return status;
+}
+
+std::string ColumnText(sqlite3_stmt* stmt, int column) {
+  const unsigned char* text = sqlite3_column_text(stmt, column);
+  int size = sqlite3_column_bytes(stmt, column);
+  return text == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(text), size);
+}
+
+absl::Status ReadSummary(sqlite3_stmt* stmt, absl::string_view path, RunSummary* out) {
+  out->run_id = ColumnText(stmt, 0);
+  out->start = absl::FromUnixMicros(sqlite3_column_int64(stmt, 1));
+  out->end = absl::FromUnixMicros(sqlite3_column_int64(stmt, 2));
+  out->client = ColumnText(stmt, 3);
+  out->server = ColumnText(stmt, 4);
+  out->target = ColumnText(stmt, 5);
+  out->verdict = ColumnText(stmt, 6);
+  std::string status = ColumnText(stmt, 7);
+  if (status == "complete") {
+    out->status = RunStatus::kComplete;
+  } else if (status == "partial") {
+    out->status = RunStatus::kPartial;
+  } else {
+    return absl::DataLossError(absl::StrCat("history database ", path, ": run ", out->run_id,
+                                            " has an unknown status \"", status, "\""));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status BindText(sqlite3* db, absl::string_view path, sqlite3_stmt* stmt, int index,
+                      absl::string_view text) {
+  int rc =
+      sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) return SqliteError(db, rc, path, "binding a value");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::string_view RunStatusName(RunStatus status) {
+  return status == RunStatus::kPartial ? "partial" : "complete";
+}
+
+std::string NewRunId(absl::Time start) {
+  std::random_device random;
+  uint32_t suffix = random();
+  return absl::StrCat(absl::FormatTime("%Y%m%dT%H%M%E3SZ", start, absl::UTCTimeZone()), "-",
+                      absl::StrFormat("%08x", suffix));
+}
+
+bool IsWellFormedRunId(absl::string_view run_id) {
+  // "%E3S" prints seconds as "SS.mmm", so NewRunId's ids look like
+  // "20261127T112540.123Z-3f9a1c0b".
+  constexpr absl::string_view kShape = "ddddddddTdddddd.dddZ-hhhhhhhh";
+  if (run_id.size() != kShape.size()) return false;
+  for (size_t i = 0; i < kShape.size(); ++i) {
+    char c = run_id[i];
+    switch (kShape[i]) {
+      case 'd':
+        if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+        break;
+      case 'h':
+        if (!absl::ascii_isdigit(static_cast<unsigned char>(c)) && !(c >= 'a' && c <= 'f')) {
+          return false;
+        }
+        break;
+      default:
+        if (c != kShape[i]) return false;
+    }
+  }
+  return true;
+}
+
+absl::StatusOr<std::string> DefaultHistoryPathFrom(const char* xdg_data_home, const char* home) {
+  if (xdg_data_home != nullptr && xdg_data_home[0] == '/') {
+    return absl::StrCat(xdg_data_home, "/pathpair/history.db");
+  }
+  if (home != nullptr && home[0] != '\0') {
+    return absl::StrCat(home, "/.local/share/pathpair/history.db");
+  }
+  return absl::FailedPreconditionError(
+      "cannot place the run history: neither XDG_DATA_HOME nor HOME is set; give a path");
+}
+
+absl::StatusOr<std::string> DefaultHistoryPath() {
+  return DefaultHistoryPathFrom(std::getenv("XDG_DATA_HOME"), std::getenv("HOME"));
+}
+
+absl::StatusOr<std::unique_ptr<HistoryStore>> HistoryStore::Open(const std::string& path) {
+  if (path.empty()) return absl::InvalidArgumentError("history database path is empty");
+  struct stat info;
+  bool exists = stat(path.c_str(), &info) == 0;
+  int flags = SQLITE_OPEN_READWRITE;
+  if (exists) {
+    if (!S_ISREG(info.st_mode)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("history database ", path, " is not a regular file"));
+    }
+  } else {
+    PATHPAIR_RETURN_IF_ERROR(MakeParentDirectories(path));
+    flags |= SQLITE_OPEN_CREATE;
+  }
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    absl::Status status = SqliteError(db, rc, path, "cannot open");
+    sqlite3_close_v2(db);
+    return status;
+  }
+  std::unique_ptr<HistoryStore> store(new HistoryStore(db, path));
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
+  PATHPAIR_RETURN_IF_ERROR(CreateOrCheckSchema(db, path));
+  return store;
+}
+
+HistoryStore::~HistoryStore() { sqlite3_close_v2(db_); }
+
+absl::Status HistoryStore::Save(const RunRecord& run) {
+  if (!IsWellFormedRunId(run.run_id)) {
+    return absl::InvalidArgumentError(absl::StrCat("malformed run id \"", run.run_id, "\""));
+  }
+  if (run.payload_format.empty() || run.payload_format.size() > kMaxPayloadFormatLength) {
+    return absl::InvalidArgumentError("payload_format must be 1 to 64 characters");
+  }
+  Statement stmt;
+  PATHPAIR_RETURN_IF_ERROR(Prepare(db_, path_,
+                                   "INSERT INTO runs (run_id, start_unix_us, end_unix_us, client, "
+                                   "server, target, verdict, status, payload_format, payload) "
+                                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                   &stmt));
+  sqlite3_stmt* s = stmt.get();
+  PATHPAIR_RETURN_IF_ERROR(BindText(db_, path_, s, 1, run.run_id));
+  sqlite3_bind_int64(s, 2, absl::ToUnixMicros(run.start));
+  sqlite3_bind_int64(s, 3, absl::ToUnixMicros(run.end));
+  PATHPAIR_RETURN_IF_ERROR(BindText(db_, path_, s, 4, run.client));
+  PATHPAIR_RETURN_IF_ERROR(BindText(db_, path_, s, 5, run.server));
+  PATHPAIR_RETURN_IF_ERROR(BindText(db_, path_, s, 6, run.target));
+  PATHPAIR_RETURN_IF_ERROR(BindText(db_, path_, s, 7, run.verdict));
+  PATHPAIR_RETURN_IF_ERROR(BindText(db_, path_, s, 8, RunStatusName(run.status)));
+  PATHPAIR_RETURN_IF_ERROR(BindText(db_, path_, s, 9, run.payload_format));
+  int rc = sqlite3_bind_blob64(s, 10, run.payload.data(), run.payload.size(), SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) return SqliteError(db_, rc, path_, "binding the payload");
+  rc = sqlite3_step(s);
+  if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
+    return absl::AlreadyExistsError(absl::StrCat("run ", run.run_id, " is already stored"));
+  }
+  if (rc != SQLITE_DONE) return SqliteError(db_, rc, path_, "storing a run");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<RunSummary>> HistoryStore::List(int limit) {
+  if (limit < 1) return absl::InvalidArgumentError("list limit must be at least 1");
+  Statement stmt;
+  PATHPAIR_RETURN_IF_ERROR(Prepare(db_, path_,
+                                   "SELECT run_id, start_unix_us, end_unix_us, client, server, "
+                                   "target, verdict, status FROM runs "
+                                   "ORDER BY start_unix_us DESC, run_id DESC LIMIT ?1",
+                                   &stmt));
+  sqlite3_bind_int(stmt.get(), 1, limit);
+  std::vector<RunSummary> runs;
+  int rc;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+    RunSummary summary;
+    PATHPAIR_RETURN_IF_ERROR(ReadSummary(stmt.get(), path_, &summary));
+    runs.push_back(std::move(summary));
+  }
+  if (rc != SQLITE_DONE) return SqliteError(db_, rc, path_, "listing runs");
+  return runs;
+}
+
+absl::StatusOr<RunRecord> HistoryStore::Load(absl::string_view run_id) {
+  if (!IsWellFormedRunId(run_id)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("malformed run id \"", run_id,
+                     "\"; ids look like 20261127T112540.123Z-3f9a1c0b (see `pathpair history`)"));
+  }
+  Statement stmt;
+  PATHPAIR_RETURN_IF_ERROR(Prepare(db_, path_,
+                                   "SELECT run_id, start_unix_us, end_unix_us, client, server, "
+                                   "target, verdict, status, payload_format, payload FROM runs "
+                                   "WHERE run_id = ?1",
+                                   &stmt));
+  PATHPAIR_RETURN_IF_ERROR(BindText(db_, path_, stmt.get(), 1, run_id));
+  int rc = sqlite3_step(stmt.get());
+  if (rc == SQLITE_DONE) {
+    return absl::NotFoundError(absl::StrCat("no run ", run_id, " in the history at ", path_));
+  }
+  if (rc != SQLITE_ROW) return SqliteError(db_, rc, path_, "loading a run");
+  RunRecord run;
+  PATHPAIR_RETURN_IF_ERROR(ReadSummary(stmt.get(), path_, &run));
+  run.payload_format = ColumnText(stmt.get(), 8);
+  const void* blob = sqlite3_column_blob(stmt.get(), 9);
+  int size = sqlite3_column_bytes(stmt.get(), 9);
+  if (blob != nullptr) run.payload.assign(static_cast<const char*>(blob), size);
+  return run;
+}
+
+}  // namespace pathpair::history

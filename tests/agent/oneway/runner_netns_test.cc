@@ -1,0 +1,209 @@
+// Root integration test: two network namespaces joined by a veth pair, one OneWayRunner in each,
+// measuring both directions at once over real sockets. Loss is injected with an nftables
+// `numgen random` drop rule on one side's input (tc netem is not available).
+#include <fcntl.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "agent/oneway/runner.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace pathpair::oneway {
+namespace {
+
+constexpr char kAddressA[] = "198.51.100.1";
+constexpr char kAddressB[] = "198.51.100.2";
+
+int Shell(const std::string& command) { return std::system(command.c_str()); }
+
+class OneWayNetnsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root to create network namespaces";
+    std::random_device random;
+    std::string tag = absl::StrFormat("pp%06x", random() & 0xffffff);
+    ns_a_ = tag + "-a";
+    ns_b_ = tag + "-b";
+    created_ = true;
+    ASSERT_EQ(Shell(absl::StrCat("ip netns add ", ns_a_, " && ip netns add ", ns_b_)), 0);
+    ASSERT_EQ(Shell(absl::StrCat("ip link add ", tag, "a netns ", ns_a_, " type veth peer name ",
+                                 tag, "b netns ", ns_b_)),
+              0);
+    for (auto [ns, dev, address] :
+         {std::tuple{ns_a_, tag + "a", kAddressA}, std::tuple{ns_b_, tag + "b", kAddressB}}) {
+      ASSERT_EQ(
+          Shell(absl::StrCat("ip -n ", ns, " link set lo up && ip -n ", ns, " addr add ", address,
+                             "/30 dev ", dev, " && ip -n ", ns, " link set ", dev, " up")),
+          0);
+    }
+  }
+
+  void TearDown() override {
+    if (!created_) return;
+    Shell(
+        absl::StrCat("ip netns del ", ns_a_, " 2>/dev/null; ip netns del ", ns_b_, " 2>/dev/null"));
+  }
+
+  // Binds a runner inside namespace `ns` (on a helper thread, since setns is per thread; the
+  // socket stays in that namespace afterwards).
+  std::unique_ptr<OneWayRunner> BindIn(const std::string& ns, const char* address) {
+    absl::StatusOr<std::unique_ptr<OneWayRunner>> runner = absl::InternalError("not attempted");
+    std::thread binder([&] {
+      int fd = open(absl::StrCat("/run/netns/", ns).c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
+        runner = absl::InternalError(absl::StrCat("cannot enter ", ns));
+      } else {
+        runner = OneWayRunner::Bind(*IpAddress::Parse(address), 0);
+      }
+      if (fd >= 0) close(fd);
+    });
+    binder.join();
+    EXPECT_TRUE(runner.ok()) << runner.status();
+    return runner.ok() ? *std::move(runner) : nullptr;
+  }
+
+  struct Both {
+    absl::StatusOr<OneWayResult> at_a = absl::InternalError("not run");
+    absl::StatusOr<OneWayResult> at_b = absl::InternalError("not run");
+  };
+
+  Both RunBoth(OneWayRunner& a, OneWayRunner& b, const OneWayConfig& config,
+               absl::Duration b_starts_later = absl::ZeroDuration()) {
+    Both both;
+    auto never = [] { return false; };
+    std::thread run_a(
+        [&] { both.at_a = a.Run(*IpAddress::Parse(kAddressB), b.local_port(), config, never); });
+    std::thread run_b([&] {
+      absl::SleepFor(b_starts_later);
+      both.at_b = b.Run(*IpAddress::Parse(kAddressA), a.local_port(), config, never);
+    });
+    run_a.join();
+    run_b.join();
+    return both;
+  }
+
+  static OneWayConfig Config(int64_t count) {
+    OneWayConfig config;
+    std::random_device random;
+    config.session_id = (uint64_t{random()} << 32) | random();
+    config.packet_count = count;
+    config.interval = absl::Milliseconds(3);
+    config.packet_size = 200;
+    config.linger = absl::Seconds(2);  // costs nothing: a run ends at the peer's finish
+    return config;
+  }
+
+  bool created_ = false;
+  std::string ns_a_;
+  std::string ns_b_;
+};
+
+TEST_F(OneWayNetnsTest, CleanPathBothWays) {
+  std::unique_ptr<OneWayRunner> a = BindIn(ns_a_, kAddressA);
+  std::unique_ptr<OneWayRunner> b = BindIn(ns_b_, kAddressB);
+  ASSERT_TRUE(a && b);
+  EXPECT_TRUE(a->kernel_timestamps());
+  Both both = RunBoth(*a, *b, Config(200));
+  ASSERT_TRUE(both.at_a.ok()) << both.at_a.status();
+  ASSERT_TRUE(both.at_b.ok()) << both.at_b.status();
+  for (const OneWayResult* result : {&*both.at_a, &*both.at_b}) {
+    const DirectionReport& in = result->inbound;
+    EXPECT_EQ(result->outbound_sent, 200);
+    EXPECT_EQ(result->send_errors, 0) << result->last_send_error;
+    EXPECT_EQ(in.sent, 200);
+    EXPECT_TRUE(in.sent_final);
+    // A veth loses nothing; on a heavily loaded CI machine a stalled receiver might, rarely.
+    EXPECT_GE(in.received, 198);
+    EXPECT_LT(in.loss_pct, 2);  // the paired test's acceptance bound for a clean direction
+    EXPECT_EQ(in.duplicates, 0);
+    EXPECT_EQ(in.rejected, 0);
+    // One host, one clock: the true offset is 0 and must lie within the bound. (The bound is
+    // half the smallest RTT: well under a millisecond on an idle host, but a busy one can delay
+    // softirq processing by tens of milliseconds.)
+    ASSERT_TRUE(in.offset.has_value());
+    EXPECT_LE(absl::AbsDuration(in.offset->offset), in.offset->error_bound);
+    EXPECT_LT(in.offset->error_bound, absl::Milliseconds(250));
+    EXPECT_GE(in.delay.min_ms, -absl::ToDoubleMilliseconds(in.offset->error_bound));
+    EXPECT_LT(in.delay.min_ms, 250);
+  }
+}
+
+TEST_F(OneWayNetnsTest, TwentyPercentLossTowardsB) {
+  std::unique_ptr<OneWayRunner> a = BindIn(ns_a_, kAddressA);
+  std::unique_ptr<OneWayRunner> b = BindIn(ns_b_, kAddressB);
+  ASSERT_TRUE(a && b);
+  ASSERT_EQ(Shell(absl::StrCat("ip netns exec ", ns_b_, " nft -f - <<'EOF'\n",
+                               "table inet pponeway {\n", "  chain input {\n",
+                               "    type filter hook input priority 0; policy accept;\n",
+                               "    udp dport ", b->local_port(),
+                               " numgen random mod 100 < 20 drop\n", "  }\n", "}\n", "EOF")),
+            0);
+  Both both = RunBoth(*a, *b, Config(400));
+  ASSERT_TRUE(both.at_a.ok()) << both.at_a.status();
+  ASSERT_TRUE(both.at_b.ok()) << both.at_b.status();
+  const DirectionReport& a_to_b = both.at_b->inbound;
+  const DirectionReport& b_to_a = both.at_a->inbound;
+  EXPECT_NEAR(a_to_b.loss_pct, 20, 7) << a_to_b.received << "/" << a_to_b.sent;
+  EXPECT_GE(a_to_b.sent, 395);  // exact unless all three finish packets were lost
+  EXPECT_LT(b_to_a.loss_pct, 2);
+  EXPECT_EQ(b_to_a.sent, 400);
+  EXPECT_TRUE(a_to_b.offset.has_value());
+  EXPECT_TRUE(b_to_a.offset.has_value());
+}
+
+TEST_F(OneWayNetnsTest, StartSkewCostsNoPackets) {
+  // Both sockets are bound up front (as an agent does at startup); b's run starts 300 ms after
+  // a's. a waits for b's first packet before testing, so neither direction loses anything.
+  std::unique_ptr<OneWayRunner> a = BindIn(ns_a_, kAddressA);
+  std::unique_ptr<OneWayRunner> b = BindIn(ns_b_, kAddressB);
+  ASSERT_TRUE(a && b);
+  Both both = RunBoth(*a, *b, Config(200), absl::Milliseconds(300));
+  ASSERT_TRUE(both.at_a.ok()) << both.at_a.status();
+  ASSERT_TRUE(both.at_b.ok()) << both.at_b.status();
+  EXPECT_FALSE(both.at_a->started_without_peer);
+  EXPECT_LT(both.at_a->inbound.loss_pct, 2);
+  EXPECT_LT(both.at_b->inbound.loss_pct, 2);
+  EXPECT_EQ(both.at_b->inbound.sent, 200);
+}
+
+TEST_F(OneWayNetnsTest, UnroutablePeerIsReportedNotFatal) {
+  std::unique_ptr<OneWayRunner> a = BindIn(ns_a_, kAddressA);
+  ASSERT_TRUE(a);
+  OneWayConfig config = Config(20);
+  config.start_timeout = absl::Milliseconds(100);
+  config.linger = absl::Milliseconds(100);
+  // No route to 203.0.113.77 in a's namespace: every send fails with ENETUNREACH.
+  absl::StatusOr<OneWayResult> result =
+      a->Run(*IpAddress::Parse("203.0.113.77"), 4000, config, [] { return false; });
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_GT(result->send_errors, 20);
+  EXPECT_FALSE(result->last_send_error.empty());
+  EXPECT_TRUE(result->started_without_peer);
+  EXPECT_FALSE(result->inbound.peer_seen);
+  EXPECT_FALSE(result->inbound.offset.has_value());
+}
+
+TEST_F(OneWayNetnsTest, CancelStopsPromptly) {
+  std::unique_ptr<OneWayRunner> a = BindIn(ns_a_, kAddressA);
+  ASSERT_TRUE(a);
+  // No peer listens on port 9; the run would take 1000 * 3 ms plus the start wait.
+  absl::Time started = absl::Now();
+  absl::StatusOr<OneWayResult> result = a->Run(*IpAddress::Parse(kAddressB), 9, Config(1000), [&] {
+    return absl::Now() - started > absl::Milliseconds(200);
+  });
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kCancelled);
+  EXPECT_LT(absl::Now() - started, absl::Milliseconds(600));
+}
+
+}  // namespace
+}  // namespace pathpair::oneway

@@ -1,0 +1,266 @@
+#include "controller/history/history_store.h"
+
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace pathpair::history {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+class HistoryStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/pp-history-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string PathOf(absl::string_view name) const { return absl::StrCat(dir_, "/", name); }
+
+  static RunRecord MakeRun(absl::Time start, absl::string_view target) {
+    RunRecord run;
+    run.run_id = NewRunId(start);
+    run.start = start;
+    run.end = start + absl::Seconds(12);
+    run.client = "local";
+    run.server = "agent.example:7443";
+    run.target = std::string(target);
+    run.verdict = "LOSS_REVERSE_DIRECTION";
+    run.status = RunStatus::kComplete;
+    run.payload_format = "json";
+    run.payload = absl::StrCat(R"({"target":")", target, R"(","bytes":"\u0000"})");
+    run.payload.push_back('\0');  // payloads are blobs: embedded NULs survive
+    return run;
+  }
+
+  static std::string ReadFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+  std::string dir_;
+};
+
+TEST_F(HistoryStoreTest, RoundTripKeepsEveryField) {
+  std::string path = PathOf("nested/dirs/history.db");
+  absl::StatusOr<std::unique_ptr<HistoryStore>> store = HistoryStore::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  RunRecord run = MakeRun(absl::FromUnixMillis(1764242740123), "198.51.100.7");
+  run.status = RunStatus::kPartial;
+  ASSERT_TRUE((*store)->Save(run).ok());
+
+  // A second connection sees it (the data is on disk, not only in this connection).
+  absl::StatusOr<std::unique_ptr<HistoryStore>> other = HistoryStore::Open(path);
+  ASSERT_TRUE(other.ok()) << other.status();
+  absl::StatusOr<RunRecord> loaded = (*other)->Load(run.run_id);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->run_id, run.run_id);
+  EXPECT_EQ(loaded->start, run.start);
+  EXPECT_EQ(loaded->end, run.end);
+  EXPECT_EQ(loaded->client, "local");
+  EXPECT_EQ(loaded->server, "agent.example:7443");
+  EXPECT_EQ(loaded->target, "198.51.100.7");
+  EXPECT_EQ(loaded->verdict, "LOSS_REVERSE_DIRECTION");
+  EXPECT_EQ(loaded->status, RunStatus::kPartial);
+  EXPECT_EQ(loaded->payload_format, "json");
+  EXPECT_EQ(loaded->payload, run.payload);
+}
+
+TEST_F(HistoryStoreTest, UsesWalAndVersionedSchema) {
+  std::string path = PathOf("history.db");
+  ASSERT_TRUE(HistoryStore::Open(path).ok());
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  auto query = [&](const char* sql) {
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr), SQLITE_OK);
+    EXPECT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+    std::string value = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    sqlite3_finalize(stmt);
+    return value;
+  };
+  EXPECT_EQ(query("PRAGMA user_version"), absl::StrCat(kSchemaVersion));
+  EXPECT_EQ(query("PRAGMA journal_mode"), "wal");
+  sqlite3_close(db);
+}
+
+TEST_F(HistoryStoreTest, ListsNewestFirstWithLimit) {
+  absl::StatusOr<std::unique_ptr<HistoryStore>> store = HistoryStore::Open(PathOf("h.db"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  absl::Time base = absl::FromUnixSeconds(1764242740);
+  // Saved out of order on purpose.
+  for (int minutes : {5, 1, 9, 3}) {
+    RunRecord run = MakeRun(base + absl::Minutes(minutes), absl::StrCat("t", minutes));
+    ASSERT_TRUE((*store)->Save(run).ok());
+  }
+  absl::StatusOr<std::vector<RunSummary>> all = (*store)->List(10);
+  ASSERT_TRUE(all.ok()) << all.status();
+  std::vector<std::string> targets;
+  for (const RunSummary& run : *all) targets.push_back(run.target);
+  EXPECT_THAT(targets, ElementsAre("t9", "t5", "t3", "t1"));
+
+  absl::StatusOr<std::vector<RunSummary>> two = (*store)->List(2);
+  ASSERT_TRUE(two.ok());
+  ASSERT_EQ(two->size(), 2u);
+  EXPECT_EQ((*two)[0].target, "t9");
+  EXPECT_EQ((*two)[1].target, "t5");
+  EXPECT_EQ((*store)->List(0).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(HistoryStoreTest, RunIdsSortByStartTime) {
+  std::string early = NewRunId(absl::FromUnixMillis(1764242740123));
+  std::string late = NewRunId(absl::FromUnixMillis(1764242740124));
+  EXPECT_TRUE(IsWellFormedRunId(early)) << early;
+  EXPECT_THAT(early, HasSubstr("20251127T112540.123Z-"));
+  EXPECT_LT(early, late);
+  EXPECT_FALSE(IsWellFormedRunId(""));
+  EXPECT_FALSE(IsWellFormedRunId("20251127T112540.123Z-3F9A1C0B"));  // upper-case hex
+  EXPECT_FALSE(IsWellFormedRunId("x' OR '1'='1"));
+}
+
+TEST_F(HistoryStoreTest, UnknownAndMalformedIds) {
+  absl::StatusOr<std::unique_ptr<HistoryStore>> store = HistoryStore::Open(PathOf("h.db"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  absl::StatusOr<RunRecord> unknown = (*store)->Load("20251127T112540.123Z-00000000");
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(unknown.status().message(), HasSubstr("20251127T112540.123Z-00000000"));
+  absl::StatusOr<RunRecord> malformed = (*store)->Load("latest'; DROP TABLE runs; --");
+  EXPECT_EQ(malformed.status().code(), absl::StatusCode::kInvalidArgument);
+
+  RunRecord bad = MakeRun(absl::Now(), "x");
+  bad.run_id = "not-an-id";
+  EXPECT_EQ((*store)->Save(bad).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(HistoryStoreTest, DuplicateIdIsRefusedAndOriginalKept) {
+  absl::StatusOr<std::unique_ptr<HistoryStore>> store = HistoryStore::Open(PathOf("h.db"));
+  ASSERT_TRUE(store.ok());
+  RunRecord run = MakeRun(absl::Now(), "first");
+  ASSERT_TRUE((*store)->Save(run).ok());
+  RunRecord again = run;
+  again.target = "second";
+  EXPECT_EQ((*store)->Save(again).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ((*store)->Load(run.run_id)->target, "first");
+}
+
+TEST_F(HistoryStoreTest, CorruptFileGivesClearErrorAndIsNotTouched) {
+  std::string path = PathOf("history.db");
+  std::string garbage(8192, '\0');
+  for (size_t i = 0; i < garbage.size(); ++i) garbage[i] = static_cast<char>((i * 131) ^ 0x5a);
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << garbage;
+  }
+  absl::StatusOr<std::unique_ptr<HistoryStore>> store = HistoryStore::Open(path);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss) << store.status();
+  EXPECT_THAT(store.status().message(), HasSubstr(path));
+  EXPECT_THAT(store.status().message(), HasSubstr("left untouched"));
+  EXPECT_EQ(ReadFile(path), garbage);
+  EXPECT_FALSE(std::filesystem::exists(path + "-wal"));
+}
+
+TEST_F(HistoryStoreTest, DamagedDatabaseKeepsItsBytes) {
+  std::string path = PathOf("history.db");
+  {
+    absl::StatusOr<std::unique_ptr<HistoryStore>> store = HistoryStore::Open(path);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->Save(MakeRun(absl::Now(), "kept")).ok());
+  }
+  // Smash the header's magic string: SQLite then refuses the file as "not a database".
+  std::string bytes = ReadFile(path);
+  ASSERT_GT(bytes.size(), 100u);
+  bytes.replace(0, 16, "NOT SQLITE AT AL");
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << bytes;
+  }
+  absl::StatusOr<std::unique_ptr<HistoryStore>> reopened = HistoryStore::Open(path);
+  EXPECT_EQ(reopened.status().code(), absl::StatusCode::kDataLoss) << reopened.status();
+  EXPECT_EQ(ReadFile(path), bytes);
+}
+
+TEST_F(HistoryStoreTest, ForeignDatabaseIsRefused) {
+  std::string path = PathOf("other.db");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE mine (x); INSERT INTO mine VALUES (42);", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  std::string before = ReadFile(path);
+  absl::StatusOr<std::unique_ptr<HistoryStore>> store = HistoryStore::Open(path);
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition) << store.status();
+  EXPECT_EQ(ReadFile(path), before);
+}
+
+TEST_F(HistoryStoreTest, NewerSchemaIsRefused) {
+  std::string path = PathOf("newer.db");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  absl::StatusOr<std::unique_ptr<HistoryStore>> store = HistoryStore::Open(path);
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(store.status().message(), HasSubstr("99"));
+}
+
+TEST_F(HistoryStoreTest, ConcurrentWritersLoseNoRows) {
+  std::string path = PathOf("shared.db");
+  constexpr int kPerWriter = 60;
+  auto writer = [&](int which, absl::Status* result) {
+    absl::StatusOr<std::unique_ptr<HistoryStore>> store = HistoryStore::Open(path);
+    if (!store.ok()) {
+      *result = store.status();
+      return;
+    }
+    for (int i = 0; i < kPerWriter; ++i) {
+      RunRecord run =
+          MakeRun(absl::FromUnixSeconds(1764242740 + i), absl::StrCat("w", which, "-", i));
+      absl::Status saved = (*store)->Save(run);
+      if (!saved.ok()) {
+        *result = saved;
+        return;
+      }
+    }
+  };
+  absl::Status first, second;
+  std::thread a(writer, 1, &first);
+  std::thread b(writer, 2, &second);
+  a.join();
+  b.join();
+  ASSERT_TRUE(first.ok()) << first;
+  ASSERT_TRUE(second.ok()) << second;
+  absl::StatusOr<std::unique_ptr<HistoryStore>> store = HistoryStore::Open(path);
+  ASSERT_TRUE(store.ok());
+  absl::StatusOr<std::vector<RunSummary>> all = (*store)->List(1000);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 2u * kPerWriter);
+}
+
+TEST(DefaultHistoryPathTest, FollowsXdgThenHome) {
+  EXPECT_EQ(*DefaultHistoryPathFrom("/data", "/home/u"), "/data/pathpair/history.db");
+  EXPECT_EQ(*DefaultHistoryPathFrom("relative", "/home/u"),
+            "/home/u/.local/share/pathpair/history.db");
+  EXPECT_EQ(*DefaultHistoryPathFrom(nullptr, "/home/u"),
+            "/home/u/.local/share/pathpair/history.db");
+  EXPECT_EQ(DefaultHistoryPathFrom(nullptr, nullptr).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace pathpair::history
