@@ -1,0 +1,86 @@
+// pathpair: the controller's command-line entry point. A thin dispatcher: each subcommand is a
+// library function taking its own arguments; `trace` is the mtr drop-in.
+//
+//   pathpair trace -n -r -c 10 example.net
+//   pathpair --help
+#include <time.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "controller/cli/resolver.h"
+#include "controller/cli/trace_command.h"
+#include "controller/cli/trace_options.h"
+#include "controller/main/trace_runner.h"
+
+namespace pathpair {
+namespace {
+
+int64_t WallClockMicros() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
+}
+
+int RunTrace(const std::vector<std::string>& args) {
+  cli::SystemHostResolver resolver;
+  cli::SystemReverseResolver reverse;
+  cli::TraceCommandDeps deps;
+  deps.resolver = &resolver;
+  deps.reverse = &reverse;
+  deps.runner = LocalTraceRunner;
+  deps.now_unix_us = WallClockMicros;
+  deps.local_hostname = cli::LocalHostName();
+  deps.privileged = geteuid() == 0;  // mtr's rule for -i below 1 s
+  return cli::RunTraceCommand(args, deps, std::cout, std::cerr);
+}
+
+struct Subcommand {
+  const char* name;
+  const char* summary;
+  int (*run)(const std::vector<std::string>& args);
+};
+
+// Later: test (both directions at once), diagnose, history, show.
+const Subcommand kSubcommands[] = {
+    {"trace", "trace the path to a host, like mtr (pathpair trace --help)", RunTrace},
+};
+
+std::string Usage() {
+  std::string text = "Usage: pathpair COMMAND [options]\n\nCommands:\n";
+  for (const Subcommand& s : kSubcommands)
+    absl::StrAppendFormat(&text, "  %-10s %s\n", s.name, s.summary);
+  text += "\nOptions: --help, --version\n";
+  return text;
+}
+
+int Main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << "pathpair: missing COMMAND\n" << Usage();
+    return cli::kExitBadInput;
+  }
+  const std::string command = argv[1];
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::cout << Usage();
+    return cli::kExitOk;
+  }
+  if (command == "--version" || command == "-v") {
+    std::cout << cli::VersionLine() << "\n";
+    return cli::kExitOk;
+  }
+  for (const Subcommand& s : kSubcommands) {
+    if (command == s.name) return s.run(std::vector<std::string>(argv + 2, argv + argc));
+  }
+  std::cerr << "pathpair: unknown command '" << command << "' (see pathpair --help)\n";
+  return cli::kExitBadInput;
+}
+
+}  // namespace
+}  // namespace pathpair
+
+int main(int argc, char** argv) { return pathpair::Main(argc, argv); }

@@ -1,0 +1,47 @@
+#include "controller/main/trace_runner.h"
+
+#include <signal.h>
+
+#include <atomic>
+
+#include "absl/status/status.h"
+
+#ifdef PATHPAIR_HAVE_PROBER
+#include "agent/engine/trace_result.h"
+#include "agent/prober/run_trace.h"
+#endif
+
+namespace pathpair {
+
+#ifdef PATHPAIR_HAVE_PROBER
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+// Ctrl-C ends the trace early and still prints what was measured, as mtr's report mode does.
+extern "C" void OnInterrupt(int) { g_interrupted.store(true); }
+
+}  // namespace
+
+absl::StatusOr<v1::TraceResult> LocalTraceRunner(const v1::ProbeOptions& options,
+                                                 const IpAddress& target) {
+  struct sigaction action {};
+  action.sa_handler = OnInterrupt;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  absl::StatusOr<engine::TraceResult> result =
+      prober::RunTrace(options, target, nullptr, &g_interrupted);
+  if (!result.ok()) return result.status();
+  return engine::ToProto(*result);
+}
+#else
+absl::StatusOr<v1::TraceResult> LocalTraceRunner(const v1::ProbeOptions& options,
+                                                 const IpAddress& target) {
+  (void)options;
+  (void)target;
+  return absl::UnimplementedError("probing is not available in this build (no agent/prober)");
+}
+#endif
+
+}  // namespace pathpair
