@@ -1,0 +1,368 @@
+// pathpair-netsim: the emulated Internet path (issue 3). Thin main over the netsim libraries.
+//
+//   pathpair-netsim run SCENARIO [--side client|server] [--event-log FILE] [--name NAME]
+//                       -- COMMAND...
+//   pathpair-netsim up SCENARIO [--name NAME] [--event-log FILE]   (foreground; SIGTERM/^C ends)
+//   pathpair-netsim down [NAME]                                    (all instances without NAME)
+//   pathpair-netsim describe SCENARIO                              (ground truth as JSON)
+//   pathpair-netsim check SCENARIO...                              (validate only)
+// SCENARIO "default" (when no such file exists) is the built-in demo path.
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "tests/netsim/embedded_scenarios.h"
+#include "tests/netsim/event_log.h"
+#include "tests/netsim/netns.h"
+#include "tests/netsim/path_engine.h"
+#include "tests/netsim/runner.h"
+#include "tests/netsim/scenario.h"
+
+namespace pathpair::netsim {
+namespace {
+
+constexpr char kStateDir[] = "/run/pathpair-netsim";
+
+constexpr char kUsage[] =
+    "usage:\n"
+    "  pathpair-netsim run SCENARIO [--side client|server] [--event-log FILE] [--name NAME]"
+    " -- COMMAND...\n"
+    "  pathpair-netsim up SCENARIO [--name NAME] [--event-log FILE]\n"
+    "  pathpair-netsim down [NAME]\n"
+    "  pathpair-netsim describe SCENARIO\n"
+    "  pathpair-netsim check SCENARIO...\n"
+    "SCENARIO \"default\" is the built-in 15-hop demo path (tests/scenarios/default.textproto).\n"
+    "exit status: run -> COMMAND's status (128+N if ended by signal N); 2 usage or scenario error;"
+    " 3 setup error\n";
+
+// A scenario file, or the built-in "default" when no file of that name exists.
+absl::StatusOr<pathpair::v1::Scenario> LoadScenario(const std::string& path) {
+  if (path == "default" && access(path.c_str(), F_OK) != 0) {
+    absl::StatusOr<pathpair::v1::Scenario> s =
+        ParseScenarioText(kEmbeddedDefaultScenario, "<built-in default>");
+    if (!s.ok()) return s;
+    absl::Status valid = ValidateScenario(*s);
+    if (!valid.ok()) return valid;
+    return s;
+  }
+  return LoadScenarioFile(path);
+}
+
+int Usage(const std::string& why) {
+  std::cerr << "pathpair-netsim: " << why << "\n" << kUsage;
+  return 2;
+}
+
+struct Options {
+  std::string scenario_path;
+  std::string side = "client";
+  std::string event_log;
+  std::string name;
+  std::vector<std::string> command;
+};
+
+// Parses [SCENARIO] [--flag value]... [-- COMMAND...].
+bool ParseOptions(const std::vector<std::string>& args, Options& o, std::string& error) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") {
+      o.command.assign(args.begin() + i + 1, args.end());
+      return true;
+    }
+    if (a == "--side" || a == "--event-log" || a == "--name") {
+      if (i + 1 >= args.size()) {
+        error = a + " needs a value";
+        return false;
+      }
+      const std::string& v = args[++i];
+      if (a == "--side") o.side = v;
+      if (a == "--event-log") o.event_log = v;
+      if (a == "--name") o.name = v;
+    } else if (!a.empty() && a[0] == '-') {
+      error = "unknown option " + a;
+      return false;
+    } else if (o.scenario_path.empty()) {
+      o.scenario_path = a;
+    } else {
+      error = "unexpected argument " + a;
+      return false;
+    }
+  }
+  return true;
+}
+
+// Blocks the signals the loop handles and returns a signalfd for them.
+int MakeSignalFd() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGCHLD}) sigaddset(&set, s);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+int OpenEventLog(const std::string& path, std::unique_ptr<EventLog>& log) {
+  FILE* f = nullptr;
+  if (!path.empty()) {
+    f = fopen(path.c_str(), "we");
+    if (!f) {
+      std::cerr << "pathpair-netsim: cannot write " << path << ": " << strerror(errno) << "\n";
+      return 2;
+    }
+  }
+  log = std::make_unique<EventLog>(f);
+  return 0;
+}
+
+void WaitOrKill(pid_t pid, int* status) {
+  for (int i = 0; i < 200; ++i) {
+    if (waitpid(pid, status, WNOHANG) == pid) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, status, 0);
+}
+
+int CommandRun(const Options& o) {
+  if (o.command.empty()) return Usage("run needs -- COMMAND");
+  if (o.side != "client" && o.side != "server") return Usage("--side is client or server");
+  absl::StatusOr<pathpair::v1::Scenario> scenario = LoadScenario(o.scenario_path);
+  if (!scenario.ok()) {
+    std::cerr << "pathpair-netsim: " << scenario.status().message() << "\n";
+    return 2;
+  }
+  std::unique_ptr<EventLog> log;
+  if (int rc = OpenEventLog(o.event_log, log); rc != 0) return rc;
+  const int signal_fd = MakeSignalFd();
+  const std::string name = o.name.empty() ? RandomInstanceName() : o.name;
+  absl::StatusOr<std::unique_ptr<Topology>> topology = Topology::Create(*scenario, name, false);
+  if (!topology.ok()) {
+    std::cerr << "pathpair-netsim: setup failed: " << topology.status().message() << "\n";
+    return 3;
+  }
+  Runner runner(*scenario, (*topology)->tun_fd(Side::kClient), (*topology)->tun_fd(Side::kServer),
+                log.get());
+  const std::string ns = o.side == "client" ? ClientNamespace(name) : ServerNamespace(name);
+  const auto env = (*topology)->Environment();
+  pid_t child = fork();
+  if (child < 0) {
+    std::cerr << "pathpair-netsim: fork: " << strerror(errno) << "\n";
+    return 3;
+  }
+  if (child == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    // If the emulator itself is killed (SIGKILL cannot be caught), the command goes too;
+    // `pathpair-netsim down NAME` then removes the namespaces.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+    std::vector<std::string> argv = {"ip", "netns", "exec", ns};
+    argv.insert(argv.end(), o.command.begin(), o.command.end());
+    std::vector<char*> args;
+    for (std::string& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  int child_status = 0;
+  bool child_done = false;
+  int stop_signal = 0;
+  runner.Run(signal_fd, [&](const signalfd_siginfo& si) {
+    if (si.ssi_signo == SIGCHLD) {
+      if (waitpid(child, &child_status, WNOHANG) == child) child_done = true;
+      return child_done;
+    }
+    stop_signal = static_cast<int>(si.ssi_signo);
+    kill(child, SIGTERM);
+    return true;
+  });
+  if (!child_done) {
+    kill(child, SIGTERM);  // already sent on a signal; needed if the loop itself failed
+    WaitOrKill(child, &child_status);
+  }
+  log->Flush();
+  (*topology)->Teardown();
+  if (stop_signal != 0) return 128 + stop_signal;
+  if (WIFEXITED(child_status)) return WEXITSTATUS(child_status);
+  return 128 + WTERMSIG(child_status);
+}
+
+int CommandUp(const Options& o) {
+  absl::StatusOr<pathpair::v1::Scenario> scenario = LoadScenario(o.scenario_path);
+  if (!scenario.ok()) {
+    std::cerr << "pathpair-netsim: " << scenario.status().message() << "\n";
+    return 2;
+  }
+  std::unique_ptr<EventLog> log;
+  if (int rc = OpenEventLog(o.event_log, log); rc != 0) return rc;
+  const int signal_fd = MakeSignalFd();
+  const std::string name = o.name.empty() ? RandomInstanceName() : o.name;
+  absl::StatusOr<std::unique_ptr<Topology>> topology = Topology::Create(*scenario, name, true);
+  if (!topology.ok()) {
+    std::cerr << "pathpair-netsim: setup failed: " << topology.status().message() << "\n";
+    return 3;
+  }
+  mkdir(kStateDir, 0755);
+  const std::string pid_file = absl::StrCat(kStateDir, "/", name, ".pid");
+  std::ofstream(pid_file) << getpid() << "\n";
+  Runner runner(*scenario, (*topology)->tun_fd(Side::kClient), (*topology)->tun_fd(Side::kServer),
+                log.get());
+  for (const auto& [k, v] : (*topology)->Environment()) std::cout << k << "=" << v << "\n";
+  std::cout << "NETSIM_READY=1" << std::endl;
+  int stop_signal = 0;
+  runner.Run(signal_fd, [&](const signalfd_siginfo& si) {
+    if (si.ssi_signo == SIGCHLD) return false;
+    stop_signal = static_cast<int>(si.ssi_signo);
+    return true;
+  });
+  log->Flush();
+  (*topology)->Teardown();
+  unlink(pid_file.c_str());
+  return 0;
+}
+
+int CommandDown(const std::vector<std::string>& args) {
+  std::vector<std::string> names;
+  if (!args.empty()) {
+    if (!IsValidInstanceName(args[0])) return Usage("bad instance name " + args[0]);
+    names.push_back(args[0]);
+  } else {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(kStateDir, ec)) {
+      if (entry.path().extension() == ".pid") names.push_back(entry.path().stem().string());
+    }
+  }
+  for (const std::string& name : names) {
+    const std::string pid_file = absl::StrCat(kStateDir, "/", name, ".pid");
+    std::ifstream in(pid_file);
+    int pid = 0;
+    if (in >> pid && pid > 1 && kill(pid, SIGTERM) == 0) {
+      for (int i = 0; i < 500 && kill(pid, 0) == 0; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
+    RemoveInstance(name);
+    unlink(pid_file.c_str());
+    std::cout << "down " << name << "\n";
+  }
+  return 0;
+}
+
+nlohmann::ordered_json TruthJson(PathEngine& engine, Side from, IpFamily family) {
+  nlohmann::ordered_json hops = nlohmann::ordered_json::array();
+  for (const PathEngine::HopTruth& h : engine.GroundTruth(from, family, 30)) {
+    nlohmann::ordered_json addresses = nlohmann::ordered_json::array();
+    for (const IpAddress& a : h.addresses) addresses.push_back(a.ToString());
+    hops.push_back({{"ttl", h.ttl},
+                    {"responder", h.responder},
+                    {"router", h.router},
+                    {"addresses", addresses},
+                    {"base_rtt_ms", h.base_rtt_ms},
+                    {"mean_rtt_ms", h.mean_rtt_ms},
+                    {"jitter_ms", h.jitter_ms},
+                    {"loss", h.loss},
+                    {"silent", h.silent},
+                    {"rate_limited", h.rate_limited},
+                    {"icmp_echo_dropped", h.icmp_echo_dropped},
+                    {"time_varying", h.time_varying}});
+  }
+  return hops;
+}
+
+class NullSink : public PacketSink {
+ public:
+  void Deliver(Side, std::span<const uint8_t>, PacketRecord&) override {}
+  void Dropped(const PacketRecord&) override {}
+};
+
+int CommandDescribe(const Options& o) {
+  absl::StatusOr<pathpair::v1::Scenario> s = LoadScenario(o.scenario_path);
+  if (!s.ok()) {
+    std::cerr << "pathpair-netsim: " << s.status().message() << "\n";
+    return 2;
+  }
+  NullSink sink;
+  PathEngine engine(*s, MonoTime(), &sink);
+  nlohmann::ordered_json j;
+  j["name"] = s->name();
+  j["description"] = s->description();
+  j["seed"] = s->seed();
+  j["client"] = {{"ipv4", s->client().ipv4()}, {"ipv6", s->client().ipv6()}};
+  j["server"] = {{"ipv4", s->server().ipv4()}, {"ipv6", s->server().ipv6()}};
+  nlohmann::ordered_json expect = nlohmann::ordered_json::array();
+  for (const auto& e : s->expect()) {
+    expect.push_back({{"code", e.code()},
+                      {"hop", e.hop()},
+                      {"direction", e.direction().empty() ? "forward" : e.direction()}});
+  }
+  j["expect"] = expect;
+  for (IpFamily family : {IpFamily::kV4, IpFamily::kV6}) {
+    const bool has =
+        family == IpFamily::kV4 ? !s->client().ipv4().empty() : !s->client().ipv6().empty();
+    if (!has) continue;
+    const std::string key = family == IpFamily::kV4 ? "ipv4" : "ipv6";
+    j["truth"][key]["forward"] = TruthJson(engine, Side::kClient, family);
+    j["truth"][key]["reverse"] = TruthJson(engine, Side::kServer, family);
+  }
+  std::cout << j.dump(1) << "\n";
+  return 0;
+}
+
+int CommandCheck(const std::vector<std::string>& paths) {
+  if (paths.empty()) return Usage("check needs scenario files");
+  int rc = 0;
+  for (const std::string& p : paths) {
+    absl::StatusOr<pathpair::v1::Scenario> s = LoadScenario(p);
+    if (s.ok()) {
+      std::cout << "ok " << p << "\n";
+    } else {
+      std::cerr << s.status().message() << "\n";
+      rc = 2;
+    }
+  }
+  return rc;
+}
+
+int Main(int argc, char** argv) {
+  if (argc < 2) return Usage("missing command");
+  const std::string command = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  if (command == "down") return CommandDown(args);
+  if (command == "check") return CommandCheck(args);
+  if (command == "-h" || command == "--help" || command == "help") {
+    std::cout << kUsage;
+    return 0;
+  }
+  Options o;
+  std::string error;
+  if (!ParseOptions(args, o, error)) return Usage(error);
+  if (o.scenario_path.empty()) return Usage("missing SCENARIO");
+  if (!o.name.empty() && !IsValidInstanceName(o.name)) {
+    return Usage("--name: 1-10 characters from [a-z0-9]");
+  }
+  if (command == "run") return CommandRun(o);
+  if (command == "up") return CommandUp(o);
+  if (command == "describe") return CommandDescribe(o);
+  return Usage("unknown command " + command);
+}
+
+}  // namespace
+}  // namespace pathpair::netsim
+
+int main(int argc, char** argv) { return pathpair::netsim::Main(argc, argv); }
