@@ -1,0 +1,337 @@
+#include "agent/net/socket_set.h"
+
+#include <errno.h>
+#include <linux/filter.h>
+#include <linux/net_tstamp.h>
+#include <netinet/icmp6.h>
+#include <netinet/in.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+#include <span>
+#include <sstream>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/net/ip_address.h"
+#include "common/status/status_macros.h"
+
+namespace pathpair::net {
+namespace {
+
+// Software receive and transmit stamps, reported as software stamps; transmit stamps come back
+// on the error queue with only the stamp (TSONLY) and a per-socket counter (OPT_ID), which is how
+// SocketTransport pairs a stamp with the packet it just sent.
+constexpr int kTimestampingFlags = SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_RX_SOFTWARE |
+                                   SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_OPT_ID |
+                                   SOF_TIMESTAMPING_OPT_TSONLY;
+constexpr int kReceiveBufferBytes = 4 << 20;
+constexpr int kSendBufferBytes = 4 << 20;
+
+std::string ErrnoText(int err) { return absl::StrCat(std::strerror(err), " (errno ", err, ")"); }
+
+absl::Status SetOption(int fd, int level, int name, const void* value, socklen_t len,
+                       absl::string_view what) {
+  if (setsockopt(fd, level, name, value, len) != 0) {
+    const int err = errno;
+    return absl::InternalError(absl::StrCat("setsockopt(", what, "): ", ErrnoText(err)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SetIntOption(int fd, int level, int name, int value, absl::string_view what) {
+  return SetOption(fd, level, name, &value, sizeof(value), what);
+}
+
+// Options every pathpair socket gets: timestamps, a large receive buffer, and the plan's
+// interface and mark.
+absl::Status ApplyCommonOptions(int fd, const SocketPlan& plan) {
+  if (!SetIntOption(fd, SOL_SOCKET, SO_TIMESTAMPING, kTimestampingFlags, "SO_TIMESTAMPING").ok()) {
+    // Older kernels: receive stamps only. Send times then come from user space.
+    PATHPAIR_RETURN_IF_ERROR(SetIntOption(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1, "SO_TIMESTAMPNS"));
+  }
+  // SO_RCVBUFFORCE exceeds rmem_max but needs CAP_NET_ADMIN; the plain option is capped.
+  if (!SetIntOption(fd, SOL_SOCKET, SO_RCVBUFFORCE, kReceiveBufferBytes, "SO_RCVBUFFORCE").ok()) {
+    (void)SetIntOption(fd, SOL_SOCKET, SO_RCVBUF, kReceiveBufferBytes, "SO_RCVBUF");
+  }
+  // Round 0 of many traces leaves in one burst; a larger send buffer avoids EAGAIN on it.
+  if (!SetIntOption(fd, SOL_SOCKET, SO_SNDBUFFORCE, kSendBufferBytes, "SO_SNDBUFFORCE").ok()) {
+    (void)SetIntOption(fd, SOL_SOCKET, SO_SNDBUF, kSendBufferBytes, "SO_SNDBUF");
+  }
+  if (!plan.interface.empty()) {
+    if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, plan.interface.data(),
+                   static_cast<socklen_t>(plan.interface.size())) != 0) {
+      const int err = errno;
+      return absl::InvalidArgumentError(
+          absl::StrCat("cannot bind to interface '", plan.interface, "': ", ErrnoText(err)));
+    }
+  }
+  if (plan.mark != 0) {
+    const int mark = static_cast<int>(plan.mark);
+    if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) != 0) {
+      const int err = errno;
+      return absl::PermissionDeniedError(absl::StrCat(
+          "cannot set mark ", plan.mark, " (SO_MARK needs CAP_NET_ADMIN): ", ErrnoText(err)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// A socket that only sends: a filter that accepts nothing keeps its receive queue empty (a raw
+// UDP socket would otherwise get a copy of every UDP datagram the host receives).
+absl::Status DropEverythingReceived(int fd) {
+  struct sock_filter reject_all[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
+  struct sock_fprog program = {1, reject_all};
+  return SetOption(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof(program), "SO_ATTACH_FILTER");
+}
+
+absl::Status AttachFilter(int fd, std::span<sock_filter> program_code) {
+  struct sock_fprog program = {static_cast<unsigned short>(program_code.size()),
+                               program_code.data()};
+  return SetOption(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof(program), "SO_ATTACH_FILTER");
+}
+
+// Raw sockets see every packet of their protocol that reaches the host; these filters keep only
+// the kinds that can answer a probe, so the event loop is not woken by the rest.
+//
+// IPv4 raw sockets see the IP header: X = header length, then the ICMP type must be echo reply
+// (0), destination unreachable (3) or time exceeded (11).
+absl::Status KeepIcmpv4Replies(int fd) {
+  sock_filter code[] = {
+      BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),        BPF_STMT(BPF_LD | BPF_B | BPF_IND, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 3, 0),  BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 3, 2, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 11, 1, 0), BPF_STMT(BPF_RET | BPF_K, 0),
+      BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+  };
+  return AttachFilter(fd, code);
+}
+
+// TCP segments with RST, or with SYN and ACK: the answers to a SYN probe. IPv4 raw sockets see
+// the IP header first; IPv6 ones start at the TCP header.
+absl::Status KeepTcpAnswers(int fd, bool ipv6) {
+  constexpr uint32_t kRst = 0x04;
+  constexpr uint32_t kSynAck = 0x12;
+  if (ipv6) {
+    sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, kRst, 3, 0),
+        BPF_STMT(BPF_ALU | BPF_AND | BPF_K, kSynAck),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kSynAck, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, 0),
+        BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+    };
+    return AttachFilter(fd, code);
+  }
+  sock_filter code[] = {
+      BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),
+      BPF_STMT(BPF_LD | BPF_B | BPF_IND, 13),
+      BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, kRst, 3, 0),
+      BPF_STMT(BPF_ALU | BPF_AND | BPF_K, kSynAck),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, kSynAck, 1, 0),
+      BPF_STMT(BPF_RET | BPF_K, 0),
+      BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
+  };
+  return AttachFilter(fd, code);
+}
+
+struct RawOpen {
+  FileDescriptor fd;
+  int error = 0;  // errno of socket() when it failed
+};
+
+RawOpen OpenRaw(int family, int protocol) {
+  const int fd = socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+  if (fd < 0) return {FileDescriptor(), errno};
+  return {FileDescriptor(fd), 0};
+}
+
+absl::Status ConfigureRaw(int fd, int family, int protocol, const SocketPlan& plan) {
+  PATHPAIR_RETURN_IF_ERROR(ApplyCommonOptions(fd, plan));
+  if (protocol == IPPROTO_UDP) return DropEverythingReceived(fd);
+  if (protocol == IPPROTO_TCP) PATHPAIR_RETURN_IF_ERROR(KeepTcpAnswers(fd, family == AF_INET6));
+  if (family == AF_INET && protocol == IPPROTO_ICMP)
+    PATHPAIR_RETURN_IF_ERROR(KeepIcmpv4Replies(fd));
+  if (family == AF_INET6) {
+    PATHPAIR_RETURN_IF_ERROR(
+        SetIntOption(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO"));
+    if (protocol == IPPROTO_ICMPV6) {
+      struct icmp6_filter filter;
+      ICMP6_FILTER_SETBLOCKALL(&filter);
+      ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &filter);
+      ICMP6_FILTER_SETPASS(ICMP6_TIME_EXCEEDED, &filter);
+      ICMP6_FILTER_SETPASS(ICMP6_DST_UNREACH, &filter);
+      PATHPAIR_RETURN_IF_ERROR(
+          SetOption(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof(filter), "ICMP6_FILTER"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool IsPermissionError(int err) { return err == EPERM || err == EACCES; }
+
+std::string MissingRawMessage() {
+  return "raw sockets need CAP_NET_RAW (run as root, or grant it: setcap cap_net_raw+ep "
+         "<binary>)";
+}
+
+std::string PingRangeMessage() {
+  return absl::StrFormat(
+      "unprivileged ICMP sockets are not allowed for group %d: net.ipv4.ping_group_range is "
+      "\"%s\" (allow it with: sysctl -w net.ipv4.ping_group_range=\"0 2147483647\")",
+      static_cast<int>(getegid()), ReadPingGroupRange());
+}
+
+absl::Status OpenRawSockets(const SocketPlan& plan, SocketSet& set) {
+  struct Want {
+    bool wanted;
+    int family;
+    int protocol;
+    FileDescriptor* slot;
+  };
+  const Want wants[] = {
+      {plan.ipv4 && plan.icmp, AF_INET, IPPROTO_ICMP, &set.icmp4},
+      // ICMP errors quoting UDP/TCP probes arrive on the ICMP socket, so it is opened for those
+      // protocols too.
+      {plan.ipv4 && (plan.udp || plan.tcp), AF_INET, IPPROTO_ICMP, &set.icmp4},
+      {plan.ipv4 && plan.udp, AF_INET, IPPROTO_UDP, &set.udp4},
+      {plan.ipv4 && plan.tcp, AF_INET, IPPROTO_TCP, &set.tcp4},
+      {plan.ipv6 && (plan.icmp || plan.udp || plan.tcp), AF_INET6, IPPROTO_ICMPV6, &set.icmp6},
+      {plan.ipv6 && plan.udp, AF_INET6, IPPROTO_UDP, &set.udp6},
+      {plan.ipv6 && plan.tcp, AF_INET6, IPPROTO_TCP, &set.tcp6},
+  };
+  for (const Want& want : wants) {
+    if (!want.wanted || want.slot->valid()) continue;
+    RawOpen opened = OpenRaw(want.family, want.protocol);
+    if (!opened.fd.valid()) {
+      if (IsPermissionError(opened.error)) return absl::PermissionDeniedError(MissingRawMessage());
+      if (opened.error == EAFNOSUPPORT) continue;  // family disabled: capabilities say so
+      return absl::InternalError(
+          absl::StrCat("socket(raw, protocol ", want.protocol, "): ", ErrnoText(opened.error)));
+    }
+    PATHPAIR_RETURN_IF_ERROR(ConfigureRaw(opened.fd.get(), want.family, want.protocol, plan));
+    *want.slot = std::move(opened.fd);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+FileDescriptor& FileDescriptor::operator=(FileDescriptor&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = other.release();
+  }
+  return *this;
+}
+
+FileDescriptor::~FileDescriptor() {
+  if (fd_ >= 0) close(fd_);
+}
+
+std::string ReadPingGroupRange() {
+  std::ifstream in("/proc/sys/net/ipv4/ping_group_range");
+  std::string text;
+  if (!in || !std::getline(in, text)) return "unreadable";
+  return text;
+}
+
+absl::StatusOr<FileDescriptor> OpenUnprivilegedIcmpSocket(bool ipv6, uint16_t echo_id,
+                                                          const SocketPlan& plan) {
+  const int family = ipv6 ? AF_INET6 : AF_INET;
+  const int protocol = ipv6 ? static_cast<int>(IPPROTO_ICMPV6) : static_cast<int>(IPPROTO_ICMP);
+  const int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+  if (fd < 0) {
+    const int err = errno;
+    if (IsPermissionError(err)) return absl::PermissionDeniedError(PingRangeMessage());
+    return absl::UnavailableError(
+        absl::StrCat("socket(ICMP datagram, ", ipv6 ? "IPv6" : "IPv4", "): ", ErrnoText(err)));
+  }
+  FileDescriptor owned(fd);
+  PATHPAIR_RETURN_IF_ERROR(ApplyCommonOptions(fd, plan));
+  // Errors (Time Exceeded, Unreachable) about our echo requests arrive on the error queue.
+  if (ipv6) {
+    PATHPAIR_RETURN_IF_ERROR(SetIntOption(fd, IPPROTO_IPV6, IPV6_RECVERR, 1, "IPV6_RECVERR"));
+    PATHPAIR_RETURN_IF_ERROR(
+        SetIntOption(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO"));
+  } else {
+    PATHPAIR_RETURN_IF_ERROR(SetIntOption(fd, IPPROTO_IP, IP_RECVERR, 1, "IP_RECVERR"));
+    PATHPAIR_RETURN_IF_ERROR(SetIntOption(fd, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO"));
+  }
+  // The "port" of an ICMP datagram socket is the echo identifier the kernel writes.
+  sockaddr_storage local{};
+  socklen_t local_len =
+      IpAddress::Any(ipv6 ? IpFamily::kV6 : IpFamily::kV4).ToSockaddr(echo_id, &local);
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&local), local_len) != 0) {
+    const int err = errno;
+    return absl::UnavailableError(
+        absl::StrCat("cannot claim ICMP echo identifier ", echo_id, ": ", ErrnoText(err)));
+  }
+  return owned;
+}
+
+absl::StatusOr<SocketSet> OpenSocketSet(const SocketPlan& plan) {
+  SocketSet set;
+  set.plan = plan;
+  if (!plan.ipv4 && !plan.ipv6) return absl::InvalidArgumentError("no address family requested");
+  if (!plan.icmp && !plan.udp && !plan.tcp)
+    return absl::InvalidArgumentError("no protocol requested");
+  absl::Status raw = plan.force_unprivileged ? absl::PermissionDeniedError(MissingRawMessage())
+                                             : OpenRawSockets(plan, set);
+  if (raw.ok()) {
+    set.mode = SocketMode::kRaw;
+    if (!set.icmp4.valid() && !set.icmp6.valid()) {
+      return absl::UnavailableError(
+          absl::StrCat("this kernel does not support ", plan.ipv4 && plan.ipv6 ? "IPv4 or IPv6"
+                                                        : plan.ipv4            ? "IPv4"
+                                                                               : "IPv6"));
+    }
+    return set;
+  }
+  if (raw.code() != absl::StatusCode::kPermissionDenied || !plan.allow_unprivileged) return raw;
+  if (!plan.icmp) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("UDP and TCP probes need raw sockets, and ", MissingRawMessage(),
+                     "; without it only ICMP probes work (unprivileged ICMP sockets)"));
+  }
+  // Try the unprivileged sockets now, so the caller learns at once whether they work.
+  set = SocketSet();
+  set.plan = plan;
+  set.mode = SocketMode::kUnprivilegedIcmp;
+  absl::Status last_error = absl::OkStatus();
+  for (const bool ipv6 : {false, true}) {
+    if (ipv6 ? !plan.ipv6 : !plan.ipv4) continue;
+    // Port 0: the kernel picks a free identifier; the socket is only a probe of permission.
+    absl::StatusOr<FileDescriptor> probe = OpenUnprivilegedIcmpSocket(ipv6, 0, plan);
+    if (probe.ok()) {
+      (ipv6 ? set.unprivileged_ipv6 : set.unprivileged_ipv4) = true;
+    } else {
+      last_error = probe.status();
+    }
+  }
+  if (!set.unprivileged_ipv4 && !set.unprivileged_ipv6) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "cannot open ICMP sockets: ", MissingRawMessage(), "; and ", last_error.message()));
+  }
+  return set;
+}
+
+absl::Status DropPrivilegesAfterOpen() {
+  cap_t empty = cap_init();
+  if (empty == nullptr) return absl::InternalError("cap_init failed");
+  const int rc = cap_set_proc(empty);
+  const int err = errno;
+  cap_free(empty);
+  if (rc != 0) return absl::InternalError(absl::StrCat("cap_set_proc: ", ErrnoText(err)));
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    const int prctl_err = errno;
+    return absl::InternalError(absl::StrCat("PR_SET_NO_NEW_PRIVS: ", ErrnoText(prctl_err)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace pathpair::net

@@ -1,0 +1,438 @@
+#include "agent/prober/prober.h"
+
+#include <net/if.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "agent/net/source_address.h"
+#include "common/status/status_macros.h"
+
+namespace pathpair::prober {
+namespace {
+
+using packet::ProbeProtocol;
+
+constexpr uint16_t kDefaultUdpPort = 33434;  // as mtr and traceroute
+constexpr uint16_t kDefaultTcpPort = 80;     // as mtr
+constexpr size_t kDefaultPacketSize = 64;    // mtr's default -s
+
+absl::StatusOr<ProbeProtocol> ProtocolOf(const v1::ProbeOptions& options) {
+  switch (options.protocol()) {
+    case v1::PROTOCOL_UNSPECIFIED:
+    case v1::PROTOCOL_ICMP:
+      return ProbeProtocol::kIcmp;
+    case v1::PROTOCOL_UDP:
+      return ProbeProtocol::kUdp;
+    case v1::PROTOCOL_TCP:
+      return ProbeProtocol::kTcp;
+    default:
+      return absl::InvalidArgumentError("unknown protocol");
+  }
+}
+
+absl::Status CheckRange(int64_t value, int64_t low, int64_t high, absl::string_view what) {
+  if (value < low || value > high) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " must be between ", low, " and ", high, ", not ", value));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<IpAddress> DefaultResolver(const IpAddress& target,
+                                          const std::optional<IpAddress>& requested,
+                                          const std::string& interface) {
+  return net::FindSourceAddress(target, requested, interface);
+}
+
+std::string LocalHostname() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0) return "";
+  return name;
+}
+
+}  // namespace
+
+struct Prober::Trace {
+  Trace(engine::TraceEngine e, TraceRequest r) : engine(std::move(e)), request(std::move(r)) {}
+  engine::TraceEngine engine;
+  TraceRequest request;
+  TraceCallbacks callbacks;
+  packet::ProbeSpec spec;  // everything but sequence and ttl
+  MonoTime wakeup = MonoTime::Infinite();
+  absl::Time start;
+  bool claimed_icmp_identifier = false;
+  uint32_t interface_index = 0;  // -I, per probe
+};
+
+absl::StatusOr<packet::ParsedReply> ParseReceivedPacket(const net::ReceivedPacket& packet) {
+  switch (packet.format) {
+    case net::PacketFormat::kIpv4Packet:
+      return packet::ParseIpv4Packet(packet.bytes);
+    case net::PacketFormat::kIcmpv6Message:
+      return packet::ParseIcmpv6Message(packet.bytes, packet.source, packet.destination);
+    case net::PacketFormat::kTcpSegmentV6:
+      return packet::ParseTcpSegment(packet.bytes, packet.source, packet.destination);
+  }
+  return absl::InvalidArgumentError("unknown packet format");
+}
+
+Prober::Prober(net::ProbeTransport& transport, const Clock& clock, std::function<uint32_t()> random,
+               SourceResolver resolver)
+    : transport_(transport),
+      clock_(clock),
+      resolver_(resolver ? std::move(resolver) : SourceResolver(DefaultResolver)),
+      registry_(std::move(random)),
+      probe_buffer_(packet::kMaxPacketSize),
+      local_hostname_(LocalHostname()),
+      wake_event_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+
+Prober::~Prober() = default;
+
+absl::StatusOr<Prober::TraceId> Prober::AddTrace(const TraceRequest& request,
+                                                 TraceCallbacks callbacks) {
+  const v1::ProbeOptions& options = request.options;
+  PATHPAIR_ASSIGN_OR_RETURN(const ProbeProtocol protocol, ProtocolOf(options));
+  PATHPAIR_ASSIGN_OR_RETURN(engine::TraceConfig config, engine::TraceConfig::FromProto(options));
+  PATHPAIR_RETURN_IF_ERROR(config.Validate());
+  PATHPAIR_RETURN_IF_ERROR(CheckRange(options.tos(), 0, 255, "TOS (-Q)"));
+  PATHPAIR_RETURN_IF_ERROR(CheckRange(options.bit_pattern(), 0, 255, "bit pattern (-B)"));
+  PATHPAIR_RETURN_IF_ERROR(CheckRange(options.port(), 0, 65535, "port (-P)"));
+  PATHPAIR_RETURN_IF_ERROR(CheckRange(options.local_port(), 0, 65535, "local port (-L)"));
+  PATHPAIR_RETURN_IF_ERROR(
+      CheckRange(options.packet_size(), 0, packet::kMaxPacketSize, "packet size (-s)"));
+  const IpAddress& target = request.target;
+  if (options.ip_version() != 0 && options.ip_version() != static_cast<int>(target.family())) {
+    return absl::InvalidArgumentError(absl::StrCat("target ", target.ToString(), " is not an IPv",
+                                                   options.ip_version(), " address"));
+  }
+
+  const net::TransportCapabilities caps = transport_.capabilities();
+  if (target.is_v4() ? !caps.ipv4 : !caps.ipv6) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("no IPv", target.is_v4() ? 4 : 6, " socket is available"));
+  }
+  const bool protocol_ok = protocol == ProbeProtocol::kIcmp  ? caps.icmp
+                           : protocol == ProbeProtocol::kUdp ? caps.udp
+                                                             : caps.tcp;
+  if (!protocol_ok) {
+    return absl::FailedPreconditionError(
+        caps.unprivileged
+            ? "UDP and TCP probes need raw sockets (CAP_NET_RAW); without it only ICMP works"
+            : "no socket was opened for this protocol");
+  }
+
+  // -I is applied per probe (the shared sockets serve traces on any interface).
+  uint32_t interface_index = 0;
+  if (!options.interface().empty()) {
+    interface_index = if_nametoindex(options.interface().c_str());
+    if (interface_index == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("no network interface named '", options.interface(), "'"));
+    }
+  }
+
+  IpAddress source;
+  if (request.source.has_value()) {
+    source = *request.source;
+  } else {
+    std::optional<IpAddress> requested;
+    if (!options.source_address().empty()) {
+      PATHPAIR_ASSIGN_OR_RETURN(requested, IpAddress::Parse(options.source_address()));
+    }
+    PATHPAIR_ASSIGN_OR_RETURN(source, resolver_(target, requested, options.interface()));
+  }
+  if (source.family() != target.family()) {
+    return absl::InvalidArgumentError("source and target address families differ");
+  }
+
+  engine::TraceRegistry::Request registry_request;
+  registry_request.protocol = protocol;
+  registry_request.target = target;
+  if (protocol != ProbeProtocol::kIcmp) {
+    registry_request.destination_port =
+        options.port() != 0 ? static_cast<uint16_t>(options.port())
+                            : (protocol == ProbeProtocol::kUdp ? kDefaultUdpPort : kDefaultTcpPort);
+    if (options.local_port() != 0) {
+      registry_request.fixed_identifier = static_cast<uint16_t>(options.local_port());
+    }
+  }
+  // Unprivileged ICMP sockets need the identifier for themselves: retry a few random ones if
+  // another process holds it.
+  engine::TraceRegistry::Registration registration;
+  bool claimed = false;
+  for (int attempt = 0;; ++attempt) {
+    PATHPAIR_ASSIGN_OR_RETURN(registration, registry_.Register(registry_request));
+    if (!caps.unprivileged) break;
+    const absl::Status claim =
+        transport_.ClaimIcmpIdentifier(target.family(), registration.identity.icmp_id);
+    if (claim.ok()) {
+      claimed = true;
+      break;
+    }
+    registry_.Unregister(registration.trace);
+    if (attempt == 8 || claim.code() == absl::StatusCode::kPermissionDenied) return claim;
+  }
+
+  const MonoTime now = clock_.Now();
+  auto trace =
+      std::make_unique<Trace>(engine::TraceEngine(config, registration.identity, now), request);
+  trace->callbacks = std::move(callbacks);
+  trace->start = clock_.WallNow();
+  trace->claimed_icmp_identifier = claimed;
+  trace->interface_index = interface_index;
+  trace->request.source = source;
+  packet::ProbeSpec& spec = trace->spec;
+  const engine::ProbeIdentity& identity = registration.identity;
+  spec.protocol = protocol;
+  spec.source = source;
+  spec.destination = target;
+  spec.tos = static_cast<uint8_t>(options.tos());
+  spec.icmp_id = identity.icmp_id;
+  spec.tcp_sequence_high = identity.tcp_sequence_high;
+  spec.source_port = identity.source_port;
+  spec.destination_port = identity.destination_port;
+  spec.packet_size =
+      options.packet_size() > 0 ? static_cast<size_t>(options.packet_size()) : kDefaultPacketSize;
+  spec.fill = static_cast<uint8_t>(options.bit_pattern());
+
+  const TraceId id = registration.trace;
+  Trace& stored = *trace;
+  traces_[id] = std::move(trace);
+  Reschedule(id, stored);
+  return id;
+}
+
+void Prober::Stop(TraceId id) {
+  auto it = traces_.find(id);
+  if (it == traces_.end()) return;
+  it->second->engine.Stop(clock_.Now());
+  Reschedule(id, *it->second);
+}
+
+void Prober::Cancel(TraceId id) {
+  if (traces_.contains(id)) Finish(id, "cancelled");
+}
+
+void Prober::Reschedule(TraceId id, Trace& trace) {
+  const MonoTime next = trace.engine.NextWakeup();
+  if (next == trace.wakeup) return;
+  timers_.erase({trace.wakeup, id});
+  trace.wakeup = next;
+  timers_.insert({next, id});
+}
+
+engine::TraceResult Prober::ResultOf(const Trace& trace) const {
+  engine::TraceResult result = trace.engine.Snapshot();
+  result.options = trace.request.options;
+  result.source_address = trace.spec.source;
+  result.source_hostname = local_hostname_;
+  result.start = trace.start;
+  return result;
+}
+
+void Prober::Finish(TraceId id, const std::string& error) {
+  auto it = traces_.find(id);
+  if (it == traces_.end()) return;
+  std::unique_ptr<Trace> trace = std::move(it->second);
+  traces_.erase(it);
+  timers_.erase({trace->wakeup, id});
+  registry_.Unregister(id);
+  if (trace->claimed_icmp_identifier) {
+    transport_.ReleaseIcmpIdentifier(trace->spec.destination.family(), trace->spec.icmp_id);
+  }
+  engine::TraceResult result = ResultOf(*trace);
+  result.final = true;
+  result.end = clock_.WallNow();
+  if (!error.empty()) {
+    result.error = error;
+  } else if (!trace->engine.last_send_error().ok() && !result.reached) {
+    // A trace that never got an answer and had send errors says why.
+    result.error = std::string(trace->engine.last_send_error().message());
+  }
+  if (trace->callbacks.on_finished) trace->callbacks.on_finished(result);
+}
+
+void Prober::SendProbes(Trace& trace, const std::vector<engine::ProbeRequest>& probes) {
+  for (const engine::ProbeRequest& probe : probes) {
+    packet::ProbeSpec spec = trace.spec;
+    spec.sequence = probe.sequence.value();
+    spec.ttl = static_cast<uint8_t>(probe.ttl.value());
+    absl::StatusOr<size_t> length = packet::BuildProbeTransport(spec, probe_buffer_);
+    if (!length.ok()) {
+      ++counters_.send_failures;
+      trace.engine.OnSendFailed(probe.sequence, length.status());
+      continue;
+    }
+    net::OutgoingProbe outgoing;
+    outgoing.protocol = spec.protocol;
+    outgoing.source = spec.source;
+    outgoing.destination = spec.destination;
+    outgoing.ttl = spec.ttl;
+    outgoing.tos = spec.tos;
+    outgoing.interface_index = trace.interface_index;
+    outgoing.mark = trace.request.options.fwmark();
+    outgoing.bytes = std::span<const uint8_t>(probe_buffer_.data(), *length);
+    absl::StatusOr<net::SendReport> sent = transport_.Send(outgoing);
+    if (!sent.ok()) {
+      ++counters_.send_failures;
+      trace.engine.OnSendFailed(probe.sequence, sent.status());
+      continue;
+    }
+    ++counters_.probes_sent;
+    trace.engine.OnSent(probe.sequence, sent->sent_at);
+  }
+}
+
+void Prober::ReceiveAndRoute() {
+  received_.clear();
+  transport_.Receive(received_);
+  for (const net::ReceivedPacket& packet : received_) {
+    ++counters_.packets_received;
+    absl::StatusOr<packet::ParsedReply> reply = ParseReceivedPacket(packet);
+    if (!reply.ok()) {
+      ++counters_.packets_unparsed;
+      continue;
+    }
+    std::optional<engine::TraceRegistry::Route> route = registry_.RouteReply(*reply);
+    if (!route.has_value()) {
+      ++counters_.packets_foreign;
+      continue;
+    }
+    auto it = traces_.find(route->trace);
+    if (it == traces_.end()) {
+      ++counters_.packets_foreign;
+      continue;
+    }
+    ++counters_.replies_routed;
+    it->second->engine.OnReply(route->sequence, *reply, packet.received_at);
+    // The last reply may finish a trace; it then ends now rather than at its next timer.
+    if (it->second->engine.Finished()) {
+      Finish(route->trace, "");
+    } else {
+      Reschedule(route->trace, *it->second);
+    }
+  }
+}
+
+void Prober::RunDue(TraceId id, MonoTime now) {
+  auto it = traces_.find(id);
+  if (it == traces_.end()) return;
+  Trace& trace = *it->second;
+  const std::vector<engine::ProbeRequest> probes = trace.engine.Poll(now);
+  if (!probes.empty()) {
+    SendProbes(trace, probes);
+    if (trace.callbacks.on_snapshot) {
+      // The callback may cancel this very trace (or add others): call a copy, then look the
+      // trace up again.
+      const std::function<void(const engine::TraceResult&)> on_snapshot =
+          trace.callbacks.on_snapshot;
+      on_snapshot(ResultOf(trace));
+      it = traces_.find(id);
+      if (it == traces_.end()) return;
+    }
+  }
+  if (it->second->engine.Finished()) {
+    Finish(id, "");
+    return;
+  }
+  Reschedule(id, *it->second);
+}
+
+void Prober::RunPosted() {
+  std::vector<std::function<void()>> work;
+  {
+    absl::MutexLock lock(&posted_mu_);
+    work.swap(posted_);
+  }
+  for (std::function<void()>& w : work) w();
+}
+
+MonoTime Prober::Step() {
+  RunPosted();
+  ReceiveAndRoute();
+  const MonoTime now = clock_.Now();
+  // Collect first: running an engine reschedules it, possibly at or before `now` again, and
+  // each trace runs once per turn.
+  std::vector<TraceId> due;
+  for (auto it = timers_.begin(); it != timers_.end() && it->first <= now; ++it) {
+    due.push_back(it->second);
+  }
+  for (TraceId id : due) RunDue(id, now);
+  return timers_.empty() ? MonoTime::Infinite() : timers_.begin()->first;
+}
+
+void Prober::Post(std::function<void()> work) {
+  {
+    absl::MutexLock lock(&posted_mu_);
+    posted_.push_back(std::move(work));
+  }
+  const uint64_t one = 1;
+  if (wake_event_.valid()) (void)!write(wake_event_.get(), &one, sizeof(one));
+}
+
+void Prober::RequestStop() {
+  {
+    absl::MutexLock lock(&posted_mu_);
+    stop_requested_ = true;
+  }
+  const uint64_t one = 1;
+  if (wake_event_.valid()) (void)!write(wake_event_.get(), &one, sizeof(one));
+}
+
+absl::Status Prober::Run() { return RunLoop(false); }
+absl::Status Prober::RunUntilStopped() { return RunLoop(true); }
+
+absl::Status Prober::RunLoop(bool until_stopped) {
+  if (transport_.wait_fd() < 0) {
+    return absl::FailedPreconditionError("Run needs a transport with a wait_fd; use Step()");
+  }
+  // Wake-ups as precise as the kernel can make them: probe times and timeouts are in ns.
+  prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+  for (;;) {
+    {
+      absl::MutexLock lock(&posted_mu_);
+      if (stop_requested_) {
+        stop_requested_ = false;
+        return absl::OkStatus();
+      }
+    }
+    if (interrupt_ != nullptr && interrupt_->load()) {
+      std::vector<TraceId> ids;
+      for (const auto& [id, trace] : traces_) ids.push_back(id);
+      for (TraceId id : ids) Cancel(id);
+    }
+    const MonoTime next = Step();
+    if (!until_stopped && traces_.empty()) {
+      absl::MutexLock lock(&posted_mu_);
+      if (posted_.empty()) return absl::OkStatus();
+      continue;
+    }
+    const MonoTime now = clock_.Now();
+    pollfd fds[2] = {{transport_.wait_fd(), POLLIN, 0}, {wake_event_.get(), POLLIN, 0}};
+    timespec timeout{};
+    timespec* timeout_ptr = nullptr;
+    if (next != MonoTime::Infinite()) {
+      timeout = absl::ToTimespec(std::max(next - now, absl::ZeroDuration()));
+      timeout_ptr = &timeout;
+    }
+    if (next > now || next == MonoTime::Infinite()) {
+      const int n = ppoll(fds, wake_event_.valid() ? 2 : 1, timeout_ptr, nullptr);
+      if (n < 0 && errno != EINTR) {
+        return absl::InternalError(absl::StrCat("ppoll: ", std::strerror(errno)));
+      }
+      if (n > 0 && (fds[1].revents & POLLIN)) {
+        uint64_t ignored;
+        (void)!read(wake_event_.get(), &ignored, sizeof(ignored));
+      }
+    }
+  }
+}
+
+}  // namespace pathpair::prober

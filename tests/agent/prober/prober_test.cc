@@ -1,0 +1,393 @@
+#include "agent/prober/prober.h"
+
+#include <net/if.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/agent/prober/fake_transport.h"
+
+namespace pathpair::prober {
+namespace {
+
+using ::testing::HasSubstr;
+
+IpAddress Addr(const char* text) { return *IpAddress::Parse(text); }
+
+struct Outcome {
+  std::vector<engine::TraceResult> snapshots;
+  std::optional<engine::TraceResult> final_result;
+};
+
+class ProberTest : public ::testing::Test {
+ protected:
+  ProberTest() : net_(clock_), prober_(net_, clock_, DeterministicRandom()) {
+    net_.AddPath(Addr("203.0.113.9"), {Addr("198.51.100.1"), Addr("198.51.100.2")});
+    net_.AddPath(Addr("203.0.113.77"),
+                 {Addr("198.51.100.1"), Addr("198.51.100.5"), Addr("198.51.100.6")});
+    net_.AddPath(Addr("2001:db8:9::9"), {Addr("2001:db8:1::1"), Addr("2001:db8:2::1")});
+  }
+
+  static std::function<uint32_t()> DeterministicRandom() {
+    auto state = std::make_shared<uint32_t>(12345);
+    return [state] {
+      *state = *state * 1103515245u + 12345u;
+      return *state >> 8;
+    };
+  }
+
+  static v1::ProbeOptions Options(int count, v1::Protocol protocol = v1::PROTOCOL_ICMP) {
+    v1::ProbeOptions options;
+    options.set_count(count);
+    options.set_protocol(protocol);
+    options.set_interval_us(1'000'000);
+    options.set_probe_timeout_us(2'000'000);
+    options.set_grace_us(2'000'000);
+    return options;
+  }
+
+  absl::StatusOr<Prober::TraceId> Add(const v1::ProbeOptions& options, const IpAddress& target,
+                                      Outcome& outcome) {
+    TraceRequest request;
+    request.options = options;
+    request.target = target;
+    request.source = target.is_v4() ? Addr("198.51.100.100") : Addr("2001:db8:1::100");
+    TraceCallbacks callbacks;
+    callbacks.on_snapshot = [&outcome](const engine::TraceResult& r) {
+      outcome.snapshots.push_back(r);
+    };
+    callbacks.on_finished = [&outcome](const engine::TraceResult& r) {
+      EXPECT_FALSE(outcome.final_result.has_value()) << "on_finished ran twice";
+      outcome.final_result = r;
+    };
+    return prober_.AddTrace(request, std::move(callbacks));
+  }
+
+  // Runs the loop on the fake clock until no trace is left or `until` is reached.
+  void RunUntil(MonoTime until = MonoTime::Infinite()) {
+    for (int turns = 0; turns < 100000 && prober_.active_traces() > 0; ++turns) {
+      const MonoTime next = std::min(prober_.Step(), net_.NextArrival());
+      if (next > until) {
+        clock_.Set(until);
+        prober_.Step();
+        return;
+      }
+      if (next > clock_.Now()) clock_.Set(next);
+    }
+  }
+
+  int SentTo(const IpAddress& target) const {
+    int n = 0;
+    for (const SentRecord& r : net_.sent()) n += r.probe.destination == target ? 1 : 0;
+    return n;
+  }
+
+  FakeClock clock_;
+  FakeTransport net_;
+  Prober prober_;
+};
+
+void ExpectFullPath(const engine::TraceResult& result, const std::vector<IpAddress>& hops,
+                    int count) {
+  EXPECT_TRUE(result.final);
+  EXPECT_TRUE(result.reached);
+  EXPECT_EQ(result.error, "");
+  ASSERT_EQ(result.hops.size(), hops.size());
+  for (size_t i = 0; i < hops.size(); ++i) {
+    const engine::HopResult& hop = result.hops[i];
+    EXPECT_EQ(hop.ttl.value(), static_cast<int>(i) + 1);
+    EXPECT_EQ(hop.sent, count) << "ttl " << i + 1;
+    EXPECT_EQ(hop.received, count) << "ttl " << i + 1;
+    ASSERT_EQ(hop.responders.size(), 1u);
+    EXPECT_EQ(hop.responders[0].address, hops[i]);
+  }
+}
+
+TEST_F(ProberTest, IcmpTraceReachesTheTargetWithExactCounts) {
+  Outcome outcome;
+  ASSERT_TRUE(Add(Options(3), Addr("203.0.113.9"), outcome).ok());
+  RunUntil();
+  ASSERT_TRUE(outcome.final_result.has_value());
+  ExpectFullPath(*outcome.final_result,
+                 {Addr("198.51.100.1"), Addr("198.51.100.2"), Addr("203.0.113.9")}, 3);
+  // One ms per hop, measured on the fake clock.
+  EXPECT_EQ(outcome.final_result->hops[2].rtt.last, absl::Milliseconds(3));
+  EXPECT_EQ(outcome.final_result->source_address, Addr("198.51.100.100"));
+  EXPECT_EQ(prober_.active_traces(), 0u);
+}
+
+TEST_F(ProberTest, UdpTcpAndIpv6AllReachTheTarget) {
+  struct Case {
+    v1::Protocol protocol;
+    IpAddress target;
+    std::vector<IpAddress> hops;
+  };
+  const std::vector<Case> cases = {
+      {v1::PROTOCOL_UDP,
+       Addr("203.0.113.9"),
+       {Addr("198.51.100.1"), Addr("198.51.100.2"), Addr("203.0.113.9")}},
+      {v1::PROTOCOL_TCP,
+       Addr("203.0.113.9"),
+       {Addr("198.51.100.1"), Addr("198.51.100.2"), Addr("203.0.113.9")}},
+      {v1::PROTOCOL_ICMP,
+       Addr("2001:db8:9::9"),
+       {Addr("2001:db8:1::1"), Addr("2001:db8:2::1"), Addr("2001:db8:9::9")}},
+      {v1::PROTOCOL_UDP,
+       Addr("2001:db8:9::9"),
+       {Addr("2001:db8:1::1"), Addr("2001:db8:2::1"), Addr("2001:db8:9::9")}},
+      {v1::PROTOCOL_TCP,
+       Addr("2001:db8:9::9"),
+       {Addr("2001:db8:1::1"), Addr("2001:db8:2::1"), Addr("2001:db8:9::9")}},
+  };
+  // All at once, over the one transport.
+  std::vector<Outcome> outcomes(cases.size());
+  for (size_t i = 0; i < cases.size(); ++i) {
+    absl::StatusOr<Prober::TraceId> id =
+        Add(Options(2, cases[i].protocol), cases[i].target, outcomes[i]);
+    ASSERT_TRUE(id.ok()) << id.status();
+  }
+  RunUntil();
+  for (size_t i = 0; i < cases.size(); ++i) {
+    SCOPED_TRACE(i);
+    ASSERT_TRUE(outcomes[i].final_result.has_value());
+    ExpectFullPath(*outcomes[i].final_result, cases[i].hops, 2);
+  }
+}
+
+TEST_F(ProberTest, ManyConcurrentTracesToTheSameTargetKeepExactCounts) {
+  constexpr int kTraces = 60;
+  std::vector<Outcome> outcomes(kTraces);
+  const v1::Protocol protocols[] = {v1::PROTOCOL_ICMP, v1::PROTOCOL_UDP, v1::PROTOCOL_TCP};
+  for (int i = 0; i < kTraces; ++i) {
+    ASSERT_TRUE(Add(Options(4, protocols[i % 3]), Addr("203.0.113.9"), outcomes[i]).ok());
+  }
+  RunUntil();
+  int64_t total_sent = 0;
+  for (int i = 0; i < kTraces; ++i) {
+    SCOPED_TRACE(i);
+    ASSERT_TRUE(outcomes[i].final_result.has_value());
+    ExpectFullPath(*outcomes[i].final_result,
+                   {Addr("198.51.100.1"), Addr("198.51.100.2"), Addr("203.0.113.9")}, 4);
+    for (const engine::HopResult& hop : outcomes[i].final_result->hops) total_sent += hop.sent;
+  }
+  // Round 0 also probes TTLs past the target (they are answered by it but not listed), so the
+  // listed hops account for most, not all, probes; every probe's reply was routed to its trace.
+  EXPECT_LE(total_sent, static_cast<int64_t>(net_.sent().size()));
+  EXPECT_EQ(total_sent, int64_t{kTraces} * 4 * 3);
+  EXPECT_EQ(prober_.counters().replies_routed, net_.sent().size());
+  EXPECT_EQ(prober_.counters().packets_foreign, 0u);
+}
+
+TEST_F(ProberTest, SnapshotsArriveEachRound) {
+  Outcome outcome;
+  ASSERT_TRUE(Add(Options(5), Addr("203.0.113.9"), outcome).ok());
+  RunUntil();
+  ASSERT_EQ(outcome.snapshots.size(), 5u);
+  int previous_rounds = -1;
+  for (const engine::TraceResult& s : outcome.snapshots) {
+    EXPECT_FALSE(s.final);
+    EXPECT_GE(s.rounds, previous_rounds);
+    previous_rounds = s.rounds;
+  }
+  EXPECT_EQ(outcome.final_result->rounds, 5);
+}
+
+TEST_F(ProberTest, CancelStopsProbesAtOnceAndLeavesOthersRunning) {
+  Outcome cancelled;
+  Outcome other;
+  absl::StatusOr<Prober::TraceId> a = Add(Options(0), Addr("203.0.113.9"), cancelled);
+  absl::StatusOr<Prober::TraceId> b = Add(Options(0), Addr("203.0.113.77"), other);
+  ASSERT_TRUE(a.ok() && b.ok());
+  RunUntil(clock_.Now() + absl::Milliseconds(2500));  // rounds at 0, 1 s, 2 s
+  const int sent_before = SentTo(Addr("203.0.113.9"));
+  EXPECT_GE(sent_before, 9);  // three rounds of three hops, plus TTLs past the target in round 0
+
+  prober_.Cancel(*a);
+  ASSERT_TRUE(cancelled.final_result.has_value());  // synchronously
+  EXPECT_TRUE(cancelled.final_result->final);
+  EXPECT_EQ(cancelled.final_result->error, "cancelled");
+  EXPECT_EQ(prober_.active_traces(), 1u);
+
+  RunUntil(clock_.Now() + absl::Seconds(3));
+  EXPECT_EQ(SentTo(Addr("203.0.113.9")), sent_before);
+  EXPECT_GT(SentTo(Addr("203.0.113.77")), 12);
+  EXPECT_FALSE(other.final_result.has_value());
+
+  prober_.Stop(*b);  // graceful: in-flight probes resolve, then it finishes
+  RunUntil();
+  ASSERT_TRUE(other.final_result.has_value());
+  EXPECT_EQ(other.final_result->error, "");
+  EXPECT_TRUE(other.final_result->reached);
+  for (const engine::HopResult& hop : other.final_result->hops) {
+    EXPECT_EQ(hop.sent, hop.received);
+  }
+  prober_.Cancel(*a);  // unknown by now: ignored
+}
+
+TEST_F(ProberTest, ForeignAndMalformedPacketsAreCountedNotDelivered) {
+  Outcome outcome;
+  ASSERT_TRUE(Add(Options(2), Addr("203.0.113.9"), outcome).ok());
+  // Garbage, and an echo reply with an identifier nobody uses.
+  net::ReceivedPacket garbage;
+  garbage.bytes = {0x45, 0, 0, 3};
+  garbage.received_at = clock_.Now();
+  net_.Inject(garbage);
+  net::OutgoingProbe foreign_probe;
+  foreign_probe.source = Addr("198.51.100.100");
+  foreign_probe.destination = Addr("203.0.113.9");
+  const std::vector<uint8_t> foreign_echo = {8, 0, 0xf7, 0xfd, 0x00, 0x01, 0x00, 0x01};
+  foreign_probe.bytes = foreign_echo;
+  net_.Inject(MakeReply(foreign_probe, Addr("203.0.113.9"), true, clock_.Now()));
+  RunUntil();
+  EXPECT_EQ(prober_.counters().packets_unparsed, 1u);
+  EXPECT_EQ(prober_.counters().packets_foreign, 1u);
+  ASSERT_TRUE(outcome.final_result.has_value());
+  ExpectFullPath(*outcome.final_result,
+                 {Addr("198.51.100.1"), Addr("198.51.100.2"), Addr("203.0.113.9")}, 2);
+}
+
+TEST_F(ProberTest, LossAtOneHopIsCountedThere) {
+  int ttl2_seen = 0;
+  net_.set_drop(
+      [&ttl2_seen](const SentRecord& r) { return r.probe.ttl == 2 && (ttl2_seen++ % 2 == 0); });
+  Outcome outcome;
+  ASSERT_TRUE(Add(Options(4), Addr("203.0.113.9"), outcome).ok());
+  RunUntil();
+  ASSERT_TRUE(outcome.final_result.has_value());
+  const auto& hops = outcome.final_result->hops;
+  ASSERT_EQ(hops.size(), 3u);
+  EXPECT_EQ(hops[0].received, 4);
+  EXPECT_EQ(hops[1].sent, 4);
+  EXPECT_EQ(hops[1].received, 2);
+  EXPECT_EQ(hops[2].received, 4);
+}
+
+TEST_F(ProberTest, SendFailuresEndAsLossWithTheReason) {
+  net_.set_fail_sends(true);
+  Outcome outcome;
+  ASSERT_TRUE(Add(Options(2), Addr("203.0.113.9"), outcome).ok());
+  RunUntil();
+  ASSERT_TRUE(outcome.final_result.has_value());
+  EXPECT_FALSE(outcome.final_result->reached);
+  EXPECT_THAT(outcome.final_result->error, HasSubstr("unreachable"));
+  EXPECT_GT(prober_.counters().send_failures, 0u);
+}
+
+TEST_F(ProberTest, BadOptionsAreRejectedAndLeaveNothingBehind) {
+  Outcome outcome;
+  v1::ProbeOptions tos = Options(1);
+  tos.set_tos(300);
+  EXPECT_EQ(Add(tos, Addr("203.0.113.9"), outcome).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  v1::ProbeOptions pattern = Options(1);
+  pattern.set_bit_pattern(-1);
+  EXPECT_EQ(Add(pattern, Addr("203.0.113.9"), outcome).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  v1::ProbeOptions v6_only = Options(1);
+  v6_only.set_ip_version(6);
+  EXPECT_EQ(Add(v6_only, Addr("203.0.113.9"), outcome).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  v1::ProbeOptions negative_count = Options(-1);
+  EXPECT_EQ(Add(negative_count, Addr("203.0.113.9"), outcome).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(prober_.active_traces(), 0u);
+}
+
+TEST_F(ProberTest, UnprivilegedTransportRefusesUdpWithAClearMessage) {
+  net_.set_capabilities({.ipv4 = true,
+                         .ipv6 = false,
+                         .icmp = true,
+                         .udp = false,
+                         .tcp = false,
+                         .unprivileged = true});
+  Outcome outcome;
+  absl::StatusOr<Prober::TraceId> udp =
+      Add(Options(1, v1::PROTOCOL_UDP), Addr("203.0.113.9"), outcome);
+  EXPECT_EQ(udp.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(udp.status().message(), HasSubstr("CAP_NET_RAW"));
+  EXPECT_EQ(Add(Options(1), Addr("2001:db8:9::9"), outcome).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Add(Options(1), Addr("203.0.113.9"), outcome).ok());
+}
+
+TEST_F(ProberTest, SourceComesFromTheResolverWhenNotGiven) {
+  std::vector<std::string> interfaces;
+  Prober prober(net_, clock_, nullptr,
+                [&interfaces](const IpAddress&, const std::optional<IpAddress>& requested,
+                              const std::string& interface) -> absl::StatusOr<IpAddress> {
+                  interfaces.push_back(interface);
+                  return requested.value_or(Addr("198.51.100.42"));
+                });
+  TraceRequest request;
+  request.options = Options(1);
+  request.options.set_interface("lo");
+  request.target = Addr("203.0.113.9");
+  ASSERT_TRUE(prober.AddTrace(request, {}).ok());
+  prober.Step();
+  ASSERT_FALSE(net_.sent().empty());
+  EXPECT_EQ(net_.sent().back().probe.source, Addr("198.51.100.42"));
+  EXPECT_EQ(interfaces, std::vector<std::string>{"lo"});
+  // -I also rides on each probe, since the sockets are shared.
+  EXPECT_EQ(net_.sent().back().probe.interface_index, if_nametoindex("lo"));
+
+  request.options.set_interface("no-such-if0");
+  absl::StatusOr<Prober::TraceId> unknown = prober.AddTrace(request, {});
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(unknown.status().message(), HasSubstr("no-such-if0"));
+  request.options.set_interface("");
+
+  request.options.set_source_address("not an address");
+  EXPECT_FALSE(prober.AddTrace(request, {}).ok());
+}
+
+TEST_F(ProberTest, FastIntervalWithSmallMaxTtl) {
+  v1::ProbeOptions options = Options(3);
+  options.set_interval_us(100'000);
+  options.set_probe_timeout_us(1'000'000);
+  options.set_grace_us(1'000'000);
+  options.set_max_ttl(8);
+  Outcome outcome;
+  ASSERT_TRUE(Add(options, Addr("203.0.113.9"), outcome).ok());
+  RunUntil();
+  ASSERT_TRUE(outcome.final_result.has_value());
+  ExpectFullPath(*outcome.final_result,
+                 {Addr("198.51.100.1"), Addr("198.51.100.2"), Addr("203.0.113.9")}, 3);
+}
+
+TEST_F(ProberTest, ACallbackMayCancelItsOwnTrace) {
+  std::optional<Prober::TraceId> id;
+  int snapshots = 0;
+  std::optional<engine::TraceResult> final_result;
+  TraceRequest request;
+  request.options = Options(0);
+  request.target = Addr("203.0.113.9");
+  request.source = Addr("198.51.100.100");
+  TraceCallbacks callbacks;
+  callbacks.on_snapshot = [&](const engine::TraceResult&) {
+    if (++snapshots == 2) prober_.Cancel(*id);
+  };
+  callbacks.on_finished = [&](const engine::TraceResult& r) { final_result = r; };
+  absl::StatusOr<Prober::TraceId> added = prober_.AddTrace(request, std::move(callbacks));
+  ASSERT_TRUE(added.ok());
+  id = *added;
+  RunUntil(clock_.Now() + absl::Seconds(10));
+  EXPECT_EQ(snapshots, 2);
+  ASSERT_TRUE(final_result.has_value());
+  EXPECT_EQ(final_result->error, "cancelled");
+  EXPECT_EQ(prober_.active_traces(), 0u);
+}
+
+TEST_F(ProberTest, PostedWorkRunsOnTheNextTurn) {
+  bool ran = false;
+  prober_.Post([&ran] { ran = true; });
+  EXPECT_FALSE(ran);
+  prober_.Step();
+  EXPECT_TRUE(ran);
+}
+
+}  // namespace
+}  // namespace pathpair::prober
