@@ -15,6 +15,10 @@ packages=(
   nlohmann-json3-dev
   # Integration tests: namespaces, firewall, the reference peer, terminal driving.
   iproute2 nftables mtr-tiny tmux procps python3
+  # HTML report rendering check (headless).
+  chromium
+  # Operator certificates (deploy/make-certs.sh).
+  openssl
 )
 
 missing=()
