@@ -1,0 +1,289 @@
+#include "controller/diagnosis/paired_rules.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/net/ip_address.h"
+#include "controller/diagnosis/statistics.h"
+
+namespace pathpair::diagnosis {
+namespace {
+
+// Counts clamped to [0, 2^40]: untrusted input must not overflow the sums below.
+constexpr int64_t kMaxCount = int64_t{1} << 40;
+
+int64_t OneWaySent(const v1::OneWayResult& result) {
+  return std::clamp<int64_t>(result.sent(), 0, kMaxCount);
+}
+
+int64_t OneWayLost(const v1::OneWayResult& result) {
+  return std::max<int64_t>(
+      0, OneWaySent(result) - std::clamp<int64_t>(result.received(), 0, kMaxCount));
+}
+
+double OneWayLossPct(const v1::OneWayResult& result) {
+  return OneWaySent(result) > 0 ? 100.0 * static_cast<double>(OneWayLost(result)) /
+                                      static_cast<double>(OneWaySent(result))
+                                : 0;
+}
+
+bool OneWayHasLoss(const v1::OneWayResult* result) {
+  return result != nullptr && OneWaySent(*result) > 0 && OneWayLost(*result) >= kMinLostProbes &&
+         WilsonInterval(OneWayLost(*result), OneWaySent(*result)).low > kSignificantLossFloor;
+}
+
+// Where loss starts in a trace: the persistent run's first hop, or the destination when only
+// it loses; nullptr when the trace shows no loss that lasts.
+const HopView* LossStart(const PathView* path, const LossProfile* loss) {
+  if (path == nullptr || loss == nullptr || loss->persistent_start < 0) return nullptr;
+  return &path->hops[loss->persistent_start];
+}
+
+void AddOneWay(v1::Finding& finding, absl::string_view prefix, const v1::OneWayResult* result) {
+  if (result == nullptr) return;
+  AddNumber(finding, absl::StrCat(prefix, "_loss_pct"), OneWayLossPct(*result));
+  AddNumber(finding, absl::StrCat(prefix, "_sent"), static_cast<double>(OneWaySent(*result)));
+  AddNumber(finding, absl::StrCat(prefix, "_lost"), static_cast<double>(OneWayLost(*result)));
+}
+
+std::vector<std::string> Addresses(const PathView& path, bool with_destination) {
+  std::vector<std::string> out;
+  for (int i = 0; i < static_cast<int>(path.hops.size()); ++i) {
+    if (path.hops[i].address.empty()) continue;
+    if (!with_destination && path.IsDestination(i)) continue;
+    out.push_back(path.hops[i].address);
+  }
+  return out;
+}
+
+bool HasCounterpart(const std::string& address, const std::vector<std::string>& others) {
+  return std::any_of(others.begin(), others.end(),
+                     [&](const std::string& other) { return SameLink(address, other); });
+}
+
+// Every responder of every hop: a load-balanced hop may show one member forward and another in
+// reverse.
+std::vector<std::string> AllResponders(const PathView& path) {
+  std::vector<std::string> out;
+  for (const HopView& hop : path.hops) {
+    out.insert(out.end(), hop.addresses.begin(), hop.addresses.end());
+  }
+  return out;
+}
+
+// Whether any responder of the hop whose main responder is address has a counterpart.
+bool HopHasCounterpart(const PathView& path, const std::string& address,
+                       const std::vector<std::string>& others) {
+  for (const HopView& hop : path.hops) {
+    if (hop.address != address) continue;
+    for (const std::string& responder : hop.addresses) {
+      if (HasCounterpart(responder, others)) return true;
+    }
+  }
+  return HasCounterpart(address, others);
+}
+
+// Without one-way results: when one trace loses from some hop to its end while the other
+// loses only at its destination, the loss is in the first trace's direction: the second
+// trace's probes cross that direction's links without loss, and only its destination's
+// replies (sent in the first trace's direction) are lost. When both traces lose from a middle
+// hop on, round trips cannot tell the direction and nothing is reported.
+void FindLossDirectionFromTraces(const PathView& forward, const LossProfile& forward_loss,
+                                 const PathView* reverse, const LossProfile* reverse_loss,
+                                 Findings& out) {
+  if (reverse == nullptr || reverse_loss == nullptr) return;
+  const bool forward_run = forward_loss.persistent_start >= 0 && forward_loss.run_hops >= 2;
+  const bool reverse_run = reverse_loss->persistent_start >= 0 && reverse_loss->run_hops >= 2;
+  v1::FindingCode code;
+  const HopView* start;
+  const PathView* other;
+  if (forward_run && reverse_loss->destination_only) {
+    code = v1::LOSS_FORWARD_DIRECTION;
+    start = &forward.hops[forward_loss.persistent_start];
+    other = reverse;
+  } else if (reverse_run && forward_loss.destination_only) {
+    code = v1::LOSS_REVERSE_DIRECTION;
+    start = &reverse->hops[reverse_loss->persistent_start];
+    other = &forward;
+  } else {
+    return;
+  }
+  const bool is_reverse = code == v1::LOSS_REVERSE_DIRECTION;
+  const HopView& other_end = other->hops[other->destination_index];
+  v1::Finding finding =
+      HopFinding(code, v1::SEVERITY_PROBLEM, *start,
+                 absl::StrCat("Packets are lost on the way ", is_reverse ? "back from" : "to",
+                              " the destination, from hop ", start->ttl, " of the ",
+                              is_reverse ? "reverse" : "forward",
+                              " trace on: the other trace loses only "
+                              "the replies of its own destination (",
+                              Decimal(other_end.loss_pct()), "%), which travel this direction."));
+  if (is_reverse) finding.set_direction(v1::TRACE_DIRECTION_REVERSE);
+  AddNumber(finding, "start_loss_pct", start->loss_pct());
+  AddNumber(finding, "other_destination_loss_pct", other_end.loss_pct());
+  AddText(finding, "decided_by", "traces");
+  finding.set_confidence(kTraceDirectionConfidence);
+  finding.set_probes(start->sent + other_end.sent);
+  out.push_back(std::move(finding));
+}
+
+}  // namespace
+
+bool SameLink(const std::string& a, const std::string& b) {
+  if (a == b) return true;
+  auto x = IpAddress::Parse(a);
+  auto y = IpAddress::Parse(b);
+  if (!x.ok() || !y.ok() || x->family() != y->family()) return false;
+  return x->SharesPrefix(*y, x->is_v4() ? kSameLinkPrefixV4 : kSameLinkPrefixV6);
+}
+
+void FindLossDirection(const PathView& forward, const LossProfile& forward_loss,
+                       const PathView* reverse, const LossProfile* reverse_loss,
+                       const v1::OneWayResult* forward_oneway,
+                       const v1::OneWayResult* reverse_oneway, Findings& out) {
+  if (forward_oneway == nullptr && reverse_oneway == nullptr) {
+    FindLossDirectionFromTraces(forward, forward_loss, reverse, reverse_loss, out);
+    return;
+  }
+  const bool forward_lossy = OneWayHasLoss(forward_oneway);
+  const bool reverse_lossy = OneWayHasLoss(reverse_oneway);
+  if (!forward_lossy && !reverse_lossy) return;
+
+  const HopView* forward_start = LossStart(&forward, &forward_loss);
+  const HopView* reverse_start = LossStart(reverse, reverse_loss);
+  v1::FindingCode code = forward_lossy && reverse_lossy ? v1::LOSS_BOTH_DIRECTIONS
+                         : forward_lossy                ? v1::LOSS_FORWARD_DIRECTION
+                                                        : v1::LOSS_REVERSE_DIRECTION;
+  // The hop named is where loss starts in that direction's own trace (forward for both).
+  const bool use_reverse = code == v1::LOSS_REVERSE_DIRECTION;
+  const HopView* start = use_reverse ? reverse_start : forward_start;
+  std::string where =
+      start == nullptr ? std::string(" (the trace does not show where it starts)")
+                       : absl::StrCat(", starting at hop ", start->ttl, " (", start->address,
+                                      ") of the ", use_reverse ? "reverse" : "forward", " trace");
+  std::string summary;
+  if (code == v1::LOSS_BOTH_DIRECTIONS) {
+    summary = absl::StrCat(
+        "Packets are lost in both directions: ", Decimal(OneWayLossPct(*forward_oneway)),
+        "% on the way out and ", Decimal(OneWayLossPct(*reverse_oneway)), "% on the way back",
+        where, ".");
+  } else if (forward_lossy) {
+    summary = absl::StrCat("Packets are lost on the way to the destination (",
+                           Decimal(OneWayLossPct(*forward_oneway)), "% one-way)", where, ".");
+  } else {
+    summary = absl::StrCat("Packets are lost on the way back from the destination (",
+                           Decimal(OneWayLossPct(*reverse_oneway)), "% one-way)", where, ".");
+  }
+  v1::Finding finding = start != nullptr
+                            ? HopFinding(code, v1::SEVERITY_PROBLEM, *start, std::move(summary))
+                            : PathFinding(code, v1::SEVERITY_PROBLEM, std::move(summary));
+  if (use_reverse) finding.set_direction(v1::TRACE_DIRECTION_REVERSE);
+  AddOneWay(finding, "forward", forward_oneway);
+  AddOneWay(finding, "reverse", reverse_oneway);
+  if (forward_start != nullptr) AddNumber(finding, "forward_start_hop", forward_start->ttl);
+  if (reverse_start != nullptr) AddNumber(finding, "reverse_start_hop", reverse_start->ttl);
+  double confidence = 1;
+  int64_t probes = 0;
+  for (const v1::OneWayResult* result : {forward_oneway, reverse_oneway}) {
+    if (result == nullptr) continue;
+    const bool lossy = OneWayHasLoss(result);
+    const double sure =
+        ConfidenceRateAbove(OneWayLost(*result), OneWaySent(*result), kSignificantLossFloor);
+    confidence *= lossy ? sure : 1 - sure;
+    probes += OneWaySent(*result);
+  }
+  finding.set_confidence(RoundConfidence(confidence));
+  finding.set_probes(probes);
+  out.push_back(std::move(finding));
+}
+
+void FindReturnPathLatency(Findings& forward_findings, const v1::OneWayResult* forward_oneway,
+                           const v1::OneWayResult* reverse_oneway, Findings& out) {
+  if (forward_oneway == nullptr || reverse_oneway == nullptr) return;
+  if (forward_oneway->received() <= 0 || reverse_oneway->received() <= 0) return;
+  // Queueing delay above each direction's minimum does not depend on the clock offset; the
+  // difference of the averages does, within twice the offset error.
+  const double forward_excess = forward_oneway->delay_avg_ms() - forward_oneway->delay_min_ms();
+  const double reverse_excess = reverse_oneway->delay_avg_ms() - reverse_oneway->delay_min_ms();
+  const double offset_error =
+      std::abs(forward_oneway->offset_error_ms()) + std::abs(reverse_oneway->offset_error_ms());
+  const double avg_difference = reverse_oneway->delay_avg_ms() - forward_oneway->delay_avg_ms();
+  for (v1::Finding& increase : forward_findings) {
+    if (increase.code() != v1::LATENCY_INCREASE) continue;
+    const v1::Evidence* step_evidence = FindEvidence(increase, "step_ms");
+    if (step_evidence == nullptr) continue;
+    const double step = step_evidence->number();
+    const double needed = kReturnPathMinShare * step;
+    const bool on_return =
+        reverse_excess - forward_excess >= needed || avg_difference - offset_error >= needed;
+    const bool on_forward =
+        forward_excess - reverse_excess >= needed || -avg_difference - offset_error >= needed;
+    if (on_forward && !on_return) {
+      AddText(increase, "direction", "forward");
+      continue;
+    }
+    if (!on_return) continue;
+    v1::Finding finding = increase;
+    finding.set_code(v1::LATENCY_ON_RETURN_PATH);
+    finding.set_severity(v1::SEVERITY_WARNING);
+    finding.clear_evidence();
+    finding.set_summary(
+        absl::StrCat("The latency step at hop ", increase.ttl(), " (", Decimal(step),
+                     " ms) is on the return path: one-way delay back is ", Decimal(avg_difference),
+                     " ms above the way out (clock error +-", Decimal(offset_error), " ms)."));
+    AddNumber(finding, "step_ms", step);
+    AddNumber(finding, "forward_delay_avg_ms", forward_oneway->delay_avg_ms());
+    AddNumber(finding, "reverse_delay_avg_ms", reverse_oneway->delay_avg_ms());
+    AddNumber(finding, "forward_queueing_ms", forward_excess);
+    AddNumber(finding, "reverse_queueing_ms", reverse_excess);
+    AddNumber(finding, "offset_error_ms", offset_error);
+    const double margin = std::max(reverse_excess - forward_excess, avg_difference - offset_error);
+    finding.set_confidence(
+        RoundConfidence(std::min(0.95, 0.5 + 0.5 * margin / std::max(step, 1e-9))));
+    finding.set_probes(OneWaySent(*forward_oneway) + OneWaySent(*reverse_oneway));
+    AddText(increase, "direction", "return");
+    out.push_back(std::move(finding));
+  }
+}
+
+void FindAsymmetricPath(const PathView& forward, const PathView& reverse, Findings& out) {
+  const std::vector<std::string> forward_hops = Addresses(forward, false);
+  const std::vector<std::string> reverse_hops = Addresses(reverse, false);
+  if (forward_hops.empty() || reverse_hops.empty()) return;
+  // Endpoints count as counterparts: the far end's neighbour link holds the destination.
+  std::vector<std::string> forward_all = AllResponders(forward);
+  std::vector<std::string> reverse_all = AllResponders(reverse);
+  if (!forward.target_address.empty()) forward_all.push_back(forward.target_address);
+  if (!reverse.target_address.empty()) reverse_all.push_back(reverse.target_address);
+  std::vector<std::string> only_forward;
+  std::vector<std::string> only_reverse;
+  for (const std::string& address : forward_hops) {
+    if (!HopHasCounterpart(forward, address, reverse_all)) only_forward.push_back(address);
+  }
+  for (const std::string& address : reverse_hops) {
+    if (!HopHasCounterpart(reverse, address, forward_all)) only_reverse.push_back(address);
+  }
+  const int unmatched = static_cast<int>(only_forward.size() + only_reverse.size());
+  if (unmatched < kAsymmetricMinUnmatchedHops) return;
+  v1::Finding finding = PathFinding(
+      v1::ASYMMETRIC_PATH, v1::SEVERITY_INFO,
+      absl::StrCat("The two directions take different paths: ", only_forward.size(),
+                   " forward hop(s) and ", only_reverse.size(),
+                   " reverse hop(s) have no counterpart; read each direction's trace on its "
+                   "own."));
+  AddList(finding, "forward_hops", forward_hops);
+  AddList(finding, "reverse_hops", reverse_hops);
+  AddList(finding, "only_forward", only_forward);
+  AddList(finding, "only_reverse", only_reverse);
+  finding.set_confidence(kAsymmetricConfidence);
+  int64_t probes = 0;
+  for (const HopView& hop : forward.hops) probes += hop.received;
+  for (const HopView& hop : reverse.hops) probes += hop.received;
+  finding.set_probes(probes);
+  out.push_back(std::move(finding));
+}
+
+}  // namespace pathpair::diagnosis

@@ -1,0 +1,177 @@
+// Loss rules at their boundaries: significance (Wilson), rate limiting vs persistent loss,
+// unresponsive hops, destination-only loss and the effective loss.
+#include "controller/diagnosis/loss_rules.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "controller/diagnosis/diagnose.h"
+#include "tests/controller/diagnosis/finding_matchers.h"
+#include "tests/controller/diagnosis/trace_builder.h"
+
+namespace pathpair::diagnosis {
+namespace {
+
+using ::testing::ElementsAre;
+using testing::Has;
+using ::testing::IsEmpty;
+using testing::TraceBuilder;
+using testing::TtlsOf;
+using testing::WithCode;
+
+HopView Hop(int sent, int received) {
+  HopView hop;
+  hop.sent = sent;
+  hop.received = received;
+  return hop;
+}
+
+TEST(SignificantLossTest, Boundaries) {
+  EXPECT_FALSE(HasSignificantLoss(Hop(10, 10)));
+  EXPECT_FALSE(HasSignificantLoss(Hop(10, 9)));    // 1 in 10: lower bound 1.8%
+  EXPECT_TRUE(HasSignificantLoss(Hop(10, 8)));     // 2 in 10: lower bound 5.7%
+  EXPECT_FALSE(HasSignificantLoss(Hop(100, 96)));  // 4 in 100: lower bound 1.6%
+  EXPECT_TRUE(HasSignificantLoss(Hop(100, 95)));   // 5 in 100: lower bound 2.2%
+  EXPECT_TRUE(HasSignificantLoss(Hop(100, 70)));   // 30 in 100
+  EXPECT_FALSE(HasSignificantLoss(Hop(0, 0)));
+}
+
+// Clean hops 1..n-1 then the destination, with loss at chosen hops.
+TraceBuilder Path(std::initializer_list<std::pair<int, int>> sent_received) {
+  TraceBuilder b("203.0.113.10");
+  int ttl = 0;
+  for (const auto& [sent, received] : sent_received) {
+    ++ttl;
+    b.Hop("198.51.100." + std::to_string(ttl), sent, received, 5.0 + ttl);
+  }
+  return b;
+}
+
+v1::Diagnosis DiagnoseReached(TraceBuilder b, int dest_sent, int dest_received) {
+  return DiagnoseTrace(b.Hop("203.0.113.10", dest_sent, dest_received, 20).Reached().Build());
+}
+
+TEST(LossRulesTest, LossWithCleanLaterHopsIsRateLimiting) {
+  const v1::Diagnosis d = DiagnoseReached(Path({{10, 10}, {10, 5}, {10, 10}}), 10, 10);
+  EXPECT_THAT(TtlsOf(d, v1::ICMP_RATE_LIMITED_HOP), ElementsAre(2));
+  EXPECT_FALSE(Has(d, v1::PACKET_LOSS));
+  EXPECT_EQ(d.verdict(), v1::VERDICT_HEALTHY);
+  EXPECT_DOUBLE_EQ(d.effective_loss_pct(), 0);
+}
+
+TEST(LossRulesTest, EvenOneLostProbeBeforeCleanHopsIsExplained) {
+  const v1::Diagnosis d = DiagnoseReached(Path({{10, 9}, {10, 10}}), 10, 10);
+  const auto found = WithCode(d, v1::ICMP_RATE_LIMITED_HOP);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_LT(found[0].confidence(), 0.9);  // 1 lost in 10 vs 0 in 10: not sure of much
+}
+
+TEST(LossRulesTest, LossThatContinuesIsPacketLossAtTheFirstHop) {
+  const v1::Diagnosis d = DiagnoseReached(Path({{20, 20}, {20, 20}, {20, 14}, {20, 13}}), 20, 14);
+  EXPECT_THAT(TtlsOf(d, v1::PACKET_LOSS), ElementsAre(3));
+  EXPECT_FALSE(Has(d, v1::ICMP_RATE_LIMITED_HOP));
+  const v1::Finding f = WithCode(d, v1::PACKET_LOSS)[0];
+  EXPECT_EQ(f.severity(), v1::SEVERITY_PROBLEM);
+  EXPECT_GT(f.confidence(), 0.975);
+  EXPECT_EQ(f.probes(), 40);  // hop 3 and the destination the effective loss is read from
+  // Effective: the smaller of the last two answering hops (hop 4: 35%, destination: 30%).
+  EXPECT_DOUBLE_EQ(d.effective_loss_pct(), 30);
+  EXPECT_EQ(d.effective_loss_ttl(), 5);
+  EXPECT_EQ(d.verdict(), v1::VERDICT_DEGRADED);
+}
+
+TEST(LossRulesTest, BothRateLimitingAndRealLoss) {
+  // Hop 2 limits ICMP; loss from hop 4 on is real. A clean hop 3 splits them.
+  const v1::Diagnosis d =
+      DiagnoseReached(Path({{30, 30}, {30, 15}, {30, 30}, {30, 22}, {30, 21}}), 30, 22);
+  EXPECT_THAT(TtlsOf(d, v1::ICMP_RATE_LIMITED_HOP), ElementsAre(2));
+  EXPECT_THAT(TtlsOf(d, v1::PACKET_LOSS), ElementsAre(4));
+  EXPECT_NEAR(d.effective_loss_pct(), 26.667, 1e-3);  // destination 8/30, not hop 2's 50%
+}
+
+TEST(LossRulesTest, NoiseLevelLossEverywhereIsNotPacketLoss) {
+  // 1 lost in 10 at every later hop: within sampling noise.
+  const v1::Diagnosis d = DiagnoseReached(Path({{10, 10}, {10, 9}, {10, 9}}), 10, 9);
+  EXPECT_FALSE(Has(d, v1::PACKET_LOSS));
+  EXPECT_EQ(d.verdict(), v1::VERDICT_HEALTHY);
+  // Same rate with ten times the probes is real.
+  const v1::Diagnosis more = DiagnoseReached(Path({{100, 100}, {100, 90}, {100, 90}}), 100, 90);
+  EXPECT_THAT(TtlsOf(more, v1::PACKET_LOSS), ElementsAre(2));
+}
+
+TEST(LossRulesTest, SilentMiddleHopIsUnresponsiveNotLoss) {
+  const v1::Diagnosis d = DiagnoseTrace(TraceBuilder()
+                                            .Hop("198.51.100.1", 10, 10, 2)
+                                            .Silent(10)
+                                            .Hop("198.51.100.3", 10, 10, 4)
+                                            .Hop("203.0.113.10", 10, 10, 6)
+                                            .Reached()
+                                            .Build());
+  EXPECT_THAT(TtlsOf(d, v1::UNRESPONSIVE_HOP), ElementsAre(2));
+  EXPECT_FALSE(Has(d, v1::PACKET_LOSS));
+  EXPECT_FALSE(Has(d, v1::LINK_INTERRUPTION));
+  EXPECT_EQ(d.verdict(), v1::VERDICT_HEALTHY);
+}
+
+TEST(LossRulesTest, SilentHopInsideALossyRunDoesNotBreakIt) {
+  const v1::Diagnosis d = DiagnoseTrace(TraceBuilder()
+                                            .Hop("198.51.100.1", 20, 20, 2)
+                                            .Hop("198.51.100.2", 20, 14, 3)
+                                            .Silent(20)
+                                            .Hop("203.0.113.10", 20, 14, 6)
+                                            .Reached()
+                                            .Build());
+  EXPECT_THAT(TtlsOf(d, v1::PACKET_LOSS), ElementsAre(2));
+  EXPECT_FALSE(Has(d, v1::DEST_ICMP_RATE_LIMITED));
+}
+
+TEST(LossRulesTest, LossOnlyAtTheDestinationIsDestinationRateLimiting) {
+  const v1::Diagnosis d = DiagnoseReached(Path({{20, 20}, {20, 20}}), 20, 12);
+  EXPECT_THAT(TtlsOf(d, v1::DEST_ICMP_RATE_LIMITED), ElementsAre(3));
+  EXPECT_FALSE(Has(d, v1::PACKET_LOSS));
+  const v1::Finding f = WithCode(d, v1::DEST_ICMP_RATE_LIMITED)[0];
+  EXPECT_EQ(f.severity(), v1::SEVERITY_WARNING);
+  EXPECT_EQ(f.area(), v1::NETWORK_AREA_DESTINATION);
+  EXPECT_THAT(f.action(), ::testing::HasSubstr("security policy"));
+  EXPECT_DOUBLE_EQ(d.effective_loss_pct(), 0);  // read from hop 2 too: the path is clean
+  // Below significance at the destination: nothing.
+  const v1::Diagnosis noise = DiagnoseReached(Path({{10, 10}, {10, 10}}), 10, 9);
+  EXPECT_FALSE(Has(noise, v1::DEST_ICMP_RATE_LIMITED));
+  EXPECT_EQ(noise.verdict(), v1::VERDICT_HEALTHY);
+}
+
+TEST(LossRulesTest, MostPacketsLostIsBroken) {
+  const v1::Diagnosis d = DiagnoseReached(Path({{20, 20}, {20, 10}}), 20, 10);
+  EXPECT_DOUBLE_EQ(d.effective_loss_pct(), 50);
+  EXPECT_EQ(d.verdict(), v1::VERDICT_BROKEN);
+  const v1::Diagnosis below = DiagnoseReached(Path({{20, 20}, {20, 13}}), 20, 13);
+  EXPECT_EQ(below.verdict(), v1::VERDICT_DEGRADED);
+}
+
+TEST(LossRulesTest, HeavyLossFromAHopOnIsAnInterruption) {
+  // netsim's link_interruption_midway: hops 5 on answered for the first half of the trace,
+  // then never again (>= 45% everywhere): LINK_INTERRUPTION at hop 4, the last clean hop.
+  const v1::Diagnosis d = DiagnoseReached(
+      Path({{40, 40}, {40, 40}, {40, 40}, {40, 40}, {40, 21}, {40, 20}, {40, 22}}), 40, 20);
+  EXPECT_THAT(TtlsOf(d, v1::LINK_INTERRUPTION), ElementsAre(4));
+  EXPECT_FALSE(Has(d, v1::PACKET_LOSS));
+  EXPECT_EQ(WithCode(d, v1::LINK_INTERRUPTION)[0].address(), "198.51.100.4");
+  EXPECT_EQ(d.verdict(), v1::VERDICT_BROKEN);
+  // Just below the threshold at one hop: ordinary (heavy) packet loss from hop 5.
+  const v1::Diagnosis lossy = DiagnoseReached(
+      Path({{40, 40}, {40, 40}, {40, 40}, {40, 40}, {40, 21}, {40, 25}, {40, 22}}), 40, 22);
+  EXPECT_THAT(TtlsOf(lossy, v1::PACKET_LOSS), ElementsAre(5));
+  EXPECT_FALSE(Has(lossy, v1::LINK_INTERRUPTION));
+}
+
+TEST(LossRulesTest, RateLimitingOnTopOfRealLoss) {
+  // netsim's loss_and_rate_limit: ~30% from hop 3 on, and hop 4 limits its ICMP on top.
+  const v1::Diagnosis d =
+      DiagnoseReached(Path({{40, 40}, {40, 40}, {40, 28}, {40, 10}, {40, 28}}), 40, 28);
+  EXPECT_THAT(TtlsOf(d, v1::PACKET_LOSS), ElementsAre(3));
+  EXPECT_THAT(TtlsOf(d, v1::ICMP_RATE_LIMITED_HOP), ElementsAre(4));
+  EXPECT_NEAR(d.effective_loss_pct(), 30, 1e-9);
+}
+
+}  // namespace
+}  // namespace pathpair::diagnosis
