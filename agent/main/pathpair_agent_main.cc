@@ -1,0 +1,167 @@
+// pathpair-agent: serves the pathpair.v1.Agent gRPC service on one endpoint of a path. Parses
+// flags, opens the probe sockets once (ProberTraceRunner), builds the server (agent_server.h)
+// and waits for SIGINT/SIGTERM. See agent_flags.h for the flags.
+#include <grpcpp/health_check_service_interface.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <chrono>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "agent/main/agent_flags.h"
+#include "agent/service/agent_server.h"
+#include "agent/service/agent_service.h"
+#include "agent/service/consent.h"
+#include "agent/service/oneway_socket_runner.h"
+#include "agent/service/prober_trace_runner.h"
+#include "common/time/clock.h"
+
+namespace pathpair::agent {
+namespace {
+
+// Stands in when no probe socket could be opened: the agent still answers Info and Reflect,
+// and StartTrace says what is missing.
+class UnavailableTraceRunner final : public TraceRunner {
+ public:
+  explicit UnavailableTraceRunner(absl::Status why) : why_(std::move(why)) {}
+  absl::StatusOr<Handle> Start(const v1::ProbeOptions&, const IpAddress&, Callbacks) override {
+    return absl::FailedPreconditionError(
+        absl::StrCat("this agent cannot send probes: ", why_.message()));
+  }
+  void Cancel(Handle) override {}
+  v1::Capabilities capabilities() const override {
+    v1::Capabilities c;
+    c.set_socket_mode(v1::Capabilities::SOCKET_MODE_NONE);
+    return c;
+  }
+
+ private:
+  absl::Status why_;
+};
+
+int Run(int argc, char** argv) {
+  // Block the shutdown signals first, in every thread (gRPC's and the prober's inherit the
+  // mask), so that only sigwait below receives them, even when they come during startup.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  absl::StatusOr<AgentFlags> flags = ParseAgentFlags(argc, argv);
+  if (!flags.ok()) {
+    std::cerr << "pathpair-agent: " << flags.status().message() << "\n\n" << kAgentUsage;
+    return 2;
+  }
+  if (flags->help) {
+    std::cout << kAgentUsage;
+    return 0;
+  }
+  if (flags->version) {
+    std::cout << "pathpair-agent " << PATHPAIR_VERSION << "\n";
+    return 0;
+  }
+
+  AgentServiceConfig config;
+  config.version = PATHPAIR_VERSION;
+  config.max_concurrent_traces = flags->max_traces;
+  config.max_probe_rate_pps = flags->max_rate_pps;
+  config.max_packet_size = flags->max_packet_size;
+  if (!flags->token_file.empty()) {
+    absl::StatusOr<std::string> token = ReadTokenFile(flags->token_file);
+    if (!token.ok()) {
+      std::cerr << "pathpair-agent: --token-file: " << token.status().message() << "\n";
+      return 2;
+    }
+    config.bearer_token = *token;
+  }
+
+  std::shared_ptr<grpc::ServerCredentials> server_credentials;
+  if (flags->insecure) {
+    std::cerr << "pathpair-agent: WARNING: --insecure: serving plaintext gRPC without TLS; "
+                 "anyone who can reach "
+              << absl::StrJoin(flags->listen, ", ") << " can command this agent"
+              << (config.bearer_token.empty() ? "" : " if they learn the token") << "\n";
+    server_credentials = grpc::InsecureServerCredentials();
+  } else {
+    const TlsFiles tls{flags->tls_cert, flags->tls_key, flags->tls_ca};
+    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+        MakeServerCredentials(tls);
+    if (!credentials.ok()) {
+      std::cerr << "pathpair-agent: TLS: " << credentials.status().message() << "\n";
+      return 2;
+    }
+    server_credentials = *credentials;
+    // The agent's own certificate doubles as its client certificate towards peer agents.
+    config.peer_credentials = [tls]() -> std::shared_ptr<grpc::ChannelCredentials> {
+      absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> c = MakeChannelCredentials(tls);
+      return c.ok() ? *c : grpc::InsecureChannelCredentials();
+    };
+  }
+
+  ConsentPolicy consent(SystemClock::Get(), absl::Seconds(flags->consent_ttl_s));
+  for (const std::string& cidr : flags->allow) {
+    if (absl::Status s = consent.AllowCidr(cidr); !s.ok()) {
+      std::cerr << "pathpair-agent: --allow: " << s.message() << "\n";
+      return 2;
+    }
+  }
+
+  std::unique_ptr<TraceRunner> runner;
+  absl::StatusOr<std::unique_ptr<ProberTraceRunner>> prober_runner =
+      ProberTraceRunner::Create(SystemClock::Get());
+  if (prober_runner.ok()) {
+    runner = *std::move(prober_runner);
+  } else {
+    std::cerr << "pathpair-agent: warning: cannot open probe sockets, traces are unavailable: "
+              << prober_runner.status().message() << "\n";
+    runner = std::make_unique<UnavailableTraceRunner>(prober_runner.status());
+  }
+
+  absl::StatusOr<std::unique_ptr<SocketOneWayRunner>> oneway =
+      SocketOneWayRunner::Bind(static_cast<uint16_t>(flags->oneway_port));
+  if (!oneway.ok()) {
+    std::cerr << "pathpair-agent: warning: no one-way endpoint: " << oneway.status().message()
+              << "\n";
+  }
+  AgentService service(config, *runner, oneway.ok() ? oneway->get() : nullptr, consent,
+                       SystemClock::Get());
+  service.StartLeaseReaper(absl::Milliseconds(100));
+  std::vector<int> ports;
+  absl::StatusOr<std::unique_ptr<grpc::Server>> server =
+      BuildAgentServer(flags->listen, server_credentials, &service, &ports);
+  if (!server.ok()) {
+    std::cerr << "pathpair-agent: " << server.status().message() << "\n";
+    return 1;
+  }
+  for (size_t i = 0; i < ports.size(); ++i) {
+    std::cout << "pathpair-agent: listening on port " << ports[i] << " (" << flags->listen[i]
+              << ")\n";
+  }
+  std::cout << std::flush;
+
+  int received = 0;
+  sigwait(&signals, &received);
+  std::cerr << "pathpair-agent: " << (received == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping\n";
+  if (grpc::HealthCheckServiceInterface* health = (*server)->GetHealthCheckService()) {
+    health->Shutdown();  // NOT_SERVING from now on
+  }
+  service.Shutdown();  // every session stops; their streams end with UNAVAILABLE
+  (*server)->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  (*server)->Wait();
+  // The runners go before the service: their threads call back into it until they stop.
+  if (oneway.ok()) oneway->reset();
+  runner.reset();
+  return 0;
+}
+
+}  // namespace
+}  // namespace pathpair::agent
+
+int main(int argc, char** argv) { return pathpair::agent::Run(argc, argv); }

@@ -1,0 +1,480 @@
+#include "agent/service/agent_service.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "agent/service/host_info.h"
+#include "agent/service/peer_address.h"
+#include "agent/service/session_stream.h"
+#include "agent/service/status_convert.h"
+
+namespace pathpair::agent {
+namespace {
+
+// Finishes a unary call with `status` and returns its reactor.
+grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,
+                                      const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+// Constant-time comparison, so that a token cannot be guessed byte by byte from timing.
+bool SecretEquals(absl::string_view a, absl::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+// Probes per second a trace sends at most: every TTL of a round, once per interval.
+double TraceRatePps(const v1::ProbeOptions& options) {
+  const int first_ttl = options.first_ttl() > 0 ? options.first_ttl() : 1;
+  const int max_ttl = options.max_ttl() > 0 ? options.max_ttl() : 30;
+  const int ttls = std::max(1, max_ttl - first_ttl + 1);
+  const double interval_s = options.interval_us() > 0 ? options.interval_us() / 1e6 : 1.0;
+  return ttls / interval_s;
+}
+
+grpc::Status StatusFor(StopReason reason, absl::Duration lease) {
+  switch (reason) {
+    case StopReason::kLeaseExpired:
+      return grpc::Status(grpc::StatusCode::ABORTED, absl::StrCat("lease expired: no Renew within ",
+                                                                  absl::FormatDuration(lease)));
+    case StopReason::kStopRequested:
+      return grpc::Status::OK;
+    case StopReason::kShutdown:
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "the agent is shutting down");
+  }
+  return grpc::Status::OK;
+}
+
+template <typename Update>
+grpc::ServerWriteReactor<Update>* FailStream(const absl::Status& status) {
+  std::shared_ptr<SessionStream<Update>> stream = SessionStream<Update>::Create();
+  stream->Finish(ToGrpcStatus(status));
+  return stream->reactor();
+}
+
+}  // namespace
+
+AgentService::AgentService(AgentServiceConfig config, TraceRunner& trace_runner,
+                           OneWayRunner* oneway_runner, ConsentPolicy& consent, const Clock& clock)
+    : config_(std::move(config)),
+      trace_runner_(trace_runner),
+      oneway_runner_(oneway_runner),
+      consent_(consent),
+      clock_(clock),
+      sessions_(clock) {}
+
+AgentService::~AgentService() { Shutdown(); }
+
+void AgentService::StartLeaseReaper(absl::Duration period) {
+  reaper_ = std::thread([this, period] {
+    while (!shutting_down_.WaitForNotificationWithTimeout(period)) {
+      sessions_.ExpireLeases();
+    }
+  });
+}
+
+void AgentService::Shutdown() {
+  if (!shutting_down_.HasBeenNotified()) shutting_down_.Notify();
+  if (reaper_.joinable()) reaper_.join();
+  sessions_.StopAll();
+}
+
+absl::Status AgentService::CheckCall(const grpc::CallbackServerContext& context) const {
+  if (!config_.bearer_token.empty()) {
+    const auto& metadata = context.client_metadata();
+    auto it = metadata.find("authorization");
+    if (it == metadata.end()) {
+      return absl::UnauthenticatedError("missing 'authorization: Bearer <token>' metadata");
+    }
+    const absl::string_view value(it->second.data(), it->second.size());
+    if (!absl::StartsWith(value, "Bearer ") ||
+        !SecretEquals(value.substr(7), config_.bearer_token)) {
+      return absl::UnauthenticatedError("bad bearer token");
+    }
+  }
+  if (context.deadline() == std::chrono::system_clock::time_point::max()) {
+    return absl::InvalidArgumentError(
+        "the call has no deadline; pathpair agents require one on every RPC");
+  }
+  return absl::OkStatus();
+}
+
+absl::Duration AgentService::GrantedLease(int64_t requested_ms) const {
+  if (requested_ms <= 0) return config_.default_lease;
+  return std::clamp(absl::Milliseconds(requested_ms), config_.min_lease, config_.max_lease);
+}
+
+absl::Status AgentService::ReserveTrace(double rate_pps) {
+  absl::MutexLock lock(&capacity_mu_);
+  if (running_traces_ >= config_.max_concurrent_traces) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("too many concurrent traces: ", running_traces_, " running, limit ",
+                     config_.max_concurrent_traces, " (--max-traces)"));
+  }
+  if (running_rate_pps_ + rate_pps > config_.max_probe_rate_pps) {
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "probe rate limit: this trace needs %.0f probes/s, %.0f of %.0f probes/s are in use "
+        "(send fewer TTLs or a longer interval)",
+        rate_pps, running_rate_pps_, config_.max_probe_rate_pps));
+  }
+  ++running_traces_;
+  running_rate_pps_ += rate_pps;
+  return absl::OkStatus();
+}
+
+void AgentService::ReleaseTrace(double rate_pps) {
+  absl::MutexLock lock(&capacity_mu_);
+  --running_traces_;
+  running_rate_pps_ = std::max(0.0, running_rate_pps_ - rate_pps);
+}
+
+grpc::ServerUnaryReactor* AgentService::Info(grpc::CallbackServerContext* context,
+                                             const v1::InfoRequest* /*request*/,
+                                             v1::InfoResponse* response) {
+  if (absl::Status s = CheckCall(*context); !s.ok()) return FinishUnary(context, s);
+  response->set_version(config_.version);
+  response->set_hostname(LocalHostname());
+  *response->mutable_capabilities() = trace_runner_.capabilities();
+  response->mutable_capabilities()->set_oneway(oneway_runner_ != nullptr);
+  for (v1::InterfaceAddress& a : ListInterfaceAddresses()) {
+    *response->add_addresses() = std::move(a);
+  }
+  *response->mutable_clock() = ReadClockStatus(clock_);
+  v1::Limits* limits = response->mutable_limits();
+  limits->set_max_concurrent_traces(config_.max_concurrent_traces);
+  limits->set_max_probe_rate_pps(config_.max_probe_rate_pps);
+  limits->set_max_packet_size(config_.max_packet_size);
+  limits->set_max_lease_ms(absl::ToInt64Milliseconds(config_.max_lease));
+  limits->set_default_lease_ms(absl::ToInt64Milliseconds(config_.default_lease));
+  response->set_active_traces(sessions_.Count(SessionKind::kTrace));
+  response->set_active_oneway(sessions_.Count(SessionKind::kOneWay));
+  response->set_oneway_port(oneway_runner_ != nullptr ? oneway_runner_->local_port() : 0);
+  return FinishUnary(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* AgentService::Reflect(grpc::CallbackServerContext* context,
+                                                const v1::ReflectRequest* request,
+                                                v1::ReflectResponse* response) {
+  if (absl::Status s = CheckCall(*context); !s.ok()) return FinishUnary(context, s);
+  if (!request->pairing_id().empty()) {
+    if (absl::Status s = ValidatePairingId(request->pairing_id()); !s.ok()) {
+      return FinishUnary(context, s);
+    }
+  }
+  absl::StatusOr<PeerEndpoint> peer = ParseGrpcPeer(context->peer());
+  if (!peer.ok()) {
+    return FinishUnary(context, absl::FailedPreconditionError(peer.status().message()));
+  }
+  response->set_address(peer->address.ToString());
+  response->set_port(peer->port);
+  if (!request->pairing_id().empty()) {
+    const MonoTime expiry = consent_.GrantPeer(request->pairing_id(), peer->address);
+    response->set_consent_expires_unix_us(
+        absl::ToUnixMicros(clock_.WallNow() + (expiry - clock_.Now())));
+  }
+  return FinishUnary(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* AgentService::ReflectPeer(grpc::CallbackServerContext* context,
+                                                    const v1::ReflectPeerRequest* request,
+                                                    v1::ReflectPeerResponse* response) {
+  if (absl::Status s = CheckCall(*context); !s.ok()) return FinishUnary(context, s);
+  if (absl::Status s = ValidatePairingId(request->pairing_id()); !s.ok()) {
+    return FinishUnary(context, s);
+  }
+  absl::StatusOr<PeerEndpoint> peer = ParseAddressPort(request->peer());
+  if (!peer.ok()) return FinishUnary(context, peer.status());
+
+  // The outbound call to the peer: its own context and messages, alive until its callback.
+  struct Outbound {
+    grpc::ClientContext context;
+    v1::ReflectRequest request;
+    v1::ReflectResponse response;
+    std::unique_ptr<v1::Agent::Stub> stub;
+  };
+  auto outbound = std::make_shared<Outbound>();
+  grpc::ChannelArguments args;
+  if (!request->peer_tls_name().empty()) {
+    args.SetSslTargetNameOverride(request->peer_tls_name());
+  }
+  std::shared_ptr<grpc::ChannelCredentials> credentials =
+      config_.peer_credentials ? config_.peer_credentials() : grpc::InsecureChannelCredentials();
+  const std::string target = peer->address.is_v6()
+                                 ? absl::StrCat("[", peer->address.ToString(), "]:", peer->port)
+                                 : absl::StrCat(peer->address.ToString(), ":", peer->port);
+  outbound->stub = v1::Agent::NewStub(grpc::CreateCustomChannel(target, credentials, args));
+  outbound->request.set_pairing_id(request->pairing_id());
+  if (!request->peer_token().empty()) {
+    outbound->context.AddMetadata("authorization", absl::StrCat("Bearer ", request->peer_token()));
+  }
+  // Never outlive our own caller's deadline.
+  outbound->context.set_deadline(context->deadline());
+
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const IpAddress peer_address = peer->address;
+  const std::string pairing_id = request->pairing_id();
+  outbound->stub->async()->Reflect(
+      &outbound->context, &outbound->request, &outbound->response,
+      [this, outbound, reactor, response, peer_address, pairing_id](grpc::Status status) {
+        if (!status.ok()) {
+          reactor->Finish(
+              grpc::Status(status.error_code(),
+                           absl::StrCat("peer ", peer_address.ToString(),
+                                        " did not answer Reflect: ", status.error_message())));
+          return;
+        }
+        // The peer answered over the path: it may now be probed in this pairing.
+        consent_.GrantPeer(pairing_id, peer_address);
+        response->set_peer_address(peer_address.ToString());
+        response->set_reflected_address(outbound->response.address());
+        response->set_reflected_port(outbound->response.port());
+        reactor->Finish(grpc::Status::OK);
+      });
+  return reactor;
+}
+
+grpc::ServerWriteReactor<v1::TraceUpdate>* AgentService::StartTrace(
+    grpc::CallbackServerContext* context, const v1::StartTraceRequest* request) {
+  using Stream = SessionStream<v1::TraceUpdate>;
+  if (absl::Status s = CheckCall(*context); !s.ok()) return FailStream<v1::TraceUpdate>(s);
+  const v1::ProbeOptions& options = request->options();
+  if (options.packet_size() > config_.max_packet_size) {
+    return FailStream<v1::TraceUpdate>(absl::ResourceExhaustedError(
+        absl::StrCat("packet size ", options.packet_size(), " exceeds this agent's limit of ",
+                     config_.max_packet_size, " bytes")));
+  }
+  if (!request->pairing_id().empty()) {
+    if (absl::Status s = ValidatePairingId(request->pairing_id()); !s.ok()) {
+      return FailStream<v1::TraceUpdate>(s);
+    }
+  }
+  absl::StatusOr<IpAddress> target = ResolveTarget(options.target(), options.ip_version());
+  if (!target.ok()) return FailStream<v1::TraceUpdate>(target.status());
+  if (absl::Status s = consent_.Check(*target, request->pairing_id()); !s.ok()) {
+    return FailStream<v1::TraceUpdate>(s);
+  }
+  const double rate = TraceRatePps(options);
+  if (absl::Status s = ReserveTrace(rate); !s.ok()) return FailStream<v1::TraceUpdate>(s);
+
+  std::shared_ptr<Stream> stream = Stream::Create();
+  const absl::Duration lease = GrantedLease(request->lease_ms());
+
+  // Shared by the stop paths (client cancel, lease, Stop RPC) and the runner's callbacks.
+  struct TraceState {
+    absl::Mutex mu;
+    std::optional<TraceRunner::Handle> handle ABSL_GUARDED_BY(mu);
+    bool stop_requested ABSL_GUARDED_BY(mu) = false;
+    grpc::Status end_status ABSL_GUARDED_BY(mu);
+  };
+  auto state = std::make_shared<TraceState>();
+  TraceRunner& runner = trace_runner_;
+  // Stops the trace with `why` as the stream's final status (unless it already ended).
+  auto stop_with = [state, &runner](grpc::Status why) {
+    std::optional<TraceRunner::Handle> handle;
+    {
+      absl::MutexLock lock(&state->mu);
+      if (state->stop_requested) return;
+      state->stop_requested = true;
+      state->end_status = std::move(why);
+      handle = state->handle;
+    }
+    if (handle.has_value()) runner.Cancel(*handle);
+  };
+  const std::string session_id =
+      sessions_.Add(SessionKind::kTrace, lease,
+                    [stop_with, lease](StopReason reason) { stop_with(StatusFor(reason, lease)); });
+  stream->SetStop([stop_with] {
+    stop_with(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
+  });
+
+  v1::TraceUpdate first;
+  first.set_session_id(session_id);
+  first.set_lease_ms(absl::ToInt64Milliseconds(lease));
+  stream->Push(first, /*is_final=*/false);
+
+  TraceRunner::Callbacks callbacks;
+  callbacks.on_snapshot = [stream, session_id](const v1::TraceResult& snapshot) {
+    v1::TraceUpdate update;
+    update.set_session_id(session_id);
+    *update.mutable_snapshot() = snapshot;
+    stream->Push(std::move(update), /*is_final=*/false);
+  };
+  callbacks.on_done = [this, stream, state, session_id, rate](const v1::TraceResult& result) {
+    sessions_.Remove(session_id);
+    ReleaseTrace(rate);
+    v1::TraceUpdate update;
+    update.set_session_id(session_id);
+    *update.mutable_snapshot() = result;
+    update.mutable_snapshot()->set_final(true);
+    stream->Push(std::move(update), /*is_final=*/true);
+    grpc::Status end;
+    {
+      absl::MutexLock lock(&state->mu);
+      end = state->end_status;
+    }
+    stream->Finish(end);
+  };
+  absl::StatusOr<TraceRunner::Handle> handle =
+      trace_runner_.Start(options, *target, std::move(callbacks));
+  if (!handle.ok()) {
+    sessions_.Remove(session_id);
+    ReleaseTrace(rate);
+    stream->Finish(ToGrpcStatus(handle.status()));
+    return stream->reactor();
+  }
+  bool cancel_now = false;
+  {
+    absl::MutexLock lock(&state->mu);
+    state->handle = *handle;
+    cancel_now = state->stop_requested;  // stopped before the runner gave us its handle
+  }
+  if (cancel_now) trace_runner_.Cancel(*handle);
+  return stream->reactor();
+}
+
+grpc::ServerWriteReactor<v1::OneWayUpdate>* AgentService::StartOneWay(
+    grpc::CallbackServerContext* context, const v1::StartOneWayRequest* request) {
+  using Stream = SessionStream<v1::OneWayUpdate>;
+  if (absl::Status s = CheckCall(*context); !s.ok()) return FailStream<v1::OneWayUpdate>(s);
+  if (oneway_runner_ == nullptr) {
+    return FailStream<v1::OneWayUpdate>(
+        absl::UnimplementedError("this agent has no one-way measurement endpoint"));
+  }
+  if (request->packet_size() > config_.max_packet_size) {
+    return FailStream<v1::OneWayUpdate>(absl::ResourceExhaustedError(
+        absl::StrCat("packet size ", request->packet_size(), " exceeds this agent's limit of ",
+                     config_.max_packet_size, " bytes")));
+  }
+  if (request->interval_us() > 0 &&
+      1e6 / static_cast<double>(request->interval_us()) > config_.max_oneway_rate_pps) {
+    return FailStream<v1::OneWayUpdate>(absl::ResourceExhaustedError(
+        absl::StrCat("one-way rate over the limit of ", config_.max_oneway_rate_pps,
+                     " packets/s; use a longer interval")));
+  }
+  absl::StatusOr<PeerEndpoint> peer =
+      ParseAddressPort(absl::StrCat(request->peer_address().find(':') != std::string::npos
+                                        ? absl::StrCat("[", request->peer_address(), "]")
+                                        : request->peer_address(),
+                                    ":", request->peer_port()));
+  if (!peer.ok()) return FailStream<v1::OneWayUpdate>(peer.status());
+  if (absl::Status s = consent_.Check(peer->address, request->pairing_id()); !s.ok()) {
+    return FailStream<v1::OneWayUpdate>(s);
+  }
+  {
+    absl::MutexLock lock(&capacity_mu_);
+    if (running_oneway_ >= config_.max_oneway_sessions) {
+      return FailStream<v1::OneWayUpdate>(absl::ResourceExhaustedError(
+          absl::StrCat("too many one-way measurements: limit ", config_.max_oneway_sessions)));
+    }
+    ++running_oneway_;
+  }
+  auto release = [this] {
+    absl::MutexLock lock(&capacity_mu_);
+    --running_oneway_;
+  };
+
+  std::shared_ptr<Stream> stream = Stream::Create();
+  const absl::Duration lease = GrantedLease(request->lease_ms());
+  struct OneWayState {
+    absl::Mutex mu;
+    std::optional<OneWayRunner::Handle> handle ABSL_GUARDED_BY(mu);
+    bool stop_requested ABSL_GUARDED_BY(mu) = false;
+    grpc::Status end_status ABSL_GUARDED_BY(mu);
+  };
+  auto state = std::make_shared<OneWayState>();
+  OneWayRunner& runner = *oneway_runner_;
+  auto stop_with = [state, &runner](grpc::Status why) {
+    std::optional<OneWayRunner::Handle> handle;
+    {
+      absl::MutexLock lock(&state->mu);
+      if (state->stop_requested) return;
+      state->stop_requested = true;
+      state->end_status = std::move(why);
+      handle = state->handle;
+    }
+    if (handle.has_value()) runner.Cancel(*handle);
+  };
+  const std::string session_id =
+      sessions_.Add(SessionKind::kOneWay, lease,
+                    [stop_with, lease](StopReason reason) { stop_with(StatusFor(reason, lease)); });
+  stream->SetStop([stop_with] {
+    stop_with(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
+  });
+  v1::OneWayUpdate first;
+  first.set_session_id(session_id);
+  first.set_lease_ms(absl::ToInt64Milliseconds(lease));
+  stream->Push(first, false);
+
+  OneWayRunner::Callbacks callbacks;
+  callbacks.on_update = [stream, session_id](const v1::AgentOneWayResult& result) {
+    v1::OneWayUpdate update;
+    update.set_session_id(session_id);
+    *update.mutable_result() = result;
+    stream->Push(std::move(update), false);
+  };
+  callbacks.on_done = [this, stream, state, session_id,
+                       release](const v1::AgentOneWayResult& result) {
+    sessions_.Remove(session_id);
+    release();
+    v1::OneWayUpdate update;
+    update.set_session_id(session_id);
+    *update.mutable_result() = result;
+    update.mutable_result()->set_final(true);
+    stream->Push(std::move(update), true);
+    grpc::Status end;
+    {
+      absl::MutexLock lock(&state->mu);
+      end = state->end_status;
+    }
+    stream->Finish(end);
+  };
+  absl::StatusOr<OneWayRunner::Handle> handle =
+      oneway_runner_->Start(*request, peer->address, std::move(callbacks));
+  if (!handle.ok()) {
+    sessions_.Remove(session_id);
+    release();
+    stream->Finish(ToGrpcStatus(handle.status()));
+    return stream->reactor();
+  }
+  bool cancel_now = false;
+  {
+    absl::MutexLock lock(&state->mu);
+    state->handle = *handle;
+    cancel_now = state->stop_requested;
+  }
+  if (cancel_now) oneway_runner_->Cancel(*handle);
+  return stream->reactor();
+}
+
+grpc::ServerUnaryReactor* AgentService::Renew(grpc::CallbackServerContext* context,
+                                              const v1::RenewRequest* request,
+                                              v1::RenewResponse* response) {
+  if (absl::Status s = CheckCall(*context); !s.ok()) return FinishUnary(context, s);
+  for (const std::string& id : request->session_ids()) {
+    if (!sessions_.Renew(id)) response->add_unknown_session_ids(id);
+  }
+  return FinishUnary(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* AgentService::Stop(grpc::CallbackServerContext* context,
+                                             const v1::StopRequest* request,
+                                             v1::StopResponse* response) {
+  if (absl::Status s = CheckCall(*context); !s.ok()) return FinishUnary(context, s);
+  for (const std::string& id : request->session_ids()) {
+    if (!sessions_.Stop(id)) response->add_unknown_session_ids(id);
+  }
+  return FinishUnary(context, absl::OkStatus());
+}
+
+}  // namespace pathpair::agent

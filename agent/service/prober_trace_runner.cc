@@ -1,0 +1,124 @@
+#include "agent/service/prober_trace_runner.h"
+
+#include <iostream>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "agent/engine/trace_result.h"
+#include "agent/net/socket_set.h"
+
+namespace pathpair::agent {
+
+absl::StatusOr<std::unique_ptr<ProberTraceRunner>> ProberTraceRunner::Create(const Clock& clock) {
+  net::SocketPlan plan;
+  plan.ipv4 = true;
+  plan.ipv6 = true;
+  plan.icmp = true;
+  plan.udp = true;
+  plan.tcp = true;
+  absl::StatusOr<net::SocketSet> sockets = net::OpenSocketSet(plan);
+  if (!sockets.ok()) {
+    // A host without IPv6 still serves IPv4 traces.
+    plan.ipv6 = false;
+    absl::StatusOr<net::SocketSet> v4_only = net::OpenSocketSet(plan);
+    if (!v4_only.ok()) return sockets.status();
+    sockets = std::move(v4_only);
+  }
+  v1::Capabilities capabilities;
+  if (sockets->mode == net::SocketMode::kRaw) {
+    capabilities.set_socket_mode(v1::Capabilities::SOCKET_MODE_RAW);
+    capabilities.set_ipv4(sockets->icmp4.valid());
+    capabilities.set_ipv6(sockets->icmp6.valid());
+    capabilities.add_protocols(v1::PROTOCOL_ICMP);
+    if (sockets->udp4.valid() || sockets->udp6.valid()) {
+      capabilities.add_protocols(v1::PROTOCOL_UDP);
+    }
+    if (sockets->tcp4.valid() || sockets->tcp6.valid()) {
+      capabilities.add_protocols(v1::PROTOCOL_TCP);
+    }
+  } else {
+    capabilities.set_socket_mode(v1::Capabilities::SOCKET_MODE_UNPRIVILEGED_ICMP);
+    capabilities.set_ipv4(sockets->unprivileged_ipv4);
+    capabilities.set_ipv6(sockets->unprivileged_ipv6);
+    capabilities.add_protocols(v1::PROTOCOL_ICMP);
+  }
+  absl::StatusOr<std::unique_ptr<net::SocketTransport>> transport =
+      net::SocketTransport::Create(*std::move(sockets));
+  if (!transport.ok()) return transport.status();
+  return std::unique_ptr<ProberTraceRunner>(
+      new ProberTraceRunner(*std::move(transport), clock, std::move(capabilities)));
+}
+
+ProberTraceRunner::ProberTraceRunner(std::unique_ptr<net::SocketTransport> transport,
+                                     const Clock& clock, v1::Capabilities capabilities)
+    : transport_(std::move(transport)),
+      prober_(*transport_, clock),
+      capabilities_(std::move(capabilities)) {
+  loop_ = std::thread([this] {
+    absl::Status status = prober_.RunUntilStopped();
+    if (!status.ok()) std::cerr << "pathpair-agent: prober loop: " << status << "\n";
+  });
+}
+
+ProberTraceRunner::~ProberTraceRunner() {
+  prober_.RequestStop();
+  if (loop_.joinable()) loop_.join();
+}
+
+absl::StatusOr<TraceRunner::Handle> ProberTraceRunner::Start(const v1::ProbeOptions& options,
+                                                             const IpAddress& target,
+                                                             Callbacks callbacks) {
+  if (!options.interface().empty() || options.fwmark() != 0) {
+    return absl::InvalidArgumentError(
+        "the agent's shared sockets cannot bind one trace to an interface (-I) or a mark (-M)");
+  }
+  const Handle handle = next_handle_.fetch_add(1);
+  // Shared with the loop: if the loop does not answer in time, it may still run the work later.
+  struct Pending {
+    prober::TraceRequest request;
+    Callbacks callbacks;
+    absl::Notification added;
+    absl::Status status;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->request.options = options;
+  pending->request.target = target;
+  pending->callbacks = std::move(callbacks);
+  prober_.Post([this, handle, pending] {
+    prober::TraceCallbacks prober_callbacks;
+    prober_callbacks.on_snapshot =
+        [on_snapshot = pending->callbacks.on_snapshot](const engine::TraceResult& result) {
+          if (on_snapshot) on_snapshot(engine::ToProto(result));
+        };
+    prober_callbacks.on_finished =
+        [this, handle, on_done = pending->callbacks.on_done](const engine::TraceResult& result) {
+          traces_.erase(handle);
+          if (on_done) on_done(engine::ToProto(result));
+        };
+    absl::StatusOr<prober::Prober::TraceId> id =
+        prober_.AddTrace(pending->request, std::move(prober_callbacks));
+    if (id.ok()) {
+      traces_[handle] = *id;
+    } else {
+      pending->status = id.status();
+    }
+    pending->added.Notify();
+  });
+  if (!pending->added.WaitForNotificationWithTimeout(absl::Seconds(5))) {
+    // The loop is stuck or gone; cancel the trace should it start after all.
+    Cancel(handle);
+    return absl::UnavailableError("the agent's probe loop did not answer");
+  }
+  if (!pending->status.ok()) return pending->status;
+  return handle;
+}
+
+void ProberTraceRunner::Cancel(Handle handle) {
+  prober_.Post([this, handle] {
+    auto it = traces_.find(handle);
+    if (it != traces_.end()) prober_.Cancel(it->second);
+  });
+}
+
+}  // namespace pathpair::agent

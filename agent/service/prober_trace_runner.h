@@ -1,0 +1,52 @@
+// ProberTraceRunner: the agent's TraceRunner over one shared Prober (agent/prober/prober.h).
+// It opens every probe socket once, up front (raw sockets, or unprivileged ICMP sockets when
+// CAP_NET_RAW is missing), and runs the prober's loop on one thread; every trace the agent
+// serves is an engine in that loop, not a process or socket set of its own.
+//
+//   PATHPAIR_ASSIGN_OR_RETURN(std::unique_ptr<ProberTraceRunner> runner,
+//                             ProberTraceRunner::Create(SystemClock::Get()));
+//   AgentService service(config, *runner, nullptr, consent, SystemClock::Get());
+#ifndef PATHPAIR_AGENT_SERVICE_PROBER_TRACE_RUNNER_H_
+#define PATHPAIR_AGENT_SERVICE_PROBER_TRACE_RUNNER_H_
+
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "agent/net/socket_transport.h"
+#include "agent/prober/prober.h"
+#include "agent/service/trace_runner.h"
+#include "common/time/clock.h"
+
+namespace pathpair::agent {
+
+class ProberTraceRunner final : public TraceRunner {
+ public:
+  // Opens the sockets (IPv4 and IPv6; ICMP, UDP and TCP when privileged) and starts the loop.
+  static absl::StatusOr<std::unique_ptr<ProberTraceRunner>> Create(const Clock& clock);
+  // Stops the loop; traces still running end without their on_done.
+  ~ProberTraceRunner() override;
+
+  absl::StatusOr<Handle> Start(const v1::ProbeOptions& options, const IpAddress& target,
+                               Callbacks callbacks) override;
+  void Cancel(Handle handle) override;
+  v1::Capabilities capabilities() const override { return capabilities_; }
+
+ private:
+  ProberTraceRunner(std::unique_ptr<net::SocketTransport> transport, const Clock& clock,
+                    v1::Capabilities capabilities);
+
+  std::unique_ptr<net::SocketTransport> transport_;
+  prober::Prober prober_;
+  const v1::Capabilities capabilities_;
+  std::atomic<Handle> next_handle_{1};
+  // Touched only on the loop thread.
+  absl::flat_hash_map<Handle, prober::Prober::TraceId> traces_;
+  std::thread loop_;
+};
+
+}  // namespace pathpair::agent
+
+#endif  // PATHPAIR_AGENT_SERVICE_PROBER_TRACE_RUNNER_H_

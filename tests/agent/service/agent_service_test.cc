@@ -1,0 +1,625 @@
+// The agent's gRPC service end to end over a real loopback connection (127.0.0.1, port 0),
+// with fake runners for traces and one-way measurements and a fake clock for leases and
+// consent expiry.
+#include "agent/service/agent_service.h"
+
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "agent/service/agent_client.h"
+#include "agent/service/agent_server.h"
+#include "agent/service/consent.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/unknown_field_set.h"
+#include "gtest/gtest.h"
+#include "pathpair/v1/agent.grpc.pb.h"
+#include "tests/agent/service/fake_runners.h"
+
+namespace pathpair::agent {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kPairing[] = "pairing-0123456789";
+
+// One agent: service, fake runners, consent and a server on 127.0.0.1.
+struct TestAgent {
+  explicit TestAgent(FakeClock& clock, AgentServiceConfig config = {}, bool with_oneway = true)
+      : consent(clock, absl::Minutes(10)),
+        service(config, runner, with_oneway ? &oneway : nullptr, consent, clock) {
+    absl::StatusOr<std::unique_ptr<grpc::Server>> built =
+        BuildAgentServer("127.0.0.1:0", grpc::InsecureServerCredentials(), &service, &port);
+    EXPECT_TRUE(built.ok()) << built.status();
+    server = *std::move(built);
+    channel =
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials());
+    stub = v1::Agent::NewStub(channel);
+  }
+  ~TestAgent() {
+    service.Shutdown();
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  }
+
+  FakeTraceRunner runner;
+  FakeOneWayRunner oneway;
+  ConsentPolicy consent;
+  AgentService service;
+  int port = 0;
+  std::unique_ptr<grpc::Server> server;
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<v1::Agent::Stub> stub;
+};
+
+void SetDeadline(grpc::ClientContext& context, absl::Duration timeout = absl::Seconds(10)) {
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::milliseconds(absl::ToInt64Milliseconds(timeout)));
+}
+
+AgentServiceConfig SmallLimits() {
+  AgentServiceConfig config;
+  config.max_concurrent_traces = 2;
+  config.max_probe_rate_pps = 100;
+  config.max_packet_size = 1500;
+  return config;
+}
+
+v1::StartTraceRequest TraceTo(const std::string& target) {
+  v1::StartTraceRequest request;
+  request.mutable_options()->set_target(target);
+  request.mutable_options()->set_max_ttl(10);
+  request.mutable_options()->set_interval_us(1000000);
+  return request;
+}
+
+class AgentServiceTest : public ::testing::Test {
+ protected:
+  FakeClock clock_;
+};
+
+TEST_F(AgentServiceTest, InfoReportsVersionCapabilitiesLimitsAndClock) {
+  TestAgent agent(clock_, SmallLimits());
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::InfoResponse info;
+  grpc::Status status = agent.stub->Info(&context, v1::InfoRequest(), &info);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(info.version(), "0.1.0");
+  EXPECT_EQ(info.capabilities().socket_mode(), v1::Capabilities::SOCKET_MODE_RAW);
+  EXPECT_TRUE(info.capabilities().oneway());
+  EXPECT_EQ(info.oneway_port(), 8621);
+  EXPECT_EQ(info.limits().max_concurrent_traces(), 2);
+  EXPECT_EQ(info.clock().source(), "adjtimex");
+  EXPECT_EQ(info.clock().unix_time_us(), absl::ToUnixMicros(clock_.WallNow()));
+  bool has_loopback = false;
+  for (const auto& a : info.addresses()) has_loopback |= a.address() == "127.0.0.1";
+  EXPECT_TRUE(has_loopback);
+}
+
+TEST_F(AgentServiceTest, ReflectReturnsTheCallersAddressAndPort) {
+  TestAgent agent(clock_);
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::ReflectResponse response;
+  grpc::Status status = agent.stub->Reflect(&context, v1::ReflectRequest(), &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.address(), "127.0.0.1");
+  EXPECT_GT(response.port(), 0);
+  EXPECT_NE(response.port(), agent.port);
+  EXPECT_EQ(response.consent_expires_unix_us(), 0);  // no pairing, no consent
+}
+
+TEST_F(AgentServiceTest, CallsWithoutDeadlineAreRejected) {
+  TestAgent agent(clock_);
+  grpc::ClientContext context;  // no deadline
+  v1::InfoResponse info;
+  grpc::Status status = agent.stub->Info(&context, v1::InfoRequest(), &info);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("deadline"));
+
+  grpc::ClientContext trace_context;
+  std::unique_ptr<grpc::ClientReader<v1::TraceUpdate>> reader =
+      agent.stub->StartTrace(&trace_context, TraceTo("127.0.0.1"));
+  v1::TraceUpdate update;
+  EXPECT_FALSE(reader->Read(&update));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(agent.runner.started(), 0u);
+}
+
+std::string ToString(const grpc::ByteBuffer& buffer) {
+  std::vector<grpc::Slice> slices;
+  EXPECT_TRUE(buffer.Dump(&slices).ok());
+  std::string out;
+  for (const grpc::Slice& s : slices)
+    out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return out;
+}
+
+grpc::ByteBuffer FromString(const std::string& text) {
+  grpc::Slice slice(text);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+TEST_F(AgentServiceTest, HealthServiceReportsServing) {
+  TestAgent agent(clock_);
+  grpc::GenericStub stub(agent.channel);
+  grpc::ClientContext context;
+  SetDeadline(context);
+  grpc::ByteBuffer request = FromString("");  // HealthCheckRequest{service: ""}
+  grpc::ByteBuffer response;
+  absl::Notification done;
+  grpc::Status status;
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
+                 [&](grpc::Status s) {
+                   status = s;
+                   done.Notify();
+                 });
+  done.WaitForNotification();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  google::protobuf::UnknownFieldSet fields;
+  ASSERT_TRUE(fields.ParseFromString(ToString(response)));
+  ASSERT_EQ(fields.field_count(), 1);
+  EXPECT_EQ(fields.field(0).number(), 1);   // HealthCheckResponse.status
+  EXPECT_EQ(fields.field(0).varint(), 1u);  // SERVING
+}
+
+TEST_F(AgentServiceTest, ReflectionListsTheAgentService) {
+  TestAgent agent(clock_);
+  grpc::GenericStub stub(agent.channel);
+  grpc::ClientContext context;
+  SetDeadline(context);
+  grpc::CompletionQueue cq;
+  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call = stub.PrepareCall(
+      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  void* tag = nullptr;
+  bool ok = false;
+  auto wait = [&](intptr_t expected) {
+    ASSERT_TRUE(cq.Next(&tag, &ok));
+    ASSERT_EQ(reinterpret_cast<intptr_t>(tag), expected);
+  };
+  call->StartCall(reinterpret_cast<void*>(1));
+  wait(1);
+  ASSERT_TRUE(ok);
+  // ServerReflectionRequest{list_services (7): "*"}
+  call->Write(FromString(std::string("\x3a\x01*", 3)), reinterpret_cast<void*>(2));
+  wait(2);
+  ASSERT_TRUE(ok);
+  grpc::ByteBuffer reply;
+  call->Read(&reply, reinterpret_cast<void*>(3));
+  wait(3);
+  ASSERT_TRUE(ok);
+  call->WritesDone(reinterpret_cast<void*>(4));
+  wait(4);
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  wait(5);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+
+  // ServerReflectionResponse.list_services_response (6) { service (1) { name (1) } }
+  google::protobuf::UnknownFieldSet response;
+  ASSERT_TRUE(response.ParseFromString(ToString(reply)));
+  std::vector<std::string> names;
+  for (int i = 0; i < response.field_count(); ++i) {
+    if (response.field(i).number() != 6) continue;
+    google::protobuf::UnknownFieldSet list;
+    ASSERT_TRUE(list.ParseFromString(response.field(i).length_delimited()));
+    for (int j = 0; j < list.field_count(); ++j) {
+      google::protobuf::UnknownFieldSet service;
+      ASSERT_TRUE(service.ParseFromString(list.field(j).length_delimited()));
+      names.push_back(service.field(0).length_delimited());
+    }
+  }
+  EXPECT_THAT(names, ::testing::Contains("pathpair.v1.Agent"));
+  EXPECT_THAT(names, ::testing::Contains("grpc.health.v1.Health"));
+}
+
+// Reads every update of a stream; returns the final status.
+grpc::Status ReadAll(grpc::ClientReader<v1::TraceUpdate>& reader,
+                     std::vector<v1::TraceUpdate>* updates) {
+  v1::TraceUpdate update;
+  while (reader.Read(&update)) updates->push_back(update);
+  return reader.Finish();
+}
+
+TEST_F(AgentServiceTest, TargetWithoutConsentIsRefusedWithTheReason) {
+  TestAgent agent(clock_);
+  grpc::ClientContext context;
+  SetDeadline(context);
+  auto reader = agent.stub->StartTrace(&context, TraceTo("203.0.113.5"));
+  std::vector<v1::TraceUpdate> updates;
+  grpc::Status status = ReadAll(*reader, &updates);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(status.error_message(), HasSubstr("no consent to probe 203.0.113.5"));
+  EXPECT_THAT(status.error_message(), HasSubstr("--allow"));
+  EXPECT_TRUE(updates.empty());
+  EXPECT_EQ(agent.runner.started(), 0u);
+}
+
+TEST_F(AgentServiceTest, AllowListedTargetStreamsSnapshotsThenTheFinalResult) {
+  TestAgent agent(clock_);
+  ASSERT_TRUE(agent.consent.AllowCidr("203.0.113.0/24").ok());
+  grpc::ClientContext context;
+  SetDeadline(context);
+  auto reader = agent.stub->StartTrace(&context, TraceTo("203.0.113.5"));
+  v1::TraceUpdate first;
+  ASSERT_TRUE(reader->Read(&first));
+  EXPECT_FALSE(first.session_id().empty());
+  EXPECT_EQ(first.lease_ms(), 20000);
+  EXPECT_FALSE(first.has_snapshot());
+  ASSERT_TRUE(agent.runner.WaitForStarted(1));
+  EXPECT_EQ(agent.runner.Get(0).target.ToString(), "203.0.113.5");
+
+  agent.runner.Snapshot(0, 1);
+  v1::TraceUpdate update;
+  ASSERT_TRUE(reader->Read(&update));
+  EXPECT_EQ(update.snapshot().rounds(), 1);
+  EXPECT_FALSE(update.snapshot().final());
+  agent.runner.Finish(0, 10);
+  std::vector<v1::TraceUpdate> rest;
+  grpc::Status status = ReadAll(*reader, &rest);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_FALSE(rest.empty());
+  EXPECT_TRUE(rest.back().snapshot().final());
+  EXPECT_EQ(rest.back().snapshot().rounds(), 10);
+  EXPECT_EQ(agent.service.sessions().Count(SessionKind::kTrace), 0);
+}
+
+TEST_F(AgentServiceTest, PeerThatAnsweredReflectMayBeProbedInThatPairingOnly) {
+  TestAgent agent(clock_);
+  {
+    grpc::ClientContext context;
+    SetDeadline(context);
+    v1::ReflectRequest request;
+    request.set_pairing_id(kPairing);
+    v1::ReflectResponse response;
+    ASSERT_TRUE(agent.stub->Reflect(&context, request, &response).ok());
+    EXPECT_GT(response.consent_expires_unix_us(), absl::ToUnixMicros(clock_.WallNow()));
+  }
+  auto trace = [&](const std::string& pairing) {
+    grpc::ClientContext context;
+    SetDeadline(context);
+    v1::StartTraceRequest request = TraceTo("127.0.0.1");
+    request.set_pairing_id(pairing);
+    auto reader = agent.stub->StartTrace(&context, request);
+    v1::TraceUpdate first;
+    if (reader->Read(&first)) {
+      context.TryCancel();
+      while (reader->Read(&first)) {
+      }
+      reader->Finish();
+      return grpc::Status::OK;
+    }
+    return reader->Finish();
+  };
+  EXPECT_TRUE(trace(kPairing).ok());
+  grpc::Status other = trace("another-pairing-id");
+  EXPECT_EQ(other.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(other.error_message(), HasSubstr("has answered a Reflect exchange"));
+  clock_.Advance(absl::Minutes(11));
+  grpc::Status expired = trace(kPairing);
+  EXPECT_EQ(expired.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(expired.error_message(), HasSubstr("expired"));
+}
+
+TEST_F(AgentServiceTest, LimitsAreResourceExhaustedWithTheReason) {
+  TestAgent agent(clock_, SmallLimits());
+  ASSERT_TRUE(agent.consent.AllowCidr("203.0.113.0/24").ok());
+  auto refusal = [&](const v1::StartTraceRequest& request) {
+    grpc::ClientContext context;
+    SetDeadline(context);
+    auto reader = agent.stub->StartTrace(&context, request);
+    std::vector<v1::TraceUpdate> updates;
+    return ReadAll(*reader, &updates);
+  };
+  v1::StartTraceRequest too_big = TraceTo("203.0.113.5");
+  too_big.mutable_options()->set_packet_size(9000);
+  grpc::Status status = refusal(too_big);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status.error_message(), HasSubstr("packet size 9000"));
+
+  v1::StartTraceRequest too_fast = TraceTo("203.0.113.5");
+  too_fast.mutable_options()->set_interval_us(10000);  // 10 TTLs every 10 ms = 1000/s
+  status = refusal(too_fast);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status.error_message(), HasSubstr("probe rate"));
+
+  // Two traces of 10 probes/s run; the third exceeds --max-traces 2.
+  grpc::ClientContext c1, c2;
+  SetDeadline(c1);
+  SetDeadline(c2);
+  // One after the other, so that the runner's trace 0 is r1's.
+  auto r1 = agent.stub->StartTrace(&c1, TraceTo("203.0.113.5"));
+  v1::TraceUpdate first;
+  ASSERT_TRUE(r1->Read(&first));
+  ASSERT_TRUE(agent.runner.WaitForStarted(1));
+  auto r2 = agent.stub->StartTrace(&c2, TraceTo("203.0.113.6"));
+  ASSERT_TRUE(r2->Read(&first));
+  status = refusal(TraceTo("203.0.113.7"));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status.error_message(), HasSubstr("too many concurrent traces"));
+
+  // A finished trace frees its slot.
+  ASSERT_TRUE(agent.runner.WaitForStarted(2));
+  agent.runner.Finish(0);
+  std::vector<v1::TraceUpdate> updates;
+  EXPECT_TRUE(ReadAll(*r1, &updates).ok());
+  grpc::ClientContext c3;
+  SetDeadline(c3);
+  auto r3 = agent.stub->StartTrace(&c3, TraceTo("203.0.113.7"));
+  EXPECT_TRUE(r3->Read(&first));
+  c2.TryCancel();
+  c3.TryCancel();
+}
+
+TEST_F(AgentServiceTest, CancellingTheStreamCancelsTheTrace) {
+  TestAgent agent(clock_);
+  ASSERT_TRUE(agent.consent.AllowCidr("127.0.0.0/8").ok());
+  grpc::ClientContext context;
+  SetDeadline(context);
+  auto reader = agent.stub->StartTrace(&context, TraceTo("127.0.0.1"));
+  v1::TraceUpdate first;
+  ASSERT_TRUE(reader->Read(&first));
+  ASSERT_TRUE(agent.runner.WaitForStarted(1));
+  context.TryCancel();
+  EXPECT_TRUE(agent.runner.WaitForCancelled(0));
+  while (reader->Read(&first)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+}
+
+TEST_F(AgentServiceTest, DeadlineStopsTheTrace) {
+  TestAgent agent(clock_);
+  ASSERT_TRUE(agent.consent.AllowCidr("127.0.0.0/8").ok());
+  grpc::ClientContext context;
+  SetDeadline(context, absl::Milliseconds(300));
+  auto reader = agent.stub->StartTrace(&context, TraceTo("127.0.0.1"));
+  v1::TraceUpdate update;
+  while (reader->Read(&update)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  EXPECT_TRUE(agent.runner.WaitForCancelled(0));
+}
+
+TEST_F(AgentServiceTest, LeaseExpiryStopsATraceWhoseControllerStoppedRenewing) {
+  TestAgent agent(clock_);
+  ASSERT_TRUE(agent.consent.AllowCidr("127.0.0.0/8").ok());
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::StartTraceRequest request = TraceTo("127.0.0.1");
+  request.set_lease_ms(2000);
+  auto reader = agent.stub->StartTrace(&context, request);
+  v1::TraceUpdate first;
+  ASSERT_TRUE(reader->Read(&first));
+  EXPECT_EQ(first.lease_ms(), 2000);
+  ASSERT_TRUE(agent.runner.WaitForStarted(1));
+
+  // Renewed in time: still running.
+  clock_.Advance(absl::Milliseconds(1500));
+  {
+    grpc::ClientContext renew_context;
+    SetDeadline(renew_context);
+    v1::RenewRequest renew;
+    renew.add_session_ids(first.session_id());
+    renew.add_session_ids("no-such-session");
+    v1::RenewResponse response;
+    ASSERT_TRUE(agent.stub->Renew(&renew_context, renew, &response).ok());
+    EXPECT_THAT(response.unknown_session_ids(), ::testing::ElementsAre("no-such-session"));
+  }
+  clock_.Advance(absl::Milliseconds(1500));
+  EXPECT_EQ(agent.service.sessions().ExpireLeases(), 0);
+  EXPECT_FALSE(agent.runner.Get(0).cancelled);
+
+  // No renewal: the lease runs out and the trace stops.
+  clock_.Advance(absl::Milliseconds(600));
+  EXPECT_EQ(agent.service.sessions().ExpireLeases(), 1);
+  EXPECT_TRUE(agent.runner.Get(0).cancelled);
+  std::vector<v1::TraceUpdate> rest;
+  grpc::Status status = ReadAll(*reader, &rest);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_THAT(status.error_message(), HasSubstr("lease expired"));
+  ASSERT_FALSE(rest.empty());
+  EXPECT_EQ(rest.back().snapshot().error(), "cancelled");
+}
+
+TEST_F(AgentServiceTest, LeasesAreClampedToTheAgentsRange) {
+  TestAgent agent(clock_);
+  ASSERT_TRUE(agent.consent.AllowCidr("127.0.0.0/8").ok());
+  for (auto [asked, granted] : {std::pair<int64_t, int64_t>{1, 1000}, {10'000'000, 300'000}}) {
+    grpc::ClientContext context;
+    SetDeadline(context);
+    v1::StartTraceRequest request = TraceTo("127.0.0.1");
+    request.set_lease_ms(asked);
+    auto reader = agent.stub->StartTrace(&context, request);
+    v1::TraceUpdate first;
+    ASSERT_TRUE(reader->Read(&first));
+    EXPECT_EQ(first.lease_ms(), granted);
+    context.TryCancel();
+    while (reader->Read(&first)) {
+    }
+    reader->Finish();
+  }
+}
+
+TEST_F(AgentServiceTest, StopRpcEndsTheTraceWithItsFinalResult) {
+  TestAgent agent(clock_);
+  ASSERT_TRUE(agent.consent.AllowCidr("127.0.0.0/8").ok());
+  grpc::ClientContext context;
+  SetDeadline(context);
+  auto reader = agent.stub->StartTrace(&context, TraceTo("127.0.0.1"));
+  v1::TraceUpdate first;
+  ASSERT_TRUE(reader->Read(&first));
+  grpc::ClientContext stop_context;
+  SetDeadline(stop_context);
+  v1::StopRequest stop;
+  stop.add_session_ids(first.session_id());
+  v1::StopResponse stopped;
+  ASSERT_TRUE(agent.stub->Stop(&stop_context, stop, &stopped).ok());
+  EXPECT_EQ(stopped.unknown_session_ids_size(), 0);
+  std::vector<v1::TraceUpdate> rest;
+  EXPECT_TRUE(ReadAll(*reader, &rest).ok());
+  ASSERT_FALSE(rest.empty());
+  EXPECT_TRUE(rest.back().snapshot().final());
+  EXPECT_TRUE(agent.runner.Get(0).cancelled);
+}
+
+TEST_F(AgentServiceTest, RunnerErrorsReachTheCaller) {
+  TestAgent agent(clock_);
+  ASSERT_TRUE(agent.consent.AllowCidr("127.0.0.0/8").ok());
+  agent.runner.set_start_error(absl::FailedPreconditionError("no CAP_NET_RAW"));
+  grpc::ClientContext context;
+  SetDeadline(context);
+  auto reader = agent.stub->StartTrace(&context, TraceTo("127.0.0.1"));
+  std::vector<v1::TraceUpdate> updates;
+  grpc::Status status = ReadAll(*reader, &updates);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(status.error_message(), "no CAP_NET_RAW");
+  EXPECT_EQ(agent.service.sessions().Count(SessionKind::kTrace), 0);
+}
+
+TEST_F(AgentServiceTest, BearerTokenIsCheckedOnEveryCall) {
+  AgentServiceConfig config;
+  config.bearer_token = "s3cret-token";
+  TestAgent agent(clock_, config);
+  auto info = [&](const char* authorization) {
+    grpc::ClientContext context;
+    SetDeadline(context);
+    if (authorization != nullptr) context.AddMetadata("authorization", authorization);
+    v1::InfoResponse response;
+    return agent.stub->Info(&context, v1::InfoRequest(), &response);
+  };
+  EXPECT_EQ(info(nullptr).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(info("Bearer wrong-token").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(info("s3cret-token").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(info("Bearer s3cret-token").ok());
+}
+
+TEST_F(AgentServiceTest, ReflectPeerGivesBothAgentsConsentAndTheReverseTarget) {
+  TestAgent client_agent(clock_);
+  TestAgent server_agent(clock_);
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::ReflectPeerRequest request;
+  request.set_peer(absl::StrCat("127.0.0.1:", server_agent.port));
+  request.set_pairing_id(kPairing);
+  v1::ReflectPeerResponse response;
+  grpc::Status status = client_agent.stub->ReflectPeer(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.peer_address(), "127.0.0.1");
+  EXPECT_EQ(response.reflected_address(), "127.0.0.1");
+  const IpAddress loopback = *IpAddress::Parse("127.0.0.1");
+  EXPECT_TRUE(client_agent.consent.Check(loopback, kPairing).ok());
+  EXPECT_TRUE(server_agent.consent.Check(loopback, kPairing).ok());
+  EXPECT_FALSE(server_agent.consent.Check(loopback, "other-pairing").ok());
+}
+
+TEST_F(AgentServiceTest, ReflectPeerReportsAPeerThatDoesNotAnswer) {
+  TestAgent agent(clock_);
+  grpc::ClientContext context;
+  SetDeadline(context, absl::Seconds(2));
+  v1::ReflectPeerRequest request;
+  request.set_peer("127.0.0.1:1");  // nothing listens there
+  request.set_pairing_id(kPairing);
+  v1::ReflectPeerResponse response;
+  grpc::Status status = agent.stub->ReflectPeer(&context, request, &response);
+  EXPECT_FALSE(status.ok());
+  EXPECT_THAT(status.error_message(), HasSubstr("did not answer Reflect"));
+  EXPECT_FALSE(agent.consent.Check(*IpAddress::Parse("127.0.0.1"), kPairing).ok());
+}
+
+TEST_F(AgentServiceTest, OneWayNeedsConsentAndStreamsItsResult) {
+  TestAgent agent(clock_);
+  v1::StartOneWayRequest request;
+  request.set_peer_address("198.51.100.9");
+  request.set_peer_port(8621);
+  request.set_count(100);
+  request.set_interval_us(10000);
+  {
+    grpc::ClientContext context;
+    SetDeadline(context);
+    auto reader = agent.stub->StartOneWay(&context, request);
+    v1::OneWayUpdate update;
+    EXPECT_FALSE(reader->Read(&update));
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  }
+  ASSERT_TRUE(agent.consent.AllowCidr("198.51.100.0/24").ok());
+  grpc::ClientContext context;
+  SetDeadline(context);
+  auto reader = agent.stub->StartOneWay(&context, request);
+  v1::OneWayUpdate update;
+  ASSERT_TRUE(reader->Read(&update));
+  EXPECT_FALSE(update.session_id().empty());
+  ASSERT_TRUE(agent.oneway.WaitForStarted(1));
+  EXPECT_EQ(agent.oneway.peer(0).ToString(), "198.51.100.9");
+  agent.oneway.Finish(0, 100, 80);
+  ASSERT_TRUE(reader->Read(&update));
+  EXPECT_TRUE(update.result().final());
+  EXPECT_EQ(update.result().inbound().received(), 80);
+  EXPECT_TRUE(reader->Finish().ok());
+}
+
+TEST_F(AgentServiceTest, OneWayIsUnimplementedWithoutAnEndpoint) {
+  TestAgent agent(clock_, AgentServiceConfig(), /*with_oneway=*/false);
+  grpc::ClientContext context;
+  SetDeadline(context);
+  auto reader = agent.stub->StartOneWay(&context, v1::StartOneWayRequest());
+  v1::OneWayUpdate update;
+  EXPECT_FALSE(reader->Read(&update));
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNIMPLEMENTED);
+}
+
+TEST_F(AgentServiceTest, OversizedRequestsAreRejected) {
+  TestAgent agent(clock_);
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::RenewRequest renew;
+  for (int i = 0; i < 5000; ++i) renew.add_session_ids(std::string(32, 'x'));
+  v1::RenewResponse response;
+  EXPECT_EQ(agent.stub->Renew(&context, renew, &response).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+TEST_F(AgentServiceTest, ClientHelpersCarryTheTokenAndRenewLeases) {
+  AgentServiceConfig config;
+  config.bearer_token = "client-helper-token";
+  TestAgent agent(clock_, config);
+  ASSERT_TRUE(agent.consent.AllowCidr("127.0.0.0/8").ok());
+  AgentClientOptions options;
+  options.endpoint = absl::StrCat("127.0.0.1:", agent.port);
+  options.token = "client-helper-token";
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeAgentChannel(options);
+  ASSERT_TRUE(channel.ok()) << channel.status();
+  auto stub = v1::Agent::NewStub(*channel);
+
+  grpc::ClientContext context;
+  PrepareContext(context, options, absl::Seconds(10));
+  v1::StartTraceRequest request = TraceTo("127.0.0.1");
+  request.set_lease_ms(1000);
+  auto reader = stub->StartTrace(&context, request);
+  v1::TraceUpdate first;
+  ASSERT_TRUE(reader->Read(&first));
+  {
+    LeaseRenewer renewer(*stub, options);
+    renewer.Add(first.session_id(), absl::Milliseconds(first.lease_ms()));
+    // Each step moves the agent's clock 0.9 s, past the 1 s lease after two steps unless the
+    // renewer (every 1/3 s of real time) has renewed in between.
+    for (int i = 0; i < 3; ++i) {
+      clock_.Advance(absl::Milliseconds(900));
+      absl::SleepFor(absl::Milliseconds(500));
+      EXPECT_EQ(agent.service.sessions().ExpireLeases(), 0) << "step " << i;
+    }
+  }
+  // The renewer is gone: the lease lapses.
+  clock_.Advance(absl::Milliseconds(1100));
+  EXPECT_EQ(agent.service.sessions().ExpireLeases(), 1);
+  std::vector<v1::TraceUpdate> rest;
+  EXPECT_EQ(ReadAll(*reader, &rest).error_code(), grpc::StatusCode::ABORTED);
+}
+
+}  // namespace
+}  // namespace pathpair::agent

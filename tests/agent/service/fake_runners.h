@@ -1,0 +1,178 @@
+// Test doubles for the agent service's runner seams: a TraceRunner and a OneWayRunner whose
+// traces only move when the test says so, recording every Start and Cancel.
+//
+//   FakeTraceRunner runner;
+//   ... StartTrace over gRPC ...
+//   ASSERT_TRUE(runner.WaitForStarted(1));
+//   runner.Snapshot(0, 3);      // sends a snapshot with 3 rounds
+//   runner.Finish(0);           // sends the final result
+#ifndef PATHPAIR_TESTS_AGENT_SERVICE_FAKE_RUNNERS_H_
+#define PATHPAIR_TESTS_AGENT_SERVICE_FAKE_RUNNERS_H_
+
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "agent/service/trace_runner.h"
+
+namespace pathpair::agent {
+
+class FakeTraceRunner final : public TraceRunner {
+ public:
+  struct Trace {
+    v1::ProbeOptions options;
+    IpAddress target;
+    Callbacks callbacks;
+    bool cancelled = false;
+    bool done = false;
+  };
+
+  absl::StatusOr<Handle> Start(const v1::ProbeOptions& options, const IpAddress& target,
+                               Callbacks callbacks) override {
+    absl::MutexLock lock(&mu_);
+    if (!start_error_.ok()) return start_error_;
+    traces_.push_back(Trace{options, target, std::move(callbacks)});
+    return traces_.size() - 1;
+  }
+
+  // Like the prober: Cancel ends the trace with its result so far and error "cancelled".
+  void Cancel(Handle handle) override {
+    Callbacks callbacks;
+    {
+      absl::MutexLock lock(&mu_);
+      if (handle >= traces_.size() || traces_[handle].done) return;
+      traces_[handle].cancelled = true;
+      traces_[handle].done = true;
+      callbacks = traces_[handle].callbacks;
+    }
+    v1::TraceResult result;
+    result.set_final(true);
+    result.set_error("cancelled");
+    callbacks.on_done(result);
+  }
+
+  v1::Capabilities capabilities() const override {
+    v1::Capabilities c;
+    c.set_socket_mode(v1::Capabilities::SOCKET_MODE_RAW);
+    c.set_ipv4(true);
+    c.add_protocols(v1::PROTOCOL_ICMP);
+    return c;
+  }
+
+  void set_start_error(absl::Status s) {
+    absl::MutexLock lock(&mu_);
+    start_error_ = std::move(s);
+  }
+
+  bool WaitForStarted(size_t n, absl::Duration timeout = absl::Seconds(10)) {
+    absl::MutexLock lock(&mu_);
+    auto started = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return traces_.size() >= n; };
+    return mu_.AwaitWithTimeout(absl::Condition(&started), timeout);
+  }
+
+  bool WaitForCancelled(Handle h, absl::Duration timeout = absl::Seconds(10)) {
+    absl::MutexLock lock(&mu_);
+    auto cancelled = [this, h]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return h < traces_.size() && traces_[h].cancelled;
+    };
+    return mu_.AwaitWithTimeout(absl::Condition(&cancelled), timeout);
+  }
+
+  void Snapshot(Handle h, int rounds) {
+    Callbacks callbacks = CallbacksOf(h);
+    v1::TraceResult result;
+    result.set_rounds(rounds);
+    callbacks.on_snapshot(result);
+  }
+
+  void Finish(Handle h, int rounds = 10) {
+    Callbacks callbacks;
+    {
+      absl::MutexLock lock(&mu_);
+      if (traces_[h].done) return;
+      traces_[h].done = true;
+      callbacks = traces_[h].callbacks;
+    }
+    v1::TraceResult result;
+    result.set_rounds(rounds);
+    result.set_final(true);
+    callbacks.on_done(result);
+  }
+
+  Trace Get(Handle h) {
+    absl::MutexLock lock(&mu_);
+    return traces_[h];
+  }
+
+  size_t started() {
+    absl::MutexLock lock(&mu_);
+    return traces_.size();
+  }
+
+ private:
+  Callbacks CallbacksOf(Handle h) {
+    absl::MutexLock lock(&mu_);
+    return traces_[h].callbacks;
+  }
+
+  absl::Mutex mu_;
+  std::vector<Trace> traces_ ABSL_GUARDED_BY(mu_);
+  absl::Status start_error_ ABSL_GUARDED_BY(mu_);
+};
+
+class FakeOneWayRunner final : public OneWayRunner {
+ public:
+  absl::StatusOr<Handle> Start(const v1::StartOneWayRequest& request, const IpAddress& peer,
+                               Callbacks callbacks) override {
+    absl::MutexLock lock(&mu_);
+    requests_.push_back(request);
+    peers_.push_back(peer);
+    callbacks_.push_back(std::move(callbacks));
+    return callbacks_.size() - 1;
+  }
+  void Cancel(Handle h) override {
+    Callbacks callbacks;
+    {
+      absl::MutexLock lock(&mu_);
+      callbacks = callbacks_[h];
+      ++cancelled_;
+    }
+    v1::AgentOneWayResult result;
+    result.set_error("cancelled");
+    callbacks.on_done(result);
+  }
+  int local_port() const override { return 8621; }
+
+  bool WaitForStarted(size_t n) {
+    absl::MutexLock lock(&mu_);
+    auto started = [this, n]()
+                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return callbacks_.size() >= n; };
+    return mu_.AwaitWithTimeout(absl::Condition(&started), absl::Seconds(10));
+  }
+  void Finish(Handle h, int64_t sent, int64_t received) {
+    Callbacks callbacks;
+    {
+      absl::MutexLock lock(&mu_);
+      callbacks = callbacks_[h];
+    }
+    v1::AgentOneWayResult result;
+    result.mutable_inbound()->set_sent(sent);
+    result.mutable_inbound()->set_received(received);
+    callbacks.on_done(result);
+  }
+  IpAddress peer(size_t i) {
+    absl::MutexLock lock(&mu_);
+    return peers_[i];
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<v1::StartOneWayRequest> requests_ ABSL_GUARDED_BY(mu_);
+  std::vector<IpAddress> peers_ ABSL_GUARDED_BY(mu_);
+  std::vector<Callbacks> callbacks_ ABSL_GUARDED_BY(mu_);
+  int cancelled_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace pathpair::agent
+
+#endif  // PATHPAIR_TESTS_AGENT_SERVICE_FAKE_RUNNERS_H_
