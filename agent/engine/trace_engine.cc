@@ -147,11 +147,12 @@ void TraceEngine::OnSendFailed(Sequence sequence, const absl::Status& error) {
   MaybeFinish(when);
 }
 
-void TraceEngine::OnReply(Sequence sequence, const packet::ParsedReply& reply,
-                          MonoTime received_at) {
+std::optional<AcceptedReply> TraceEngine::OnReply(Sequence sequence,
+                                                  const packet::ParsedReply& reply,
+                                                  MonoTime received_at) {
   auto it = in_flight_.find(sequence);
-  if (it == in_flight_.end()) return;                    // unknown, expired or already answered
-  if (MatchReply(identity_, reply) != sequence) return;  // not a reply to this probe
+  if (it == in_flight_.end()) return std::nullopt;  // unknown, expired or already answered
+  if (MatchReply(identity_, reply) != sequence) return std::nullopt;  // not a reply to it
   const InFlight probe = it->second;
   HopState& hop = Hop(probe.ttl);
   ++hop.sent;
@@ -159,7 +160,7 @@ void TraceEngine::OnReply(Sequence sequence, const packet::ParsedReply& reply,
     // Poll was late to expire it, but the reply still came after the timeout: lost.
     Resolve(sequence);
     MaybeFinish(received_at);
-    return;
+    return std::nullopt;
   }
   const absl::Duration rtt = std::max(absl::ZeroDuration(), received_at - probe.sent_at);
 
@@ -187,6 +188,7 @@ void TraceEngine::OnReply(Sequence sequence, const packet::ParsedReply& reply,
   }
   Resolve(sequence);
   MaybeFinish(received_at);
+  return AcceptedReply{probe.ttl, rtt, end_ttl_.has_value() && probe.ttl > *end_ttl_};
 }
 
 void TraceEngine::Stop(MonoTime now) {

@@ -81,6 +81,15 @@ struct TraceConfig {
   static absl::StatusOr<TraceConfig> FromProto(const v1::ProbeOptions& options);
 };
 
+// A reply the engine counted (TraceEngine::OnReply): the probe's TTL and its round-trip time.
+struct AcceptedReply {
+  Ttl ttl;
+  absl::Duration rtt;
+  // The TTL is past the path's end as known now (e.g. the target answering a TTL-30 probe of
+  // the first round): the hop is left out of the results, and per-probe logs may skip it.
+  bool past_end = false;
+};
+
 // One probe to send now.
 struct ProbeRequest {
   Sequence sequence;
@@ -114,8 +123,10 @@ class TraceEngine {
   // A reply that TraceRegistry::RouteReply attributed to `sequence` of this trace. Ignored when
   // the sequence is not in flight (unknown, expired, or already answered) or when
   // MatchReply(identity(), reply) does not give `sequence`. `received_at` should be the
-  // kernel's receive timestamp; RTT = received_at - the probe's send time.
-  void OnReply(Sequence sequence, const packet::ParsedReply& reply, MonoTime received_at);
+  // kernel's receive timestamp; RTT = received_at - the probe's send time. Returns the probe's
+  // TTL and RTT when the reply was counted, nullopt when it was ignored or came too late.
+  std::optional<AcceptedReply> OnReply(Sequence sequence, const packet::ParsedReply& reply,
+                                       MonoTime received_at);
 
   // No more rounds after those already started; outstanding probes get the grace as after the
   // last round.

@@ -51,6 +51,11 @@ MappedTime MapKernelTimestamp(std::optional<absl::Time> kernel_wall, const Clock
   return {mapped, true};
 }
 
+MappedTime MapSendTimestamp(std::optional<absl::Time> kernel_wall, const ClockOffset& offset,
+                            MonoTime before_send, MonoTime latest) {
+  return MapKernelTimestamp(kernel_wall, offset, before_send, latest, /*fallback=*/before_send);
+}
+
 std::optional<absl::Time> KernelStampFromTimespec(const struct timespec& ts) {
   if (ts.tv_sec == 0 && ts.tv_nsec == 0) return std::nullopt;
   return absl::TimeFromTimespec(ts);

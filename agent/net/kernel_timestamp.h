@@ -51,6 +51,15 @@ struct MappedTime {
 MappedTime MapKernelTimestamp(std::optional<absl::Time> kernel_wall, const ClockOffset& offset,
                               MonoTime earliest, MonoTime latest, MonoTime fallback);
 
+// A probe's send time from the kernel's TX stamp and the monotonic readings taken just before
+// sendmsg (`before_send`) and after the stamp was looked for (`latest`). The stamp is used when
+// it maps into that window. Otherwise the probe is taken to have left at `before_send`: the
+// packet cannot have left earlier, so an RTT measured from it is never below the true one,
+// whereas a reading taken after sendmsg returned can be late by a whole scheduling delay under
+// load and put the send after a (kernel-stamped) reply: a negative RTT.
+MappedTime MapSendTimestamp(std::optional<absl::Time> kernel_wall, const ClockOffset& offset,
+                            MonoTime before_send, MonoTime latest);
+
 // A struct timespec from a cmsg as an absl::Time; nullopt for the all-zero "no stamp" value.
 std::optional<absl::Time> KernelStampFromTimespec(const struct timespec& ts);
 

@@ -393,7 +393,7 @@ absl::StatusOr<SendReport> SocketTransport::Send(const OutgoingProbe& probe) {
   const ClockOffset offset = SampleClockOffset();
   const MonoTime after_send = offset.mono_before;
   const std::optional<absl::Time> stamp = TakeSendStamp(fd, watched);
-  const MappedTime mapped = MapKernelTimestamp(stamp, offset, before, MonoNow(), after_send);
+  const MappedTime mapped = MapSendTimestamp(stamp, offset, before, MonoNow());
   (mapped.from_kernel ? counters_.send_kernel : counters_.send_user)++;
   if (mapped.from_kernel) counters_.send_kernel_lead += after_send - mapped.time;
   return SendReport{mapped.time,

@@ -51,6 +51,17 @@ absl::StatusOr<IpAddress> DefaultResolver(const IpAddress& target,
   return net::FindSourceAddress(target, requested, interface);
 }
 
+// Hands an accepted reply to the trace's probe-event sink (mtr -l's `p` line).
+void ReportReply(ProbeEventSink& sink, engine::Sequence sequence,
+                 const engine::AcceptedReply& accepted, const packet::ParsedReply& reply) {
+  std::vector<ProbeMplsLabel> mpls;
+  mpls.reserve(reply.mpls.size());
+  for (const packet::MplsLabel& l : reply.mpls) {
+    mpls.push_back({l.label, l.traffic_class, l.bottom_of_stack, l.ttl});
+  }
+  sink.OnReply(accepted.ttl.value(), sequence.value(), reply.responder, accepted.rtt, mpls);
+}
+
 std::string LocalHostname() {
   char name[256] = {};
   if (gethostname(name, sizeof(name) - 1) != 0) return "";
@@ -287,6 +298,9 @@ void Prober::SendProbes(Trace& trace, const std::vector<engine::ProbeRequest>& p
     }
     ++counters_.probes_sent;
     trace.engine.OnSent(probe.sequence, sent->sent_at);
+    if (trace.callbacks.probe_events != nullptr) {
+      trace.callbacks.probe_events->OnProbeSent(probe.ttl.value(), spec.sequence, sent->sent_at);
+    }
   }
 }
 
@@ -311,7 +325,12 @@ void Prober::ReceiveAndRoute() {
       continue;
     }
     ++counters_.replies_routed;
-    it->second->engine.OnReply(route->sequence, *reply, packet.received_at);
+    const std::optional<engine::AcceptedReply> accepted =
+        it->second->engine.OnReply(route->sequence, *reply, packet.received_at);
+    if (accepted.has_value() && !accepted->past_end &&
+        it->second->callbacks.probe_events != nullptr) {
+      ReportReply(*it->second->callbacks.probe_events, route->sequence, *accepted, *reply);
+    }
     // The last reply may finish a trace; it then ends now rather than at its next timer.
     if (it->second->engine.Finished()) {
       Finish(route->trace, "");

@@ -41,6 +41,7 @@
 #include "common/net/ip_address.h"
 #include "common/packet/packet.h"
 #include "common/time/clock.h"
+#include "common/trace/probe_events.h"
 #include "pathpair/v1/trace.pb.h"
 
 namespace pathpair::prober {
@@ -60,6 +61,9 @@ struct TraceCallbacks {
   // Exactly once: the final result (final == true; error set if the trace failed or was
   // cancelled). The trace is gone from the prober when this runs.
   std::function<void(const engine::TraceResult&)> on_finished;
+  // Optional, not owned (must outlive the trace): every probe sent (after its send time is
+  // known) and every reply the engine accepted, with the probe's on-wire sequence (mtr -l).
+  ProbeEventSink* probe_events = nullptr;
 };
 
 // Where the probes' source address comes from; tests replace the kernel lookup.

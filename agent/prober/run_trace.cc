@@ -24,17 +24,18 @@ net::SocketPlan PlanFor(const v1::ProbeOptions& options, IpFamily family) {
 
 absl::StatusOr<engine::TraceResult> RunTrace(
     const v1::ProbeOptions& options, const IpAddress& target,
-    std::function<void(const engine::TraceResult&)> on_snapshot,
-    const std::atomic<bool>* interrupt) {
+    std::function<void(const engine::TraceResult&)> on_snapshot, const std::atomic<bool>* interrupt,
+    ProbeEventSink* probe_events) {
   PATHPAIR_ASSIGN_OR_RETURN(net::SocketSet sockets,
                             net::OpenSocketSet(PlanFor(options, target.family())));
-  return RunTrace(std::move(sockets), options, target, std::move(on_snapshot), interrupt);
+  return RunTrace(std::move(sockets), options, target, std::move(on_snapshot), interrupt,
+                  probe_events);
 }
 
 absl::StatusOr<engine::TraceResult> RunTrace(
     net::SocketSet sockets, const v1::ProbeOptions& options, const IpAddress& target,
-    std::function<void(const engine::TraceResult&)> on_snapshot,
-    const std::atomic<bool>* interrupt) {
+    std::function<void(const engine::TraceResult&)> on_snapshot, const std::atomic<bool>* interrupt,
+    ProbeEventSink* probe_events) {
   PATHPAIR_ASSIGN_OR_RETURN(std::unique_ptr<net::SocketTransport> transport,
                             net::SocketTransport::Create(std::move(sockets)));
   Prober prober(*transport, SystemClock::Get());
@@ -42,6 +43,7 @@ absl::StatusOr<engine::TraceResult> RunTrace(
   std::optional<engine::TraceResult> final_result;
   TraceCallbacks callbacks;
   callbacks.on_snapshot = std::move(on_snapshot);
+  callbacks.probe_events = probe_events;
   callbacks.on_finished = [&final_result](const engine::TraceResult& r) { final_result = r; };
   TraceRequest request;
   request.options = options;

@@ -16,6 +16,7 @@
 #include "agent/engine/trace_result.h"
 #include "agent/net/socket_set.h"
 #include "common/net/ip_address.h"
+#include "common/trace/probe_events.h"
 #include "pathpair/v1/trace.pb.h"
 
 namespace pathpair::prober {
@@ -28,10 +29,11 @@ net::SocketPlan PlanFor(const v1::ProbeOptions& options, IpFamily family);
 // socket can be opened (CAP_NET_RAW, or net.ipv4.ping_group_range); Unavailable when there is
 // no route. `interrupt` (may be nullptr) is polled after every wake-up; a SIGINT handler that
 // sets it ends the trace at once and RunTrace returns the result so far (error "cancelled").
+// `probe_events` (may be nullptr, not owned) sees every probe and accepted reply (mtr -l).
 absl::StatusOr<engine::TraceResult> RunTrace(
     const v1::ProbeOptions& options, const IpAddress& target,
     std::function<void(const engine::TraceResult&)> on_snapshot,
-    const std::atomic<bool>* interrupt = nullptr);
+    const std::atomic<bool>* interrupt = nullptr, ProbeEventSink* probe_events = nullptr);
 
 // The same over sockets the caller opened (OpenSocketSet with PlanFor), so that a program can
 // drop its privileges (net::DropPrivilegesAfterOpen) between opening them and tracing:
@@ -43,7 +45,7 @@ absl::StatusOr<engine::TraceResult> RunTrace(
 absl::StatusOr<engine::TraceResult> RunTrace(
     net::SocketSet sockets, const v1::ProbeOptions& options, const IpAddress& target,
     std::function<void(const engine::TraceResult&)> on_snapshot,
-    const std::atomic<bool>* interrupt = nullptr);
+    const std::atomic<bool>* interrupt = nullptr, ProbeEventSink* probe_events = nullptr);
 
 }  // namespace pathpair::prober
 

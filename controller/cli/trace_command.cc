@@ -1,5 +1,6 @@
 #include "controller/cli/trace_command.h"
 
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -7,6 +8,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/status/status_macros.h"
+#include "controller/cli/trace_screen.h"
+#include "controller/diagnosis/diagnose.h"
+#include "controller/diagnosis/exit_status.h"
+#include "controller/diagnosis/render.h"
+#include "controller/html/winmtr_export.h"
 #include "controller/output/json_writer.h"
 #include "controller/output/report_writer.h"
 
@@ -68,18 +74,146 @@ absl::StatusOr<ResolvedTrace> PrepareTrace(const std::vector<std::string>& args,
   return resolved;
 }
 
-std::string RenderTrace(const v1::TraceResult& result, const TraceOutputOptions& output) {
+void CompleteResult(v1::TraceResult& result, const ResolvedTrace& trace,
+                    const TraceCommandDeps& deps, int64_t started_unix_us) {
+  if (result.options().target().empty()) *result.mutable_options() = trace.command.probe;
+  if (result.source_hostname().empty()) result.set_source_hostname(deps.local_hostname);
+  if (result.target_address().empty()) result.set_target_address(trace.target.ToString());
+  if (result.start_unix_us() == 0) result.set_start_unix_us(started_unix_us);
+  if (result.end_unix_us() == 0 && deps.now_unix_us) result.set_end_unix_us(deps.now_unix_us());
+}
+
+formats::MtrFormatOptions MtrFormatOptionsFor(const TraceOutputOptions& output,
+                                              asn::AsLookup* as_lookup) {
+  formats::MtrFormatOptions options;
+  if (!output.fields.empty()) {
+    absl::StatusOr<formats::FieldList> fields = formats::ParseFieldSpec(output.fields);
+    if (fields.ok()) options.fields = *fields;  // checked by the parser already
+  }
+  options.label = formats::LabelOptions{.use_names = output.dns, .show_ips = output.show_ips};
+  options.wide = output.wide;
+  options.show_as = output.show_as;
+  options.show_mpls = output.show_mpls;
+  if (as_lookup != nullptr) {
+    options.as_number = [as_lookup](const std::string& text) -> uint32_t {
+      absl::StatusOr<IpAddress> address = IpAddress::Parse(text);
+      if (!address.ok()) return 0;
+      absl::StatusOr<asn::AsInfo> as = as_lookup->Lookup(*address);
+      return as.ok() ? as->number : 0;
+    };
+  }
+  return options;
+}
+
+std::string RenderTrace(const v1::TraceResult& result, const v1::Diagnosis& diagnosis,
+                        const TraceOutputOptions& output, asn::AsLookup* as_lookup) {
+  const formats::MtrFormatOptions mtr = MtrFormatOptionsFor(output, as_lookup);
   switch (output.format) {
-    case OutputFormat::kJson:
-      return output::FormatJson(result, output::JsonOptions{.use_names = output.dns});
+    case OutputFormat::kJson: {
+      nlohmann::ordered_json json =
+          output::TraceToJson(result, output::JsonOptions{.use_names = output.dns});
+      diagnosis::WriteDiagnosisJson(diagnosis, json["report"]);
+      return output::DumpJson(json);
+    }
+    case OutputFormat::kCsv:
+      return formats::FormatCsv(result, mtr);
+    case OutputFormat::kXml:
+      return formats::FormatXml(result, mtr);
+    case OutputFormat::kRaw:
+    case OutputFormat::kSplit:
+      return "";
     case OutputFormat::kReport:
       break;
   }
   output::ReportOptions report;
   report.wide = output.wide;
   report.use_names = output.dns;
-  return output::FormatReport(result, report);
+  report.field_order = formats::FieldSpecOf(formats::EffectiveFields(mtr));
+  report.show_ips = output.show_ips;
+  report.show_as = output.show_as;
+  report.as_number = mtr.as_number;
+  report.show_mpls = output.show_mpls;
+  // mtr's report first, unchanged, so that tools reading mtr reports still can.
+  return absl::StrCat(output::FormatReport(result, report), "\n",
+                      diagnosis::RenderDiagnosisText(diagnosis));
 }
+
+absl::Status WriteExports(const v1::TraceResult& result, const TraceOutputOptions& output) {
+  const formats::LabelOptions label{.use_names = output.dns, .show_ips = output.show_ips};
+  if (!output.export_text.empty()) {
+    PATHPAIR_RETURN_IF_ERROR(
+        html::WriteTextFile(output.export_text, html::FormatWinMtrText(result, label)));
+  }
+  if (!output.export_html.empty()) {
+    PATHPAIR_RETURN_IF_ERROR(
+        html::WriteTextFile(output.export_html, html::FormatWinMtrHtml(result, label)));
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// Everything a report-style run (every mode but the screen) prints while and after probing.
+int RunToCompletion(const ResolvedTrace& prepared, TraceCommandDeps& deps, asn::AsLookup* as_lookup,
+                    std::ostream& out, std::ostream& err) {
+  const TraceOutputOptions& output = prepared.command.output;
+  dns::ReverseDnsCache* names = output.dns ? deps.names : nullptr;
+  const formats::MtrFormatOptions mtr = MtrFormatOptionsFor(output, as_lookup);
+  const int64_t started = deps.now_unix_us ? deps.now_unix_us() : 0;
+
+  std::optional<formats::RawWriter> raw;
+  if (output.format == OutputFormat::kRaw) {
+    formats::RawWriter::NameOf name_of;
+    if (names != nullptr) name_of = [names](const IpAddress& a) { return names->Peek(a); };
+    raw.emplace(out, mtr, std::move(name_of));
+  }
+  formats::SplitWriter split(mtr);
+  TraceHooks hooks;
+  hooks.probe_events = raw.has_value() ? &*raw : nullptr;
+  hooks.on_snapshot = [&](const v1::TraceResult& snapshot) {
+    if (names == nullptr && output.format != OutputFormat::kSplit) return;
+    v1::TraceResult live = snapshot;
+    CompleteResult(live, prepared, deps, started);
+    if (names != nullptr) names->Annotate(live);  // starts lookups while probing
+    if (output.format == OutputFormat::kSplit) out << split.Update(live) << std::flush;
+  };
+
+  absl::StatusOr<v1::TraceResult> ran =
+      deps.runner ? deps.runner(prepared.command.probe, prepared.target, hooks)
+                  : absl::UnimplementedError("no trace runner");
+  if (!ran.ok()) {
+    err << kPrefix << ran.status().message() << "\n";
+    // The runner's own option checks (e.g. -I naming no interface) are bad input too.
+    return absl::IsInvalidArgument(ran.status()) ? kExitBadInput : kExitRuntimeError;
+  }
+  v1::TraceResult result = *std::move(ran);
+  CompleteResult(result, prepared, deps, started);
+  if (names != nullptr) {
+    names->Annotate(result);
+    names->WaitIdle(deps.dns_wait);
+    names->Annotate(result);
+  }
+  diagnosis::DiagnoseOptions diagnose;
+  diagnose.as_lookup = as_lookup;
+  const v1::Diagnosis diagnosis = diagnosis::DiagnoseTrace(result, diagnose);
+
+  out << (output.format == OutputFormat::kSplit
+              ? split.Update(result)
+              : RenderTrace(result, diagnosis, output, as_lookup));
+  out.flush();
+  int status = output.diagnose_exit ? diagnosis::ExitStatusFor(diagnosis.verdict()) : kExitOk;
+  if (absl::Status exported = WriteExports(result, output); !exported.ok()) {
+    err << kPrefix << exported.message() << "\n";
+    status = kExitRuntimeError;
+  }
+  if (!result.error().empty()) {
+    err << kPrefix << result.error() << "\n";
+    status = kExitRuntimeError;  // no verdict (diagnosis::kExitUnknown is the same code)
+  }
+  return status;
+}
+
+}  // namespace
 
 int RunTraceCommand(const std::vector<std::string>& args, TraceCommandDeps& deps, std::ostream& out,
                     std::ostream& err) {
@@ -97,42 +231,22 @@ int RunTraceCommand(const std::vector<std::string>& args, TraceCommandDeps& deps
     out << VersionLine() << "\n";
     return kExitOk;
   }
-
-  const int64_t started = deps.now_unix_us ? deps.now_unix_us() : 0;
-  absl::StatusOr<v1::TraceResult> ran = deps.runner ? deps.runner(command.probe, prepared->target)
-                                                    : absl::UnimplementedError("no trace runner");
-  if (!ran.ok()) {
-    err << kPrefix << ran.status().message() << "\n";
-    // The runner's own option checks (e.g. -I naming no interface) are bad input too.
-    return absl::IsInvalidArgument(ran.status()) ? kExitBadInput : kExitRuntimeError;
-  }
-  v1::TraceResult result = *std::move(ran);
-  // Fill what the runner leaves to its caller.
-  if (result.options().target().empty()) *result.mutable_options() = command.probe;
-  if (result.source_hostname().empty()) result.set_source_hostname(deps.local_hostname);
-  if (result.target_address().empty()) result.set_target_address(prepared->target.ToString());
-  if (result.start_unix_us() == 0) result.set_start_unix_us(started);
-  if (result.end_unix_us() == 0 && deps.now_unix_us) result.set_end_unix_us(deps.now_unix_us());
-  if (command.output.dns && deps.reverse != nullptr) {
-    for (v1::HopResult& hop : *result.mutable_hops()) {
-      for (v1::Responder& responder : *hop.mutable_responders()) {
-        if (!responder.hostname().empty()) continue;
-        absl::StatusOr<IpAddress> address = IpAddress::Parse(responder.address());
-        if (!address.ok()) continue;
-        if (std::optional<std::string> name = deps.reverse->NameOf(*address)) {
-          responder.set_hostname(*name);
-        }
-      }
+  std::unique_ptr<asn::AsLookup> as_lookup;
+  if (!command.output.asn_db.empty()) {
+    absl::StatusOr<std::unique_ptr<asn::AsLookup>> opened =
+        deps.open_as_database ? deps.open_as_database(command.output.asn_db)
+                              : absl::UnimplementedError("AS databases are not supported");
+    if (!opened.ok()) {
+      err << kPrefix << "--asn-db " << command.output.asn_db << ": " << opened.status().message()
+          << "\n";
+      return kExitBadInput;
     }
+    as_lookup = *std::move(opened);
   }
-
-  out << RenderTrace(result, command.output);
-  out.flush();
-  if (!result.error().empty()) {
-    err << kPrefix << result.error() << "\n";
-    return kExitRuntimeError;
+  if (deps.interactive && !command.output.format_given) {
+    return RunTraceScreen(*prepared, deps, err);
   }
-  return kExitOk;
+  return RunToCompletion(*prepared, deps, as_lookup.get(), out, err);
 }
 
 }  // namespace pathpair::cli

@@ -20,6 +20,7 @@
 #include "absl/strings/string_view.h"
 #include "common/net/ip_address.h"
 #include "common/status/status_macros.h"
+#include "controller/formats/field_spec.h"
 
 namespace pathpair::cli {
 namespace {
@@ -30,8 +31,18 @@ constexpr int kMaxPacketSize = 4470;
 constexpr int kMaxTtl = 255;
 constexpr int kMinLocalPort = 1024;
 constexpr int kMaxPort = 65535;
-constexpr double kMaxSeconds = 86400;  // a day: anything longer is a typo
-constexpr int kMaxInterfaceName = 15;  // IFNAMSIZ - 1
+constexpr double kMaxSeconds = 86400;    // a day: anything longer is a typo
+constexpr int kMaxInterfaceName = 15;    // IFNAMSIZ - 1
+constexpr size_t kMaxPathLength = 4095;  // PATH_MAX - 1
+
+// getopt values of the options that have no letter (above any char).
+enum LongOnly : int {
+  kFieldsOption = 256,
+  kExportTextOption,
+  kExportHtmlOption,
+  kAsnDbOption,
+  kDiagnoseExitOption,
+};
 
 // Facts the per-option handlers record so that conflicts can be checked after the last option.
 struct ParseState {
@@ -48,17 +59,48 @@ struct ParseState {
 using Handler = absl::Status (*)(absl::string_view arg, ParseState& state);
 
 struct OptionSpec {
-  char letter;
+  int letter;  // the short letter, or a LongOnly value
   const char* long_name;
   const char* arg_name;  // nullptr: the option takes no value
   const char* help;
   Handler apply;
 };
 
-absl::Status BadValue(char letter, const char* long_name, absl::string_view expectation,
+// "-c (--report-cycles)" or, for an option without a letter, "--fields".
+std::string OptionName(int letter, const char* long_name) {
+  if (letter >= kFieldsOption) return absl::StrCat("--", long_name);
+  return absl::StrFormat("-%c (--%s)", letter, long_name);
+}
+
+absl::Status BadValue(int letter, const char* long_name, absl::string_view expectation,
                       absl::string_view arg) {
   return absl::InvalidArgumentError(
-      absl::StrFormat("-%c (--%s) must be %s, got '%s'", letter, long_name, expectation, arg));
+      absl::StrFormat("%s must be %s, got '%s'", OptionName(letter, long_name), expectation, arg));
+}
+
+// Picks an output format; mtr lets the last format flag win.
+absl::Status SetFormat(ParseState& s, OutputFormat format) {
+  s.cmd.output.format = format;
+  s.cmd.output.format_given = true;
+  return absl::OkStatus();
+}
+
+absl::Status SetFields(int letter, const char* long_name, absl::string_view arg, ParseState& s) {
+  absl::StatusOr<formats::FieldList> fields = formats::ParseFieldSpec(arg);
+  if (!fields.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(OptionName(letter, long_name), ": ", fields.status().message()));
+  }
+  s.cmd.output.fields = std::string(arg);
+  return absl::OkStatus();
+}
+
+// A file name for an export or a database: non-empty, printable, not absurdly long.
+absl::StatusOr<std::string> ParsePath(int letter, const char* long_name, absl::string_view arg) {
+  bool bad = arg.empty() || arg.size() > kMaxPathLength;
+  for (char c : arg) bad = bad || !absl::ascii_isprint(c);
+  if (bad) return BadValue(letter, long_name, "a file name", arg);
+  return std::string(arg);
 }
 
 // Strict decimal integer: optional '-', digits, nothing else (no spaces, no '+', no hex).
@@ -217,26 +259,72 @@ const OptionSpec kOptions[] = {
        return absl::OkStatus();
      }},
     {'r', "report", nullptr, "print a report after the last round",
-     [](absl::string_view, ParseState& s) {
-       s.cmd.output.format = OutputFormat::kReport;
-       return absl::OkStatus();
-     }},
+     [](absl::string_view, ParseState& s) { return SetFormat(s, OutputFormat::kReport); }},
     {'w', "report-wide", nullptr, "print a report without cutting host names",
      [](absl::string_view, ParseState& s) {
-       s.cmd.output.format = OutputFormat::kReport;
        s.cmd.output.wide = true;
-       return absl::OkStatus();
+       return SetFormat(s, OutputFormat::kReport);
      }},
     {'c', "report-cycles", "COUNT", "number of rounds to probe (default 10)",
      [](absl::string_view arg, ParseState& s) {
        PATHPAIR_ASSIGN_OR_RETURN(int64_t v, ParseInteger(arg, 'c', "report-cycles", 1,
                                                          std::numeric_limits<int32_t>::max()));
        s.cmd.probe.set_count(static_cast<int32_t>(v));
+       s.cmd.count_given = true;
        return absl::OkStatus();
      }},
     {'j', "json", nullptr, "print mtr's JSON with pathpair's extension keys",
+     [](absl::string_view, ParseState& s) { return SetFormat(s, OutputFormat::kJson); }},
+    {'C', "csv", nullptr, "print mtr's CSV after the last round",
+     [](absl::string_view, ParseState& s) { return SetFormat(s, OutputFormat::kCsv); }},
+    {'x', "xml", nullptr, "print mtr's XML after the last round",
+     [](absl::string_view, ParseState& s) { return SetFormat(s, OutputFormat::kXml); }},
+    {'l', "raw", nullptr, "print mtr's raw format: one line per probe and reply",
+     [](absl::string_view, ParseState& s) { return SetFormat(s, OutputFormat::kRaw); }},
+    {'p', "split", nullptr, "print mtr's split format: changed hop lines every round",
+     [](absl::string_view, ParseState& s) { return SetFormat(s, OutputFormat::kSplit); }},
+    {'b', "show-ips", nullptr, "show both host names and IP addresses",
      [](absl::string_view, ParseState& s) {
-       s.cmd.output.format = OutputFormat::kJson;
+       s.cmd.output.show_ips = true;
+       return absl::OkStatus();
+     }},
+    {'z', "aslookup", nullptr, "show AS numbers (needs --asn-db; AS??? without it)",
+     [](absl::string_view, ParseState& s) {
+       s.cmd.output.show_as = true;
+       return absl::OkStatus();
+     }},
+    {'e', "mpls", nullptr, "show MPLS labels from ICMP extensions",
+     [](absl::string_view, ParseState& s) {
+       s.cmd.output.show_mpls = true;
+       return absl::OkStatus();
+     }},
+    {'o', "order", "FIELDS", "columns, as mtr's letters (default \"LS NABWV\")",
+     [](absl::string_view arg, ParseState& s) { return SetFields('o', "order", arg, s); }},
+    {kFieldsOption, "fields", "FIELDS", "the same as -o",
+     [](absl::string_view arg, ParseState& s) {
+       return SetFields(kFieldsOption, "fields", arg, s);
+     }},
+    {kExportTextOption, "export-text", "FILE", "also write WinMTR's text table to FILE",
+     [](absl::string_view arg, ParseState& s) {
+       PATHPAIR_ASSIGN_OR_RETURN(s.cmd.output.export_text,
+                                 ParsePath(kExportTextOption, "export-text", arg));
+       return absl::OkStatus();
+     }},
+    {kExportHtmlOption, "export-html", "FILE", "also write WinMTR's HTML table to FILE",
+     [](absl::string_view arg, ParseState& s) {
+       PATHPAIR_ASSIGN_OR_RETURN(s.cmd.output.export_html,
+                                 ParsePath(kExportHtmlOption, "export-html", arg));
+       return absl::OkStatus();
+     }},
+    {kAsnDbOption, "asn-db", "PATH", "MaxMind-format AS database (-z, diagnosis areas)",
+     [](absl::string_view arg, ParseState& s) {
+       PATHPAIR_ASSIGN_OR_RETURN(s.cmd.output.asn_db, ParsePath(kAsnDbOption, "asn-db", arg));
+       return absl::OkStatus();
+     }},
+    {kDiagnoseExitOption, "diagnose-exit", nullptr,
+     "exit with the verdict: 0 healthy, 3 degraded, 4 broken",
+     [](absl::string_view, ParseState& s) {
+       s.cmd.output.diagnose_exit = true;
        return absl::OkStatus();
      }},
     {'n', "no-dns", nullptr, "show numeric addresses, do not look up host names",
@@ -338,8 +426,10 @@ absl::StatusOr<TraceCommandLine> ParseTraceCommandLine(const std::vector<std::st
   std::string short_options = ":";
   std::vector<option> long_options;
   for (const OptionSpec& spec : kOptions) {
-    short_options += spec.letter;
-    if (spec.arg_name != nullptr) short_options += ':';
+    if (spec.letter < kFieldsOption) {
+      short_options += static_cast<char>(spec.letter);
+      if (spec.arg_name != nullptr) short_options += ':';
+    }
     long_options.push_back(option{spec.long_name,
                                   spec.arg_name != nullptr ? required_argument : no_argument,
                                   nullptr, spec.letter});
@@ -411,12 +501,16 @@ std::string TraceUsage() {
       "Options follow mtr's letters and meanings.\n"
       "\n";
   for (const OptionSpec& spec : kOptions) {
-    std::string left = absl::StrFormat(" -%c, --%s", spec.letter, spec.long_name);
+    std::string left = spec.letter < kFieldsOption
+                           ? absl::StrFormat(" -%c, --%s", spec.letter, spec.long_name)
+                           : absl::StrFormat("     --%s", spec.long_name);
     if (spec.arg_name != nullptr) absl::StrAppend(&left, " ", spec.arg_name);
     absl::StrAppendFormat(&text, "%-28s %s\n", left, spec.help);
   }
   absl::StrAppend(&text,
-                  "\nExit status: 0 on success, 1 when the trace could not run, 2 on bad input.\n");
+                  "\nWithout -r -w -j -C -x -l -p, a terminal gets the interactive screen.\n"
+                  "Exit status: 0 on success, 1 when the trace could not run, 2 on bad input\n"
+                  "(with --diagnose-exit, a completed trace: 0 healthy, 3 degraded, 4 broken).\n");
   return text;
 }
 

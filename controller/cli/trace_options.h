@@ -9,8 +9,9 @@
 //
 // Differences from mtr, on purpose: values mtr silently clamps or replaces (-m 300, -Q 300,
 // -f 0, -B 300, -U 0) and pairs where mtr lets the last one win (-4 -6) are errors here, and a
-// host is required (mtr traces localhost without one). Output modes (-r/-w/-j) keep mtr's
-// "last one wins".
+// host is required (mtr traces localhost without one). Output modes (-r -w -j -C -x -l -p)
+// keep mtr's "last one wins". Without any of them the interactive screen is used when stdout is
+// a terminal (see TraceOutputOptions::format_given), a report otherwise.
 #ifndef PATHPAIR_CONTROLLER_CLI_TRACE_OPTIONS_H_
 #define PATHPAIR_CONTROLLER_CLI_TRACE_OPTIONS_H_
 
@@ -28,14 +29,27 @@ inline constexpr int kExitRuntimeError = 1;
 inline constexpr int kExitBadInput = 2;
 
 enum class OutputFormat {
-  kReport,  // -r, -w (and, until the interactive screen exists, the default)
+  kReport,  // -r, -w (and the default when stdout is not a terminal)
   kJson,    // -j
+  kCsv,     // -C
+  kXml,     // -x
+  kRaw,     // -l: one line per probe event
+  kSplit,   // -p: changed hop lines after every round
 };
 
 struct TraceOutputOptions {
   OutputFormat format = OutputFormat::kReport;
-  bool wide = false;  // -w: do not cut host names
-  bool dns = true;    // false with -n: numeric addresses only
+  bool format_given = false;   // a format flag was given: never the interactive screen
+  bool wide = false;           // -w: do not cut host names
+  bool dns = true;             // false with -n: numeric addresses only
+  bool show_ips = false;       // -b: name and address
+  bool show_as = false;        // -z: AS numbers (from --asn-db)
+  bool show_mpls = false;      // -e: MPLS label lines
+  std::string fields;          // -o / --fields letters, already checked; empty: mtr's default
+  std::string export_text;     // --export-text FILE (WinMTR's text table)
+  std::string export_html;     // --export-html FILE
+  std::string asn_db;          // --asn-db PATH: MaxMind-format AS database for -z and diagnosis
+  bool diagnose_exit = false;  // --diagnose-exit: exit with diagnosis::ExitStatusFor(verdict)
 };
 
 struct TraceCommandLine {
@@ -43,6 +57,7 @@ struct TraceCommandLine {
   TraceOutputOptions output;
   bool show_help = false;     // --help / -h: print TraceUsage() and nothing else
   bool show_version = false;  // --version / -v
+  bool count_given = false;   // -c was given (the screen otherwise probes until `q`, as mtr)
 };
 
 // mtr's defaults: 10 cycles, 1 s interval, TTL 1..30, 64-byte packets, 10 s probe timeout,

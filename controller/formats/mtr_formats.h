@@ -23,7 +23,7 @@
 
 #include "controller/formats/field_spec.h"
 #include "controller/formats/host_label.h"
-#include "controller/formats/probe_events.h"
+#include "common/trace/probe_events.h"
 #include "pathpair/v1/trace.pb.h"
 
 namespace pathpair::formats {

@@ -9,14 +9,20 @@
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "common/time/clock.h"
+#include "controller/asn/mmdb_as_lookup.h"
 #include "controller/cli/resolver.h"
 #include "controller/cli/trace_command.h"
 #include "controller/cli/trace_options.h"
+#include "controller/dns/reverse_dns.h"
 #include "controller/main/trace_runner.h"
+#include "controller/subcommands/subcommand_mains.h"
 
 namespace pathpair {
 namespace {
@@ -29,11 +35,20 @@ int64_t WallClockMicros() {
 
 int RunTrace(const std::vector<std::string>& args) {
   cli::SystemHostResolver resolver;
-  cli::SystemReverseResolver reverse;
   cli::TraceCommandDeps deps;
   deps.resolver = &resolver;
-  deps.reverse = &reverse;
+  // Reverse names through c-ares while probing; without a resolver, addresses only.
+  absl::StatusOr<std::unique_ptr<dns::AresPtrResolver>> ares = dns::AresPtrResolver::Create({});
+  std::optional<dns::ReverseDnsCache> names;
+  if (ares.ok()) deps.names = &names.emplace(**ares, SystemClock::Get());
   deps.runner = LocalTraceRunner;
+  deps.interactive = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+  deps.open_as_database =
+      [](const std::string& path) -> absl::StatusOr<std::unique_ptr<asn::AsLookup>> {
+    absl::StatusOr<std::unique_ptr<asn::MmdbAsLookup>> db = asn::MmdbAsLookup::Open(path);
+    if (!db.ok()) return db.status();
+    return std::unique_ptr<asn::AsLookup>(*std::move(db));
+  };
   deps.now_unix_us = WallClockMicros;
   deps.local_hostname = cli::LocalHostName();
   deps.privileged = geteuid() == 0;  // mtr's rule for -i below 1 s
@@ -46,9 +61,13 @@ struct Subcommand {
   int (*run)(const std::vector<std::string>& args);
 };
 
-// Later: test (both directions at once), diagnose, history, show.
 const Subcommand kSubcommands[] = {
     {"trace", "trace the path to a host, like mtr (pathpair trace --help)", RunTrace},
+    {"test", "trace both directions at once with agents (pathpair test --help)",
+     subcommands::RunTestMain},
+    {"history", "list stored paired test runs", subcommands::RunHistoryMain},
+    {"show", "print a stored run: pathpair show [--json] RUN_ID", subcommands::RunShowMain},
+    {"diagnose", "diagnose a trace JSON file or a stored run", subcommands::RunDiagnoseMain},
 };
 
 std::string Usage() {

@@ -3,6 +3,8 @@
 #include <signal.h>
 
 #include <atomic>
+#include <functional>
+#include <utility>
 
 #include "absl/status/status.h"
 
@@ -24,22 +26,33 @@ extern "C" void OnInterrupt(int) { g_interrupted.store(true); }
 }  // namespace
 
 absl::StatusOr<v1::TraceResult> LocalTraceRunner(const v1::ProbeOptions& options,
-                                                 const IpAddress& target) {
-  struct sigaction action {};
-  action.sa_handler = OnInterrupt;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
+                                                 const IpAddress& target,
+                                                 const cli::TraceHooks& hooks) {
+  const std::atomic<bool>* stop = hooks.stop;
+  if (stop == nullptr) {  // no one else owns the signals (the screen does when it runs)
+    struct sigaction action {};
+    action.sa_handler = OnInterrupt;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+    stop = &g_interrupted;
+  }
+  std::function<void(const engine::TraceResult&)> on_snapshot;
+  if (hooks.on_snapshot) {
+    on_snapshot = [&hooks](const engine::TraceResult& r) { hooks.on_snapshot(engine::ToProto(r)); };
+  }
   absl::StatusOr<engine::TraceResult> result =
-      prober::RunTrace(options, target, nullptr, &g_interrupted);
+      prober::RunTrace(options, target, std::move(on_snapshot), stop, hooks.probe_events);
   if (!result.ok()) return result.status();
   return engine::ToProto(*result);
 }
 #else
 absl::StatusOr<v1::TraceResult> LocalTraceRunner(const v1::ProbeOptions& options,
-                                                 const IpAddress& target) {
+                                                 const IpAddress& target,
+                                                 const cli::TraceHooks& hooks) {
   (void)options;
   (void)target;
+  (void)hooks;
   return absl::UnimplementedError("probing is not available in this build (no agent/prober)");
 }
 #endif

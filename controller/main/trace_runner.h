@@ -9,12 +9,16 @@
 
 #include "absl/status/statusor.h"
 #include "common/net/ip_address.h"
+#include "controller/cli/trace_command.h"
 #include "pathpair/v1/trace.pb.h"
 
 namespace pathpair {
 
+// hooks.on_snapshot gets each round's snapshot, hooks.probe_events every probe and reply;
+// without hooks.stop, SIGINT/SIGTERM end the trace and the result so far is returned.
 absl::StatusOr<v1::TraceResult> LocalTraceRunner(const v1::ProbeOptions& options,
-                                                 const IpAddress& target);
+                                                 const IpAddress& target,
+                                                 const cli::TraceHooks& hooks);
 
 }  // namespace pathpair
 

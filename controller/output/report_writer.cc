@@ -51,11 +51,12 @@ std::string FormatReport(const v1::TraceResult& result, const ReportOptions& opt
     if (const HopField* f = FindHopField(key)) fields.push_back(f);
   }
 
+  const formats::LabelOptions label{.use_names = options.use_names, .show_ips = options.show_ips};
   size_t name_width = kNameColumn;
   if (options.wide) {
     name_width = local_host.size();
     for (const v1::HopResult& hop : result.hops()) {
-      name_width = std::max(name_width, HopLabel(hop, options.use_names).size());
+      name_width = std::max(name_width, formats::HopHostLabel(hop, label).size());
     }
   }
   const int w = static_cast<int>(name_width);
@@ -69,17 +70,28 @@ std::string FormatReport(const v1::TraceResult& result, const ReportOptions& opt
   }
   absl::StrAppend(&out, header, "\n");
 
+  auto as_of = [&](const v1::HopResult& hop) -> uint32_t {
+    if (!options.show_as || !options.as_number || hop.responders_size() == 0) return 0;
+    return options.as_number(hop.responders(0).address());
+  };
+  auto append_mpls = [&](const v1::Responder& responder) {
+    if (!options.show_mpls) return;
+    for (const std::string& l : formats::MplsReportLines(responder)) absl::StrAppend(&out, l, "\n");
+  };
   for (const v1::HopResult& hop : result.hops()) {
     std::string line =
-        absl::StrFormat(" %2d.|-- %-*s", hop.ttl(), w, HopLabel(hop, options.use_names));
+        absl::StrFormat("%s%-*s", formats::ReportHopPrefix(hop.ttl(), options.show_as, as_of(hop)),
+                        w, formats::HopHostLabel(hop, label));
     len = options.wide ? line.size() : name_width;
     for (const HopField* f : fields) AppendCell(line, len, FormatCell(*f, f->value(hop)), f->width);
     absl::StrAppend(&out, line, "\n");
+    if (hop.responders_size() > 0) append_mpls(hop.responders(0));
 
     // Other addresses that answered at this TTL, one per line, as mtr 0.95 lists them.
     for (int i = 1; i < hop.responders_size(); ++i) {
       absl::StrAppendFormat(&out, "        %-*s\n", w,
-                            ResponderLabel(hop.responders(i), options.use_names));
+                            formats::HostLabel(hop.responders(i), label));
+      append_mpls(hop.responders(i));
     }
   }
   return out;

@@ -16,7 +16,9 @@
 //   sit two characters left of the hops' (mtr's own quirk, kept).
 // - An unknown hop is "???". Each other responder at a TTL gets a line of 8 spaces + its name
 //   padded to the name width (trailing spaces kept), right under the hop line, no figures.
-// - Names: reverse DNS name with DNS on, else the address; at most 80 characters.
+// - Names: reverse DNS name with DNS on, else the address; at most 80 characters. With -b
+//   "name (address)"; with -z the prefix is " %2d. AS<n padded to 7> "; with -e each
+//   responder's MPLS labels follow its line (formats/host_label.h has mtr's exact shapes).
 //
 //   ReportOptions options;
 //   options.wide = true;
@@ -27,6 +29,7 @@
 #include <cstdint>
 #include <string>
 
+#include "controller/formats/host_label.h"
 #include "controller/output/hop_fields.h"
 #include "pathpair/v1/trace.pb.h"
 
@@ -36,6 +39,10 @@ struct ReportOptions {
   bool wide = false;      // -w: the name column grows to the longest name instead of cutting
   bool use_names = true;  // show responders' reverse names where the result has them
   std::string field_order = kMtrDefaultFieldOrder;  // mtr's -o letters; unknown ones skipped
+  bool show_ips = false;                            // -b
+  bool show_as = false;                             // -z
+  formats::AsNumberOf as_number;                    // with show_as; nullptr: every AS unknown
+  bool show_mpls = false;                           // -e
 };
 
 // The whole report, each line ending in '\n'.

@@ -41,13 +41,24 @@ def first_lossy_ttl(hops):
     return None
 
 
+def mtr_part(text):
+    """A pathpair report without the findings block it prints under mtr's report (from the
+    blank line before "Diagnosis:" on); mtr's own reports come back unchanged."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("Diagnosis:"):
+            end = i - 1 if i > 0 and not lines[i - 1].strip() else i
+            return "\n".join(lines[:end]) + "\n"
+    return text
+
+
 def layout(text, mask_names=False):
     """The report's shape: the Start line's time replaced; on hop lines the hop number and
     name kept as they are (they must match too), every number after them replaced by '#', and
     the line's length kept (columns are fixed width, so lengths match unless a cell overflows).
     mask_names replaces host names too (for ECMP hops, where tracers may order them apart)."""
     shaped = []
-    for line in text.splitlines():
+    for line in mtr_part(text).splitlines():
         if _START.match(line):
             shaped.append("Start: <time>")
             continue

@@ -34,7 +34,7 @@ CASES = {
     "source_against_dash_4": ["-n", "-4", "-a", "::1", "127.0.0.1"],
     "ipv6_only_for_ipv4_literal": ["-n", "-6", "127.0.0.1"],
     "source_not_an_address": ["-n", "-a", "nowhere", "127.0.0.1"],
-    "unknown_option": ["-n", "-x", "127.0.0.1"],
+    "unknown_option": ["-n", "-X", "127.0.0.1"],
     "unknown_long_option": ["-n", "--bogus", "127.0.0.1"],
     "option_missing_value": ["-n", "127.0.0.1", "-c"],
     "two_hosts": ["-n", "127.0.0.1", "127.0.0.2"],

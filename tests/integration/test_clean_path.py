@@ -56,6 +56,13 @@ class CleanPathTest(unittest.TestCase):
         self.assertEqual(report_text.layout(self.ok("pp_report")),
                          report_text.layout(self.ok("mtr_report")))
 
+    def test_report_prints_the_findings_under_mtrs_report(self):
+        text = self.ok("pp_report")
+        mtr_part = report_text.mtr_part(text)
+        self.assertNotEqual(mtr_part, text)
+        self.assertTrue(text[len(mtr_part):].startswith("\nDiagnosis: HEALTHY"), text)
+        self.assertIn("[info] HEALTHY", text)
+
     def test_wide_report_layout_matches_mtr_apart_from_numbers(self):
         self.assertEqual(report_text.layout(self.ok("pp_wide")),
                          report_text.layout(self.ok("mtr_wide")))
@@ -73,7 +80,15 @@ class CleanPathTest(unittest.TestCase):
         self.assertEqual(ours["report"]["mtr"]["tests"], 10)
         self.assertIs(ours["report"]["mtr"]["reached"], True)
         self.assertEqual(ours["report"]["mtr"]["protocol"], "icmp")
-        self.assertEqual(ours["report"]["diagnosis"], [])
+        # The diagnosis members: a clean path is one HEALTHY finding about the whole path.
+        self.assertEqual([f["code"] for f in ours["report"]["diagnosis"]], ["HEALTHY"])
+        for key in ("code", "severity", "hop", "address", "area", "summary", "evidence",
+                    "action", "confidence"):
+            self.assertIn(key, ours["report"]["diagnosis"][0])
+        self.assertIsNone(ours["report"]["diagnosis"][0]["hop"])
+        self.assertEqual(ours["report"]["verdict"], "healthy")
+        self.assertEqual(ours["report"]["effective"]["loss_pct"], 0)
+        self.assertIn("latency_ms", ours["report"]["effective"])
         hub_keys = list(theirs["report"]["hubs"][0].keys())
         self.assertEqual(hub_keys, report_text.MTR_HUB_KEYS)
         self.assertEqual([h["host"] for h in ours["report"]["hubs"]],

@@ -258,6 +258,41 @@ TEST(TraceEngineTest, LateReplyIgnoredEvenIfPollWasLate) {
   EXPECT_TRUE(engine.Finished());
 }
 
+// OnReply tells its caller (the prober's probe-event hook) which replies it counted.
+TEST(TraceEngineTest, OnReplyReportsAcceptedRepliesWithTtlAndRtt) {
+  FakeClock clock;
+  TraceConfig config = Config(1);
+  config.max_ttl = Ttl(3);
+  ProbeIdentity identity{.protocol = ProbeProtocol::kIcmp, .target = kTarget, .icmp_id = 9};
+  TraceEngine engine(config, identity, clock.Now());
+  FakePath path(identity, kSource, {Router(kR1)});
+  std::vector<ProbeRequest> due = engine.Poll(clock.Now());
+  ASSERT_THAT(due, SizeIs(3));
+  for (const ProbeRequest& p : due) engine.OnSent(p.sequence, clock.Now());
+  const MonoTime replied = clock.Now() + absl::Milliseconds(7);
+
+  std::optional<AcceptedReply> first =
+      engine.OnReply(due[0].sequence, path.TimeExceededFrom(kR1, due[0].sequence, Ttl(1)), replied);
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->ttl, Ttl(1));
+  EXPECT_EQ(first->rtt, absl::Milliseconds(7));
+  EXPECT_FALSE(first->past_end);
+  // A duplicate is not counted.
+  EXPECT_FALSE(
+      engine.OnReply(due[0].sequence, path.TimeExceededFrom(kR1, due[0].sequence, Ttl(1)), replied)
+          .has_value());
+  // The target answers at TTL 2, which ends the path; its answer at TTL 3 is past the end.
+  std::optional<AcceptedReply> target =
+      engine.OnReply(due[1].sequence, path.TargetReply(due[1].sequence), replied);
+  ASSERT_TRUE(target.has_value());
+  EXPECT_FALSE(target->past_end);
+  std::optional<AcceptedReply> beyond =
+      engine.OnReply(due[2].sequence, path.TargetReply(due[2].sequence), replied);
+  ASSERT_TRUE(beyond.has_value());
+  EXPECT_EQ(beyond->ttl, Ttl(3));
+  EXPECT_TRUE(beyond->past_end);
+}
+
 TEST(TraceEngineTest, ReorderedRepliesAreMatchedToTheirProbes) {
   // Interval 100 ms; the first probe at hop 1 takes 450 ms, later ones 5 ms, so replies of
   // rounds 2..5 overtake round 1's.

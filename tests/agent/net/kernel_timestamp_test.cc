@@ -80,6 +80,37 @@ TEST(KernelTimestampTest, RttAcrossAStepStaysWithinTheUserSpaceBracket) {
   EXPECT_GE(received.time - sent.time, absl::ZeroDuration());
 }
 
+// The formats engineer's -8 ms RTT under load: sendmsg ran at mono 100, the process was then
+// descheduled until 120 before it read the clock again, and no TX stamp came back. The reply's
+// kernel RX stamp (accurate) says 112. Taking the post-send reading as the send time gave
+// 112 - 120 = -8 ms; the send time must be the reading before sendmsg.
+TEST(KernelTimestampTest, SendWithoutStampUsesTheReadingBeforeSendmsg) {
+  const ClockOffset sampled_late = OffsetAt(120, kWallAtMono5000 - 4880);
+  const MappedTime sent = MapSendTimestamp(std::nullopt, sampled_late, Mono(100), Mono(121));
+  EXPECT_FALSE(sent.from_kernel);
+  EXPECT_EQ(sent.time, Mono(100));
+
+  const ClockOffset at_receive = OffsetAt(125, kWallAtMono5000 - 4875);
+  const MappedTime received =
+      MapKernelTimestamp(Wall(kWallAtMono5000 - 4888), at_receive, Mono(110), Mono(125), Mono(125));
+  ASSERT_TRUE(received.from_kernel);
+  EXPECT_EQ(received.time, Mono(112));
+  EXPECT_EQ(received.time - sent.time, absl::Milliseconds(12));  // was -8 ms
+}
+
+TEST(KernelTimestampTest, SendPrefersAKernelStampInsideTheSyscallWindow) {
+  const ClockOffset offset = OffsetAt(120, kWallAtMono5000 - 4880);
+  const MappedTime sent =
+      MapSendTimestamp(Wall(kWallAtMono5000 - 4899), offset, Mono(100), Mono(121));
+  EXPECT_TRUE(sent.from_kernel);
+  EXPECT_EQ(sent.time, Mono(101));
+  // A stamp before sendmsg began is bogus (or the wall clock stepped): the lower bound wins.
+  const MappedTime bogus =
+      MapSendTimestamp(Wall(kWallAtMono5000 - 4950), offset, Mono(100), Mono(121));
+  EXPECT_FALSE(bogus.from_kernel);
+  EXPECT_EQ(bogus.time, Mono(100));
+}
+
 TEST(KernelTimestampTest, SwappedWindowIsTolerated) {
   const ClockOffset offset = OffsetAt(5000, kWallAtMono5000);
   const MappedTime t =

@@ -381,6 +381,66 @@ TEST_F(ProberTest, ACallbackMayCancelItsOwnTrace) {
   EXPECT_EQ(prober_.active_traces(), 0u);
 }
 
+// Records the probe-event hook's calls (what mtr -l prints).
+class RecordingSink : public ProbeEventSink {
+ public:
+  struct Sent {
+    int ttl;
+    uint16_t sequence;
+  };
+  struct Reply {
+    int ttl;
+    uint16_t sequence;
+    IpAddress responder;
+    absl::Duration rtt;
+  };
+  void OnProbeSent(int ttl, uint16_t sequence, MonoTime) override {
+    sent.push_back({ttl, sequence});
+  }
+  void OnReply(int ttl, uint16_t sequence, const IpAddress& responder, absl::Duration rtt,
+               const std::vector<ProbeMplsLabel>&) override {
+    replies.push_back({ttl, sequence, responder, rtt});
+  }
+  std::vector<Sent> sent;
+  std::vector<Reply> replies;
+};
+
+TEST_F(ProberTest, ProbeEventsCarryTheOnWireSequence) {
+  RecordingSink sink;
+  std::optional<engine::TraceResult> final_result;
+  TraceRequest request;
+  request.options = Options(2);
+  request.options.set_max_ttl(3);
+  request.target = Addr("203.0.113.9");
+  request.source = Addr("198.51.100.100");
+  TraceCallbacks callbacks;
+  callbacks.on_finished = [&](const engine::TraceResult& r) { final_result = r; };
+  callbacks.probe_events = &sink;
+  ASSERT_TRUE(prober_.AddTrace(request, std::move(callbacks)).ok());
+  RunUntil();
+  ASSERT_TRUE(final_result.has_value());
+
+  // One event per probe on the wire, with the ICMP echo sequence the packet carried.
+  ASSERT_EQ(sink.sent.size(), net_.sent().size());
+  std::map<uint16_t, int> ttl_of;
+  for (size_t i = 0; i < sink.sent.size(); ++i) {
+    const std::span<const uint8_t> icmp(net_.sent()[i].bytes);
+    ASSERT_GE(icmp.size(), 8u);
+    const uint16_t on_wire = static_cast<uint16_t>(icmp[6] << 8 | icmp[7]);
+    EXPECT_EQ(sink.sent[i].sequence, on_wire);
+    EXPECT_EQ(sink.sent[i].ttl, net_.sent()[i].probe.ttl);
+    ttl_of[on_wire] = sink.sent[i].ttl;
+  }
+  // Every reply the engine counted, matched to its probe's sequence, with its RTT.
+  ASSERT_EQ(sink.replies.size(), 6u);
+  for (const RecordingSink::Reply& r : sink.replies) {
+    ASSERT_TRUE(ttl_of.count(r.sequence)) << r.sequence;
+    EXPECT_EQ(r.ttl, ttl_of[r.sequence]);
+    EXPECT_EQ(r.rtt, absl::Milliseconds(r.ttl));  // the fake path: one ms per hop
+  }
+  EXPECT_EQ(sink.replies.back().responder, Addr("203.0.113.9"));
+}
+
 TEST_F(ProberTest, PostedWorkRunsOnTheNextTurn) {
   bool ran = false;
   prober_.Post([&ran] { ran = true; });

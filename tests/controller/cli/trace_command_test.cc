@@ -1,7 +1,10 @@
 #include "controller/cli/trace_command.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <fstream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -9,9 +12,12 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "controller/asn/mmdb_as_lookup.h"
+#include "controller/diagnosis/exit_status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/controller/asn/fixture.h"
 
 namespace pathpair::cli {
 namespace {
@@ -35,12 +41,16 @@ class FakeResolver : public HostResolver {
   int calls = 0;
 };
 
-class FakeReverse : public ReverseResolver {
+// Answers at once, on the caller's thread.
+class FakePtr : public dns::PtrResolver {
  public:
-  std::optional<std::string> NameOf(const IpAddress& address) override {
+  void Lookup(const IpAddress& address, Done done) override {
     ++calls;
-    if (address.ToString() == "198.51.100.1") return "gw.example";
-    return std::nullopt;
+    if (address.ToString() == "198.51.100.1") {
+      done(std::string("gw.example"));
+    } else {
+      done(absl::NotFoundError("no PTR"));
+    }
   }
   int calls = 0;
 };
@@ -65,7 +75,9 @@ v1::TraceResult TwoHopResult() {
 
 struct Harness {
   FakeResolver resolver;
-  FakeReverse reverse;
+  FakePtr reverse;
+  FakeClock clock;
+  dns::ReverseDnsCache names{reverse, clock};
   int runs = 0;
   v1::ProbeOptions last_options;
   std::string last_target;
@@ -75,11 +87,19 @@ struct Harness {
 
   Harness() {
     deps.resolver = &resolver;
-    deps.reverse = &reverse;
-    deps.runner = [this](const v1::ProbeOptions& o, const IpAddress& t) {
+    deps.names = &names;
+    deps.runner = [this](const v1::ProbeOptions& o, const IpAddress& t, const TraceHooks& hooks) {
       ++runs;
       last_options = o;
       last_target = t.ToString();
+      if (result.ok()) {
+        if (hooks.on_snapshot) hooks.on_snapshot(*result);
+        if (hooks.probe_events != nullptr) {
+          hooks.probe_events->OnProbeSent(1, 0x8001, MonoTime());
+          hooks.probe_events->OnReply(1, 0x8001, *IpAddress::Parse("198.51.100.1"),
+                                      absl::Microseconds(1500), {});
+        }
+      }
       return result;
     };
     deps.now_unix_us = [] { return int64_t{1'800'000'000'000'000}; };
@@ -213,6 +233,193 @@ TEST(TraceCommandTest, OnlyRootMayProbeFasterThanOnceASecond) {
   EXPECT_EQ(slow.Run({"-n", "-i", "1", "pathtest"}), kExitOk) << slow.err.str();
   Harness root;
   EXPECT_EQ(root.Run({"-n", "-i", "0.1", "pathtest"}), kExitOk) << root.err.str();
+}
+
+}  // namespace
+}  // namespace pathpair::cli
+
+// The output formats, the diagnosis and the exports wired into `pathpair trace`.
+namespace pathpair::cli {
+namespace {
+
+TEST(TraceOutputsTest, ReportKeepsMtrsLayoutAndPrintsFindingsUnderIt) {
+  Harness h;
+  ASSERT_EQ(h.Run({"-n", "-r", "pathtest"}), kExitOk) << h.err.str();
+  const std::string text = h.out.str();
+  const size_t findings = text.find("\nDiagnosis: HEALTHY");
+  ASSERT_NE(findings, std::string::npos) << text;
+  // mtr's report, then one blank line, then the findings block.
+  EXPECT_EQ(text.substr(findings - 1, 2), "\n\n");
+  EXPECT_THAT(text.substr(0, findings), HasSubstr("  2.|-- 198.51.100.9 "));
+  EXPECT_THAT(text.substr(findings), HasSubstr("HEALTHY"));
+}
+
+TEST(TraceOutputsTest, JsonCarriesDiagnosisVerdictAndEffective) {
+  Harness h;
+  ASSERT_EQ(h.Run({"-j", "-n", "pathtest"}), kExitOk) << h.err.str();
+  nlohmann::json report = nlohmann::json::parse(h.out.str())["report"];
+  ASSERT_TRUE(report["diagnosis"].is_array());
+  ASSERT_FALSE(report["diagnosis"].empty());
+  for (const char* key : {"code", "severity", "hop", "address", "area", "summary", "evidence",
+                          "action", "confidence"}) {
+    EXPECT_TRUE(report["diagnosis"][0].contains(key)) << key;
+  }
+  EXPECT_EQ(report["diagnosis"][0]["code"], "HEALTHY");
+  EXPECT_EQ(report["verdict"], "healthy");
+  EXPECT_TRUE(report["effective"]["loss_pct"].is_number());
+  EXPECT_TRUE(report["effective"]["latency_ms"].is_number());
+}
+
+TEST(TraceOutputsTest, ExitStaysZeroUnlessDiagnoseExitIsGiven) {
+  v1::TraceResult lossy = TwoHopResult();
+  for (v1::HopResult& hop : *lossy.mutable_hops()) {
+    hop.set_sent(100);
+    hop.set_received(30);
+    hop.mutable_responders(0)->set_received(30);
+  }
+  Harness plain;
+  plain.result = lossy;
+  EXPECT_EQ(plain.Run({"-n", "-r", "pathtest"}), kExitOk) << plain.err.str();
+  EXPECT_THAT(plain.out.str(), HasSubstr("Diagnosis: BROKEN"));
+  Harness scripted;
+  scripted.result = lossy;
+  EXPECT_EQ(scripted.Run({"-n", "-r", "--diagnose-exit", "pathtest"}), diagnosis::kExitBroken);
+  Harness healthy;
+  EXPECT_EQ(healthy.Run({"-n", "-r", "--diagnose-exit", "pathtest"}), diagnosis::kExitHealthy);
+}
+
+TEST(TraceOutputsTest, CsvAndXmlAreMtrsAndCarryNoFindings) {
+  Harness csv;
+  ASSERT_EQ(csv.Run({"-n", "-C", "pathtest"}), kExitOk) << csv.err.str();
+  EXPECT_THAT(csv.out.str(), StartsWith("Mtr_Version,Start_Time,Status,Host,Hop,Ip,Loss%,Snt,"));
+  EXPECT_THAT(csv.out.str(), ::testing::Not(HasSubstr("Diagnosis")));
+  Harness xml;
+  ASSERT_EQ(xml.Run({"-n", "-x", "pathtest"}), kExitOk) << xml.err.str();
+  EXPECT_THAT(xml.out.str(), StartsWith("<?xml version=\"1.0\"?>\n<MTR SRC="));
+  // The last format flag wins, as in mtr.
+  Harness last;
+  ASSERT_EQ(last.Run({"-n", "-x", "-C", "pathtest"}), kExitOk);
+  EXPECT_THAT(last.out.str(), StartsWith("Mtr_Version,"));
+}
+
+TEST(TraceOutputsTest, RawLinesComeFromTheProbeEventsWithTheirSequence) {
+  Harness h;
+  ASSERT_EQ(h.Run({"-n", "-l", "pathtest"}), kExitOk) << h.err.str();
+  EXPECT_EQ(h.out.str(), "x 0 32769\nh 0 198.51.100.1\np 0 1500 32769\n");
+}
+
+TEST(TraceOutputsTest, SplitPrintsHopLines) {
+  Harness h;
+  ASSERT_EQ(h.Run({"-n", "-p", "pathtest"}), kExitOk) << h.err.str();
+  EXPECT_THAT(h.out.str(), HasSubstr("1 198.51.100.1 0 3 3 "));
+  EXPECT_THAT(h.out.str(), HasSubstr("2 198.51.100.9 0 3 3 "));
+}
+
+TEST(TraceOutputsTest, ShowIpsAsNumbersMplsAndFieldsInTheReport) {
+  v1::TraceResult r = TwoHopResult();
+  v1::MplsLabel* label = r.mutable_hops(0)->mutable_responders(0)->add_mpls();
+  label->set_label(24001);
+  label->set_bottom_of_stack(true);
+  label->set_ttl(1);
+  Harness h;
+  h.result = r;
+  asn::StaticAsLookup* table = nullptr;
+  h.deps.open_as_database =
+      [&table](const std::string& path) -> absl::StatusOr<std::unique_ptr<asn::AsLookup>> {
+    if (path != "as.mmdb") return absl::NotFoundError("no such file");
+    auto lookup = std::make_unique<asn::StaticAsLookup>();
+    lookup->Add(*IpAddress::Parse("198.51.100.1"), asn::AsInfo{64500, "Example"});
+    table = lookup.get();
+    return std::unique_ptr<asn::AsLookup>(std::move(lookup));
+  };
+  ASSERT_EQ(h.Run({"-r", "-b", "-z", "-e", "--asn-db", "as.mmdb", "--fields", "LSD", "pathtest"}),
+            kExitOk)
+      << h.err.str();
+  EXPECT_NE(table, nullptr);
+  const std::string text = h.out.str();
+  EXPECT_THAT(text, HasSubstr("  1. AS64500  gw.example (198.51.  0.0%"));  // cut at 33, as mtr
+  EXPECT_THAT(text, HasSubstr("  2. AS???    198.51.100.9"));
+  EXPECT_THAT(text, HasSubstr("       [MPLS: Lbl 24001 TC 0 S 1 TTL 1]\n"));
+  EXPECT_THAT(text, HasSubstr("Loss%   Snt Drop\n"));
+
+  Harness missing;
+  missing.deps.open_as_database = h.deps.open_as_database;
+  EXPECT_EQ(missing.Run({"-r", "--asn-db", "nope.mmdb", "pathtest"}), kExitBadInput);
+  EXPECT_THAT(missing.err.str(), HasSubstr("--asn-db nope.mmdb: no such file"));
+  EXPECT_EQ(missing.runs, 0);
+}
+
+TEST(TraceOutputsTest, ExportsAreWrittenNextToTheReport) {
+  const std::string dir = ::testing::TempDir();
+  const std::string text_path = dir + "/pp-export.txt";
+  const std::string html_path = dir + "/pp-export.html";
+  Harness h;
+  ASSERT_EQ(h.Run({"-n", "-r", "--export-text", text_path, "--export-html", html_path, "pathtest"}),
+            kExitOk)
+      << h.err.str();
+  std::ifstream text(text_path), html(html_path);
+  std::stringstream text_body, html_body;
+  text_body << text.rdbuf();
+  html_body << html.rdbuf();
+  EXPECT_THAT(text_body.str(), HasSubstr("198.51.100.9"));
+  EXPECT_THAT(html_body.str(), HasSubstr("<html"));
+  std::remove(text_path.c_str());
+  std::remove(html_path.c_str());
+
+  Harness bad;
+  EXPECT_EQ(bad.Run({"-n", "-r", "--export-text", "/nonexistent-dir/x.txt", "pathtest"}),
+            kExitRuntimeError);
+  EXPECT_THAT(bad.err.str(), HasSubstr("/nonexistent-dir/x.txt"));
+}
+
+TEST(TraceOutputsTest, AFormatFlagOnATerminalSkipsTheScreen) {
+  Harness h;
+  h.deps.interactive = true;
+  ASSERT_EQ(h.Run({"-n", "-j", "pathtest"}), kExitOk) << h.err.str();
+  EXPECT_EQ(h.runs, 1);
+  EXPECT_THAT(h.out.str(), StartsWith("{"));
+}
+
+TEST(TraceOutputsTest, NamesAreLookedUpWhileProbing) {
+  Harness h;
+  std::vector<int> calls_at_snapshot;
+  TraceRunner inner = h.deps.runner;
+  h.deps.runner = [&](const v1::ProbeOptions& o, const IpAddress& t, const TraceHooks& hooks) {
+    TraceHooks observed = hooks;
+    observed.on_snapshot = [&](const v1::TraceResult& s) {
+      hooks.on_snapshot(s);
+      calls_at_snapshot.push_back(h.reverse.calls);
+    };
+    return inner(o, t, observed);
+  };
+  ASSERT_EQ(h.Run({"-r", "pathtest"}), kExitOk) << h.err.str();
+  ASSERT_EQ(calls_at_snapshot.size(), 1u);
+  EXPECT_EQ(calls_at_snapshot[0], 2);  // both lookups started before the trace ended
+}
+
+}  // namespace
+}  // namespace pathpair::cli
+
+// --asn-db with a real MaxMind-format file (the AS fixture), as the executable opens it.
+namespace pathpair::cli {
+namespace {
+
+TEST(TraceOutputsTest, AsnDatabaseFeedsTheAsColumnAndTheDiagnosisAreas) {
+  absl::StatusOr<std::string> db = asn::testing::WriteAsFixture("trace-as.mmdb");
+  ASSERT_TRUE(db.ok()) << db.status();
+  Harness h;
+  h.deps.open_as_database =
+      [](const std::string& path) -> absl::StatusOr<std::unique_ptr<asn::AsLookup>> {
+    absl::StatusOr<std::unique_ptr<asn::MmdbAsLookup>> opened = asn::MmdbAsLookup::Open(path);
+    if (!opened.ok()) return opened.status();
+    return std::unique_ptr<asn::AsLookup>(*std::move(opened));
+  };
+  ASSERT_EQ(h.Run({"-n", "-C", "-z", "--asn-db", *db, "pathtest"}), kExitOk) << h.err.str();
+  EXPECT_THAT(h.out.str(), HasSubstr(",1,198.51.100.1,AS64500,"));
+  Harness json;
+  json.deps.open_as_database = h.deps.open_as_database;
+  ASSERT_EQ(json.Run({"-n", "-j", "--asn-db", *db, "pathtest"}), kExitOk) << json.err.str();
+  EXPECT_EQ(nlohmann::json::parse(json.out.str())["report"]["area_source"], "mmdb");
 }
 
 }  // namespace

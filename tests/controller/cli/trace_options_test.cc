@@ -107,7 +107,7 @@ TEST(TraceOptionsTest, HelpAndVersionNeedNoHost) {
 
 TEST(TraceOptionsTest, ParsesAgainAfterAnEarlierCall) {
   // getopt keeps global state; each call must start from scratch.
-  ASSERT_FALSE(Parse({"-x", "h"}).ok());
+  ASSERT_FALSE(Parse({"-X", "h"}).ok());
   EXPECT_EQ(Parse({"-c", "2", "h"})->probe.count(), 2);
   EXPECT_EQ(Parse({"-c", "3", "h"})->probe.count(), 3);
 }
@@ -133,7 +133,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{{}, "missing HOST"}, BadCase{{"-r"}, "missing HOST"},
         BadCase{{"a", "b"}, "expected one HOST"}, BadCase{{"foo bar"}, "whitespace"},
         BadCase{{"foo\tbar"}, "whitespace"}, BadCase{{""}, "empty"},
-        BadCase{{"-x", "h"}, "unknown option '-x'"}, BadCase{{"--bogus", "h"}, "'--bogus'"},
+        BadCase{{"-X", "h"}, "unknown option '-X'"}, BadCase{{"--bogus", "h"}, "'--bogus'"},
         BadCase{{"h", "--rep"}, "'--rep'"}, BadCase{{"h", "-c"}, "-c needs a value"},
         BadCase{{"h", "--report-cycles"}, "--report-cycles needs a value"},
         BadCase{{"--udp=1", "h"}, "--udp takes no value"},
@@ -192,6 +192,91 @@ TEST(TraceUsageTest, ListsEveryMtrLetter) {
                           "--help",
                           "--version"}) {
     EXPECT_THAT(usage, HasSubstr(opt));
+  }
+}
+
+}  // namespace
+}  // namespace pathpair::cli
+
+// The output flags wired in with the formats, the exports and the diagnosis.
+namespace pathpair::cli {
+namespace {
+
+TEST(TraceOutputOptionsTest, NoFormatFlagLeavesTheChoiceToTheTerminal) {
+  absl::StatusOr<TraceCommandLine> cmd = Parse({"-n", "h"});
+  ASSERT_TRUE(cmd.ok());
+  EXPECT_FALSE(cmd->output.format_given);
+  EXPECT_FALSE(cmd->count_given);
+  EXPECT_TRUE(Parse({"-c", "3", "h"})->count_given);
+}
+
+TEST(TraceOutputOptionsTest, EachFormatFlagAndTheLastOneWins) {
+  const std::pair<const char*, OutputFormat> cases[] = {
+      {"-C", OutputFormat::kCsv},    {"--csv", OutputFormat::kCsv},
+      {"-x", OutputFormat::kXml},    {"--xml", OutputFormat::kXml},
+      {"-l", OutputFormat::kRaw},    {"--raw", OutputFormat::kRaw},
+      {"-p", OutputFormat::kSplit},  {"--split", OutputFormat::kSplit},
+      {"-j", OutputFormat::kJson},   {"-r", OutputFormat::kReport},
+      {"-w", OutputFormat::kReport},
+  };
+  for (const auto& [flag, format] : cases) {
+    absl::StatusOr<TraceCommandLine> cmd = Parse({flag, "h"});
+    ASSERT_TRUE(cmd.ok()) << flag;
+    EXPECT_EQ(cmd->output.format, format) << flag;
+    EXPECT_TRUE(cmd->output.format_given) << flag;
+  }
+  EXPECT_EQ(Parse({"-C", "-x", "h"})->output.format, OutputFormat::kXml);
+  EXPECT_EQ(Parse({"-x", "-l", "-j", "h"})->output.format, OutputFormat::kJson);
+  EXPECT_EQ(Parse({"-j", "-p", "h"})->output.format, OutputFormat::kSplit);
+}
+
+TEST(TraceOutputOptionsTest, DisplayFlagsFieldsExportsAndDatabase) {
+  absl::StatusOr<TraceCommandLine> cmd =
+      Parse({"-bze", "-o", "LDRS NBAWVGJMXI", "--export-text", "t.txt", "--export-html=t.html",
+             "--asn-db", "as.mmdb", "--diagnose-exit", "h"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status();
+  EXPECT_TRUE(cmd->output.show_ips);
+  EXPECT_TRUE(cmd->output.show_as);
+  EXPECT_TRUE(cmd->output.show_mpls);
+  EXPECT_EQ(cmd->output.fields, "LDRS NBAWVGJMXI");
+  EXPECT_EQ(cmd->output.export_text, "t.txt");
+  EXPECT_EQ(cmd->output.export_html, "t.html");
+  EXPECT_EQ(cmd->output.asn_db, "as.mmdb");
+  EXPECT_TRUE(cmd->output.diagnose_exit);
+  EXPECT_FALSE(cmd->output.format_given);  // none of these is a format
+  EXPECT_EQ(Parse({"--fields", "LSD", "h"})->output.fields, "LSD");
+  EXPECT_EQ(Parse({"--order=NBAW", "h"})->output.fields, "NBAW");
+}
+
+TEST(TraceOutputOptionsTest, BadValuesNameTheOption) {
+  const std::pair<std::vector<std::string>, const char*> cases[] = {
+      {{"-o", "LQ", "h"}, "-o (--order): "},
+      {{"--fields", "LQ", "h"}, "--fields: "},
+      {{"--fields=", "h"}, "--fields: "},
+      {{"-o", std::string(21, 'L'), "h"}, "-o (--order): "},
+      {{"--export-text=", "h"}, "--export-text must be a file name"},
+      {{"--export-html", "a\tb", "h"}, "--export-html must be a file name"},
+      {{"--asn-db", "", "h"}, "--asn-db must be a file name"},
+      {{"h", "--asn-db"}, "option --asn-db needs a value"},
+      {{"--diagnose-exit=1", "h"}, "option --diagnose-exit takes no value"},
+  };
+  for (const auto& [args, message] : cases) {
+    absl::StatusOr<TraceCommandLine> cmd = Parse(args);
+    ASSERT_FALSE(cmd.ok()) << args[0];
+    EXPECT_TRUE(absl::IsInvalidArgument(cmd.status()));
+    EXPECT_THAT(cmd.status().message(), HasSubstr(message)) << args[0];
+    EXPECT_EQ(cmd.status().message().find('\n'), absl::string_view::npos);
+  }
+}
+
+TEST(TraceOutputOptionsTest, HelpListsTheNewFlags) {
+  const std::string usage = TraceUsage();
+  for (const char* line :
+       {" -C, --csv", " -x, --xml", " -l, --raw", " -p, --split", " -b, --show-ips",
+        " -z, --aslookup", " -e, --mpls", " -o, --order FIELDS", "     --fields FIELDS",
+        "     --export-text FILE", "     --export-html FILE", "     --asn-db PATH",
+        "     --diagnose-exit"}) {
+    EXPECT_THAT(usage, HasSubstr(line));
   }
 }
 

@@ -2,18 +2,20 @@
 path of namespace routers: header, element names, columns and line grammar must be identical;
 only the measured numbers may differ.
 
-Needs root; run by ctest (formats.mtr_compat) with FORMATS_TOOL set and tests/integration on
-PYTHONPATH (for nspath, the integration harness)."""
+Needs root; run by ctest with FORMATS_TOOL set and tests/integration on PYTHONPATH (for nspath,
+the integration harness). FORMATS_TOOL is a command line: formats.mtr_compat runs the
+formats_trace_tool stand-in, integration.formats_mtr_compat the real "pathpair trace"."""
 
 import os
 import re
+import shlex
 import subprocess
 import time
 import unittest
 
 import nspath
 
-TOOL = os.environ.get("FORMATS_TOOL", "")
+TOOL = shlex.split(os.environ.get("FORMATS_TOOL", ""))
 COMMON = ["-c", "3", "-i", "0.2"]
 NUMBER = re.compile(r"\d+(\.\d+)?")
 
@@ -35,15 +37,15 @@ class MtrFormatsTest(unittest.TestCase):
                 for extra in ([], ["-b"]):
                     key = flag + "".join(extra)
                     runs["mtr" + key] = ["mtr", flag, "-n"] + extra + COMMON + [cls.target]
-                    runs["pp" + key] = [TOOL, flag, "-n"] + extra + COMMON + [cls.target]
+                    runs["pp" + key] = TOOL + [flag, "-n"] + extra + COMMON + [cls.target]
             runs["mtr-C-o"] = ["mtr", "-C", "-n", "-o", "LDRS NBAWVGJMXI"] + COMMON + [cls.target]
-            runs["pp-C-o"] = [TOOL, "-C", "-n", "-o", "LDRS NBAWVGJMXI"] + COMMON + [cls.target]
+            runs["pp-C-o"] = TOOL + ["-C", "-n", "-o", "LDRS NBAWVGJMXI"] + COMMON + [cls.target]
             runs["mtr-x-o"] = ["mtr", "-x", "-n", "-o", "LDRS NBAWVGJMXI"] + COMMON + [cls.target]
-            runs["pp-x-o"] = [TOOL, "-x", "-n", "-o", "LDRS NBAWVGJMXI"] + COMMON + [cls.target]
-            runs["pp-p"] = [TOOL, "-p", "-n"] + COMMON + [cls.target]
+            runs["pp-x-o"] = TOOL + ["-x", "-n", "-o", "LDRS NBAWVGJMXI"] + COMMON + [cls.target]
+            runs["pp-p"] = TOOL + ["-p", "-n"] + COMMON + [cls.target]
             # -z: no AS data reaches the namespaces, so both print AS??? in the Asn column.
             runs["mtr-C-z"] = ["mtr", "-C", "-n", "-z"] + COMMON + [cls.target]
-            runs["pp-C-z"] = [TOOL, "-C", "-n", "-z"] + COMMON + [cls.target]
+            runs["pp-C-z"] = TOOL + ["-C", "-n", "-z"] + COMMON + [cls.target]
             procs = {k: cls.path.start_in_client(v) for k, v in runs.items()}
             cls.results = {k: nspath.wait(p, timeout=60) for k, p in procs.items()}
             cls.results["mtr-p"] = cls.run_split_under_tmux(cls.path, cls.target)

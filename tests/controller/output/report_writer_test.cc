@@ -132,3 +132,43 @@ TEST_F(ReportWriterTest, OtherFieldOrders) {
 
 }  // namespace
 }  // namespace pathpair::output
+
+// -z, -b and -e in the report (the -z line copied from real mtr 0.95: `mtr -r -z -n -c 1`).
+namespace pathpair::output {
+namespace {
+
+TEST_F(ReportWriterTest, AsColumnShowIpsAndMplsLines) {
+  v1::TraceResult r;
+  r.set_source_hostname("vm");
+  r.set_start_unix_us(1'700'000'000'123'456);
+  v1::HopResult* first = AddHop(r, 1, 1, 1, "198.51.100.2", 0.2);
+  first->mutable_responders(0)->set_hostname("gw.example");
+  v1::MplsLabel* label = first->mutable_responders(0)->add_mpls();
+  label->set_label(24001);
+  label->set_bottom_of_stack(true);
+  label->set_ttl(1);
+  AddHop(r, 2, 1, 1, "198.51.100.6", 0.1);
+
+  ReportOptions as_numbers;
+  as_numbers.use_names = false;
+  as_numbers.show_as = true;
+  as_numbers.as_number = [](const std::string& a) { return a == "198.51.100.6" ? 64500u : 0u; };
+  EXPECT_THAT(
+      FormatReport(r, as_numbers),
+      ::testing::HasSubstr(
+          "  1. AS???    198.51.100.2         0.0%     1    0.2   0.2   0.2   0.2   0.0\n"
+          "  2. AS64500  198.51.100.6         0.0%     1    0.1   0.1   0.1   0.1   0.0\n"));
+
+  ReportOptions ips_and_mpls;
+  ips_and_mpls.wide = true;
+  ips_and_mpls.show_ips = true;
+  ips_and_mpls.show_mpls = true;
+  EXPECT_THAT(FormatReport(r, ips_and_mpls),
+              ::testing::HasSubstr("  1.|-- gw.example (198.51.100.2)  0.0%     1    0.2"
+                                   "   0.2   0.2   0.2   0.0\n"
+                                   "       [MPLS: Lbl 24001 TC 0 S 1 TTL 1]\n"
+                                   "  2.|-- 198.51.100.6             "));
+}
+
+}  // namespace
+}  // namespace pathpair::output

@@ -3,7 +3,9 @@ switches views, `n`/`j` change the table, a resize does not crash it, and `q`, S
 Ctrl-C all leave the terminal as it was (normal screen, echo and canonical mode back).
 
 Set SCREEN_DEMO (ctest does); SCREEN_COMMAND may name another command showing the screen
-(e.g. "pathpair trace 127.0.0.1") for the parts that do not depend on the fake data."""
+(e.g. "pathpair trace 127.0.0.1") for the parts that do not depend on the fake data. With
+PATHPAIR_BIN (and root, and tests/integration on PYTHONPATH) test_real_command runs the real
+`pathpair trace` on a namespace path of its own (ctest: integration.screen_tmux)."""
 
 import os
 import secrets
@@ -14,6 +16,7 @@ import time
 import unittest
 
 DEMO = os.environ.get("SCREEN_DEMO", "")
+PATHPAIR_BIN = os.environ.get("PATHPAIR_BIN", "")
 
 
 def tmux(*args, check=True):
@@ -132,22 +135,67 @@ class TmuxScreenTest(unittest.TestCase):
         os.kill(pid, 15)
         self.assert_terminal_restored(143)
 
-    @unittest.skipUnless(os.environ.get("SCREEN_COMMAND"), "SCREEN_COMMAND not set")
+    @unittest.skipUnless(os.environ.get("SCREEN_COMMAND") or PATHPAIR_BIN,
+                         "neither SCREEN_COMMAND nor PATHPAIR_BIN set")
     def test_real_command(self):
-        # e.g. SCREEN_COMMAND="ip netns exec pp..-c pathpair trace 198.51.100.10" once the CLI
-        # shows the screen by default on a terminal.
-        self.pane.run(os.environ["SCREEN_COMMAND"])
-        took = self.pane.wait_for("Loss%")
-        self.assertLess(took, 1.0, "the table took %.2fs to appear" % took)
-        self.pane.keys("?")
-        self.pane.wait_for("Press any key to go back")
-        self.pane.keys("x")
-        self.pane.keys("d")
-        self.pane.wait_for("Scale:")
-        tmux("resize-window", "-t", self.pane.session, "-x", "60", "-y", "15")
-        self.pane.wait_for("My traceroute")
-        self.pane.keys("q")
-        self.assert_terminal_restored(0)
+        """The real `pathpair trace` on a namespace path: with no format flag on a terminal it
+        shows the screen; keys work; q restores the terminal and writes --export-text."""
+        path = None
+        command = os.environ.get("SCREEN_COMMAND", "")
+        export = "/tmp/pp%s-export.txt" % secrets.token_hex(3)
+        if not command:
+            if os.geteuid() != 0:
+                self.skipTest("the real trace needs root for its namespace path")
+            import nspath  # tests/integration, on PYTHONPATH
+            path = nspath.NamespacePath(routers=2)
+            command = "ip netns exec %s %s trace -i 0.2 --export-text %s %s" % (
+                path.client, shlex.quote(PATHPAIR_BIN), export, path.server_v4)
+        try:
+            self.pane.run(command)
+            took = self.pane.wait_for("Loss%")
+            self.assertLess(took, 1.0, "the table took %.2fs to appear" % took)
+            if path is not None:
+                self.pane.wait_for(path.server_v4)
+            self.pane.keys("?")
+            self.pane.wait_for("Press any key to go back")
+            self.pane.keys("x")
+            self.pane.wait_for("Loss%")
+            self.pane.keys("d")
+            self.pane.wait_for("Scale:")
+            self.pane.keys("d")
+            self.pane.wait_for("Histogram")
+            self.pane.keys("d")
+            self.pane.keys("r")  # reset: the trace restarts and the table fills again
+            self.pane.wait_for("Loss%")
+            tmux("resize-window", "-t", self.pane.session, "-x", "60", "-y", "15")
+            self.pane.wait_for("My traceroute")
+            if path is not None:
+                self.pane.wait_for(path.server_v4)
+            self.pane.keys("q")
+            self.assert_terminal_restored(0)
+            if path is not None:
+                with open(export) as f:
+                    self.assertIn(path.server_v4, f.read())
+        finally:
+            if path is not None:
+                path.close()
+            if os.path.exists(export):
+                os.unlink(export)
+
+    @unittest.skipUnless(PATHPAIR_BIN, "PATHPAIR_BIN not set")
+    def test_real_command_with_count_closes_after_the_last_round(self):
+        """As mtr's display: with -c the screen goes away by itself after the last round."""
+        if os.geteuid() != 0:
+            self.skipTest("the real trace needs root for its namespace path")
+        import nspath  # tests/integration, on PYTHONPATH
+        path = nspath.NamespacePath(routers=1)
+        try:
+            self.pane.run("ip netns exec %s %s trace -c 3 -i 0.1 -G 0.5 %s" % (
+                path.client, shlex.quote(PATHPAIR_BIN), path.server_v4))
+            self.pane.wait_for("Loss%")
+            self.assert_terminal_restored(0)
+        finally:
+            path.close()
 
     def test_ctrl_c_restores_the_terminal(self):
         self.pane.run(shlex.quote(DEMO))

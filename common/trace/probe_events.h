@@ -1,14 +1,17 @@
 // ProbeEventSink: per-probe events (a probe left, a reply matched it) for outputs that log every
 // probe rather than per-hop statistics — mtr's raw format (-l), whose `p` lines carry each
 // probe's on-wire sequence number so each RTT can be checked against a packet capture.
+// Shared by the prober (agent/prober calls it) and the controller's writers (which implement it).
 //
-// The prober calls it from its loop thread (see the report for the hook points):
+// The prober calls it from its loop thread, right after a probe's send time is known and right
+// after the engine accepted a reply (not late, not a duplicate):
 //
-//   RawWriter raw(std::cout, RawOptions{});          // implements ProbeEventSink
-//   sink.OnProbeSent(/*ttl=*/3, /*sequence=*/0x8123, sent_at);
-//   sink.OnReply(/*ttl=*/3, /*sequence=*/0x8123, responder, absl::Microseconds(840));
-#ifndef PATHPAIR_CONTROLLER_FORMATS_PROBE_EVENTS_H_
-#define PATHPAIR_CONTROLLER_FORMATS_PROBE_EVENTS_H_
+//   formats::RawWriter raw(std::cout, options);      // implements ProbeEventSink
+//   prober::RunTrace(options, target, on_snapshot, &interrupted, &raw);
+//   // -> raw.OnProbeSent(/*ttl=*/3, /*sequence=*/0x8123, sent_at);
+//   // -> raw.OnReply(/*ttl=*/3, /*sequence=*/0x8123, responder, absl::Microseconds(840), {});
+#ifndef PATHPAIR_COMMON_TRACE_PROBE_EVENTS_H_
+#define PATHPAIR_COMMON_TRACE_PROBE_EVENTS_H_
 
 #include <cstdint>
 #include <vector>
@@ -17,7 +20,7 @@
 #include "common/net/ip_address.h"
 #include "common/time/clock.h"
 
-namespace pathpair::formats {
+namespace pathpair {
 
 // One RFC 4950 label of a reply, as the codec reads it.
 struct ProbeMplsLabel {
@@ -37,6 +40,6 @@ class ProbeEventSink {
                        const std::vector<ProbeMplsLabel>& mpls) = 0;
 };
 
-}  // namespace pathpair::formats
+}  // namespace pathpair
 
-#endif  // PATHPAIR_CONTROLLER_FORMATS_PROBE_EVENTS_H_
+#endif  // PATHPAIR_COMMON_TRACE_PROBE_EVENTS_H_

@@ -1,0 +1,139 @@
+#include "controller/paired/local_endpoint.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "agent/engine/trace_result.h"
+#include "agent/oneway/runner.h"
+#include "agent/oneway/session.h"
+#include "agent/oneway/wire.h"
+#include "agent/prober/run_trace.h"
+#include "common/net/ip_address.h"
+
+namespace pathpair::paired {
+namespace {
+
+v1::AgentOneWayResult ToProto(const oneway::OneWayResult& result) {
+  v1::AgentOneWayResult out;
+  const oneway::DirectionReport& in = result.inbound;
+  v1::OneWayDirection* inbound = out.mutable_inbound();
+  inbound->set_sent(in.sent);
+  inbound->set_received(in.received);
+  inbound->set_loss_pct(in.loss_pct);
+  inbound->set_duplicates(in.duplicates);
+  inbound->set_reordered(in.reordered);
+  inbound->mutable_delay()->set_min_ms(in.delay.min_ms);
+  inbound->mutable_delay()->set_avg_ms(in.delay.avg_ms);
+  inbound->mutable_delay()->set_max_ms(in.delay.max_ms);
+  inbound->mutable_delay()->set_stdev_ms(in.delay.stdev_ms);
+  inbound->set_jitter_ms(in.jitter_ms);
+  out.mutable_outbound()->set_sent(result.outbound_sent);
+  if (in.offset.has_value()) {
+    out.mutable_offset()->set_estimated(true);
+    out.mutable_offset()->set_offset_ms(absl::ToDoubleMilliseconds(in.offset->offset));
+    out.mutable_offset()->set_error_bound_ms(absl::ToDoubleMilliseconds(in.offset->error_bound));
+  }
+  if (!in.peer_seen) out.set_error("no packet from the peer arrived");
+  out.set_final(true);
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<LocalEndpoint>> LocalEndpoint::Create(Options options) {
+  absl::StatusOr<std::unique_ptr<oneway::OneWayRunner>> v4 =
+      oneway::OneWayRunner::Bind(IpAddress::Any(IpFamily::kV4), 0);
+  if (!v4.ok()) return v4.status();
+  absl::StatusOr<std::unique_ptr<oneway::OneWayRunner>> v6 =
+      oneway::OneWayRunner::Bind(IpAddress::Any(IpFamily::kV6), (*v4)->local_port());
+  return std::unique_ptr<LocalEndpoint>(
+      new LocalEndpoint(std::move(options), *std::move(v4),
+                        v6.ok() ? *std::move(v6) : std::unique_ptr<oneway::OneWayRunner>()));
+}
+
+LocalEndpoint::LocalEndpoint(Options options, std::unique_ptr<oneway::OneWayRunner> v4,
+                             std::unique_ptr<oneway::OneWayRunner> v6)
+    : options_(std::move(options)), v4_(std::move(v4)), v6_(std::move(v6)) {}
+
+LocalEndpoint::~LocalEndpoint() = default;
+
+absl::StatusOr<v1::InfoResponse> LocalEndpoint::Info() {
+  v1::InfoResponse info;
+  info.set_version(options_.version);
+  info.set_hostname(options_.hostname);
+  info.mutable_capabilities()->set_oneway(true);
+  info.set_oneway_port(v4_->local_port());
+  return info;
+}
+
+absl::StatusOr<std::string> LocalEndpoint::ReflectFrom(const std::string& peer_endpoint,
+                                                       const std::string& pairing_id) {
+  if (!options_.reflect) return absl::UnimplementedError("no way to call the peer's Reflect");
+  return options_.reflect(peer_endpoint, pairing_id);
+}
+
+TraceOutcome LocalEndpoint::RunTrace(const v1::StartTraceRequest& request, const TraceHooks& hooks,
+                                     const CancelToken& cancel) {
+  TraceOutcome outcome;
+  absl::StatusOr<IpAddress> target = IpAddress::Parse(request.options().target());
+  if (!target.ok()) {
+    outcome.status = absl::InvalidArgumentError(
+        absl::StrCat("forward target '", request.options().target(), "' is not an address"));
+    return outcome;
+  }
+  if (hooks.on_started) hooks.on_started();
+  const std::string hostname = options_.hostname;
+  absl::StatusOr<engine::TraceResult> result = prober::RunTrace(
+      request.options(), *target,
+      [&](const engine::TraceResult& snapshot) {
+        v1::TraceResult proto = engine::ToProto(snapshot);
+        if (proto.source_hostname().empty()) proto.set_source_hostname(hostname);
+        outcome.result = proto;
+        if (hooks.on_snapshot) hooks.on_snapshot(proto);
+      },
+      cancel.flag());
+  if (!result.ok()) {
+    outcome.status = result.status();
+    return outcome;
+  }
+  v1::TraceResult proto = engine::ToProto(*result);
+  if (proto.source_hostname().empty()) proto.set_source_hostname(hostname);
+  outcome.result = std::move(proto);
+  if (cancel.cancelled()) outcome.status = absl::CancelledError("stopped by the user");
+  return outcome;
+}
+
+OneWayOutcome LocalEndpoint::RunOneWay(const v1::StartOneWayRequest& request,
+                                       const OneWayHooks& hooks, const CancelToken& cancel) {
+  OneWayOutcome outcome;
+  absl::StatusOr<IpAddress> peer = IpAddress::Parse(request.peer_address());
+  if (!peer.ok() || request.peer_port() <= 0 || request.peer_port() > 65535) {
+    outcome.status = absl::InvalidArgumentError(
+        absl::StrCat("bad one-way peer ", request.peer_address(), " port ", request.peer_port()));
+    return outcome;
+  }
+  oneway::OneWayRunner* runner = peer->is_v6() ? v6_.get() : v4_.get();
+  if (runner == nullptr) {
+    outcome.status = absl::UnavailableError("no IPv6 socket for the one-way measurement");
+    return outcome;
+  }
+  oneway::OneWayConfig config;
+  config.session_id = request.test_id();
+  config.packet_count = request.count();
+  if (request.interval_us() > 0) config.interval = absl::Microseconds(request.interval_us());
+  if (request.packet_size() > 0) config.packet_size = static_cast<size_t>(request.packet_size());
+  if (hooks.on_started) hooks.on_started();
+  absl::StatusOr<oneway::OneWayResult> result = runner->Run(
+      *peer, static_cast<uint16_t>(request.peer_port()), config,
+      [&cancel] { return cancel.cancelled(); }, oneway::RunOptions{});
+  if (!result.ok()) {
+    outcome.status = result.status();
+    return outcome;
+  }
+  outcome.result = ToProto(*result);
+  if (hooks.on_update) hooks.on_update(*outcome.result);
+  return outcome;
+}
+
+}  // namespace pathpair::paired

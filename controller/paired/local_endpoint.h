@@ -1,0 +1,63 @@
+// The controller's own machine as the client end of a paired test (`pathpair test` without
+// --client): traces run in-process with the agent's engine (prober::RunTrace) and the one-way
+// half with the agent's one-way runner (oneway::OneWayRunner), so a customer needs only the
+// `pathpair` binary. Needs the same privileges as `pathpair trace` (raw sockets).
+//
+//   LocalEndpoint::Options options;
+//   options.reflect = [&](const std::string& peer, const std::string& pairing) {
+//     return CallReflect(peer, connection, pairing);          // grpc_endpoint.h
+//   };
+//   PATHPAIR_ASSIGN_OR_RETURN(std::unique_ptr<LocalEndpoint> local,
+//   LocalEndpoint::Create(options));
+#ifndef PATHPAIR_CONTROLLER_PAIRED_LOCAL_ENDPOINT_H_
+#define PATHPAIR_CONTROLLER_PAIRED_LOCAL_ENDPOINT_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "controller/paired/endpoint.h"
+
+namespace pathpair::oneway {
+class OneWayRunner;
+}
+
+namespace pathpair::paired {
+
+class LocalEndpoint : public Endpoint {
+ public:
+  struct Options {
+    // Calls Reflect on the peer agent at "ADDRESS:PORT" with a pairing id (CallReflect).
+    std::function<absl::StatusOr<std::string>(const std::string& peer_endpoint,
+                                              const std::string& pairing_id)>
+        reflect;
+    std::string hostname;  // for Info and reports
+    std::string version;
+  };
+
+  // Binds the one-way UDP sockets (IPv4, and IPv6 on the same port when possible).
+  static absl::StatusOr<std::unique_ptr<LocalEndpoint>> Create(Options options);
+  ~LocalEndpoint() override;
+
+  std::string Describe() const override { return "local"; }
+  absl::StatusOr<v1::InfoResponse> Info() override;
+  absl::StatusOr<std::string> ReflectFrom(const std::string& peer_endpoint,
+                                          const std::string& pairing_id) override;
+  TraceOutcome RunTrace(const v1::StartTraceRequest& request, const TraceHooks& hooks,
+                        const CancelToken& cancel) override;
+  OneWayOutcome RunOneWay(const v1::StartOneWayRequest& request, const OneWayHooks& hooks,
+                          const CancelToken& cancel) override;
+
+ private:
+  LocalEndpoint(Options options, std::unique_ptr<oneway::OneWayRunner> v4,
+                std::unique_ptr<oneway::OneWayRunner> v6);
+
+  Options options_;
+  std::unique_ptr<oneway::OneWayRunner> v4_;
+  std::unique_ptr<oneway::OneWayRunner> v6_;
+};
+
+}  // namespace pathpair::paired
+
+#endif  // PATHPAIR_CONTROLLER_PAIRED_LOCAL_ENDPOINT_H_

@@ -1,0 +1,90 @@
+// The paired test's orchestration (`pathpair test`): check both ends, learn the reverse
+// target, start the forward trace, the reverse trace and both halves of the one-way
+// measurement together, follow them to the end (or to Ctrl-C), and collect a PairedRun. A side
+// that fails mid-test never stops the other: its error is recorded and the run is partial.
+//
+// It only talks to the two Endpoints (endpoint.h), so tests drive it with fakes.
+//
+//   PairedTestPlan plan;
+//   plan.probe = parsed_options;                 // count > 0
+//   plan.server_endpoint = "203.0.113.80:8620";
+//   plan.forward_target = "203.0.113.80";
+//   PairedDeps deps = SystemPairedDeps();
+//   absl::StatusOr<PairedRun> run = RunPairedTest(plan, client, server, deps, cancel, progress);
+//   if (!run.ok()) ...            // nothing started: an end is unreachable, Reflect failed ...
+#ifndef PATHPAIR_CONTROLLER_PAIRED_ORCHESTRATOR_H_
+#define PATHPAIR_CONTROLLER_PAIRED_ORCHESTRATOR_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "controller/paired/endpoint.h"
+#include "controller/paired/paired_run.h"
+#include "pathpair/v1/agent.pb.h"
+#include "pathpair/v1/trace.pb.h"
+
+namespace pathpair::paired {
+
+struct PairedTestPlan {
+  // Probe options for both traces (target ignored). The reverse trace gets the same options
+  // without the client-only ones (-a source address, -I interface).
+  v1::ProbeOptions probe;
+  // The server agent as the user gave it ("HOST:PORT"); its port is where the client side
+  // reaches the server agent over the path (Reflect).
+  std::string server_endpoint;
+  std::string forward_target;  // address literal
+  std::string reverse_target;  // address literal, or empty: learned through Reflect
+  bool oneway = true;
+  int64_t oneway_count = 0;  // 0: enough packets to last as long as the trace (at least 300)
+  absl::Duration oneway_interval = absl::Milliseconds(5);
+  int32_t oneway_packet_size = 0;  // 0: the smallest test packet
+  absl::Duration lease = absl::Seconds(10);
+};
+
+struct PairedDeps {
+  std::function<int64_t()> now_unix_us;
+  std::function<std::string(absl::Time start)> new_run_id;
+  std::function<std::string()> new_pairing_id;  // 8..128 characters
+  std::function<uint64_t()> new_test_id;        // not 0
+};
+
+// Wall clock, history::NewRunId, random ids.
+PairedDeps SystemPairedDeps();
+
+// What is known while the test runs, for live progress.
+struct LiveState {
+  std::optional<v1::TraceResult> forward;  // latest snapshot
+  std::optional<v1::TraceResult> reverse;
+  std::optional<v1::AgentOneWayResult> client_oneway;
+  std::optional<v1::AgentOneWayResult> server_oneway;
+  int32_t rounds_wanted = 0;
+  int64_t oneway_packets_wanted = 0;
+};
+using ProgressFn = std::function<void(const LiveState&)>;
+
+// "ADDRESS:PORT" / "[V6]:PORT" / "HOST:PORT" split into host and port. InvalidArgument with a
+// message for the user when the port is missing or out of range.
+absl::StatusOr<std::pair<std::string, int>> SplitHostPort(absl::string_view endpoint);
+// The inverse, bracketing IPv6 literals.
+std::string JoinHostPort(absl::string_view host, int port);
+
+// One-way packets for a plan (see oneway_count).
+int64_t OneWayPacketCount(const PairedTestPlan& plan);
+
+// Runs the test. Errors only when nothing could start (Info or Reflect failed, bad plan); the
+// message says which end and why. Once started, every failure lands in the PairedRun.
+absl::StatusOr<PairedRun> RunPairedTest(const PairedTestPlan& plan, Endpoint& client,
+                                        Endpoint& server, const PairedDeps& deps,
+                                        const CancelToken& cancel, const ProgressFn& progress);
+
+// Converts one end's one-way result into the statistics of the direction it measured.
+OneWayStats InboundStats(const v1::AgentOneWayResult& result);
+
+}  // namespace pathpair::paired
+
+#endif  // PATHPAIR_CONTROLLER_PAIRED_ORCHESTRATOR_H_

@@ -1,0 +1,94 @@
+#include "controller/paired/paired_diagnosis.h"
+
+#include "controller/diagnosis/diagnose.h"
+#include "controller/diagnosis/render.h"
+#include "pathpair/v1/diagnosis.pb.h"
+
+namespace pathpair::paired {
+namespace {
+
+v1::OneWayResult ToDiagnosisOneWay(const OneWayStats& stats) {
+  v1::OneWayResult out;
+  out.set_sent(stats.sent);
+  out.set_received(stats.received);
+  out.set_loss_pct(stats.loss_pct);
+  out.set_delay_min_ms(stats.delay_min_ms);
+  out.set_delay_avg_ms(stats.delay_avg_ms);
+  out.set_delay_max_ms(stats.delay_max_ms);
+  out.set_delay_stdev_ms(stats.delay_stdev_ms);
+  out.set_offset_error_ms(stats.offset_error_ms.value_or(0));
+  return out;
+}
+
+std::string MostSevereCode(const v1::Diagnosis& d) {
+  const v1::Finding* best = nullptr;
+  for (const v1::Finding& f : d.findings()) {
+    if (best == nullptr || f.severity() > best->severity()) best = &f;
+  }
+  return best == nullptr ? std::string() : v1::FindingCode_Name(best->code());
+}
+
+nlohmann::ordered_json ReportMembers(const v1::Diagnosis& d) {
+  nlohmann::ordered_json members = nlohmann::ordered_json::object();
+  diagnosis::WriteDiagnosisJson(d, members);
+  return members;
+}
+
+}  // namespace
+
+DiagnosisOutput DiagnosePairedRun(const PairedRun& run, asn::AsLookup* as_lookup) {
+  DiagnosisOutput out;
+  out.available = true;
+  diagnosis::DiagnoseOptions options;
+  options.as_lookup = as_lookup;
+  if (run.client.trace.has_value()) {
+    out.json.forward = ReportMembers(diagnosis::DiagnoseTrace(*run.client.trace, options));
+  }
+  if (run.server.trace.has_value()) {
+    out.json.reverse = ReportMembers(diagnosis::DiagnoseTrace(*run.server.trace, options));
+  }
+  // The merged findings: the forward trace's, the reverse trace's and the paired ones.
+  v1::DiagnosisInput input;
+  bool have_primary = false;
+  if (run.client.trace.has_value()) {
+    *input.mutable_forward() = *run.client.trace;
+    have_primary = true;
+    if (run.server.trace.has_value()) *input.mutable_reverse() = *run.server.trace;
+  } else if (run.server.trace.has_value()) {
+    // Only the reverse side answered: diagnose it alone rather than nothing.
+    *input.mutable_forward() = *run.server.trace;
+    have_primary = true;
+  }
+  if (!have_primary) return out;
+  if (run.client.trace.has_value()) {
+    if (run.oneway_forward.has_value() && run.oneway_forward->error.empty()) {
+      *input.mutable_forward_oneway() = ToDiagnosisOneWay(*run.oneway_forward);
+    }
+    if (run.oneway_reverse.has_value() && run.oneway_reverse->error.empty()) {
+      *input.mutable_reverse_oneway() = ToDiagnosisOneWay(*run.oneway_reverse);
+    }
+  }
+  const v1::Diagnosis merged = diagnosis::Diagnose(input, options);
+  out.json.paired = nlohmann::ordered_json::array();
+  for (const v1::Finding& f : merged.findings()) {
+    out.json.paired.push_back(diagnosis::FindingToJson(f));
+  }
+  out.text = diagnosis::RenderDiagnosisText(merged);
+  out.verdict = MostSevereCode(merged);
+  return out;
+}
+
+DiagnosisOutput DiagnoseOneTrace(const v1::TraceResult& trace, asn::AsLookup* as_lookup) {
+  DiagnosisOutput out;
+  out.available = true;
+  diagnosis::DiagnoseOptions options;
+  options.as_lookup = as_lookup;
+  const v1::Diagnosis d = diagnosis::DiagnoseTrace(trace, options);
+  out.json.forward = ReportMembers(d);
+  for (const v1::Finding& f : d.findings()) out.json.paired.push_back(diagnosis::FindingToJson(f));
+  out.text = diagnosis::RenderDiagnosisText(d);
+  out.verdict = MostSevereCode(d);
+  return out;
+}
+
+}  // namespace pathpair::paired

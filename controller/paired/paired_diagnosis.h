@@ -1,0 +1,34 @@
+// The diagnosis of a paired run (or of one trace) for the paired reports: runs
+// controller/diagnosis on the forward trace, the reverse trace and both together with the
+// one-way results, and renders the findings as JSON members and a text block. Kept behind this
+// small header so that reports compile without the diagnosis module (then `available` is false
+// and every finding list is empty).
+//
+//   DiagnosisOutput d = DiagnosePairedRun(run, nullptr);
+//   nlohmann::ordered_json j = PairedRunToJson(run, paths, d.json);
+//   std::cout << d.text;
+#ifndef PATHPAIR_CONTROLLER_PAIRED_PAIRED_DIAGNOSIS_H_
+#define PATHPAIR_CONTROLLER_PAIRED_PAIRED_DIAGNOSIS_H_
+
+#include <string>
+
+#include "controller/asn/as_lookup.h"
+#include "controller/paired/paired_json.h"
+#include "controller/paired/paired_run.h"
+#include "pathpair/v1/trace.pb.h"
+
+namespace pathpair::paired {
+
+struct DiagnosisOutput {
+  bool available = false;  // the diagnosis module is part of this build
+  DiagnosisJson json;      // json.forward also serves a single trace
+  std::string text;        // a block for the end of a text report ("" when unavailable)
+  std::string verdict;     // the most severe finding's code (history's verdict column)
+};
+
+DiagnosisOutput DiagnosePairedRun(const PairedRun& run, asn::AsLookup* as_lookup);
+DiagnosisOutput DiagnoseOneTrace(const v1::TraceResult& trace, asn::AsLookup* as_lookup);
+
+}  // namespace pathpair::paired
+
+#endif  // PATHPAIR_CONTROLLER_PAIRED_PAIRED_DIAGNOSIS_H_

@@ -1,0 +1,74 @@
+// `pathpair test`: the paired test from the command line. Parses its own options and the trace
+// options (the same letters as `pathpair trace`), connects to the agents (or runs the client
+// side in-process without --client), runs the orchestration (controller/paired), shows live
+// progress on stderr, prints the merged report (text, or the paired JSON with --json) and
+// stores the run in the history. Every dependency with I/O is injected, so the command runs in
+// unit tests with fake agents.
+//
+//   pathpair test [--client HOST:PORT] --server HOST:PORT [--target ADDR] [--reverse-target ADDR]
+//                 [--json] [--insecure | --tls-ca F --tls-cert F --tls-key F] [--token-file F]
+//                 [--history-db PATH | --no-history] [--no-oneway] [--oneway-count N]
+//                 [trace options: -c -i -u -T -P -4 -6 -m -f -s -Q -n ...]
+//
+// Exit codes:
+//   0 (kExitOk)           complete: both traces and both one-way directions;
+//   1 (kExitRuntimeError) nothing measured: an agent did not answer, Reflect failed, both sides
+//                         failed; or the history could not be opened (the report still prints);
+//   2 (kExitBadInput)     bad option or value: one line on stderr, nothing on stdout;
+//   5 (kExitPartial)      partial: one side failed or disconnected mid-test (its error is in
+//                         the report) — what was measured is printed and stored;
+//   130 (kExitInterrupted) stopped with Ctrl-C (SIGINT/SIGTERM): both agents were told to stop,
+//                         what was measured is printed and stored.
+#ifndef PATHPAIR_CONTROLLER_SUBCOMMANDS_TEST_COMMAND_H_
+#define PATHPAIR_CONTROLLER_SUBCOMMANDS_TEST_COMMAND_H_
+
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "controller/cli/resolver.h"
+#include "controller/paired/endpoint.h"
+#include "controller/paired/orchestrator.h"
+#include "controller/subcommands/subcommand_mains.h"  // RunTestMain: the real wiring
+
+namespace pathpair::subcommands {
+
+inline constexpr int kExitPartial = 5;  // the shared table: controller/diagnosis/exit_status.h
+inline constexpr int kExitInterrupted = 130;
+
+// How to reach agents, from the flags.
+struct ConnectionFlags {
+  bool insecure = false;
+  std::string tls_ca, tls_cert, tls_key;
+  std::string token;  // read from --token-file
+  std::string server_tls_name;
+};
+
+struct TestCommandDeps {
+  // A remote agent at "HOST:PORT".
+  std::function<absl::StatusOr<std::unique_ptr<paired::Endpoint>>(const std::string& endpoint,
+                                                                  const ConnectionFlags& flags)>
+      make_remote;
+  // The in-process client end; `server_endpoint` is where its Reflect goes by default.
+  std::function<absl::StatusOr<std::unique_ptr<paired::Endpoint>>(const ConnectionFlags& flags)>
+      make_local;
+  std::function<absl::StatusOr<std::string>(const std::string& path)> read_token_file;
+  cli::HostResolver* resolver = nullptr;
+  paired::PairedDeps paired;
+  std::function<absl::StatusOr<std::string>()> default_history_path;
+  const paired::CancelToken* cancel = nullptr;  // fired by Ctrl-C; may be null
+  bool progress_tty = false;  // stderr is a terminal: redraw both directions side by side
+  bool show_progress = true;
+};
+
+int RunTestCommand(const std::vector<std::string>& args, TestCommandDeps& deps, std::ostream& out,
+                   std::ostream& err);
+
+std::string TestUsage();
+
+}  // namespace pathpair::subcommands
+
+#endif  // PATHPAIR_CONTROLLER_SUBCOMMANDS_TEST_COMMAND_H_

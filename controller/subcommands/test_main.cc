@@ -1,0 +1,108 @@
+// RunTestMain: `pathpair test` with the real world plugged in (test_command.h).
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "controller/cli/resolver.h"
+#include "controller/history/history_store.h"
+#include "controller/paired/grpc_endpoint.h"
+#include "controller/paired/local_endpoint.h"
+#include "controller/subcommands/test_command.h"
+
+namespace pathpair::subcommands {
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+extern "C" void OnTestInterrupt(int) { g_interrupted.store(true); }
+
+// A bearer token file: one line, surrounding whitespace removed, not empty.
+absl::StatusOr<std::string> ReadToken(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read '", path, "'"));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string token(absl::StripAsciiWhitespace(buffer.str()));
+  if (token.empty()) return absl::InvalidArgumentError(absl::StrCat("'", path, "' is empty"));
+  if (token.size() > 4096)
+    return absl::InvalidArgumentError(absl::StrCat("'", path, "' is too long"));
+  return token;
+}
+
+absl::StatusOr<paired::AgentConnectionOptions> ConnectionFor(const ConnectionFlags& flags) {
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      paired::MakeAgentCredentials(flags.insecure, flags.tls_ca, flags.tls_cert, flags.tls_key);
+  if (!credentials.ok()) return credentials.status();
+  paired::AgentConnectionOptions options;
+  options.credentials = *credentials;
+  options.bearer_token = flags.token;
+  options.peer_tls_name = flags.server_tls_name;
+  return options;
+}
+
+}  // namespace
+
+int RunTestMain(const std::vector<std::string>& args) {
+  cli::SystemHostResolver resolver;
+  paired::CancelToken cancel;
+  TestCommandDeps deps;
+  deps.resolver = &resolver;
+  deps.paired = paired::SystemPairedDeps();
+  deps.default_history_path = [] { return history::DefaultHistoryPath(); };
+  deps.read_token_file = ReadToken;
+  deps.make_remote =
+      [](const std::string& endpoint,
+         const ConnectionFlags& flags) -> absl::StatusOr<std::unique_ptr<paired::Endpoint>> {
+    absl::StatusOr<paired::AgentConnectionOptions> options = ConnectionFor(flags);
+    if (!options.ok()) return options.status();
+    return std::make_unique<paired::GrpcAgentEndpoint>(endpoint, *options);
+  };
+  deps.make_local =
+      [](const ConnectionFlags& flags) -> absl::StatusOr<std::unique_ptr<paired::Endpoint>> {
+    absl::StatusOr<paired::AgentConnectionOptions> options = ConnectionFor(flags);
+    if (!options.ok()) return options.status();
+    paired::LocalEndpoint::Options local;
+    local.hostname = cli::LocalHostName();
+    local.version = PATHPAIR_VERSION;
+    paired::AgentConnectionOptions reflect_options = *options;
+    reflect_options.tls_name = flags.server_tls_name;
+    local.reflect = [reflect_options](const std::string& peer, const std::string& pairing) {
+      return paired::CallReflect(peer, reflect_options, pairing);
+    };
+    absl::StatusOr<std::unique_ptr<paired::LocalEndpoint>> endpoint =
+        paired::LocalEndpoint::Create(std::move(local));
+    if (!endpoint.ok()) return endpoint.status();
+    return std::unique_ptr<paired::Endpoint>(*std::move(endpoint));
+  };
+  deps.cancel = &cancel;
+  deps.progress_tty = isatty(STDERR_FILENO) == 1;
+
+  // Ctrl-C stops both sides (the agents are told to stop) and still prints what was measured.
+  struct sigaction action {};
+  action.sa_handler = OnTestInterrupt;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    while (!done.load()) {
+      if (g_interrupted.load()) {
+        cancel.Cancel();
+        return;
+      }
+      usleep(20'000);
+    }
+  });
+  const int code = RunTestCommand(args, deps, std::cout, std::cerr);
+  done.store(true);
+  watcher.join();
+  return code;
+}
+
+}  // namespace pathpair::subcommands

@@ -1,0 +1,217 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "controller/cli/trace_options.h"
+#include "controller/subcommands/history_commands.h"
+#include "controller/subcommands/test_command.h"
+#include "tests/controller/paired/fake_endpoint.h"
+
+namespace pathpair::subcommands {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+class FakeResolver : public cli::HostResolver {
+ public:
+  absl::StatusOr<IpAddress> Resolve(absl::string_view host, int) override {
+    if (host == "agent.example") return *IpAddress::Parse("203.0.113.80");
+    absl::StatusOr<IpAddress> a = IpAddress::Parse(host);
+    if (!a.ok()) return absl::NotFoundError("no such host");
+    return a;
+  }
+};
+
+class CommandsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/pp-commands-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+    db_ = dir_ + "/history.db";
+    deps_.resolver = &resolver_;
+    deps_.paired = paired::SystemPairedDeps();
+    deps_.default_history_path = [this] { return absl::StatusOr<std::string>(db_); };
+    deps_.read_token_file = [](const std::string&) { return absl::StatusOr<std::string>("t"); };
+    deps_.show_progress = false;
+    deps_.make_remote =
+        [this](const std::string& endpoint,
+               const ConnectionFlags&) -> absl::StatusOr<std::unique_ptr<paired::Endpoint>> {
+      auto fake = std::make_unique<paired::FakeEndpoint>(endpoint);
+      if (endpoint == "agent.example:8620") {
+        fake->fail_trace_after_snapshots = server_fails_after_;
+        fake->oneway_fails = server_fails_after_ >= 0;
+      }
+      return std::unique_ptr<paired::Endpoint>(std::move(fake));
+    };
+    deps_.make_local =
+        [](const ConnectionFlags&) -> absl::StatusOr<std::unique_ptr<paired::Endpoint>> {
+      return std::unique_ptr<paired::Endpoint>(std::make_unique<paired::FakeEndpoint>("local"));
+    };
+    history_deps_ = SystemHistoryDeps();
+    history_deps_.default_history_path = [this] { return absl::StatusOr<std::string>(db_); };
+  }
+  void TearDown() override { (void)system(absl::StrCat("rm -rf ", dir_).c_str()); }
+
+  int Test(std::vector<std::string> args) {
+    out_.str("");
+    err_.str("");
+    return RunTestCommand(args, deps_, out_, err_);
+  }
+  int Run(int (*command)(const std::vector<std::string>&, const HistoryDeps&, std::ostream&,
+                         std::ostream&),
+          std::vector<std::string> args) {
+    out_.str("");
+    err_.str("");
+    return command(args, history_deps_, out_, err_);
+  }
+  std::string WriteFile(const std::string& name, const std::string& text) {
+    const std::string path = dir_ + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  }
+
+  std::string dir_, db_;
+  FakeResolver resolver_;
+  TestCommandDeps deps_;
+  HistoryDeps history_deps_;
+  int server_fails_after_ = -1;
+  std::ostringstream out_, err_;
+};
+
+TEST_F(CommandsTest, CompleteRunPrintsStoresAndShows) {
+  ASSERT_EQ(Test({"--server", "agent.example:8620", "--insecure", "-c", "3", "--json"}),
+            cli::kExitOk)
+      << err_.str();
+  const nlohmann::json j = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(j["status"], "complete");
+  EXPECT_EQ(j["forward"]["report"]["mtr"]["dst"], "203.0.113.80");  // default: the server host
+  EXPECT_EQ(j["client"]["endpoint"], "local");
+  const std::string run_id = j["run_id"];
+
+  ASSERT_EQ(Run(RunHistoryCommand, {"--json"}), cli::kExitOk) << err_.str();
+  const nlohmann::json list = nlohmann::json::parse(out_.str());
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["run_id"], run_id);
+  EXPECT_EQ(list[0]["status"], "complete");
+
+  ASSERT_EQ(Run(RunShowCommand, {"--json", run_id}), cli::kExitOk) << err_.str();
+  const nlohmann::json shown = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(shown["forward"], j["forward"]);
+  EXPECT_EQ(shown["oneway"], j["oneway"]);
+  ASSERT_EQ(Run(RunShowCommand, {run_id}), cli::kExitOk);
+  EXPECT_THAT(out_.str(), HasSubstr(run_id));
+  EXPECT_THAT(out_.str(), HasSubstr("One-way"));
+  ASSERT_EQ(Run(RunDiagnoseCommand, {run_id}), cli::kExitOk);
+
+  // A saved paired report is diagnosed as a pair.
+  const std::string saved = WriteFile("paired.json", j.dump());
+  ASSERT_EQ(Run(RunDiagnoseCommand, {"--json", saved}), cli::kExitOk) << err_.str();
+  const nlohmann::json again = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(again["run_id"], run_id);
+  EXPECT_EQ(again["forward"]["report"]["hubs"].size(), j["forward"]["report"]["hubs"].size());
+  EXPECT_EQ(again["oneway"]["forward"]["received"], j["oneway"]["forward"]["received"]);
+}
+
+TEST_F(CommandsTest, ServerFailingMidTestIsPartialPrintedAndStored) {
+  server_fails_after_ = 1;
+  ASSERT_EQ(Test({"--client", "198.51.100.9:8620", "--server", "agent.example:8620", "--insecure",
+                  "-c", "3"}),
+            kExitPartial);
+  EXPECT_THAT(out_.str(), HasSubstr("(partial)"));
+  EXPECT_THAT(out_.str(), HasSubstr("Errors:"));
+  EXPECT_THAT(out_.str(), HasSubstr("lost the agent agent.example:8620"));
+  EXPECT_THAT(err_.str(), HasSubstr("reverse trace (server agent.example:8620)"));
+  ASSERT_EQ(Run(RunHistoryCommand, {"--json"}), cli::kExitOk);
+  const nlohmann::json list = nlohmann::json::parse(out_.str());
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["status"], "partial");
+  EXPECT_EQ(list[0]["client"], "198.51.100.9:8620");
+  ASSERT_EQ(Run(RunShowCommand, {"--json", list[0]["run_id"].get<std::string>()}), cli::kExitOk);
+  const nlohmann::json shown = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(shown["status"], "partial");
+  EXPECT_TRUE(shown["forward"].is_object());
+  EXPECT_FALSE(shown["server"]["error"].is_null());
+}
+
+TEST_F(CommandsTest, BadTestInputExitsTwoWithNothingOnStdout) {
+  const std::vector<std::vector<std::string>> cases = {
+      {"--insecure"},                               // no --server
+      {"--server", "agent.example", "--insecure"},  // no port
+      {"--server", "agent.example:8620"},           // neither TLS nor --insecure
+      {"--server", "agent.example:8620", "--insecure", "--tls-ca", "x"},
+      {"--server", "agent.example:8620", "--insecure", "-c", "0"},
+      {"--server", "agent.example:8620", "--insecure", "-c", "x"},
+      {"--server", "agent.example:8620", "--insecure", "--target", "nowhere.invalid"},
+      {"--server", "agent.example:8620", "--insecure", "--client", "bad"},
+      {"--server", "agent.example:8620", "--insecure", "--oneway-count", "0"},
+      {"--server", "agent.example:8620", "--insecure", "--bogus"},
+      {"--server", "agent.example:8620", "--insecure", "--asn-db", "/nonexistent.mmdb"},
+      {"--server"},
+  };
+  for (const auto& args : cases) {
+    EXPECT_EQ(Test(args), cli::kExitBadInput) << args.back();
+    EXPECT_THAT(out_.str(), IsEmpty()) << args.back();
+    EXPECT_THAT(err_.str(), HasSubstr("pathpair test: ")) << args.back();
+  }
+}
+
+TEST_F(CommandsTest, ShowAndDiagnoseBadInput) {
+  ASSERT_EQ(Test({"--server", "agent.example:8620", "--insecure", "-c", "1"}), cli::kExitOk);
+  struct Case {
+    int (*command)(const std::vector<std::string>&, const HistoryDeps&, std::ostream&,
+                   std::ostream&);
+    std::vector<std::string> args;
+  };
+  const std::string malformed = WriteFile("bad.json", "{\"report\": ");
+  const std::string not_a_trace = WriteFile("other.json", "{\"hello\": 1}");
+  const std::vector<Case> cases = {
+      {RunShowCommand, {}},
+      {RunShowCommand, {"not-a-run-id"}},
+      {RunShowCommand, {"20261127T112540.123Z-00000000"}},  // well formed, unknown
+      {RunShowCommand, {"--bogus", "20261127T112540.123Z-00000000"}},
+      {RunDiagnoseCommand, {dir_ + "/missing.json"}},
+      {RunDiagnoseCommand, {malformed}},
+      {RunDiagnoseCommand, {not_a_trace}},
+      {RunDiagnoseCommand, {"20261127T112540.123Z-00000000"}},
+      {RunDiagnoseCommand, {}},
+      {RunDiagnoseCommand, {"--asn-db", "/nonexistent.mmdb", malformed}},
+      {RunShowCommand, {"--asn-db", "/nonexistent.mmdb", "20261127T112540.123Z-00000000"}},
+      {RunHistoryCommand, {"--limit", "0"}},
+      {RunHistoryCommand, {"extra"}},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(Run(c.command, c.args), cli::kExitBadInput)
+        << (c.args.empty() ? "(none)" : c.args.back());
+    EXPECT_THAT(out_.str(), IsEmpty());
+    EXPECT_FALSE(err_.str().empty());
+  }
+}
+
+TEST_F(CommandsTest, DiagnoseReadsMtrJson) {
+  const std::string mtr =
+      WriteFile("mtr.json",
+                R"({"report": {"mtr": {"src": "a", "dst": "203.0.113.80", "tos": 0, "tests": 3,
+          "psize": "64", "bitpattern": "0x00"},
+        "hubs": [{"count": 1, "host": "10.0.0.1", "Loss%": 0.0, "Snt": 3, "Last": 1.0,
+                  "Avg": 1.0, "Best": 1.0, "Wrst": 1.0, "StDev": 0.0},
+                 {"count": 2, "host": "203.0.113.80", "Loss%": 0.0, "Snt": 3, "Last": 2.0,
+                  "Avg": 2.0, "Best": 2.0, "Wrst": 2.0, "StDev": 0.0}]}})");
+  ASSERT_EQ(Run(RunDiagnoseCommand, {"-j", mtr}), cli::kExitOk) << err_.str();
+  const nlohmann::json j = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(j["report"]["hubs"].size(), 2u);
+  EXPECT_TRUE(j["report"]["diagnosis"].is_array());
+  ASSERT_EQ(Run(RunDiagnoseCommand, {mtr}), cli::kExitOk);
+  EXPECT_THAT(out_.str(), HasSubstr("203.0.113.80"));
+}
+
+}  // namespace
+}  // namespace pathpair::subcommands

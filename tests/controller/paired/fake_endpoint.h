@@ -1,0 +1,159 @@
+// A scripted Endpoint for the paired-test unit tests: answers Info and Reflect from fields,
+// runs a "trace" of a few snapshots (optionally failing midway or running until cancelled) and
+// a one-way half with given figures, and records every request it got.
+//
+//   FakeEndpoint server("203.0.113.80:8620");
+//   server.fail_trace_after_snapshots = 1;    // the agent "dies" after one round
+#ifndef PATHPAIR_TESTS_CONTROLLER_PAIRED_FAKE_ENDPOINT_H_
+#define PATHPAIR_TESTS_CONTROLLER_PAIRED_FAKE_ENDPOINT_H_
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "controller/paired/endpoint.h"
+
+namespace pathpair::paired {
+
+class FakeEndpoint : public Endpoint {
+ public:
+  explicit FakeEndpoint(std::string name) : name_(std::move(name)) {
+    info.set_hostname(name_ + "-host");
+    info.set_version("9.9");
+    info.set_oneway_port(7000);
+  }
+
+  // Behaviour.
+  absl::Status info_status;
+  v1::InfoResponse info;
+  absl::Status reflect_status;
+  std::string reflected_address = "198.51.100.9";
+  std::vector<std::string> hop_addresses = {"10.0.0.1", "10.0.1.1"};  // the target is appended
+  int rounds = 3;
+  int fail_trace_after_snapshots = -1;  // >= 0: fail (UNAVAILABLE) after that many snapshots
+  bool trace_until_cancelled = false;   // the trace never ends by itself
+  bool oneway_fails = false;
+  int64_t oneway_received = 300;  // of the requested count, in the direction measured here
+  bool oneway_until_cancelled = false;
+
+  // What it was asked.
+  absl::Mutex mu;
+  std::string reflect_peer, reflect_pairing;
+  v1::StartTraceRequest trace_request;
+  v1::StartOneWayRequest oneway_request;
+  std::atomic<bool> saw_cancel{false};
+
+  std::string Describe() const override { return name_; }
+  absl::StatusOr<v1::InfoResponse> Info() override {
+    if (!info_status.ok()) return info_status;
+    return info;
+  }
+  absl::StatusOr<std::string> ReflectFrom(const std::string& peer_endpoint,
+                                          const std::string& pairing_id) override {
+    absl::MutexLock lock(&mu);
+    reflect_peer = peer_endpoint;
+    reflect_pairing = pairing_id;
+    if (!reflect_status.ok()) return reflect_status;
+    return reflected_address;
+  }
+
+  static v1::TraceResult Snapshot(const v1::StartTraceRequest& request,
+                                  const std::vector<std::string>& hops, int round, bool final) {
+    v1::TraceResult r;
+    *r.mutable_options() = request.options();
+    r.set_target_address(request.options().target());
+    r.set_source_hostname("fake");
+    r.set_rounds(round);
+    r.set_final(final);
+    r.set_reached(true);
+    std::vector<std::string> all = hops;
+    all.push_back(request.options().target());
+    for (size_t i = 0; i < all.size(); ++i) {
+      v1::HopResult* hop = r.add_hops();
+      hop->set_ttl(static_cast<int>(i) + 1);
+      hop->set_sent(round);
+      hop->set_received(round);
+      v1::Responder* responder = hop->add_responders();
+      responder->set_address(all[i]);
+      responder->set_received(round);
+      hop->mutable_rtt()->set_count(round);
+      hop->mutable_rtt()->set_avg_ms(1.0 + static_cast<double>(i));
+      hop->mutable_rtt()->set_best_ms(1.0 + static_cast<double>(i));
+      hop->mutable_rtt()->set_worst_ms(1.0 + static_cast<double>(i));
+    }
+    return r;
+  }
+
+  TraceOutcome RunTrace(const v1::StartTraceRequest& request, const TraceHooks& hooks,
+                        const CancelToken& cancel) override {
+    {
+      absl::MutexLock lock(&mu);
+      trace_request = request;
+    }
+    TraceOutcome out;
+    if (hooks.on_started) hooks.on_started();
+    for (int round = 1;; ++round) {
+      if (cancel.cancelled()) {
+        saw_cancel = true;
+        out.status = absl::CancelledError("stopped by the user");
+        return out;
+      }
+      if (fail_trace_after_snapshots >= 0 && round > fail_trace_after_snapshots) {
+        out.status = absl::UnavailableError("lost the agent " + name_ + ": Socket closed");
+        return out;
+      }
+      const bool last = !trace_until_cancelled && round >= rounds;
+      v1::TraceResult snapshot = Snapshot(request, hop_addresses, round, last);
+      out.result = snapshot;
+      if (hooks.on_snapshot) hooks.on_snapshot(snapshot);
+      if (last) return out;
+      if (trace_until_cancelled) cancel.WaitFor(absl::Milliseconds(20));
+    }
+  }
+
+  OneWayOutcome RunOneWay(const v1::StartOneWayRequest& request, const OneWayHooks& hooks,
+                          const CancelToken& cancel) override {
+    {
+      absl::MutexLock lock(&mu);
+      oneway_request = request;
+    }
+    OneWayOutcome out;
+    if (hooks.on_started) hooks.on_started();
+    if (oneway_until_cancelled) {
+      while (!cancel.WaitFor(absl::Milliseconds(20))) {
+      }
+      saw_cancel = true;
+      out.status = absl::CancelledError("stopped by the user");
+      return out;
+    }
+    if (oneway_fails) {
+      out.status = absl::UnavailableError("lost the agent " + name_);
+      return out;
+    }
+    v1::AgentOneWayResult r;
+    r.mutable_inbound()->set_sent(request.count());
+    r.mutable_inbound()->set_received(oneway_received);
+    r.mutable_inbound()->set_loss_pct(100.0 *
+                                      static_cast<double>(request.count() - oneway_received) /
+                                      static_cast<double>(request.count()));
+    r.mutable_inbound()->mutable_delay()->set_min_ms(1);
+    r.mutable_inbound()->mutable_delay()->set_avg_ms(2);
+    r.mutable_inbound()->mutable_delay()->set_max_ms(3);
+    r.mutable_inbound()->mutable_delay()->set_stdev_ms(0.5);
+    r.mutable_outbound()->set_sent(request.count());
+    r.mutable_offset()->set_estimated(true);
+    r.mutable_offset()->set_error_bound_ms(0.25);
+    r.set_final(true);
+    out.result = r;
+    if (hooks.on_update) hooks.on_update(r);
+    return out;
+  }
+
+ private:
+  std::string name_;
+};
+
+}  // namespace pathpair::paired
+
+#endif  // PATHPAIR_TESTS_CONTROLLER_PAIRED_FAKE_ENDPOINT_H_

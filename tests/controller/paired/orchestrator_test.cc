@@ -1,0 +1,237 @@
+#include "controller/paired/orchestrator.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "controller/cli/trace_options.h"
+#include "tests/controller/paired/fake_endpoint.h"
+
+namespace pathpair::paired {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Every call to now_unix_us advances 1 ms, so spreads are exact call counts.
+PairedDeps FakeDeps() {
+  auto now = std::make_shared<std::atomic<int64_t>>(1'800'000'000'000'000);
+  PairedDeps deps;
+  deps.now_unix_us = [now] { return now->fetch_add(1000); };
+  deps.new_run_id = [](absl::Time) { return std::string("20261127T000000.000Z-00000001"); };
+  deps.new_pairing_id = [] { return std::string("pairing-0123456789"); };
+  deps.new_test_id = [] { return uint64_t{42}; };
+  return deps;
+}
+
+PairedTestPlan Plan() {
+  PairedTestPlan plan;
+  plan.probe = cli::DefaultProbeOptions();
+  plan.probe.set_count(3);
+  plan.probe.set_interval_us(100'000);
+  plan.probe.set_source_address("198.51.100.9");
+  plan.server_endpoint = "agent.example:8620";
+  plan.forward_target = "203.0.113.80";
+  return plan;
+}
+
+TEST(SplitHostPortTest, AcceptsNamesV4AndBracketedV6) {
+  EXPECT_EQ(*SplitHostPort("agent.example:8620"),
+            std::make_pair(std::string("agent.example"), 8620));
+  EXPECT_EQ(*SplitHostPort("[2001:db8::1]:1"), std::make_pair(std::string("2001:db8::1"), 1));
+  EXPECT_FALSE(SplitHostPort("agent.example").ok());
+  EXPECT_FALSE(SplitHostPort("2001:db8::1:80").ok());
+  EXPECT_FALSE(SplitHostPort("host:0").ok());
+  EXPECT_FALSE(SplitHostPort("host:65536").ok());
+  EXPECT_FALSE(SplitHostPort(":80").ok());
+  EXPECT_FALSE(SplitHostPort("[::1]80").ok());
+  EXPECT_EQ(JoinHostPort("2001:db8::1", 80), "[2001:db8::1]:80");
+  EXPECT_EQ(JoinHostPort("203.0.113.1", 80), "203.0.113.1:80");
+}
+
+TEST(OrchestratorTest, CompleteRunLearnsReverseTargetAndStartsEverythingTogether) {
+  FakeEndpoint client("local");
+  FakeEndpoint server("agent.example:8620");
+  server.info.set_oneway_port(9100);
+  client.info.set_oneway_port(9200);
+  client.reflected_address = "198.51.100.9";
+  server.oneway_received = 297;
+  CancelToken cancel;
+  int progress_calls = 0;
+  absl::StatusOr<PairedRun> run = RunPairedTest(Plan(), client, server, FakeDeps(), cancel,
+                                                [&](const LiveState&) { ++progress_calls; });
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->completeness(), Completeness::kComplete);
+  EXPECT_TRUE(run->Errors().empty());
+  EXPECT_GT(progress_calls, 0);
+
+  // Reflect: the client side calls the server agent at the forward target and the server's port.
+  EXPECT_EQ(client.reflect_peer, "203.0.113.80:8620");
+  EXPECT_EQ(run->reverse_target, "198.51.100.9");
+  EXPECT_TRUE(run->reverse_target_reflected);
+
+  EXPECT_EQ(client.trace_request.options().target(), "203.0.113.80");
+  EXPECT_EQ(server.trace_request.options().target(), "198.51.100.9");
+  EXPECT_EQ(client.trace_request.pairing_id(), client.reflect_pairing);
+  EXPECT_EQ(server.trace_request.pairing_id(), client.reflect_pairing);
+  // Client-only options do not travel to the server.
+  EXPECT_EQ(client.trace_request.options().source_address(), "198.51.100.9");
+  EXPECT_EQ(server.trace_request.options().source_address(), "");
+  EXPECT_EQ(server.trace_request.options().count(), 3);
+
+  // One-way: each side sends to the other's one-way port, with one shared test id.
+  EXPECT_EQ(client.oneway_request.peer_address(), "203.0.113.80");
+  EXPECT_EQ(client.oneway_request.peer_port(), 9100);
+  EXPECT_EQ(server.oneway_request.peer_address(), "198.51.100.9");
+  EXPECT_EQ(server.oneway_request.peer_port(), 9200);
+  EXPECT_EQ(client.oneway_request.test_id(), 42u);
+  EXPECT_EQ(server.oneway_request.test_id(), 42u);
+  EXPECT_EQ(client.oneway_request.count(), 300);  // at least 300 packets
+
+  // Each direction is measured where it arrives: forward at the server.
+  ASSERT_TRUE(run->oneway_forward.has_value());
+  EXPECT_EQ(run->oneway_forward->received, 297);
+  EXPECT_NEAR(run->oneway_forward->loss_pct, 1.0, 1e-9);
+  ASSERT_TRUE(run->oneway_reverse.has_value());
+  EXPECT_EQ(run->oneway_reverse->received, 300);
+  EXPECT_EQ(run->oneway_reverse->offset_error_ms, 0.25);
+
+  // The four activities started on four consecutive clock reads: 3 ms apart in this fake.
+  ASSERT_TRUE(run->start_skew_ms.has_value());
+  EXPECT_DOUBLE_EQ(*run->start_skew_ms, 3.0);
+  EXPECT_GT(run->client.started_unix_us, 0);
+  EXPECT_GT(run->server.started_unix_us, 0);
+  EXPECT_EQ(run->server.hostname, "agent.example:8620-host");
+  ASSERT_TRUE(run->client.trace.has_value());
+  EXPECT_TRUE(run->client.trace->final());
+  EXPECT_EQ(run->run_id, "20261127T000000.000Z-00000001");
+}
+
+TEST(OrchestratorTest, GivenReverseTargetWinsAndReflectFailureIsTolerated) {
+  FakeEndpoint client("local");
+  FakeEndpoint server("agent.example:8620");
+  client.reflect_status = absl::UnavailableError("no route");
+  PairedTestPlan plan = Plan();
+  plan.reverse_target = "198.51.100.200";
+  CancelToken cancel;
+  absl::StatusOr<PairedRun> run = RunPairedTest(plan, client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->reverse_target, "198.51.100.200");
+  EXPECT_FALSE(run->reverse_target_reflected);
+  EXPECT_EQ(server.trace_request.options().target(), "198.51.100.200");
+}
+
+TEST(OrchestratorTest, ReflectFailureWithoutReverseTargetIsAnError) {
+  FakeEndpoint client("local");
+  FakeEndpoint server("agent.example:8620");
+  client.reflect_status = absl::PermissionDeniedError("bad token");
+  CancelToken cancel;
+  absl::StatusOr<PairedRun> run =
+      RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_FALSE(run.ok());
+  EXPECT_THAT(run.status().message(), HasSubstr("reverse target"));
+  EXPECT_THAT(run.status().message(), HasSubstr("bad token"));
+  EXPECT_THAT(run.status().message(), HasSubstr("--reverse-target"));
+}
+
+TEST(OrchestratorTest, UnreachableAgentIsAnErrorNamingIt) {
+  FakeEndpoint client("local");
+  FakeEndpoint server("agent.example:8620");
+  server.info_status = absl::UnavailableError("connection refused");
+  CancelToken cancel;
+  absl::StatusOr<PairedRun> run =
+      RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_FALSE(run.ok());
+  EXPECT_THAT(run.status().message(), HasSubstr("agent.example:8620"));
+  EXPECT_THAT(run.status().message(), HasSubstr("connection refused"));
+}
+
+TEST(OrchestratorTest, ServerFailingMidTestKeepsTheForwardResult) {
+  FakeEndpoint client("local");
+  FakeEndpoint server("agent.example:8620");
+  server.fail_trace_after_snapshots = 1;
+  server.oneway_fails = true;
+  CancelToken cancel;
+  absl::StatusOr<PairedRun> run =
+      RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->completeness(), Completeness::kPartial);
+  EXPECT_TRUE(run->forward_ok());
+  EXPECT_FALSE(run->reverse_ok());
+  EXPECT_THAT(run->server.error, HasSubstr("lost the agent"));
+  // The last snapshot the server sent is kept.
+  ASSERT_TRUE(run->server.trace.has_value());
+  EXPECT_EQ(run->server.trace->rounds(), 1);
+  // The forward one-way direction was measured by the server: lost with it.
+  ASSERT_TRUE(run->oneway_forward.has_value());
+  EXPECT_THAT(run->oneway_forward->error, HasSubstr("server side failed"));
+  EXPECT_TRUE(run->oneway_reverse->error.empty());
+  const std::vector<std::string> errors = run->Errors();
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_THAT(errors[0], HasSubstr("reverse trace (server agent.example:8620)"));
+}
+
+TEST(OrchestratorTest, BothSidesFailingIsAFailure) {
+  FakeEndpoint client("local");
+  FakeEndpoint server("agent.example:8620");
+  client.fail_trace_after_snapshots = 0;
+  server.fail_trace_after_snapshots = 0;
+  CancelToken cancel;
+  absl::StatusOr<PairedRun> run =
+      RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->completeness(), Completeness::kFailed);
+}
+
+TEST(OrchestratorTest, CancellationStopsBothSidesAndKeepsWhatWasMeasured) {
+  FakeEndpoint client("local");
+  FakeEndpoint server("agent.example:8620");
+  client.trace_until_cancelled = true;
+  server.trace_until_cancelled = true;
+  client.oneway_until_cancelled = true;
+  server.oneway_until_cancelled = true;
+  CancelToken cancel;
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    cancel.Cancel();
+  });
+  const auto begin = std::chrono::steady_clock::now();
+  absl::StatusOr<PairedRun> run =
+      RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
+  const auto took = std::chrono::steady_clock::now() - begin;
+  canceller.join();
+  ASSERT_TRUE(run.ok());
+  EXPECT_TRUE(run->interrupted);
+  EXPECT_TRUE(client.saw_cancel);
+  EXPECT_TRUE(server.saw_cancel);
+  EXPECT_LT(took, std::chrono::seconds(2));
+  EXPECT_EQ(run->completeness(), Completeness::kPartial);
+  // Cancelled sides are not "failed": no error, their snapshots are kept.
+  EXPECT_TRUE(run->client.error.empty());
+  ASSERT_TRUE(run->client.trace.has_value());
+  EXPECT_GE(run->client.trace->rounds(), 1);
+}
+
+TEST(OrchestratorTest, ZeroRoundsIsRefused) {
+  FakeEndpoint client("local");
+  FakeEndpoint server("agent.example:8620");
+  PairedTestPlan plan = Plan();
+  plan.probe.set_count(0);
+  CancelToken cancel;
+  EXPECT_FALSE(RunPairedTest(plan, client, server, FakeDeps(), cancel, nullptr).ok());
+}
+
+TEST(OrchestratorTest, OneWayCountFollowsTheTraceLength) {
+  PairedTestPlan plan = Plan();
+  plan.probe.set_count(10);
+  plan.probe.set_interval_us(1'000'000);
+  plan.oneway_interval = absl::Milliseconds(10);
+  EXPECT_EQ(OneWayPacketCount(plan), 1000);
+  plan.oneway_count = 50;
+  EXPECT_EQ(OneWayPacketCount(plan), 50);
+}
+
+}  // namespace
+}  // namespace pathpair::paired

@@ -1,0 +1,119 @@
+// The paired diagnosis adapter against the real diagnosis module. Links no agent code, so it
+// runs even while the executable is built without the diagnosis (proto name clash).
+#include "controller/paired/paired_diagnosis.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace pathpair::paired {
+namespace {
+
+// A trace to `target` through `hops`; hops from `loss_from` (1-based) on lose `lost` of 10.
+v1::TraceResult Trace(const std::string& target, const std::vector<std::string>& hops,
+                      int loss_from, int lost) {
+  v1::TraceResult r;
+  r.mutable_options()->set_target(target);
+  r.mutable_options()->set_count(10);
+  r.set_target_address(target);
+  r.set_reached(true);
+  r.set_rounds(10);
+  r.set_final(true);
+  std::vector<std::string> all = hops;
+  all.push_back(target);
+  for (size_t i = 0; i < all.size(); ++i) {
+    const int ttl = static_cast<int>(i) + 1;
+    const int received = (loss_from > 0 && ttl >= loss_from) ? 10 - lost : 10;
+    v1::HopResult* hop = r.add_hops();
+    hop->set_ttl(ttl);
+    hop->set_sent(10);
+    hop->set_received(received);
+    v1::Responder* responder = hop->add_responders();
+    responder->set_address(all[i]);
+    responder->set_received(received);
+    v1::RttStats* rtt = hop->mutable_rtt();
+    rtt->set_count(received);
+    rtt->set_best_ms(2.0 * ttl);
+    rtt->set_avg_ms(2.0 * ttl + 0.1);
+    rtt->set_worst_ms(2.0 * ttl + 0.3);
+    rtt->set_last_ms(2.0 * ttl);
+    rtt->set_stdev_ms(0.1);
+  }
+  return r;
+}
+
+const std::vector<std::string> kForwardHops = {"198.51.100.1", "198.51.100.2", "198.51.100.3",
+                                               "203.0.113.4",  "203.0.113.5",  "203.0.113.6"};
+const std::vector<std::string> kReverseHops = {"203.0.113.6",  "203.0.113.5",  "203.0.113.4",
+                                               "198.51.100.3", "198.51.100.2", "198.51.100.1"};
+
+PairedRun ReverseLossRun() {
+  PairedRun run;
+  run.forward_target = "203.0.113.200";
+  run.reverse_target = "198.51.100.200";
+  // ICMP replies of the client's probes come back over the lossy reverse link: loss from hop 4.
+  run.client.trace = Trace("203.0.113.200", kForwardHops, 4, 3);
+  run.server.trace = Trace("198.51.100.200", kReverseHops, 4, 3);
+  run.oneway_forward = OneWayStats{.sent = 300, .received = 299, .loss_pct = 0.33};
+  run.oneway_reverse = OneWayStats{.sent = 300, .received = 225, .loss_pct = 25};
+  return run;
+}
+
+bool HasCode(const nlohmann::ordered_json& findings, const std::string& code) {
+  for (const auto& f : findings) {
+    if (f.value("code", std::string()) == code) return true;
+  }
+  return false;
+}
+
+TEST(PairedDiagnosisTest, ReverseOneWayLossIsLossReverseDirection) {
+  const DiagnosisOutput d = DiagnosePairedRun(ReverseLossRun(), nullptr);
+  ASSERT_TRUE(d.available);
+  ASSERT_TRUE(d.json.paired.is_array());
+  EXPECT_TRUE(HasCode(d.json.paired, "LOSS_REVERSE_DIRECTION")) << d.json.paired.dump(2);
+  EXPECT_FALSE(HasCode(d.json.paired, "LOSS_FORWARD_DIRECTION"));
+  EXPECT_FALSE(HasCode(d.json.paired, "ASYMMETRIC_PATH"));
+  for (const auto& f : d.json.paired) {
+    if (f["code"] == "LOSS_REVERSE_DIRECTION") {
+      EXPECT_EQ(f["direction"], "reverse");
+      EXPECT_EQ(f["hop"], 4);  // where the loss starts in the reverse trace
+    }
+  }
+  // Each trace carries its own diagnosis members.
+  EXPECT_TRUE(d.json.forward.contains("diagnosis"));
+  EXPECT_TRUE(d.json.forward.contains("verdict"));
+  EXPECT_TRUE(d.json.reverse.contains("diagnosis"));
+  EXPECT_FALSE(d.text.empty());
+  EXPECT_FALSE(d.verdict.empty());
+}
+
+TEST(PairedDiagnosisTest, DifferentRoutersBackIsAsymmetric) {
+  PairedRun run = ReverseLossRun();
+  run.server.trace = Trace(
+      "198.51.100.200", {"203.0.113.66", "203.0.113.65", "198.51.100.77", "198.51.100.78"}, 0, 0);
+  run.oneway_reverse = run.oneway_forward;
+  const DiagnosisOutput d = DiagnosePairedRun(run, nullptr);
+  EXPECT_TRUE(HasCode(d.json.paired, "ASYMMETRIC_PATH")) << d.json.paired.dump(2);
+}
+
+TEST(PairedDiagnosisTest, MissingReverseStillDiagnosesForward) {
+  PairedRun run = ReverseLossRun();
+  run.server.trace.reset();
+  run.oneway_forward.reset();
+  run.oneway_reverse.reset();
+  const DiagnosisOutput d = DiagnosePairedRun(run, nullptr);
+  EXPECT_TRUE(d.json.forward.is_object());
+  EXPECT_TRUE(d.json.reverse.is_null());
+  EXPECT_FALSE(d.json.paired.empty());
+}
+
+TEST(PairedDiagnosisTest, SingleTrace) {
+  const DiagnosisOutput d = DiagnoseOneTrace(Trace("203.0.113.200", kForwardHops, 0, 0), nullptr);
+  ASSERT_TRUE(d.available);
+  EXPECT_TRUE(HasCode(d.json.paired, "HEALTHY")) << d.json.paired.dump(2);
+}
+
+}  // namespace
+}  // namespace pathpair::paired
