@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "common/status/status_macros.h"
 #include "controller/cli/trace_screen.h"
+#include "controller/destcheck/destination_check.h"
 #include "controller/diagnosis/diagnose.h"
 #include "controller/diagnosis/exit_status.h"
 #include "controller/diagnosis/render.h"
@@ -195,7 +196,15 @@ int RunToCompletion(const ResolvedTrace& prepared, TraceCommandDeps& deps, asn::
   }
   diagnosis::DiagnoseOptions diagnose;
   diagnose.as_lookup = as_lookup;
-  const v1::Diagnosis diagnosis = diagnosis::DiagnoseTrace(result, diagnose);
+  // An ICMP trace that never reached its target: a few TCP/UDP probes tell a destination that
+  // drops ICMP from a path that is cut (the diagnosis needs both to name the right one).
+  v1::DiagnosisInput input;
+  *input.mutable_forward() = result;
+  input.set_forward_destination_check(destcheck::CheckDestination(
+      result, prepared.target, [&deps](const v1::ProbeOptions& o, const IpAddress& t) {
+        return deps.runner(o, t, TraceHooks{});
+      }));
+  const v1::Diagnosis diagnosis = diagnosis::Diagnose(input, diagnose);
 
   out << (output.format == OutputFormat::kSplit
               ? split.Update(result)
