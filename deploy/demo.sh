@@ -10,7 +10,8 @@
 #   sudo deploy/demo.sh -c 20 -i 0.5         # extra options go to `pathpair test`
 #
 # Environment: BUILD_DIR (default: build under the repository), SCENARIO (default: default),
-# DEMO_TLS=1 (mutual TLS with certificates from deploy/make-certs.sh instead of --insecure).
+# DEMO_TLS=0 (plaintext agents with --insecure instead of mutual TLS with fresh certificates
+# from deploy/make-certs.sh).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,6 +23,7 @@ port=8620
 [[ $(id -u) -eq 0 ]] || { echo "demo: needs root (network namespaces)" >&2; exit 1; }
 [[ -f $scenario_file ]] || { echo "demo: no scenario $scenario_file" >&2; exit 2; }
 
+"$repo/deploy/install-deps.sh" >&2
 echo "demo: building in $build" >&2
 if [[ -f $build/CMakeCache.txt ]]; then
   cmake -S "$repo" -B "$build" >/dev/null
@@ -65,7 +67,7 @@ cat "$work/netsim.out" >/dev/null &
 pids+=($!)
 
 security=(--insecure)
-if [[ ${DEMO_TLS:-0} == 1 ]]; then
+if [[ ${DEMO_TLS:-1} == 1 ]]; then
   "$repo/deploy/make-certs.sh" "$work/pki" --name agent "${env[NETSIM_CLIENT_IP]}" \
     "${env[NETSIM_SERVER_IP]}" "${env[NETSIM_CLIENT_MGMT_IP]}" "${env[NETSIM_SERVER_MGMT_IP]}" \
     >/dev/null
@@ -88,7 +90,7 @@ for side in CLIENT SERVER; do
 done
 
 controller_security=(--insecure)
-if [[ ${DEMO_TLS:-0} == 1 ]]; then
+if [[ ${DEMO_TLS:-1} == 1 ]]; then
   controller_security=(--tls-cert "$work/pki/client.pem" --tls-key "$work/pki/client.key"
                        --tls-ca "$work/pki/ca.pem")
 fi

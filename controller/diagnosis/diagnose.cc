@@ -167,6 +167,7 @@ v1::Diagnosis Diagnose(const v1::DiagnosisInput& input, const DiagnoseOptions& o
   {
     Findings out;
     FindReturnPathLatency(forward.findings, forward_oneway, reverse_oneway, out);
+    if (paired) ExplainReverseLatencySteps(reverse.findings, forward_oneway, reverse_oneway);
     FindLossDirection(forward.path, forward.loss, paired ? &reverse.path : nullptr,
                       paired ? &reverse.loss : nullptr, forward_oneway, reverse_oneway, out);
     if (paired) FindAsymmetricPath(forward.path, reverse.path, out);

@@ -68,10 +68,7 @@ void FindLatencySteps(const PathView& path, Findings& out) {
       std::string summary = absl::StrCat("Latency rises at hop ", hop.ttl, " by ", Decimal(step),
                                          " ms (", Decimal(before), " -> ", Decimal(floor[k]),
                                          " ms) and stays up to the last hop.");
-      absl::StrAppend(&summary, path.reached ? " The destination is reached, so the delay may "
-                                               "be on the return path: compare with a reverse "
-                                               "trace."
-                                             : "");
+      if (path.reached) absl::StrAppend(&summary, kReturnPathCaveat);
       v1::Finding finding =
           HopFinding(v1::LATENCY_INCREASE, v1::SEVERITY_WARNING, hop, std::move(summary));
       AddNumber(finding, "step_ms", step);

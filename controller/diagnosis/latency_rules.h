@@ -27,6 +27,11 @@ inline constexpr int kMinRepliesForLatency = 2;
 // absolute floor keeps ordinary per-hop growth and first-mile access delay (DSL, cable: tens of
 // ms) out; the fraction keeps a long path's normal hop-to-hop growth out.
 inline constexpr double kLatencyStepMinMs = 30;
+// The sentence a LATENCY_INCREASE on a reached destination ends with when only one direction was
+// traced. The paired rules replace it with what the one-way delays say.
+inline constexpr char kReturnPathCaveat[] =
+    " The destination is reached, so the delay may be on the return path: compare with a reverse "
+    "trace.";
 inline constexpr double kLatencyStepMinFraction = 0.5;
 
 // A one-hop step (slow path): a hop's Avg exceeds both the previous answering hop's Avg and the

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "controller/diagnosis/statistics.h"
@@ -31,25 +33,32 @@ double ExcessLossZ(const HopView& hop, const HopView& reference) {
   return (hop.loss_fraction() - reference.loss_fraction()) / error;
 }
 
-// A hop inside the persistent run that loses clearly more than what persists to the end.
-void FindRateLimitingInsideRun(const PathView& path, const LossProfile& loss, int index,
-                               Findings& out) {
-  const HopView& hop = path.hops[index];
-  const HopView& after = path.hops[loss.effective_index];
-  if (ExcessLossZ(hop, after) < kConfidenceZ) return;
+// ICMP_RATE_LIMITED_HOP at `hop`, whose loss `after` (a later answering hop) does not show; the
+// confidence is that of `after` losing less than `hop`.
+v1::Finding RateLimitedHopFinding(const HopView& hop, const HopView& after, std::string summary) {
   v1::Finding finding =
-      HopFinding(v1::ICMP_RATE_LIMITED_HOP, v1::SEVERITY_INFO, hop,
-                 absl::StrCat("Loss ", Decimal(hop.loss_pct()), "% at hop ", hop.ttl,
-                              " is well above the loss that persists to the end (",
-                              Decimal(after.loss_pct()), "% at hop ", after.ttl,
-                              "): the excess is the node rate-limiting its ICMP replies."));
+      HopFinding(v1::ICMP_RATE_LIMITED_HOP, v1::SEVERITY_INFO, hop, std::move(summary));
   AddLossFigures(finding, hop);
   AddNumber(finding, "later_hop", after.ttl);
   AddNumber(finding, "later_loss_pct", after.loss_pct());
   finding.set_confidence(
       RoundConfidence(ConfidenceRateBelow(after.lost(), after.sent, hop.loss_fraction())));
   finding.set_probes(hop.sent + after.sent);
-  out.push_back(std::move(finding));
+  return finding;
+}
+
+// A hop inside the persistent run that loses clearly more than what persists to the end.
+void FindRateLimitingInsideRun(const PathView& path, const LossProfile& loss, int index,
+                               Findings& out) {
+  const HopView& hop = path.hops[index];
+  const HopView& after = path.hops[loss.effective_index];
+  if (ExcessLossZ(hop, after) < kConfidenceZ) return;
+  out.push_back(RateLimitedHopFinding(
+      hop, after,
+      absl::StrCat("Loss ", Decimal(hop.loss_pct()), "% at hop ", hop.ttl,
+                   " is well above the loss that persists to the end (", Decimal(after.loss_pct()),
+                   "% at hop ", after.ttl,
+                   "): the excess is the node rate-limiting its ICMP replies.")));
 }
 
 }  // namespace
@@ -116,19 +125,12 @@ void FindRateLimitedHops(const PathView& path, const LossProfile& loss, Findings
     }
     if (reference < 0) reference = next;
     const HopView& after = path.hops[reference];
-    v1::Finding finding = HopFinding(
-        v1::ICMP_RATE_LIMITED_HOP, v1::SEVERITY_INFO, hop,
+    out.push_back(RateLimitedHopFinding(
+        hop, after,
         absl::StrCat("Loss ", Decimal(hop.loss_pct()), "% at hop ", hop.ttl,
                      " does not continue to later hops (hop ", after.ttl, ": ",
                      Decimal(after.loss_pct()),
-                     "%): the node rate-limits its ICMP replies; ignore this hop's loss."));
-    AddLossFigures(finding, hop);
-    AddNumber(finding, "later_hop", after.ttl);
-    AddNumber(finding, "later_loss_pct", after.loss_pct());
-    finding.set_confidence(
-        RoundConfidence(ConfidenceRateBelow(after.lost(), after.sent, hop.loss_fraction())));
-    finding.set_probes(hop.sent + after.sent);
-    out.push_back(std::move(finding));
+                     "%): the node rate-limits its ICMP replies; ignore this hop's loss.")));
   }
 }
 

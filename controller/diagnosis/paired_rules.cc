@@ -6,7 +6,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "common/net/ip_address.h"
+#include "controller/diagnosis/latency_rules.h"
 #include "controller/diagnosis/statistics.h"
 
 namespace pathpair::diagnosis {
@@ -200,52 +202,117 @@ void FindLossDirection(const PathView& forward, const LossProfile& forward_loss,
   out.push_back(std::move(finding));
 }
 
+namespace {
+
+// Replaces a LATENCY_INCREASE's single-trace caveat (kReturnPathCaveat) with `conclusion`.
+void ResolveReturnPathCaveat(v1::Finding& increase, absl::string_view conclusion) {
+  increase.set_summary(absl::StrReplaceAll(increase.summary(), {{kReturnPathCaveat, conclusion}}));
+}
+
+std::string AlikeBothWays(const v1::OneWayResult& forward, const v1::OneWayResult& reverse) {
+  return absl::StrCat(" One-way delays are alike both ways (", Decimal(forward.delay_avg_ms()),
+                      " ms out, ", Decimal(reverse.delay_avg_ms()),
+                      " ms back), so it is no return-path effect: a steady step like this is a "
+                      "long-distance link, or a congested one if it varies.");
+}
+
+enum class StepSide { kOut, kBack, kBoth };
+
+// What the two one-way results say about a latency step of `step_ms`: whether one direction
+// carries at least kReturnPathMinShare of it. Queueing delay above each direction's minimum does
+// not depend on the clock offset; the difference of the averages does, within twice the offset
+// error. Out = client to server.
+class OneWayDelays {
+ public:
+  OneWayDelays(const v1::OneWayResult& out, const v1::OneWayResult& back)
+      : out_excess_(out.delay_avg_ms() - out.delay_min_ms()),
+        back_excess_(back.delay_avg_ms() - back.delay_min_ms()),
+        offset_error_(std::abs(out.offset_error_ms()) + std::abs(back.offset_error_ms())),
+        back_minus_out_(back.delay_avg_ms() - out.delay_avg_ms()) {}
+
+  StepSide SideOf(double step_ms) const {
+    const double needed = kReturnPathMinShare * step_ms;
+    const bool back = BackMargin() >= needed;
+    const bool out =
+        out_excess_ - back_excess_ >= needed || -back_minus_out_ - offset_error_ >= needed;
+    if (back && !out) return StepSide::kBack;
+    if (out && !back) return StepSide::kOut;
+    return StepSide::kBoth;
+  }
+  // How far the way back exceeds the way out, by the better of the two measures.
+  double BackMargin() const {
+    return std::max(back_excess_ - out_excess_, back_minus_out_ - offset_error_);
+  }
+  double out_excess() const { return out_excess_; }
+  double back_excess() const { return back_excess_; }
+  double offset_error() const { return offset_error_; }
+  double back_minus_out() const { return back_minus_out_; }
+
+ private:
+  double out_excess_, back_excess_, offset_error_, back_minus_out_;
+};
+
+bool UsableOneWay(const v1::OneWayResult* forward, const v1::OneWayResult* reverse) {
+  return forward != nullptr && reverse != nullptr && forward->received() > 0 &&
+         reverse->received() > 0;
+}
+
+}  // namespace
+
 void FindReturnPathLatency(Findings& forward_findings, const v1::OneWayResult* forward_oneway,
                            const v1::OneWayResult* reverse_oneway, Findings& out) {
-  if (forward_oneway == nullptr || reverse_oneway == nullptr) return;
-  if (forward_oneway->received() <= 0 || reverse_oneway->received() <= 0) return;
-  // Queueing delay above each direction's minimum does not depend on the clock offset; the
-  // difference of the averages does, within twice the offset error.
-  const double forward_excess = forward_oneway->delay_avg_ms() - forward_oneway->delay_min_ms();
-  const double reverse_excess = reverse_oneway->delay_avg_ms() - reverse_oneway->delay_min_ms();
-  const double offset_error =
-      std::abs(forward_oneway->offset_error_ms()) + std::abs(reverse_oneway->offset_error_ms());
-  const double avg_difference = reverse_oneway->delay_avg_ms() - forward_oneway->delay_avg_ms();
+  if (!UsableOneWay(forward_oneway, reverse_oneway)) return;
+  const OneWayDelays delays(*forward_oneway, *reverse_oneway);
   for (v1::Finding& increase : forward_findings) {
     if (increase.code() != v1::LATENCY_INCREASE) continue;
     const v1::Evidence* step_evidence = FindEvidence(increase, "step_ms");
     if (step_evidence == nullptr) continue;
     const double step = step_evidence->number();
-    const double needed = kReturnPathMinShare * step;
-    const bool on_return =
-        reverse_excess - forward_excess >= needed || avg_difference - offset_error >= needed;
-    const bool on_forward =
-        forward_excess - reverse_excess >= needed || -avg_difference - offset_error >= needed;
-    if (on_forward && !on_return) {
-      AddText(increase, "direction", "forward");
-      continue;
+    switch (delays.SideOf(step)) {
+      case StepSide::kOut:
+        AddText(increase, "direction", "forward");
+        ResolveReturnPathCaveat(increase,
+                                " One-way delays put it on the way out (client to server).");
+        continue;
+      case StepSide::kBoth:
+        ResolveReturnPathCaveat(increase, AlikeBothWays(*forward_oneway, *reverse_oneway));
+        continue;
+      case StepSide::kBack:
+        break;
     }
-    if (!on_return) continue;
     v1::Finding finding = increase;
     finding.set_code(v1::LATENCY_ON_RETURN_PATH);
     finding.set_severity(v1::SEVERITY_WARNING);
     finding.clear_evidence();
-    finding.set_summary(
-        absl::StrCat("The latency step at hop ", increase.ttl(), " (", Decimal(step),
-                     " ms) is on the return path: one-way delay back is ", Decimal(avg_difference),
-                     " ms above the way out (clock error +-", Decimal(offset_error), " ms)."));
+    finding.set_summary(absl::StrCat(
+        "The latency step at hop ", increase.ttl(), " (", Decimal(step),
+        " ms) is on the return path: one-way delay back is ", Decimal(delays.back_minus_out()),
+        " ms above the way out (clock error +-", Decimal(delays.offset_error()), " ms)."));
     AddNumber(finding, "step_ms", step);
     AddNumber(finding, "forward_delay_avg_ms", forward_oneway->delay_avg_ms());
     AddNumber(finding, "reverse_delay_avg_ms", reverse_oneway->delay_avg_ms());
-    AddNumber(finding, "forward_queueing_ms", forward_excess);
-    AddNumber(finding, "reverse_queueing_ms", reverse_excess);
-    AddNumber(finding, "offset_error_ms", offset_error);
-    const double margin = std::max(reverse_excess - forward_excess, avg_difference - offset_error);
+    AddNumber(finding, "forward_queueing_ms", delays.out_excess());
+    AddNumber(finding, "reverse_queueing_ms", delays.back_excess());
+    AddNumber(finding, "offset_error_ms", delays.offset_error());
     finding.set_confidence(
-        RoundConfidence(std::min(0.95, 0.5 + 0.5 * margin / std::max(step, 1e-9))));
+        RoundConfidence(std::min(0.95, 0.5 + 0.5 * delays.BackMargin() / std::max(step, 1e-9))));
     finding.set_probes(OneWaySent(*forward_oneway) + OneWaySent(*reverse_oneway));
     AddText(increase, "direction", "return");
     out.push_back(std::move(finding));
+  }
+}
+
+void ExplainReverseLatencySteps(Findings& reverse_findings, const v1::OneWayResult* forward_oneway,
+                                const v1::OneWayResult* reverse_oneway) {
+  if (!UsableOneWay(forward_oneway, reverse_oneway)) return;
+  const OneWayDelays delays(*forward_oneway, *reverse_oneway);
+  for (v1::Finding& increase : reverse_findings) {
+    if (increase.code() != v1::LATENCY_INCREASE) continue;
+    const v1::Evidence* step_evidence = FindEvidence(increase, "step_ms");
+    if (step_evidence == nullptr) continue;
+    if (delays.SideOf(step_evidence->number()) == StepSide::kBoth) {
+      ResolveReturnPathCaveat(increase, AlikeBothWays(*forward_oneway, *reverse_oneway));
+    }
   }
 }
 

@@ -53,9 +53,16 @@ void FindLossDirection(const PathView& forward, const LossProfile& forward_loss,
 
 // For each LATENCY_INCREASE in forward_findings: LATENCY_ON_RETURN_PATH when the one-way delays
 // put the step on the way back; when they put it on the way out, the LATENCY_INCREASE gets
-// evidence "direction": "forward". Needs both one-way results.
+// evidence "direction": "forward" and its summary says so; when the delays are alike both ways,
+// the summary says the step is no return-path effect. Needs both one-way results.
 void FindReturnPathLatency(Findings& forward_findings, const v1::OneWayResult* forward_oneway,
                            const v1::OneWayResult* reverse_oneway, Findings& out);
+
+// The reverse trace's LATENCY_INCREASE findings, read against the one-way delays: when those are
+// alike both ways, the return-path caveat in their summary gives way to that fact. (A step that
+// one direction alone carries is named by FindReturnPathLatency on the forward trace.)
+void ExplainReverseLatencySteps(Findings& reverse_findings, const v1::OneWayResult* forward_oneway,
+                                const v1::OneWayResult* reverse_oneway);
 
 // ASYMMETRIC_PATH (info) when answering hops of one trace have no counterpart in the other.
 void FindAsymmetricPath(const PathView& forward, const PathView& reverse, Findings& out);

@@ -14,6 +14,7 @@ namespace {
 using ::testing::ElementsAre;
 using testing::Has;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::TraceBuilder;
 using testing::TtlsOf;
 using testing::WithCode;
@@ -153,6 +154,26 @@ TEST(ReturnPathLatencyTest, ForwardDelayIsMarkedForward) {
   const v1::Diagnosis d = Diagnose(input);
   EXPECT_FALSE(Has(d, v1::LATENCY_ON_RETURN_PATH));
   EXPECT_EQ(FindEvidence(WithCode(d, v1::LATENCY_INCREASE)[0], "direction")->text(), "forward");
+}
+
+TEST(ReturnPathLatencyTest, SummariesSayWhatTheOneWayDelaysShow) {
+  v1::DiagnosisInput input;
+  *input.mutable_forward() = Forward(0, 60);
+  // One trace alone: the summary can only point at the return path as a possibility.
+  EXPECT_THAT(WithCode(Diagnose(input), v1::LATENCY_INCREASE)[0].summary(),
+              HasSubstr("compare with a reverse trace"));
+  // Alike both ways (a long link shows the same in each direction): no return-path effect.
+  *input.mutable_forward_oneway() = OneWay(100, 100, 31, 31.5);
+  *input.mutable_reverse_oneway() = OneWay(100, 100, 31, 31.6);
+  std::string summary = WithCode(Diagnose(input), v1::LATENCY_INCREASE)[0].summary();
+  EXPECT_THAT(summary, HasSubstr("alike both ways"));
+  EXPECT_THAT(summary, Not(HasSubstr("compare with a reverse trace")));
+  // Carried by the way out.
+  *input.mutable_forward_oneway() = OneWay(100, 100, 61, 62);
+  *input.mutable_reverse_oneway() = OneWay(100, 100, 2, 2.5);
+  summary = WithCode(Diagnose(input), v1::LATENCY_INCREASE)[0].summary();
+  EXPECT_THAT(summary, HasSubstr("on the way out"));
+  EXPECT_THAT(summary, Not(HasSubstr("compare with a reverse trace")));
 }
 
 TEST(ReturnPathLatencyTest, UndecidedWithinTheClockError) {
