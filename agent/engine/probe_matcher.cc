@@ -6,6 +6,7 @@
 
 #include "absl/random/random.h"
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 
 namespace pathpair::engine {
 namespace {
@@ -19,6 +20,12 @@ using packet::ReplyKind;
 constexpr uint32_t kFirstRandomPort = 32768;
 constexpr uint32_t kLastRandomPort = 60999;
 
+bool IsOurFlow(const ProbeIdentity& identity, uint16_t identifier) {
+  if (identifier == TraceIdentifier(identity)) return true;
+  return std::find(identity.extra_flow_identifiers.begin(), identity.extra_flow_identifiers.end(),
+                   identifier) != identity.extra_flow_identifiers.end();
+}
+
 std::optional<Sequence> MatchQuote(const ProbeIdentity& identity,
                                    const packet::QuotedProbe& quote) {
   if (quote.protocol != identity.protocol || quote.destination != identity.target) {
@@ -26,16 +33,16 @@ std::optional<Sequence> MatchQuote(const ProbeIdentity& identity,
   }
   switch (identity.protocol) {
     case ProbeProtocol::kIcmp:
-      if (quote.icmp_id != identity.icmp_id) return std::nullopt;
+      if (!IsOurFlow(identity, quote.icmp_id)) return std::nullopt;
       return Sequence(quote.icmp_sequence);
     case ProbeProtocol::kUdp:
-      if (quote.source_port != identity.source_port ||
+      if (!IsOurFlow(identity, quote.source_port) ||
           quote.destination_port != identity.destination_port) {
         return std::nullopt;
       }
       return Sequence(quote.udp_checksum);
     case ProbeProtocol::kTcp:
-      if (quote.source_port != identity.source_port ||
+      if (!IsOurFlow(identity, quote.source_port) ||
           quote.destination_port != identity.destination_port ||
           (quote.tcp_sequence >> 16) != identity.tcp_sequence_high) {
         return std::nullopt;
@@ -48,7 +55,7 @@ std::optional<Sequence> MatchQuote(const ProbeIdentity& identity,
 }  // namespace
 
 void FillProbeSpec(const ProbeIdentity& identity, Sequence sequence, Ttl ttl,
-                   packet::ProbeSpec* spec) {
+                   packet::ProbeSpec* spec, int flow) {
   spec->protocol = identity.protocol;
   spec->destination = identity.target;
   spec->icmp_id = identity.icmp_id;
@@ -57,6 +64,27 @@ void FillProbeSpec(const ProbeIdentity& identity, Sequence sequence, Ttl ttl,
   spec->tcp_sequence_high = identity.tcp_sequence_high;
   spec->sequence = sequence.value();
   spec->ttl = static_cast<uint8_t>(std::clamp(ttl.value(), 0, 255));
+  ApplyFlow(identity, flow, spec);
+}
+
+void ApplyFlow(const ProbeIdentity& identity, int flow, packet::ProbeSpec* spec) {
+  const uint16_t identifier = FlowIdentifier(identity, flow);
+  if (identity.protocol == ProbeProtocol::kIcmp) {
+    spec->icmp_id = identifier;
+  } else {
+    spec->source_port = identifier;
+  }
+}
+
+int FlowCount(const ProbeIdentity& identity) {
+  return 1 + static_cast<int>(identity.extra_flow_identifiers.size());
+}
+
+uint16_t FlowIdentifier(const ProbeIdentity& identity, int flow) {
+  const int count = FlowCount(identity);
+  const int index = ((flow % count) + count) % count;
+  return index == 0 ? TraceIdentifier(identity)
+                    : identity.extra_flow_identifiers[static_cast<size_t>(index - 1)];
 }
 
 uint16_t TraceIdentifier(const ProbeIdentity& identity) {
@@ -67,7 +95,7 @@ std::optional<Sequence> MatchReply(const ProbeIdentity& identity, const ParsedRe
   switch (reply.kind) {
     case ReplyKind::kEchoReply:
       if (identity.protocol != ProbeProtocol::kIcmp || reply.responder != identity.target ||
-          reply.echo_id != identity.icmp_id) {
+          !IsOurFlow(identity, reply.echo_id)) {
         return std::nullopt;
       }
       return Sequence(reply.echo_sequence);
@@ -79,7 +107,7 @@ std::optional<Sequence> MatchReply(const ProbeIdentity& identity, const ParsedRe
     case ReplyKind::kTcpRst: {
       if (identity.protocol != ProbeProtocol::kTcp || reply.responder != identity.target ||
           reply.tcp_source_port != identity.destination_port ||
-          reply.tcp_destination_port != identity.source_port) {
+          !IsOurFlow(identity, reply.tcp_destination_port)) {
         return std::nullopt;
       }
       // The peer acknowledges our SYN's sequence + 1. Unsigned wrap-around is intended.
@@ -101,7 +129,24 @@ TraceRegistry::TraceRegistry(std::function<uint32_t()> random) : random_(std::mo
   }
 }
 
+std::optional<uint16_t> TraceRegistry::FreeIdentifier(ProbeProtocol protocol) const {
+  const bool icmp = protocol == ProbeProtocol::kIcmp;
+  const uint32_t first = icmp ? 1 : kFirstRandomPort;
+  const uint32_t span = icmp ? 0xffff : kLastRandomPort - kFirstRandomPort + 1;
+  // Start at a random point and walk forward, so the search ends even when nearly full.
+  const uint32_t start = random_() % span;
+  for (uint32_t i = 0; i < span; ++i) {
+    const auto candidate = static_cast<uint16_t>(first + (start + i) % span);
+    if (!by_key_.contains(Key{protocol, candidate})) return candidate;
+  }
+  return std::nullopt;
+}
+
 absl::StatusOr<TraceRegistry::Registration> TraceRegistry::Register(const Request& request) {
+  if (request.flows < 1 || request.flows > kMaxFlows) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("flows must be 1..", kMaxFlows, ", got ", request.flows));
+  }
   uint16_t identifier = 0;
   if (request.fixed_identifier.has_value()) {
     identifier = *request.fixed_identifier;
@@ -116,22 +161,11 @@ absl::StatusOr<TraceRegistry::Registration> TraceRegistry::Register(const Reques
       }
     }
   } else {
-    const bool icmp = request.protocol == ProbeProtocol::kIcmp;
-    const uint32_t first = icmp ? 1 : kFirstRandomPort;
-    const uint32_t span = icmp ? 0xffff : kLastRandomPort - kFirstRandomPort + 1;
-    // Start at a random point and walk forward, so the search ends even when nearly full.
-    const uint32_t start = random_() % span;
-    bool found = false;
-    for (uint32_t i = 0; i < span && !found; ++i) {
-      const auto candidate = static_cast<uint16_t>(first + (start + i) % span);
-      if (!by_key_.contains(Key{request.protocol, candidate})) {
-        identifier = candidate;
-        found = true;
-      }
-    }
-    if (!found) {
+    std::optional<uint16_t> free = FreeIdentifier(request.protocol);
+    if (!free.has_value()) {
       return absl::ResourceExhaustedError("no free probe identifier for a new trace");
     }
+    identifier = *free;
   }
 
   ProbeIdentity identity;
@@ -148,20 +182,38 @@ absl::StatusOr<TraceRegistry::Registration> TraceRegistry::Register(const Reques
   }
 
   const TraceId trace = next_trace_++;
-  traces_.emplace(trace, identity);
   by_key_[Key{request.protocol, identifier}].push_back(trace);
+  // Extra flows take identifiers no live trace (this one included) uses, so each routes to
+  // exactly this trace.
+  for (int flow = 1; flow < request.flows; ++flow) {
+    std::optional<uint16_t> free = FreeIdentifier(request.protocol);
+    if (!free.has_value()) {
+      for (uint16_t taken : identity.extra_flow_identifiers) {
+        by_key_.erase(Key{request.protocol, taken});
+      }
+      auto bucket = by_key_.find(Key{request.protocol, identifier});
+      std::erase(bucket->second, trace);
+      if (bucket->second.empty()) by_key_.erase(bucket);
+      return absl::ResourceExhaustedError("no free probe identifier for a new trace's flows");
+    }
+    identity.extra_flow_identifiers.push_back(*free);
+    by_key_[Key{request.protocol, *free}].push_back(trace);
+  }
+  traces_.emplace(trace, identity);
   return Registration{trace, identity};
 }
 
 void TraceRegistry::Unregister(TraceId trace) {
   auto it = traces_.find(trace);
   if (it == traces_.end()) return;
-  const Key key{it->second.protocol, TraceIdentifier(it->second)};
+  const ProbeIdentity identity = std::move(it->second);
   traces_.erase(it);
-  auto bucket = by_key_.find(key);
-  if (bucket == by_key_.end()) return;
-  std::erase(bucket->second, trace);
-  if (bucket->second.empty()) by_key_.erase(bucket);
+  for (int flow = 0; flow < FlowCount(identity); ++flow) {
+    auto bucket = by_key_.find(Key{identity.protocol, FlowIdentifier(identity, flow)});
+    if (bucket == by_key_.end()) continue;
+    std::erase(bucket->second, trace);
+    if (bucket->second.empty()) by_key_.erase(bucket);
+  }
 }
 
 std::optional<TraceRegistry::Key> TraceRegistry::KeyOf(const ParsedReply& reply) {

@@ -69,12 +69,17 @@ absl::Status TraceConfig::Validate() const {
   }
   if (grace <= absl::ZeroDuration()) return absl::InvalidArgumentError("grace must be positive");
   if (max_unknown < 1) return absl::InvalidArgumentError("max unknown must be at least 1");
+  if (flows < 1 || flows > TraceRegistry::kMaxFlows) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("flows must be 1..", TraceRegistry::kMaxFlows, ", got ", flows));
+  }
   return absl::OkStatus();
 }
 
 absl::StatusOr<TraceConfig> TraceConfig::FromProto(const v1::ProbeOptions& options) {
   if (options.interval_us() < 0 || options.probe_timeout_us() < 0 || options.grace_us() < 0 ||
-      options.first_ttl() < 0 || options.max_ttl() < 0 || options.max_unknown() < 0) {
+      options.first_ttl() < 0 || options.max_ttl() < 0 || options.max_unknown() < 0 ||
+      options.flows() < 0) {
     return absl::InvalidArgumentError("probe options must not be negative");
   }
   TraceConfig config;
@@ -85,6 +90,7 @@ absl::StatusOr<TraceConfig> TraceConfig::FromProto(const v1::ProbeOptions& optio
   config.probe_timeout = MicrosOrDefault(options.probe_timeout_us(), config.probe_timeout);
   config.grace = MicrosOrDefault(options.grace_us(), config.grace);
   if (options.max_unknown() != 0) config.max_unknown = options.max_unknown();
+  if (options.flows() != 0) config.flows = options.flows();
   if (absl::Status status = config.Validate(); !status.ok()) return status;
   return config;
 }
@@ -96,6 +102,7 @@ TraceEngine::TraceEngine(const TraceConfig& config, const ProbeIdentity& identit
   config_.max_ttl = Ttl(std::clamp(config_.max_ttl.value(), config_.first_ttl.value(), 255));
   config_.count = std::max(config_.count, 0);
   config_.max_unknown = std::max(config_.max_unknown, 1);
+  config_.flows = std::clamp(config_.flows, 1, TraceRegistry::kMaxFlows);
   if (config_.interval <= absl::ZeroDuration()) config_.interval = absl::Seconds(1);
   if (config_.probe_timeout <= absl::ZeroDuration()) config_.probe_timeout = absl::Seconds(10);
   if (config_.grace <= absl::ZeroDuration()) config_.grace = absl::Seconds(5);
@@ -109,13 +116,14 @@ std::vector<ProbeRequest> TraceEngine::Poll(MonoTime now) {
     const Ttl limit = ProbeLimit();
     const int round = rounds_started_++;
     int& outstanding = outstanding_by_round_[round];
+    const int flow = round % FlowCount(identity_);
     for (int ttl = config_.first_ttl.value(); ttl <= limit.value(); ++ttl) {
       std::optional<Sequence> sequence = AllocateSequence();
       if (!sequence.has_value()) break;  // 65534 probes in flight: send the rest next round
       in_flight_.emplace(*sequence, InFlight{Ttl(ttl), round, now});
       deadlines_.emplace(now + config_.probe_timeout, *sequence);
       ++outstanding;
-      due.push_back(ProbeRequest{*sequence, Ttl(ttl)});
+      due.push_back(ProbeRequest{*sequence, Ttl(ttl), flow});
     }
     if (outstanding == 0) CompleteRound(round);
     next_round_at_ = next_round_at_ + config_.interval;

@@ -6,7 +6,7 @@
 //   TraceEngine engine(config, identity, clock.Now());
 //   while (!engine.Finished()) {
 //     for (ProbeRequest p : engine.Poll(clock.Now())) {
-//       ... build and send a probe with identity + p.sequence at TTL p.ttl ...
+//       ... build and send a probe: FillProbeSpec(identity, p.sequence, p.ttl, &spec, p.flow) ...
 //       engine.OnSent(p.sequence, kernel_tx_time_or_now);   // or OnSendFailed(...)
 //       // (OnSent must come before that probe's OnReply: the RTT starts from it.)
 //     }
@@ -32,6 +32,10 @@
 //   Unreachable (other than the target's port unreachable to a UDP probe), which marks its hop
 //   kUnreachable with the ICMP code. Hops past the end, and their probes, leave the results.
 //   `reached` means the hop at the end is the destination.
+// - With several flows (ProbeIdentity::extra_flow_identifiers), every probe of round r uses
+//   flow r mod FlowCount; sequences stay unique per trace across flows, and statistics are
+//   kept per TTL and per responder as with one flow, so ECMP branches show as several
+//   responders at one TTL.
 // - Results list TTLs first_ttl..L: L is the destination's or the unreachable hop's TTL when
 //   known; otherwise one TTL past the last that answered (as mtr's report), capped at max_ttl.
 //   A hop's `sent` counts only probes with a known outcome, so in-flight probes never show as
@@ -70,13 +74,16 @@ struct TraceConfig {
   absl::Duration probe_timeout = absl::Seconds(10);  // mtr -Z
   absl::Duration grace = absl::Seconds(5);           // mtr -G
   int max_unknown = 5;                               // mtr -U
+  // Flows per trace (--flows), for TraceRegistry::Request::flows. The engine itself follows the
+  // identity it is given: round r uses flow r mod FlowCount(identity).
+  int flows = 1;
 
   // Checks ranges: 1 <= first_ttl <= max_ttl <= 255, count >= 0, positive durations,
-  // max_unknown >= 1.
+  // max_unknown >= 1, 1 <= flows <= TraceRegistry::kMaxFlows.
   absl::Status Validate() const;
 
   // Reads the engine's fields of `options`. Fields left 0 take mtr's defaults (interval 1 s,
-  // first_ttl 1, max_ttl 30, probe_timeout 10 s, grace 5 s, max_unknown 5); count 0 means
+  // first_ttl 1, max_ttl 30, probe_timeout 10 s, grace 5 s, max_unknown 5, flows 1); count 0 means
   // unlimited. Negative or out-of-range values are InvalidArgument.
   static absl::StatusOr<TraceConfig> FromProto(const v1::ProbeOptions& options);
 };
@@ -94,6 +101,7 @@ struct AcceptedReply {
 struct ProbeRequest {
   Sequence sequence;
   Ttl ttl;
+  int flow = 0;  // which flow's identifier to send with (FillProbeSpec / ApplyFlow)
   friend bool operator==(const ProbeRequest&, const ProbeRequest&) = default;
 };
 

@@ -429,6 +429,21 @@ void SocketTransport::SignalPending() {
   (void)!write(pending_event_.get(), &one, sizeof(one));
 }
 
+void SocketTransport::StampReceived(const Message& message, MonoTime queue_empty_at,
+                                    ReceivedPacket& packet) {
+  const MappedTime mapped =
+      MapKernelTimestamp(message.kernel_stamp, message.offset, queue_empty_at - kQueueingSlack,
+                         message.offset.mono_after, message.offset.mono_after);
+  packet.received_at = mapped.time;
+  packet.timestamp_source =
+      mapped.from_kernel ? TimestampSource::kKernel : TimestampSource::kUserSpace;
+  (mapped.from_kernel ? counters_.receive_kernel : counters_.receive_user)++;
+  if (!message.kernel_stamp.has_value()) ++counters_.receive_unstamped;
+  if (mapped.from_kernel) {
+    counters_.receive_kernel_lead += message.offset.mono_after - mapped.time;
+  }
+}
+
 void SocketTransport::ConvertErrorQueueMessage(Watched& watched, Message&& message,
                                                std::vector<ReceivedPacket>& out) {
   if (!message.extended_error.has_value() || !message.offender.has_value() ||
@@ -453,17 +468,7 @@ void SocketTransport::ConvertErrorQueueMessage(Watched& watched, Message&& messa
     packet.bytes = RebuildIcmpv6Error(ee.ee_type, ee.ee_code, *message.offender, local,
                                       *message.from, message.data);
   }
-  const MappedTime mapped = MapKernelTimestamp(
-      message.kernel_stamp, message.offset, watched.last_error_queue_empty - kQueueingSlack,
-      message.offset.mono_after, message.offset.mono_after);
-  packet.received_at = mapped.time;
-  packet.timestamp_source =
-      mapped.from_kernel ? TimestampSource::kKernel : TimestampSource::kUserSpace;
-  (mapped.from_kernel ? counters_.receive_kernel : counters_.receive_user)++;
-  if (!message.kernel_stamp.has_value()) ++counters_.receive_unstamped;
-  if (mapped.from_kernel) {
-    counters_.receive_kernel_lead += message.offset.mono_after - mapped.time;
-  }
+  StampReceived(message, watched.last_error_queue_empty, packet);
   out.push_back(std::move(packet));
 }
 
@@ -502,17 +507,7 @@ void SocketTransport::ConvertMessage(Watched& watched, Message&& message,
       packet.bytes = std::move(message.data);
       break;
   }
-  const MappedTime mapped =
-      MapKernelTimestamp(message.kernel_stamp, message.offset, watched.last_empty - kQueueingSlack,
-                         message.offset.mono_after, message.offset.mono_after);
-  packet.received_at = mapped.time;
-  packet.timestamp_source =
-      mapped.from_kernel ? TimestampSource::kKernel : TimestampSource::kUserSpace;
-  (mapped.from_kernel ? counters_.receive_kernel : counters_.receive_user)++;
-  if (!message.kernel_stamp.has_value()) ++counters_.receive_unstamped;
-  if (mapped.from_kernel) {
-    counters_.receive_kernel_lead += message.offset.mono_after - mapped.time;
-  }
+  StampReceived(message, watched.last_empty, packet);
   out.push_back(std::move(packet));
 }
 

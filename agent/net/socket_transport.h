@@ -90,6 +90,10 @@ class SocketTransport final : public ProbeTransport {
   void DrainSocket(int fd, Watched& watched, bool error_queue, std::vector<ReceivedPacket>& out);
   void ConvertMessage(Watched& watched, internal::Message&& message,
                       std::vector<ReceivedPacket>& out);
+  // Sets the packet's receive time from the message's kernel stamp (not before
+  // `queue_empty_at`, when its queue was last seen empty) and counts the stamp's source.
+  void StampReceived(const internal::Message& message, MonoTime queue_empty_at,
+                     ReceivedPacket& packet);
   void ConvertErrorQueueMessage(Watched& watched, internal::Message&& message,
                                 std::vector<ReceivedPacket>& out);
   void SignalPending();

@@ -139,6 +139,12 @@ absl::StatusOr<Prober::TraceId> Prober::AddTrace(const TraceRequest& request,
             : "no socket was opened for this protocol");
   }
 
+  if (config.flows > 1 && protocol == ProbeProtocol::kIcmp && caps.unprivileged) {
+    // An unprivileged ICMP socket owns one echo id; the kernel rewrites any other.
+    return absl::FailedPreconditionError(
+        "several ICMP flows (--flows) need raw sockets (CAP_NET_RAW)");
+  }
+
   // -I is applied per probe (the shared sockets serve traces on any interface).
   uint32_t interface_index = 0;
   if (!options.interface().empty()) {
@@ -166,6 +172,7 @@ absl::StatusOr<Prober::TraceId> Prober::AddTrace(const TraceRequest& request,
   engine::TraceRegistry::Request registry_request;
   registry_request.protocol = protocol;
   registry_request.target = target;
+  registry_request.flows = config.flows;
   if (protocol != ProbeProtocol::kIcmp) {
     registry_request.destination_port =
         options.port() != 0 ? static_cast<uint16_t>(options.port())
@@ -275,6 +282,7 @@ void Prober::SendProbes(Trace& trace, const std::vector<engine::ProbeRequest>& p
     packet::ProbeSpec spec = trace.spec;
     spec.sequence = probe.sequence.value();
     spec.ttl = static_cast<uint8_t>(probe.ttl.value());
+    engine::ApplyFlow(trace.engine.identity(), probe.flow, &spec);
     absl::StatusOr<size_t> length = packet::BuildProbeTransport(spec, probe_buffer_);
     if (!length.ok()) {
       ++counters_.send_failures;

@@ -4,12 +4,14 @@
 #include <chrono>
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
 #include "agent/service/host_info.h"
 #include "agent/service/peer_address.h"
 #include "agent/service/session_stream.h"
@@ -62,6 +64,53 @@ grpc::ServerWriteReactor<Update>* FailStream(const absl::Status& status) {
   stream->Finish(ToGrpcStatus(status));
   return stream->reactor();
 }
+
+// How a running session (a trace or a one-way measurement) stops, shared by its stop paths
+// (client cancel, lease expiry, Stop RPC) and the runner's callbacks. The first stop wins: its
+// status ends the stream. A stop may come before the runner has given its handle; Started
+// then cancels right away.
+template <typename Runner>
+class SessionStopper {
+ public:
+  explicit SessionStopper(Runner& runner) : runner_(runner) {}
+
+  // Stops the session with `why` as the stream's final status (unless it already ended).
+  void Stop(grpc::Status why) {
+    std::optional<typename Runner::Handle> handle;
+    {
+      absl::MutexLock lock(&mu_);
+      if (stop_requested_) return;
+      stop_requested_ = true;
+      end_status_ = std::move(why);
+      handle = handle_;
+    }
+    if (handle.has_value()) runner_.Cancel(*handle);
+  }
+
+  // Records the runner's handle once Start returned it.
+  void Started(typename Runner::Handle handle) {
+    bool cancel_now = false;
+    {
+      absl::MutexLock lock(&mu_);
+      handle_ = handle;
+      cancel_now = stop_requested_;  // stopped before the runner gave us its handle
+    }
+    if (cancel_now) runner_.Cancel(handle);
+  }
+
+  // The status the stream ends with (OK unless a stop gave another).
+  grpc::Status end_status() {
+    absl::MutexLock lock(&mu_);
+    return end_status_;
+  }
+
+ private:
+  Runner& runner_;
+  absl::Mutex mu_;
+  std::optional<typename Runner::Handle> handle_ ABSL_GUARDED_BY(mu_);
+  bool stop_requested_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status end_status_ ABSL_GUARDED_BY(mu_);
+};
 
 }  // namespace
 
@@ -270,32 +319,12 @@ grpc::ServerWriteReactor<v1::TraceUpdate>* AgentService::StartTrace(
   std::shared_ptr<Stream> stream = Stream::Create();
   const absl::Duration lease = GrantedLease(request->lease_ms());
 
-  // Shared by the stop paths (client cancel, lease, Stop RPC) and the runner's callbacks.
-  struct TraceState {
-    absl::Mutex mu;
-    std::optional<TraceRunner::Handle> handle ABSL_GUARDED_BY(mu);
-    bool stop_requested ABSL_GUARDED_BY(mu) = false;
-    grpc::Status end_status ABSL_GUARDED_BY(mu);
-  };
-  auto state = std::make_shared<TraceState>();
-  TraceRunner& runner = trace_runner_;
-  // Stops the trace with `why` as the stream's final status (unless it already ended).
-  auto stop_with = [state, &runner](grpc::Status why) {
-    std::optional<TraceRunner::Handle> handle;
-    {
-      absl::MutexLock lock(&state->mu);
-      if (state->stop_requested) return;
-      state->stop_requested = true;
-      state->end_status = std::move(why);
-      handle = state->handle;
-    }
-    if (handle.has_value()) runner.Cancel(*handle);
-  };
-  const std::string session_id =
-      sessions_.Add(SessionKind::kTrace, lease,
-                    [stop_with, lease](StopReason reason) { stop_with(StatusFor(reason, lease)); });
-  stream->SetStop([stop_with] {
-    stop_with(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
+  auto stopper = std::make_shared<SessionStopper<TraceRunner>>(trace_runner_);
+  const std::string session_id = sessions_.Add(
+      SessionKind::kTrace, lease,
+      [stopper, lease](StopReason reason) { stopper->Stop(StatusFor(reason, lease)); });
+  stream->SetStop([stopper] {
+    stopper->Stop(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
   });
 
   v1::TraceUpdate first;
@@ -310,7 +339,7 @@ grpc::ServerWriteReactor<v1::TraceUpdate>* AgentService::StartTrace(
     *update.mutable_snapshot() = snapshot;
     stream->Push(std::move(update), /*is_final=*/false);
   };
-  callbacks.on_done = [this, stream, state, session_id, rate](const v1::TraceResult& result) {
+  callbacks.on_done = [this, stream, stopper, session_id, rate](const v1::TraceResult& result) {
     sessions_.Remove(session_id);
     ReleaseTrace(rate);
     v1::TraceUpdate update;
@@ -318,12 +347,7 @@ grpc::ServerWriteReactor<v1::TraceUpdate>* AgentService::StartTrace(
     *update.mutable_snapshot() = result;
     update.mutable_snapshot()->set_final(true);
     stream->Push(std::move(update), /*is_final=*/true);
-    grpc::Status end;
-    {
-      absl::MutexLock lock(&state->mu);
-      end = state->end_status;
-    }
-    stream->Finish(end);
+    stream->Finish(stopper->end_status());
   };
   absl::StatusOr<TraceRunner::Handle> handle =
       trace_runner_.Start(options, *target, std::move(callbacks));
@@ -333,13 +357,7 @@ grpc::ServerWriteReactor<v1::TraceUpdate>* AgentService::StartTrace(
     stream->Finish(ToGrpcStatus(handle.status()));
     return stream->reactor();
   }
-  bool cancel_now = false;
-  {
-    absl::MutexLock lock(&state->mu);
-    state->handle = *handle;
-    cancel_now = state->stop_requested;  // stopped before the runner gave us its handle
-  }
-  if (cancel_now) trace_runner_.Cancel(*handle);
+  stopper->Started(*handle);
   return stream->reactor();
 }
 
@@ -386,30 +404,12 @@ grpc::ServerWriteReactor<v1::OneWayUpdate>* AgentService::StartOneWay(
 
   std::shared_ptr<Stream> stream = Stream::Create();
   const absl::Duration lease = GrantedLease(request->lease_ms());
-  struct OneWayState {
-    absl::Mutex mu;
-    std::optional<OneWayRunner::Handle> handle ABSL_GUARDED_BY(mu);
-    bool stop_requested ABSL_GUARDED_BY(mu) = false;
-    grpc::Status end_status ABSL_GUARDED_BY(mu);
-  };
-  auto state = std::make_shared<OneWayState>();
-  OneWayRunner& runner = *oneway_runner_;
-  auto stop_with = [state, &runner](grpc::Status why) {
-    std::optional<OneWayRunner::Handle> handle;
-    {
-      absl::MutexLock lock(&state->mu);
-      if (state->stop_requested) return;
-      state->stop_requested = true;
-      state->end_status = std::move(why);
-      handle = state->handle;
-    }
-    if (handle.has_value()) runner.Cancel(*handle);
-  };
-  const std::string session_id =
-      sessions_.Add(SessionKind::kOneWay, lease,
-                    [stop_with, lease](StopReason reason) { stop_with(StatusFor(reason, lease)); });
-  stream->SetStop([stop_with] {
-    stop_with(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
+  auto stopper = std::make_shared<SessionStopper<OneWayRunner>>(*oneway_runner_);
+  const std::string session_id = sessions_.Add(
+      SessionKind::kOneWay, lease,
+      [stopper, lease](StopReason reason) { stopper->Stop(StatusFor(reason, lease)); });
+  stream->SetStop([stopper] {
+    stopper->Stop(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled by the client"));
   });
   v1::OneWayUpdate first;
   first.set_session_id(session_id);
@@ -423,7 +423,7 @@ grpc::ServerWriteReactor<v1::OneWayUpdate>* AgentService::StartOneWay(
     *update.mutable_result() = result;
     stream->Push(std::move(update), false);
   };
-  callbacks.on_done = [this, stream, state, session_id,
+  callbacks.on_done = [this, stream, stopper, session_id,
                        release](const v1::AgentOneWayResult& result) {
     sessions_.Remove(session_id);
     release();
@@ -432,12 +432,7 @@ grpc::ServerWriteReactor<v1::OneWayUpdate>* AgentService::StartOneWay(
     *update.mutable_result() = result;
     update.mutable_result()->set_final(true);
     stream->Push(std::move(update), true);
-    grpc::Status end;
-    {
-      absl::MutexLock lock(&state->mu);
-      end = state->end_status;
-    }
-    stream->Finish(end);
+    stream->Finish(stopper->end_status());
   };
   absl::StatusOr<OneWayRunner::Handle> handle =
       oneway_runner_->Start(*request, peer->address, std::move(callbacks));
@@ -447,13 +442,7 @@ grpc::ServerWriteReactor<v1::OneWayUpdate>* AgentService::StartOneWay(
     stream->Finish(ToGrpcStatus(handle.status()));
     return stream->reactor();
   }
-  bool cancel_now = false;
-  {
-    absl::MutexLock lock(&state->mu);
-    state->handle = *handle;
-    cancel_now = state->stop_requested;
-  }
-  if (cancel_now) oneway_runner_->Cancel(*handle);
+  stopper->Started(*handle);
   return stream->reactor();
 }
 

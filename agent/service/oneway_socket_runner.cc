@@ -5,36 +5,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "agent/oneway/result_proto.h"
 #include "agent/oneway/session.h"
 #include "agent/oneway/wire.h"
 #include "common/time/clock.h"
 
 namespace pathpair::agent {
-
-v1::AgentOneWayResult ToProto(const oneway::OneWayResult& result) {
-  v1::AgentOneWayResult out;
-  const oneway::DirectionReport& in = result.inbound;
-  v1::OneWayDirection* inbound = out.mutable_inbound();
-  inbound->set_sent(in.sent);
-  inbound->set_received(in.received);
-  inbound->set_loss_pct(in.loss_pct);
-  inbound->set_duplicates(in.duplicates);
-  inbound->set_reordered(in.reordered);
-  inbound->mutable_delay()->set_min_ms(in.delay.min_ms);
-  inbound->mutable_delay()->set_avg_ms(in.delay.avg_ms);
-  inbound->mutable_delay()->set_max_ms(in.delay.max_ms);
-  inbound->mutable_delay()->set_stdev_ms(in.delay.stdev_ms);
-  inbound->set_jitter_ms(in.jitter_ms);
-  // Only the count is known here; the peer measures what arrived.
-  out.mutable_outbound()->set_sent(result.outbound_sent);
-  if (in.offset.has_value()) {
-    out.mutable_offset()->set_estimated(true);
-    out.mutable_offset()->set_offset_ms(absl::ToDoubleMilliseconds(in.offset->offset));
-    out.mutable_offset()->set_error_bound_ms(absl::ToDoubleMilliseconds(in.offset->error_bound));
-  }
-  if (!in.peer_seen) out.set_error("no packet from the peer arrived");
-  return out;
-}
 
 absl::StatusOr<std::unique_ptr<SocketOneWayRunner>> SocketOneWayRunner::Bind(uint16_t port) {
   absl::StatusOr<std::unique_ptr<oneway::OneWayRunner>> v4 =
@@ -121,7 +97,7 @@ absl::StatusOr<OneWayRunner::Handle> SocketOneWayRunner::Start(
         oneway::RunOptions{.follow_peer_source = true});
     v1::AgentOneWayResult out;
     if (result.ok()) {
-      out = ToProto(*result);
+      out = oneway::ResultToProto(*result);
     } else {
       out.set_error(std::string(result.status().message()));
     }

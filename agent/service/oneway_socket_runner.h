@@ -24,9 +24,6 @@
 
 namespace pathpair::agent {
 
-// The proto form of a one-way result, as the peer -> us direction measured here.
-v1::AgentOneWayResult ToProto(const oneway::OneWayResult& result);
-
 class SocketOneWayRunner final : public OneWayRunner {
  public:
   static absl::StatusOr<std::unique_ptr<SocketOneWayRunner>> Bind(uint16_t port);

@@ -217,7 +217,7 @@ int RunToCompletion(const ResolvedTrace& prepared, TraceCommandDeps& deps, asn::
   }
   if (!result.error().empty()) {
     err << kPrefix << result.error() << "\n";
-    status = kExitRuntimeError;  // no verdict (diagnosis::kExitUnknown is the same code)
+    status = kExitRuntimeError;  // no verdict
   }
   return status;
 }

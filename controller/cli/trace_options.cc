@@ -34,6 +34,7 @@ constexpr int kMaxPort = 65535;
 constexpr double kMaxSeconds = 86400;    // a day: anything longer is a typo
 constexpr int kMaxInterfaceName = 15;    // IFNAMSIZ - 1
 constexpr size_t kMaxPathLength = 4095;  // PATH_MAX - 1
+constexpr int64_t kMaxFlows = 16;        // engine::TraceRegistry::kMaxFlows
 
 // getopt values of the options that have no letter (above any char).
 enum LongOnly : int {
@@ -42,6 +43,7 @@ enum LongOnly : int {
   kExportHtmlOption,
   kAsnDbOption,
   kDiagnoseExitOption,
+  kFlowsOption,
 };
 
 // Facts the per-option handlers record so that conflicts can be checked after the last option.
@@ -104,7 +106,7 @@ absl::StatusOr<std::string> ParsePath(int letter, const char* long_name, absl::s
 }
 
 // Strict decimal integer: optional '-', digits, nothing else (no spaces, no '+', no hex).
-absl::StatusOr<int64_t> ParseInteger(absl::string_view arg, char letter, const char* long_name,
+absl::StatusOr<int64_t> ParseInteger(absl::string_view arg, int letter, const char* long_name,
                                      int64_t min, int64_t max) {
   const std::string expectation = absl::StrCat("an integer from ", min, " to ", max);
   int64_t value = 0;
@@ -198,6 +200,13 @@ const OptionSpec kOptions[] = {
      [](absl::string_view arg, ParseState& s) {
        PATHPAIR_ASSIGN_OR_RETURN(int64_t v, ParseInteger(arg, 'U', "max-unknown", 1, kMaxTtl));
        s.cmd.probe.set_max_unknown(static_cast<int32_t>(v));
+       return absl::OkStatus();
+     }},
+    {kFlowsOption, "flows", "N",
+     "probe with N flows, 1..16 (default 1): round r uses flow r mod N; shows ECMP branches",
+     [](absl::string_view arg, ParseState& s) {
+       PATHPAIR_ASSIGN_OR_RETURN(int64_t v, ParseInteger(arg, kFlowsOption, "flows", 1, kMaxFlows));
+       s.cmd.probe.set_flows(static_cast<int32_t>(v));
        return absl::OkStatus();
      }},
     {'P', "port", "PORT", "destination port for UDP and TCP (TCP default 80)",

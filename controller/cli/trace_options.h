@@ -19,14 +19,10 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/status/exit_codes.h"  // kExitBadInput and the other exit codes
 #include "pathpair/v1/trace.pb.h"
 
 namespace pathpair::cli {
-
-// Process exit codes shared by every subcommand.
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitRuntimeError = 1;
-inline constexpr int kExitBadInput = 2;
 
 enum class OutputFormat {
   kReport,  // -r, -w (and the default when stdout is not a terminal)

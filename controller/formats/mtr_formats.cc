@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/text/markup_escape.h"
 
 namespace pathpair::formats {
 namespace {
@@ -30,28 +31,8 @@ std::string CsvValues(const FieldList& fields, const v1::HopResult& hop) {
   return out;
 }
 
-std::string XmlEscape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+// mtr's -x: & < > " only (not the apostrophe), other bytes as they are.
+std::string XmlEscape(absl::string_view text) { return EscapeMarkup(text, {}); }
 
 // mtr's net_loss: the lost share in thousandths of a percent, truncated.
 int64_t LossMilliPercent(const v1::HopResult& hop) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "common/status/exit_codes.h"
 #include "common/time/clock.h"
 #include "controller/asn/mmdb_as_lookup.h"
 #include "controller/cli/resolver.h"
@@ -81,22 +82,22 @@ std::string Usage() {
 int Main(int argc, char** argv) {
   if (argc < 2) {
     std::cerr << "pathpair: missing COMMAND\n" << Usage();
-    return cli::kExitBadInput;
+    return kExitBadInput;
   }
   const std::string command = argv[1];
   if (command == "--help" || command == "-h" || command == "help") {
     std::cout << Usage();
-    return cli::kExitOk;
+    return kExitOk;
   }
   if (command == "--version" || command == "-v") {
     std::cout << cli::VersionLine() << "\n";
-    return cli::kExitOk;
+    return kExitOk;
   }
   for (const Subcommand& s : kSubcommands) {
     if (command == s.name) return s.run(std::vector<std::string>(argv + 2, argv + argc));
   }
   std::cerr << "pathpair: unknown command '" << command << "' (see pathpair --help)\n";
-  return cli::kExitBadInput;
+  return kExitBadInput;
 }
 
 }  // namespace

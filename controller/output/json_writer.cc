@@ -120,6 +120,7 @@ Json TraceToJson(const v1::TraceResult& result, const JsonOptions& options) {
   mtr["end"] = FormatIsoUtc(result.end_unix_us());
   mtr["reached"] = result.reached();
   mtr["protocol"] = ProtocolName(p.protocol());
+  if (p.flows() > 1) mtr["flows"] = p.flows();  // --flows: absent for one flow, as in mtr
   if (!result.error().empty()) mtr["error"] = result.error();
 
   Json hubs = Json::array();

@@ -201,6 +201,38 @@ void GrpcAgentEndpoint::KeepSession(SessionState& session, grpc::ClientContext& 
   }
 }
 
+template <typename Update, typename Result, typename Payload>
+absl::Status GrpcAgentEndpoint::FollowSession(grpc::ClientContext& context,
+                                              grpc::ClientReader<Update>& reader,
+                                              const std::function<void()>& on_started,
+                                              const std::function<void(const Result&)>& on_result,
+                                              Payload payload, std::optional<Result>& last,
+                                              const CancelToken& cancel) {
+  absl::Notification finished;
+  SessionState session;
+  std::thread keeper([&] { KeepSession(session, context, finished, cancel); });
+  auto start_keeper = [&session](const std::string& session_id, int64_t lease_ms) {
+    absl::MutexLock lock(&session.mu);
+    session.session_id = session_id;
+    session.lease_ms = lease_ms;
+  };
+  absl::Status status =
+      ReadSession<Update, Result>(reader, on_started, on_result, payload, last, start_keeper);
+  finished.Notify();
+  keeper.join();
+  return status;
+}
+
+absl::Status GrpcAgentEndpoint::SessionEndStatus(absl::Status status,
+                                                 const CancelToken& cancel) const {
+  if (status.ok() && cancel.cancelled()) return absl::CancelledError("stopped by the user");
+  if (!status.ok() && absl::IsUnavailable(status)) {
+    return absl::UnavailableError(
+        absl::StrCat("lost the agent ", endpoint_, ": ", status.message()));
+  }
+  return status;
+}
+
 TraceOutcome GrpcAgentEndpoint::RunTrace(const v1::StartTraceRequest& request,
                                          const TraceHooks& hooks, const CancelToken& cancel) {
   TraceOutcome outcome;
@@ -212,30 +244,14 @@ TraceOutcome GrpcAgentEndpoint::RunTrace(const v1::StartTraceRequest& request,
   Prepare(context, StreamTimeout(request.options()));
   std::unique_ptr<grpc::ClientReader<v1::TraceUpdate>> reader =
       stub_->StartTrace(&context, request);
-  absl::Notification finished;
-  SessionState session;
-  std::thread keeper([&] { KeepSession(session, context, finished, cancel); });
-  auto start_keeper = [&session](const std::string& session_id, int64_t lease_ms) {
-    absl::MutexLock lock(&session.mu);
-    session.session_id = session_id;
-    session.lease_ms = lease_ms;
-  };
-  outcome.status = ReadSession<v1::TraceUpdate, v1::TraceResult>(
-      *reader, hooks.on_started, hooks.on_snapshot,
+  outcome.status = FollowSession<v1::TraceUpdate, v1::TraceResult>(
+      context, *reader, hooks.on_started, hooks.on_snapshot,
       [](const v1::TraceUpdate& u) { return u.has_snapshot() ? &u.snapshot() : nullptr; },
-      outcome.result, start_keeper);
-  finished.Notify();
-  keeper.join();
+      outcome.result, cancel);
   if (outcome.status.ok() && outcome.result.has_value() && !outcome.result->final()) {
     outcome.status = absl::DataLossError("the agent ended the stream before the final result");
   }
-  if (outcome.status.ok() && cancel.cancelled()) {
-    outcome.status = absl::CancelledError("stopped by the user");
-  }
-  if (!outcome.status.ok() && absl::IsUnavailable(outcome.status)) {
-    outcome.status = absl::UnavailableError(
-        absl::StrCat("lost the agent ", endpoint_, ": ", outcome.status.message()));
-  }
+  outcome.status = SessionEndStatus(std::move(outcome.status), cancel);
   return outcome;
 }
 
@@ -251,27 +267,11 @@ OneWayOutcome GrpcAgentEndpoint::RunOneWay(const v1::StartOneWayRequest& request
   Prepare(context, absl::Microseconds(int64_t{request.count()} * interval_us) + absl::Seconds(60));
   std::unique_ptr<grpc::ClientReader<v1::OneWayUpdate>> reader =
       stub_->StartOneWay(&context, request);
-  absl::Notification finished;
-  SessionState session;
-  std::thread keeper([&] { KeepSession(session, context, finished, cancel); });
-  auto start_keeper = [&session](const std::string& session_id, int64_t lease_ms) {
-    absl::MutexLock lock(&session.mu);
-    session.session_id = session_id;
-    session.lease_ms = lease_ms;
-  };
-  outcome.status = ReadSession<v1::OneWayUpdate, v1::AgentOneWayResult>(
-      *reader, hooks.on_started, hooks.on_update,
+  outcome.status = FollowSession<v1::OneWayUpdate, v1::AgentOneWayResult>(
+      context, *reader, hooks.on_started, hooks.on_update,
       [](const v1::OneWayUpdate& u) { return u.has_result() ? &u.result() : nullptr; },
-      outcome.result, start_keeper);
-  finished.Notify();
-  keeper.join();
-  if (outcome.status.ok() && cancel.cancelled()) {
-    outcome.status = absl::CancelledError("stopped by the user");
-  }
-  if (!outcome.status.ok() && absl::IsUnavailable(outcome.status)) {
-    outcome.status = absl::UnavailableError(
-        absl::StrCat("lost the agent ", endpoint_, ": ", outcome.status.message()));
-  }
+      outcome.result, cancel);
+  outcome.status = SessionEndStatus(std::move(outcome.status), cancel);
   return outcome;
 }
 

@@ -12,7 +12,9 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -74,6 +76,16 @@ class GrpcAgentEndpoint : public Endpoint {
   // (`context`) if it has not ended within a second, or at once before the session is granted.
   void KeepSession(SessionState& session, grpc::ClientContext& context,
                    const absl::Notification& finished, const CancelToken& cancel);
+  // Reads a session stream (`reader`, on `context`) to its end, with KeepSession beside it;
+  // `payload` returns an update's result when it carries one, kept in `last`.
+  template <typename Update, typename Result, typename Payload>
+  absl::Status FollowSession(grpc::ClientContext& context, grpc::ClientReader<Update>& reader,
+                             const std::function<void()>& on_started,
+                             const std::function<void(const Result&)>& on_result, Payload payload,
+                             std::optional<Result>& last, const CancelToken& cancel);
+  // A session's status once its stream ended: cancelled when the user stopped it, and a lost
+  // connection names this agent.
+  absl::Status SessionEndStatus(absl::Status status, const CancelToken& cancel) const;
 
   std::string endpoint_;
   AgentConnectionOptions options_;

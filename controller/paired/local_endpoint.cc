@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "agent/engine/trace_result.h"
+#include "agent/oneway/result_proto.h"
 #include "agent/oneway/runner.h"
 #include "agent/oneway/session.h"
 #include "agent/oneway/wire.h"
@@ -12,34 +13,6 @@
 #include "common/net/ip_address.h"
 
 namespace pathpair::paired {
-namespace {
-
-v1::AgentOneWayResult ToProto(const oneway::OneWayResult& result) {
-  v1::AgentOneWayResult out;
-  const oneway::DirectionReport& in = result.inbound;
-  v1::OneWayDirection* inbound = out.mutable_inbound();
-  inbound->set_sent(in.sent);
-  inbound->set_received(in.received);
-  inbound->set_loss_pct(in.loss_pct);
-  inbound->set_duplicates(in.duplicates);
-  inbound->set_reordered(in.reordered);
-  inbound->mutable_delay()->set_min_ms(in.delay.min_ms);
-  inbound->mutable_delay()->set_avg_ms(in.delay.avg_ms);
-  inbound->mutable_delay()->set_max_ms(in.delay.max_ms);
-  inbound->mutable_delay()->set_stdev_ms(in.delay.stdev_ms);
-  inbound->set_jitter_ms(in.jitter_ms);
-  out.mutable_outbound()->set_sent(result.outbound_sent);
-  if (in.offset.has_value()) {
-    out.mutable_offset()->set_estimated(true);
-    out.mutable_offset()->set_offset_ms(absl::ToDoubleMilliseconds(in.offset->offset));
-    out.mutable_offset()->set_error_bound_ms(absl::ToDoubleMilliseconds(in.offset->error_bound));
-  }
-  if (!in.peer_seen) out.set_error("no packet from the peer arrived");
-  out.set_final(true);
-  return out;
-}
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<LocalEndpoint>> LocalEndpoint::Create(Options options) {
   absl::StatusOr<std::unique_ptr<oneway::OneWayRunner>> v4 =
@@ -131,7 +104,8 @@ OneWayOutcome LocalEndpoint::RunOneWay(const v1::StartOneWayRequest& request,
     outcome.status = result.status();
     return outcome;
   }
-  outcome.result = ToProto(*result);
+  outcome.result = oneway::ResultToProto(*result);
+  outcome.result->set_final(true);
   if (hooks.on_update) hooks.on_update(*outcome.result);
   return outcome;
 }

@@ -12,8 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
+#include "common/status/exit_codes.h"
 #include "controller/asn/mmdb_as_lookup.h"
-#include "controller/cli/trace_options.h"
 #include "controller/history/history_store.h"
 #include "controller/merge/path_merge.h"
 #include "controller/merge/paths_json.h"
@@ -259,17 +259,17 @@ int RunHistoryCommand(const std::vector<std::string>& args, const HistoryDeps& d
   if (!flags.ok()) {
     err << "pathpair history: " << flags.status().message()
         << "\nUsage: pathpair history [--json] [--limit N] [--history-db PATH]\n";
-    return cli::kExitBadInput;
+    return kExitBadInput;
   }
   absl::StatusOr<std::unique_ptr<history::HistoryStore>> store = OpenStore(*flags, deps);
   if (!store.ok()) {
     err << "pathpair history: " << store.status().message() << "\n";
-    return cli::kExitRuntimeError;
+    return kExitRuntimeError;
   }
   absl::StatusOr<std::vector<history::RunSummary>> runs = (*store)->List(flags->limit);
   if (!runs.ok()) {
     err << "pathpair history: " << runs.status().message() << "\n";
-    return cli::kExitRuntimeError;
+    return kExitRuntimeError;
   }
   if (flags->json) {
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
@@ -284,7 +284,7 @@ int RunHistoryCommand(const std::vector<std::string>& args, const HistoryDeps& d
                       {"verdict", r.verdict}});
     }
     out << output::DumpJson(list);
-    return cli::kExitOk;
+    return kExitOk;
   }
   out << absl::StrFormat("%-30s %-24s %-8s %-22s %-22s %-16s %s\n", "RUN_ID", "START", "STATUS",
                          "CLIENT", "SERVER", "TARGET", "VERDICT");
@@ -294,7 +294,7 @@ int RunHistoryCommand(const std::vector<std::string>& args, const HistoryDeps& d
                            history::RunStatusName(r.status), r.client, r.server, r.target,
                            r.verdict);
   }
-  return cli::kExitOk;
+  return kExitOk;
 }
 
 int RunShowCommand(const std::vector<std::string>& args, const HistoryDeps& deps, std::ostream& out,
@@ -307,21 +307,21 @@ int RunShowCommand(const std::vector<std::string>& args, const HistoryDeps& deps
   if (!flags.ok()) {
     err << "pathpair show: " << flags.status().message()
         << "\nUsage: pathpair show [--json] [-n] [--history-db PATH] [--asn-db FILE] RUN_ID\n";
-    return cli::kExitBadInput;
+    return kExitBadInput;
   }
   absl::StatusOr<std::unique_ptr<asn::AsLookup>> as_lookup = OpenAsLookup(*flags);
   if (!as_lookup.ok()) {
     err << "pathpair show: " << as_lookup.status().message() << "\n";
-    return cli::kExitBadInput;
+    return kExitBadInput;
   }
   bool bad_input = false;
   absl::StatusOr<paired::PairedRun> run = LoadRun(flags->positional[0], *flags, deps, &bad_input);
   if (!run.ok()) {
     err << "pathpair show: " << run.status().message() << "\n";
-    return bad_input ? cli::kExitBadInput : cli::kExitRuntimeError;
+    return bad_input ? kExitBadInput : kExitRuntimeError;
   }
   PrintRun(*run, flags->json, flags->numeric, as_lookup->get(), out);
-  return cli::kExitOk;
+  return kExitOk;
 }
 
 int RunDiagnoseCommand(const std::vector<std::string>& args, const HistoryDeps& deps,
@@ -335,12 +335,12 @@ int RunDiagnoseCommand(const std::vector<std::string>& args, const HistoryDeps& 
     err << "pathpair diagnose: " << flags.status().message()
         << "\nUsage: pathpair diagnose [-j|--json] [-n] [--history-db PATH] [--asn-db FILE] "
            "FILE|RUN_ID\n";
-    return cli::kExitBadInput;
+    return kExitBadInput;
   }
   absl::StatusOr<std::unique_ptr<asn::AsLookup>> as_lookup = OpenAsLookup(*flags);
   if (!as_lookup.ok()) {
     err << "pathpair diagnose: " << as_lookup.status().message() << "\n";
-    return cli::kExitBadInput;
+    return kExitBadInput;
   }
   const std::string& what = flags->positional[0];
   if (!IsExistingFile(what) && history::IsWellFormedRunId(what)) {
@@ -348,30 +348,30 @@ int RunDiagnoseCommand(const std::vector<std::string>& args, const HistoryDeps& 
     absl::StatusOr<paired::PairedRun> run = LoadRun(what, *flags, deps, &bad_input);
     if (!run.ok()) {
       err << "pathpair diagnose: " << run.status().message() << "\n";
-      return bad_input ? cli::kExitBadInput : cli::kExitRuntimeError;
+      return bad_input ? kExitBadInput : kExitRuntimeError;
     }
     PrintRun(*run, flags->json, flags->numeric, as_lookup->get(), out);
-    return cli::kExitOk;
+    return kExitOk;
   }
   absl::StatusOr<std::string> text = deps.read_file(what);
   if (!text.ok()) {
     err << "pathpair diagnose: " << text.status().message()
         << " (give a pathpair trace -j or mtr -j JSON file, or a run id from pathpair history)\n";
-    return cli::kExitBadInput;
+    return kExitBadInput;
   }
   const nlohmann::json parsed = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
   if (std::optional<absl::StatusOr<paired::PairedRun>> run = PairedRunFromReport(parsed)) {
     if (!run->ok()) {
       err << "pathpair diagnose: " << what << ": " << run->status().message() << "\n";
-      return cli::kExitBadInput;
+      return kExitBadInput;
     }
     PrintRun(**run, flags->json, flags->numeric, as_lookup->get(), out);
-    return cli::kExitOk;
+    return kExitOk;
   }
   absl::StatusOr<v1::TraceResult> trace = mtrjson::ParseMtrJson(*text);
   if (!trace.ok()) {
     err << "pathpair diagnose: " << what << ": " << trace.status().message() << "\n";
-    return cli::kExitBadInput;
+    return kExitBadInput;
   }
   const paired::DiagnosisOutput diagnosis = paired::DiagnoseOneTrace(*trace, as_lookup->get());
   if (flags->json) {
@@ -391,7 +391,7 @@ int RunDiagnoseCommand(const std::vector<std::string>& args, const HistoryDeps& 
       out << "\nDiagnosis: not available in this build\n";
     }
   }
-  return cli::kExitOk;
+  return kExitOk;
 }
 
 int RunHistoryMain(const std::vector<std::string>& args) {

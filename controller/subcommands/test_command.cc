@@ -1,9 +1,12 @@
 #include "controller/subcommands/test_command.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <fstream>
 #include <mutex>
 #include <optional>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -15,12 +18,16 @@
 #include "controller/cli/trace_options.h"
 #include "controller/formats/paired_text.h"
 #include "controller/history/history_store.h"
+#include "controller/html/paired_report.h"
+#include "controller/html/winmtr_export.h"
 #include "controller/merge/path_merge.h"
 #include "controller/merge/paths_json.h"
 #include "controller/output/json_writer.h"
 #include "controller/paired/paired_diagnosis.h"
 #include "controller/paired/paired_json.h"
 #include "controller/paired/paired_text_report.h"
+#include "controller/screen/live_trace.h"
+#include "controller/subcommands/paired_html.h"
 
 namespace pathpair::subcommands {
 namespace {
@@ -31,6 +38,7 @@ struct TestFlags {
   std::string target;
   std::string reverse_target;
   bool json = false;
+  std::string html;  // --html FILE
   ConnectionFlags connection;
   std::string token_file;
   std::string history_db;
@@ -76,6 +84,8 @@ absl::StatusOr<TestFlags> ParseFlags(const std::vector<std::string>& args) {
       s = value(&flags.reverse_target);
     } else if (arg == "--json") {
       flags.json = true;
+    } else if (arg == "--html") {
+      s = value(&flags.html);
     } else if (arg == "--insecure") {
       flags.connection.insecure = true;
     } else if (arg == "--tls-ca") {
@@ -209,6 +219,44 @@ class ProgressPrinter {
   bool finished_ = false;
 };
 
+// The test in a worker thread while the live screen shows both directions. Leaving the screen
+// (`q`, a signal) stops the test as Ctrl-C does: both agents are told to stop.
+absl::StatusOr<paired::PairedRun> RunWithScreen(const paired::PairedTestPlan& plan,
+                                                paired::Endpoint& client, paired::Endpoint& server,
+                                                TestCommandDeps& deps,
+                                                const paired::CancelToken& outer,
+                                                std::ostream& err) {
+  screen::SnapshotSlot forward, reverse;
+  paired::CancelToken stop;
+  std::atomic<bool> finished{false};
+  absl::StatusOr<paired::PairedRun> run = absl::UnknownError("the test did not run");
+  std::thread worker([&] {
+    run = paired::RunPairedTest(plan, client, server, deps.paired, stop,
+                                [&](const paired::LiveState& state) {
+                                  if (state.forward.has_value()) forward.Publish(*state.forward);
+                                  if (state.reverse.has_value()) reverse.Publish(*state.reverse);
+                                });
+    if (run.ok() && run->client.trace.has_value()) forward.Publish(*run->client.trace);
+    if (run.ok() && run->server.trace.has_value()) reverse.Publish(*run->server.trace);
+    forward.Finish();
+    reverse.Finish();
+    finished.store(true);
+  });
+  const std::vector<screen::SnapshotSource> sources = {
+      screen::MakeSnapshotSource(forward, nullptr, nullptr,
+                                 absl::StrCat("forward: client -> ", plan.forward_target)),
+      screen::MakeSnapshotSource(
+          reverse, nullptr, nullptr,
+          absl::StrCat("reverse: server -> ",
+                       plan.reverse_target.empty() ? "client" : plan.reverse_target))};
+  const absl::Status shown =
+      deps.run_screen(sources, [&] { return finished.load() || outer.cancelled(); });
+  stop.Cancel();
+  worker.join();
+  if (!shown.ok()) err << "pathpair test: " << shown.message() << "\n";
+  return run;
+}
+
 }  // namespace
 
 std::string TestUsage() {
@@ -216,7 +264,7 @@ std::string TestUsage() {
          "                     [--reverse-target ADDR] [--json] [--insecure | --tls-ca F\n"
          "                     --tls-cert F --tls-key F] [--server-tls-name NAME]\n"
          "                     [--token-file F] [--history-db PATH | --no-history]\n"
-         "                     [--no-oneway] [--oneway-count N] [--asn-db FILE]\n"
+         "                     [--no-oneway] [--oneway-count N] [--asn-db FILE] [--html FILE]\n"
          "                     [trace options]\n"
          "\n"
          "Traces both directions at once: the client side (the agent at --client, or this\n"
@@ -228,6 +276,8 @@ std::string TestUsage() {
          "  --reverse-target ADDR  reverse target (default: the client's address as the server\n"
          "                         agent sees it, learned with Reflect)\n"
          "  --json                 the paired JSON report (also -j)\n"
+         "  --html FILE            also write a self-contained HTML report (both directions,\n"
+         "                         findings, charts, path diagram), even for a partial run\n"
          "  --asn-db FILE          MaxMind-format ASN database for AS paths and areas\n"
          "  trace options          as `pathpair trace` (-c rounds, -i interval, -u/-T/-P, -4/-6,\n"
          "                         -m, -f, -s, -Q, -n ...); defaults: -c 10 -i 1\n"
@@ -241,11 +291,11 @@ int RunTestCommand(const std::vector<std::string>& args, TestCommandDeps& deps, 
   absl::StatusOr<TestFlags> flags = ParseFlags(args);
   if (!flags.ok()) {
     err << "pathpair test: " << flags.status().message() << "\n";
-    return cli::kExitBadInput;
+    return kExitBadInput;
   }
   if (flags->help) {
     out << TestUsage();
-    return cli::kExitOk;
+    return kExitOk;
   }
   // The trace options, with a stand-in host (the target is decided below).
   std::vector<std::string> trace_args = flags->trace_args;
@@ -253,22 +303,22 @@ int RunTestCommand(const std::vector<std::string>& args, TestCommandDeps& deps, 
   absl::StatusOr<cli::TraceCommandLine> trace = cli::ParseTraceCommandLine(trace_args);
   if (!trace.ok()) {
     err << "pathpair test: " << trace.status().message() << "\n";
-    return cli::kExitBadInput;
+    return kExitBadInput;
   }
   if (trace->probe.count() <= 0) {
     err << "pathpair test: a paired test needs -c ROUNDS of at least 1\n";
-    return cli::kExitBadInput;
+    return kExitBadInput;
   }
   const bool json = flags->json || trace->output.format == cli::OutputFormat::kJson;
   absl::StatusOr<std::pair<std::string, int>> server_hp = paired::SplitHostPort(flags->server);
   if (!server_hp.ok()) {
     err << "pathpair test: --server: " << server_hp.status().message() << "\n";
-    return cli::kExitBadInput;
+    return kExitBadInput;
   }
   if (!flags->client.empty()) {
     if (absl::Status s = paired::SplitHostPort(flags->client).status(); !s.ok()) {
       err << "pathpair test: --client: " << s.message() << "\n";
-      return cli::kExitBadInput;
+      return kExitBadInput;
     }
   }
   ConnectionFlags connection = flags->connection;
@@ -276,7 +326,7 @@ int RunTestCommand(const std::vector<std::string>& args, TestCommandDeps& deps, 
     absl::StatusOr<std::string> token = deps.read_token_file(flags->token_file);
     if (!token.ok()) {
       err << "pathpair test: --token-file: " << token.status().message() << "\n";
-      return cli::kExitBadInput;
+      return kExitBadInput;
     }
     connection.token = *token;
   }
@@ -293,7 +343,7 @@ int RunTestCommand(const std::vector<std::string>& args, TestCommandDeps& deps, 
         ResolveAddress(*deps.resolver, forward, ip_version, "the forward target");
     if (!address.ok()) {
       err << "pathpair test: " << address.status().message() << "\n";
-      return cli::kExitBadInput;
+      return kExitBadInput;
     }
     plan.forward_target = *address;
   }
@@ -302,7 +352,7 @@ int RunTestCommand(const std::vector<std::string>& args, TestCommandDeps& deps, 
         ResolveAddress(*deps.resolver, flags->reverse_target, ip_version, "--reverse-target");
     if (!address.ok()) {
       err << "pathpair test: " << address.status().message() << "\n";
-      return cli::kExitBadInput;
+      return kExitBadInput;
     }
     plan.reverse_target = *address;
   }
@@ -312,9 +362,18 @@ int RunTestCommand(const std::vector<std::string>& args, TestCommandDeps& deps, 
     absl::StatusOr<std::unique_ptr<asn::MmdbAsLookup>> db = asn::MmdbAsLookup::Open(flags->asn_db);
     if (!db.ok()) {
       err << "pathpair test: --asn-db: " << db.status().message() << "\n";
-      return cli::kExitBadInput;
+      return kExitBadInput;
     }
     as_lookup = *std::move(db);
+  }
+
+  // The HTML file must be writable before the test starts (it is written at the end).
+  if (!flags->html.empty()) {
+    std::ofstream probe(flags->html, std::ios::app);
+    if (!probe) {
+      err << "pathpair test: --html: cannot write '" << flags->html << "'\n";
+      return kExitBadInput;
+    }
   }
 
   // The history opens before the test so that a bad --history-db fails fast.
@@ -326,7 +385,7 @@ int RunTestCommand(const std::vector<std::string>& args, TestCommandDeps& deps, 
       if (!default_path.ok()) {
         err << "pathpair test: no history database: " << default_path.status().message()
             << " (give --history-db PATH or --no-history)\n";
-        return cli::kExitRuntimeError;
+        return kExitRuntimeError;
       }
       path = *default_path;
     }
@@ -334,7 +393,7 @@ int RunTestCommand(const std::vector<std::string>& args, TestCommandDeps& deps, 
         history::HistoryStore::Open(path);
     if (!opened.ok()) {
       err << "pathpair test: " << opened.status().message() << "\n";
-      return cli::kExitRuntimeError;
+      return kExitRuntimeError;
     }
     store = *std::move(opened);
   }
@@ -343,14 +402,14 @@ int RunTestCommand(const std::vector<std::string>& args, TestCommandDeps& deps, 
       deps.make_remote(flags->server, connection);
   if (!server.ok()) {
     err << "pathpair test: server agent: " << server.status().message() << "\n";
-    return cli::kExitRuntimeError;
+    return kExitRuntimeError;
   }
   absl::StatusOr<std::unique_ptr<paired::Endpoint>> client =
       flags->client.empty() ? deps.make_local(connection)
                             : deps.make_remote(flags->client, connection);
   if (!client.ok()) {
     err << "pathpair test: client side: " << client.status().message() << "\n";
-    return cli::kExitRuntimeError;
+    return kExitRuntimeError;
   }
 
   paired::CancelToken never;
@@ -359,11 +418,13 @@ int RunTestCommand(const std::vector<std::string>& args, TestCommandDeps& deps, 
   paired::ProgressFn progress;
   if (deps.show_progress) progress = [&printer](const paired::LiveState& s) { printer.Update(s); };
   absl::StatusOr<paired::PairedRun> run =
-      paired::RunPairedTest(plan, **client, **server, deps.paired, cancel, progress);
+      deps.run_screen && !json
+          ? RunWithScreen(plan, **client, **server, deps, cancel, err)
+          : paired::RunPairedTest(plan, **client, **server, deps.paired, cancel, progress);
   printer.Finish();
   if (!run.ok()) {
     err << "pathpair test: " << run.status().message() << "\n";
-    return cli::kExitRuntimeError;
+    return kExitRuntimeError;
   }
 
   std::optional<merge::MergedPaths> merged;
@@ -402,18 +463,28 @@ int RunTestCommand(const std::vector<std::string>& args, TestCommandDeps& deps, 
                                        {.use_names = trace->output.dns});
   }
   out.flush();
+  if (!flags->html.empty()) {
+    const html::PairedReport page =
+        BuildPairedHtmlReport(*run, merged.has_value() ? &*merged : nullptr, diagnosis,
+                              as_lookup.get(), trace->output.dns);
+    if (absl::Status s = html::WriteTextFile(flags->html, html::RenderPairedHtml(page)); !s.ok()) {
+      err << "pathpair test: --html: " << s.message() << "\n";
+    } else {
+      err << "pathpair test: wrote " << flags->html << "\n";
+    }
+  }
 
   for (const std::string& e : run->Errors()) err << "pathpair test: " << e << "\n";
   if (run->interrupted) return kExitInterrupted;
   switch (completeness) {
     case paired::Completeness::kComplete:
-      return cli::kExitOk;
+      return kExitOk;
     case paired::Completeness::kPartial:
       return kExitPartial;
     case paired::Completeness::kFailed:
-      return cli::kExitRuntimeError;
+      return kExitRuntimeError;
   }
-  return cli::kExitRuntimeError;
+  return kExitRuntimeError;
 }
 
 }  // namespace pathpair::subcommands

@@ -1,16 +1,18 @@
 // `pathpair test`: the paired test from the command line. Parses its own options and the trace
 // options (the same letters as `pathpair trace`), connects to the agents (or runs the client
-// side in-process without --client), runs the orchestration (controller/paired), shows live
-// progress on stderr, prints the merged report (text, or the paired JSON with --json) and
-// stores the run in the history. Every dependency with I/O is injected, so the command runs in
-// unit tests with fake agents.
+// side in-process without --client), runs the orchestration (controller/paired), shows both
+// directions live (the interactive screen when stdin and stdout are terminals and no --json;
+// `q` stops the test as Ctrl-C does; else progress on stderr), writes the --html page, prints
+// the merged report (text, or the paired JSON with --json) and stores the run in the history.
+// Every dependency with I/O is injected, so the command runs in unit tests with fake agents.
 //
 //   pathpair test [--client HOST:PORT] --server HOST:PORT [--target ADDR] [--reverse-target ADDR]
-//                 [--json] [--insecure | --tls-ca F --tls-cert F --tls-key F] [--token-file F]
+//                 [--json] [--html FILE] [--insecure | --tls-ca F --tls-cert F --tls-key F]
+//                 [--token-file F]
 //                 [--history-db PATH | --no-history] [--no-oneway] [--oneway-count N]
 //                 [trace options: -c -i -u -T -P -4 -6 -m -f -s -Q -n ...]
 //
-// Exit codes:
+// Exit codes (common/status/exit_codes.h):
 //   0 (kExitOk)           complete: both traces and both one-way directions;
 //   1 (kExitRuntimeError) nothing measured: an agent did not answer, Reflect failed, both sides
 //                         failed; or the history could not be opened (the report still prints);
@@ -29,15 +31,14 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/status/exit_codes.h"
 #include "controller/cli/resolver.h"
 #include "controller/paired/endpoint.h"
 #include "controller/paired/orchestrator.h"
+#include "controller/screen/screen.h"
 #include "controller/subcommands/subcommand_mains.h"  // RunTestMain: the real wiring
 
 namespace pathpair::subcommands {
-
-inline constexpr int kExitPartial = 5;  // the shared table: controller/diagnosis/exit_status.h
-inline constexpr int kExitInterrupted = 130;
 
 // How to reach agents, from the flags.
 struct ConnectionFlags {
@@ -62,6 +63,12 @@ struct TestCommandDeps {
   const paired::CancelToken* cancel = nullptr;  // fired by Ctrl-C; may be null
   bool progress_tty = false;  // stderr is a terminal: redraw both directions side by side
   bool show_progress = true;
+  // The live screen (stdin and stdout are terminals; test_main sets it to screen::RunScreen):
+  // shows `sources` until `q`, a signal or done(). Empty: no screen (progress on stderr). Not
+  // used with --json.
+  std::function<absl::Status(const std::vector<screen::SnapshotSource>& sources,
+                             std::function<bool()> done)>
+      run_screen;
 };
 
 int RunTestCommand(const std::vector<std::string>& args, TestCommandDeps& deps, std::ostream& out,

@@ -14,6 +14,7 @@
 #include "controller/history/history_store.h"
 #include "controller/paired/grpc_endpoint.h"
 #include "controller/paired/local_endpoint.h"
+#include "controller/screen/screen.h"
 #include "controller/subcommands/test_command.h"
 
 namespace pathpair::subcommands {
@@ -82,6 +83,15 @@ int RunTestMain(const std::vector<std::string>& args) {
   };
   deps.cancel = &cancel;
   deps.progress_tty = isatty(STDERR_FILENO) == 1;
+  if (isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1) {
+    deps.run_screen = [](const std::vector<screen::SnapshotSource>& sources,
+                         std::function<bool()> done) -> absl::Status {
+      screen::ScreenOptions options;
+      options.dns = false;  // the paired traces carry no names
+      options.done = std::move(done);
+      return screen::RunScreen(sources, options).status();
+    };
+  }
 
   // Ctrl-C stops both sides (the agents are told to stop) and still prints what was measured.
   struct sigaction action {};

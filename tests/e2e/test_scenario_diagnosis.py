@@ -10,13 +10,12 @@ For every scenario in tests/scenarios:
     must be the scenario's. A subset runs over IPv6 too.
   * real `mtr -n -j -c N -i 0.1` runs in another fresh instance of the same scenario, and
     `pathpair diagnose -j` on its JSON must give the same verdict.
-When an ICMP trace does not reach its target, the destination check (controller/destcheck) tells
-DEST_ICMP_BLOCKED from LINK_INTERRUPTION. While `pathpair trace` does not run it itself (its
-finding says `destination_check: "not run"`), the helper DESTCHECK_BIN (pathpair-e2e-destcheck)
-runs it in the same instance right after the trace, and its diagnosis is the one checked.
+When an ICMP trace does not reach its target, the destination check (controller/destcheck), which
+`pathpair trace` runs itself, tells DEST_ICMP_BLOCKED from LINK_INTERRUPTION; its finding's
+evidence must say the check ran.
 
 Needs root (exit 77 otherwise). Environment: PATHPAIR_BIN, NETSIM_BIN, NETSIM_SCENARIOS,
-DESTCHECK_BIN (optional), MTR_CAPTURES (the checked-in real mtr -j captures of every scenario,
+MTR_CAPTURES (the checked-in real mtr -j captures of every scenario,
 also diagnosed with `pathpair diagnose`), E2E_PARALLEL (emulator instances at a time, default 3),
 E2E_ONLY (comma-separated scenario names, for debugging), E2E_KEEP (keep the JSON files).
 """
@@ -33,7 +32,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PATHPAIR = os.environ.get("PATHPAIR_BIN", "pathpair")
 NETSIM = os.environ.get("NETSIM_BIN", "pathpair-netsim")
 SCENARIOS = os.environ.get("NETSIM_SCENARIOS", os.path.join(HERE, "..", "scenarios"))
-DESTCHECK = os.environ.get("DESTCHECK_BIN", "")
 PARALLEL = int(os.environ.get("E2E_PARALLEL", "3"))
 CAPTURES = os.environ.get("MTR_CAPTURES", os.path.join(HERE, "..", "controller", "mtrjson",
                                                        "testdata", "netsim"))
@@ -48,11 +46,8 @@ INTERVAL = "0.1"
 COUNTS = {"loss_and_rate_limit": 100}
 
 # Expectations a single pathpair trace cannot meet by design, with why. Not asserted; reported.
-TRACER_LIMITS = {
-    ("ecmp", "LOAD_BALANCED_HOP"): "flow-hash ECMP: pathpair probes Paris-style (constant 5-tuple, "
-    "agent/engine/probe_matcher.h), so one trace follows one path; only a flow-varying tracer "
-    "(mtr -u, whose JSON keeps one host per hop) would show the three addresses",
-}
+# (Flow-hash ECMP is met with --flows, see TRACE_FLAGS.)
+TRACER_LIMITS = {}
 
 # Scenarios also traced over IPv6 (the diagnosis's prefix and area heuristics differ by family).
 V6_CHECKED = {"healthy", "forwarding_loss", "icmp_rate_limited_hop", "routing_loop",
@@ -79,6 +74,12 @@ VERDICTS = {
 # Extra tracer flags per scenario: ecmp's load balancing hashes the flow, so only a tracer that
 # varies it (UDP with a new destination port per probe, as mtr -u) sees the three addresses.
 EXTRA_FLAGS = {"ecmp": ["-u"]}
+# pathpair trace's flags where they differ from EXTRA_FLAGS: by default pathpair probes
+# Paris-style (one constant flow per trace, so one ECMP branch); --flows 8 gives it 8 flows
+# (8 source ports), so the flow-hashing balancer at hop 3 shows its branches.
+TRACE_FLAGS = {"ecmp": ["-u", "--flows", "8"]}
+# Scenarios also traced with EXTRA_FLAGS alone (one flow), to check that Paris stays on one path.
+PARIS_CHECKED = {"ecmp"}
 
 # Codes that end a trace that did not reach its target; their evidence says whether the
 # destination check ran.
@@ -116,26 +117,20 @@ def run_in_scenario(name, shell_command, timeout=90):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
 
-def trace_job(name, workdir, target_var="NETSIM_SERVER_IP"):
-    """pathpair trace -j (then the destination check helper, in the same instance)."""
-    flags = EXTRA_FLAGS.get(name, [])
-    tag = name + ("" if target_var == "NETSIM_SERVER_IP" else ".v6")
+def trace_job(name, workdir, target_var="NETSIM_SERVER_IP", paris=False):
+    """pathpair trace -j in a fresh instance of the scenario (paris: without --flows)."""
+    flags = EXTRA_FLAGS.get(name, []) if paris else TRACE_FLAGS.get(name,
+                                                                    EXTRA_FLAGS.get(name, []))
+    tag = name + ("" if target_var == "NETSIM_SERVER_IP" else ".v6") + (".paris" if paris else "")
     out = os.path.join(workdir, tag + ".pathpair.json")
-    checked = os.path.join(workdir, tag + ".destcheck.json")
     count = COUNTS.get(name, COUNT)
     trace = " ".join([shlex.quote(PATHPAIR), "trace", "-n", "-j", "-c", str(count), "-i",
                       INTERVAL] + flags) + f' "${target_var}"'
-    script = f"{trace} > {shlex.quote(out)}"
-    if DESTCHECK:
-        script += f" && {shlex.quote(DESTCHECK)} {shlex.quote(out)} > {shlex.quote(checked)}"
-    proc = run_in_scenario(name, script)
-    result = {"rc": proc.returncode, "stderr": proc.stderr, "report": None, "destcheck": None}
+    proc = run_in_scenario(name, f"{trace} > {shlex.quote(out)}")
+    result = {"rc": proc.returncode, "stderr": proc.stderr, "report": None}
     if os.path.exists(out) and os.path.getsize(out) > 0:
         with open(out) as f:
             result["report"] = json.load(f)["report"]
-    if os.path.exists(checked) and os.path.getsize(checked) > 0:
-        with open(checked) as f:
-            result["destcheck"] = json.load(f)
     return result
 
 
@@ -184,14 +179,6 @@ def hubs_summary(report):
         for h in report.get("hubs", []))
 
 
-def check_not_run(findings):
-    """True when a termination finding shows the trace ran no destination check."""
-    for f in findings:
-        if f["code"] in TERMINATION_CODES:
-            return f.get("evidence", {}).get("destination_check", "not run") == "not run"
-    return False
-
-
 def collect():
     names = scenario_names()
     workdir = tempfile.mkdtemp(prefix="pp-e2e-")
@@ -203,6 +190,8 @@ def collect():
             futures[pool.submit(mtr_job, n, workdir)] = (n, "mtr")
             if n in V6_CHECKED:
                 futures[pool.submit(trace_job, n, workdir, "NETSIM_SERVER_IP6")] = (n, "trace6")
+            if n in PARIS_CHECKED:
+                futures[pool.submit(trace_job, n, workdir, paris=True)] = (n, "paris")
         for fut in concurrent.futures.as_completed(futures):
             n, kind = futures[fut]
             try:
@@ -229,33 +218,23 @@ def tearDownModule():
               file=sys.stderr)
         for n, r in sorted(RESULTS.items()):
             t, m = r.get("trace", {}), r.get("mtr", {})
-            diag = effective_trace_diagnosis(t)
-            got = (f"{diag['verdict']}: {summary(diag['diagnosis'])}"
-                   + (" [destcheck helper]" if diag["source"] != "pathpair trace" else "")
-                   if diag else "no report")
+            diag = trace_diagnosis(t)
+            got = f"{diag['verdict']}: {summary(diag['diagnosis'])}" if diag else "no report"
             mv = m["report"]["verdict"] if m.get("report") else "no report"
             exp = ", ".join(f"{c}@{h}" for c, h in single_trace_expectations(r["truth"]))
             print(f"{n} | {exp or '(paired only)'} | {got} | {mv}", file=sys.stderr)
             if "trace6" in r:
-                d6 = effective_trace_diagnosis(r["trace6"])
-                got6 = (f"{d6['verdict']}: {summary(d6['diagnosis'])}"
-                        + (" [destcheck helper]" if d6["source"] != "pathpair trace" else "")
-                        if d6 else "no report")
+                d6 = trace_diagnosis(r["trace6"])
+                got6 = f"{d6['verdict']}: {summary(d6['diagnosis'])}" if d6 else "no report"
                 print(f"{n} (IPv6) | {exp} | {got6} | -", file=sys.stderr)
 
 
-def effective_trace_diagnosis(trace):
-    """The trace's own diagnosis, or the helper's when the trace ran no destination check."""
+def trace_diagnosis(trace):
+    """The diagnosis part of a trace's JSON report (None when it wrote none)."""
     report = trace.get("report") if trace else None
     if not report:
         return None
-    if check_not_run(report["diagnosis"]) and trace.get("destcheck"):
-        d = dict(trace["destcheck"])
-        d["source"] = "pathpair-e2e-destcheck"
-        return d
-    d = {k: report[k] for k in ("diagnosis", "verdict", "effective")}
-    d["source"] = "pathpair trace"
-    return d
+    return {k: report[k] for k in ("diagnosis", "verdict", "effective")}
 
 
 class ScenarioDiagnosisTest(unittest.TestCase):
@@ -264,7 +243,7 @@ class ScenarioDiagnosisTest(unittest.TestCase):
             with self.subTest(scenario=name):
                 trace = r["trace"]
                 self.assertEqual(trace["rc"], 0, f"{name}: pathpair trace: {trace['stderr']}")
-                diag = effective_trace_diagnosis(trace)
+                diag = trace_diagnosis(trace)
                 self.assertIsNotNone(diag, f"{name}: no JSON report")
                 keys = finding_keys(diag["diagnosis"])
                 for code, hop in single_trace_expectations(r["truth"]):
@@ -274,7 +253,7 @@ class ScenarioDiagnosisTest(unittest.TestCase):
                         continue
                     found = any(c == code and (hop == 0 or h == hop) for c, h in keys)
                     self.assertTrue(found, f"{name}: expected {code}@{hop}, got "
-                                    f"[{summary(diag['diagnosis'])}] ({diag['source']}); hops: "
+                                    f"[{summary(diag['diagnosis'])}]; hops: "
                                     f"{hubs_summary(trace['report'])}")
 
     def test_ipv6_subset_gets_its_expected_findings_and_verdicts(self):
@@ -284,13 +263,13 @@ class ScenarioDiagnosisTest(unittest.TestCase):
             with self.subTest(scenario=name):
                 trace = r["trace6"]
                 self.assertEqual(trace["rc"], 0, f"{name} v6: pathpair trace: {trace['stderr']}")
-                diag = effective_trace_diagnosis(trace)
+                diag = trace_diagnosis(trace)
                 self.assertIsNotNone(diag, f"{name} v6: no JSON report")
                 keys = finding_keys(diag["diagnosis"])
                 for code, hop in single_trace_expectations(r["truth"]):
                     found = any(c == code and (hop == 0 or h == hop) for c, h in keys)
                     self.assertTrue(found, f"{name} v6: expected {code}@{hop}, got "
-                                    f"[{summary(diag['diagnosis'])}] ({diag['source']}); hops: "
+                                    f"[{summary(diag['diagnosis'])}]; hops: "
                                     f"{hubs_summary(trace['report'])}")
                 self.assertEqual(diag["verdict"], VERDICTS[name], f"{name} v6")
 
@@ -304,7 +283,7 @@ class ScenarioDiagnosisTest(unittest.TestCase):
                 continue
             checked += 1
             with self.subTest(scenario=name):
-                diag = effective_trace_diagnosis(r["trace"])
+                diag = trace_diagnosis(r["trace"])
                 self.assertIsNotNone(diag, f"{name}: no JSON report")
                 self.assertNotIn("PACKET_LOSS", [c for c, _ in finding_keys(diag["diagnosis"])],
                                  f"{name}: [{summary(diag['diagnosis'])}]")
@@ -317,7 +296,7 @@ class ScenarioDiagnosisTest(unittest.TestCase):
             if name not in VERDICTS:
                 continue
             with self.subTest(scenario=name):
-                diag = effective_trace_diagnosis(r["trace"])
+                diag = trace_diagnosis(r["trace"])
                 self.assertIsNotNone(diag, f"{name}: no JSON report")
                 self.assertEqual(diag["verdict"], VERDICTS[name],
                                  f"{name}: [{summary(diag['diagnosis'])}]; hops: "
@@ -330,7 +309,7 @@ class ScenarioDiagnosisTest(unittest.TestCase):
                 self.assertEqual(mtr["rc"], 0, f"{name}: mtr: {mtr['stderr']}")
                 self.assertIsNotNone(mtr["report"],
                                      f"{name}: pathpair diagnose: {mtr.get('diagnose_stderr')}")
-                diag = effective_trace_diagnosis(r["trace"])
+                diag = trace_diagnosis(r["trace"])
                 self.assertIsNotNone(diag, f"{name}: no pathpair report")
                 self.assertEqual(
                     mtr["report"]["verdict"], diag["verdict"],
@@ -355,14 +334,29 @@ class ScenarioDiagnosisTest(unittest.TestCase):
                                  f"{f}: [{summary(report['diagnosis'])}]")
 
     def test_paris_trace_follows_one_ecmp_path(self):
-        # The other side of TRACER_LIMITS["ecmp"]: one trace, one flow, one address per hop.
+        # The other side of TRACE_FLAGS["ecmp"]: without --flows, one trace is one flow and
+        # follows one path: one address per hop.
+        if "ecmp" not in RESULTS:
+            return
+        paris = RESULTS["ecmp"]["paris"]
+        self.assertEqual(paris["rc"], 0, f"ecmp (Paris): pathpair trace: {paris['stderr']}")
+        report = paris["report"]
+        self.assertIsNotNone(report)
+        hop3 = [h for h in report["hubs"] if h["count"] == 3]
+        self.assertEqual(len(hop3), 1)
+        self.assertEqual(len(hop3[0]["hosts"]), 1, hop3[0]["hosts"])
+        self.assertNotIn("LOAD_BALANCED_HOP", [c for c, _ in finding_keys(report["diagnosis"])])
+
+    def test_flows_trace_sees_every_ecmp_branch(self):
+        # --flows 8: eight source ports over a three-way flow hash; each address answers.
         if "ecmp" not in RESULTS:
             return
         report = RESULTS["ecmp"]["trace"]["report"]
         self.assertIsNotNone(report)
         hop3 = [h for h in report["hubs"] if h["count"] == 3]
         self.assertEqual(len(hop3), 1)
-        self.assertEqual(len(hop3[0]["hosts"]), 1, hop3[0]["hosts"])
+        self.assertGreaterEqual(len(hop3[0]["hosts"]), 2, hop3[0]["hosts"])
+        self.assertIn(("LOAD_BALANCED_HOP", 3), finding_keys(report["diagnosis"]))
 
     def test_destination_check_tells_blocked_from_interrupted(self):
         # Both scenarios have the last answering router in the server's /24: only the check
@@ -373,7 +367,7 @@ class ScenarioDiagnosisTest(unittest.TestCase):
                 if name not in RESULTS or kind not in RESULTS[name]:
                     continue
                 with self.subTest(scenario=name, run=kind):
-                    diag = effective_trace_diagnosis(RESULTS[name][kind])
+                    diag = trace_diagnosis(RESULTS[name][kind])
                     self.assertIsNotNone(diag, f"{name}: no JSON report")
                     term = [f for f in diag["diagnosis"] if f["code"] in TERMINATION_CODES]
                     self.assertEqual([f["code"] for f in term], [code], f"{name} {kind}")

@@ -28,6 +28,8 @@ CASES = {
     "timeout_zero": ["-n", "-Z", "0", "127.0.0.1"],
     "gracetime_zero": ["-n", "-G", "0", "127.0.0.1"],
     "mark_too_big": ["-n", "-M", "4294967296", "127.0.0.1"],
+    "flows_zero": ["-n", "--flows", "0", "127.0.0.1"],
+    "flows_too_many": ["-n", "--flows=17", "127.0.0.1"],
     "udp_with_tcp": ["-n", "-u", "-T", "127.0.0.1"],
     "ipv4_with_ipv6": ["-n", "-4", "-6", "127.0.0.1"],
     "source_of_other_family": ["-n", "-a", "::1", "127.0.0.1"],

@@ -8,6 +8,7 @@ without it.
 
 Environment: PATHPAIR_BIN, PATHPAIR_AGENT_BIN, NETSIM_BIN, NETSIM_SCENARIOS.
 """
+import html.parser
 import json
 import os
 import random
@@ -123,6 +124,39 @@ class Netsim:
         return False
 
 
+class BalancedHtml(html.parser.HTMLParser):
+    """Collects the text and fails on an end tag that closes nothing open (void tags aside)."""
+    VOID = {"meta", "br", "hr", "img", "input", "link", "col", "area", "base", "wbr"}
+
+    def __init__(self):
+        super().__init__()
+        self.open = []
+        self.errors = []
+        self.text = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in self.VOID:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        if not self.open or self.open[-1] != tag:
+            self.errors.append("</%s> closes %s" % (tag, self.open[-1:] or "nothing"))
+        else:
+            self.open.pop()
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse_html_page(path):
+    """(errors, text) of an HTML file: errors lists unbalanced tags and tags left open."""
+    parser = BalancedHtml()
+    with open(path, encoding="utf-8") as f:
+        parser.feed(f.read())
+    parser.close()
+    return parser.errors + ["<%s> never closed" % t for t in parser.open], "".join(parser.text)
+
+
 class PairedTest(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="pp-paired-")
@@ -159,9 +193,17 @@ class PairedTest(unittest.TestCase):
     def test_reverse_loss_is_blamed_on_the_return_direction(self):
         with open(scenario("reverse_loss")) as f:
             configured = 100 * float(re.search(r"loss:\s*([0-9.]+)", f.read()).group(1))
+        page = os.path.join(self.tmp, "report.html")
         with Netsim("reverse_loss") as sim:
-            report = self.run_test(sim, *FAST, "-c", "20")
+            report = self.run_test(sim, *FAST, "-c", "20", "--html", page)
         self.assertEqual(report["status"], "complete")
+        # The HTML page: well formed, with both directions' hop lists.
+        errors, text = parse_html_page(page)
+        self.assertEqual(errors, [])
+        for direction in ("forward", "reverse"):
+            for host in self.hosts(report[direction]):
+                if host != "???":
+                    self.assertIn(host, text, direction)
         self.assertLess(report["start_skew_ms"], 50)
         self.assertEqual(report["client"]["address"], sim.env["NETSIM_CLIENT_IP"])  # Reflect
         oneway = report["oneway"]
@@ -285,6 +327,48 @@ class PairedTest(unittest.TestCase):
         self.assertIsNotNone(report["reverse"])
         self.assertIsNotNone(quiet_after, "probing never stopped")
         self.assertLess(quiet_after, 2.0)
+        self.assertEqual(self.history()[0]["status"], "partial")
+
+    def test_live_screen_shows_both_directions_and_q_stops_the_test(self):
+        if not shutil.which("tmux"):
+            self.skipTest("tmux is not installed")
+        socket_name = "pp%04x-ptest" % random.randrange(0x10000)
+        done_file = os.path.join(self.tmp, "exit-code")
+        tmux = lambda *a: subprocess.run(["tmux", "-L", socket_name] + list(a),
+                                         capture_output=True, text=True, timeout=10)
+        with Netsim("healthy") as sim:
+            command = [PATHPAIR, "test", "--client", sim.endpoint("client"), "--server",
+                       sim.endpoint("server"), "--target", sim.env["NETSIM_SERVER_IP"],
+                       "--insecure", "--history-db", self.db] + FAST + ["-c", "300"]
+            shell = "%s; echo $? > %s; sleep 30" % (
+                " ".join("'%s'" % c for c in command), done_file)
+            try:
+                started = tmux("new-session", "-d", "-x", "140", "-y", "50", shell)
+                self.assertEqual(started.returncode, 0, started.stderr)
+                screen, deadline = "", time.monotonic() + 8
+                while time.monotonic() < deadline:
+                    screen = tmux("capture-pane", "-p").stdout
+                    if ("forward: client -> " in screen and "reverse: server -> " in screen
+                            and sim.env["NETSIM_SERVER_IP"] in screen):
+                        break
+                    time.sleep(0.2)
+                self.assertIn("forward: client -> ", screen)
+                self.assertIn("reverse: server -> ", screen)
+                tmux("send-keys", "q")
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline and not os.path.exists(done_file):
+                    time.sleep(0.2)
+                self.assertTrue(os.path.exists(done_file), "q did not end the test")
+                time.sleep(0.3)
+                with open(done_file) as f:
+                    code = int(f.read().strip() or "-1")
+                self.assertEqual(code, 130)  # stopped early, as with Ctrl-C
+                self.assertEqual(tmux("display-message", "-p", "#{alternate_on}").stdout.strip(),
+                                 "0", "the terminal was not restored")
+                after = tmux("capture-pane", "-p", "-S", "-200").stdout
+                self.assertIn("stored as", after)  # then the merged text report, as without a TTY
+            finally:
+                tmux("kill-server")
         self.assertEqual(self.history()[0]["status"], "partial")
 
     def test_sigkill_of_the_controller_stops_probing_within_the_lease(self):

@@ -16,7 +16,8 @@ FakePath::FakePath(ProbeIdentity identity, IpAddress source, std::vector<FakeHop
       routers_(std::move(routers)),
       target_(std::move(target)) {}
 
-packet::QuotedProbe FakePath::Quote(Sequence sequence, Ttl ttl) const {
+packet::QuotedProbe FakePath::Quote(Sequence sequence, Ttl ttl, int flow) const {
+  const uint16_t identifier = FlowIdentifier(identity_, flow);
   packet::QuotedProbe quote;
   quote.protocol = identity_.protocol;
   quote.source = source_;
@@ -25,16 +26,16 @@ packet::QuotedProbe FakePath::Quote(Sequence sequence, Ttl ttl) const {
   (void)ttl;
   switch (identity_.protocol) {
     case ProbeProtocol::kIcmp:
-      quote.icmp_id = identity_.icmp_id;
+      quote.icmp_id = identifier;
       quote.icmp_sequence = sequence.value();
       break;
     case ProbeProtocol::kUdp:
-      quote.source_port = identity_.source_port;
+      quote.source_port = identifier;
       quote.destination_port = identity_.destination_port;
       quote.udp_checksum = sequence.value();
       break;
     case ProbeProtocol::kTcp:
-      quote.source_port = identity_.source_port;
+      quote.source_port = identifier;
       quote.destination_port = identity_.destination_port;
       quote.tcp_sequence = (uint32_t{identity_.tcp_sequence_high} << 16) | sequence.value();
       break;
@@ -42,18 +43,20 @@ packet::QuotedProbe FakePath::Quote(Sequence sequence, Ttl ttl) const {
   return quote;
 }
 
-ParsedReply FakePath::TimeExceededFrom(IpAddress router, Sequence sequence, Ttl ttl) const {
+ParsedReply FakePath::TimeExceededFrom(IpAddress router, Sequence sequence, Ttl ttl,
+                                       int flow) const {
   ParsedReply reply;
   reply.kind = ReplyKind::kTimeExceeded;
   reply.responder = router;
   reply.destination = source_;
   reply.icmp_type = router.is_v6() ? 3 : 11;
   reply.icmp_code = 0;
-  reply.quote = Quote(sequence, ttl);
+  reply.quote = Quote(sequence, ttl, flow);
   return reply;
 }
 
-ParsedReply FakePath::TargetReply(Sequence sequence) const {
+ParsedReply FakePath::TargetReply(Sequence sequence, int flow) const {
+  const uint16_t identifier = FlowIdentifier(identity_, flow);
   ParsedReply reply;
   reply.responder = identity_.target;
   reply.destination = source_;
@@ -61,19 +64,19 @@ ParsedReply FakePath::TargetReply(Sequence sequence) const {
     case ProbeProtocol::kIcmp:
       reply.kind = ReplyKind::kEchoReply;
       reply.icmp_type = identity_.target.is_v6() ? 129 : 0;
-      reply.echo_id = identity_.icmp_id;
+      reply.echo_id = identifier;
       reply.echo_sequence = sequence.value();
       break;
     case ProbeProtocol::kUdp:
       reply.kind = ReplyKind::kDestinationUnreachable;
       reply.icmp_type = identity_.target.is_v6() ? 1 : 3;
       reply.icmp_code = identity_.target.is_v6() ? 4 : 3;
-      reply.quote = Quote(sequence, Ttl(1));
+      reply.quote = Quote(sequence, Ttl(1), flow);
       break;
     case ProbeProtocol::kTcp:
       reply.kind = ReplyKind::kTcpSynAck;
       reply.tcp_source_port = identity_.destination_port;
-      reply.tcp_destination_port = identity_.source_port;
+      reply.tcp_destination_port = identifier;
       reply.tcp_ack = ((uint32_t{identity_.tcp_sequence_high} << 16) | sequence.value()) + 1;
       break;
   }
@@ -99,10 +102,16 @@ std::vector<FakePath::Delivery> FakePath::Send(ProbeRequest probe, MonoTime sent
 
   ParsedReply reply;
   if (at_target) {
-    reply = TargetReply(probe.sequence);
+    reply = TargetReply(probe.sequence, probe.flow);
   } else {
-    const IpAddress responder = hop.responders[n % hop.responders.size()];
-    reply = TimeExceededFrom(responder, probe.sequence, Ttl(ttl));
+    size_t branch = static_cast<size_t>(n);
+    if (hop.flow_hash) {
+      std::map<uint16_t, size_t>& branches = flow_branches_[ttl];
+      branch = branches.try_emplace(FlowIdentifier(identity_, probe.flow), branches.size())
+                   .first->second;
+    }
+    const IpAddress responder = hop.responders[branch % hop.responders.size()];
+    reply = TimeExceededFrom(responder, probe.sequence, Ttl(ttl), probe.flow);
     if (hop.unreachable_code.has_value()) {
       reply.kind = ReplyKind::kDestinationUnreachable;
       reply.icmp_type = responder.is_v6() ? 1 : 3;

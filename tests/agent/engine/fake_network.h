@@ -29,6 +29,10 @@ struct FakeHop {
   // Who answers. Several: ECMP-like, the n-th probe at this TTL is answered by
   // responders[n % size]. Empty: the hop never answers.
   std::vector<IpAddress> responders;
+  // Flow-hash ECMP instead: every probe of one flow (its ICMP id or source port) is answered
+  // by the same responder, and distinct flows get responders round-robin in the order they
+  // first appear (an ideal hash), so N flows see min(N, responders) of them.
+  bool flow_hash = false;
   absl::Duration delay = absl::Milliseconds(10);
   // Overrides `delay` for the n-th probe at this TTL (n counts from 0) when set.
   std::function<absl::Duration(int n)> delay_of;
@@ -57,9 +61,11 @@ class FakePath {
   std::vector<Delivery> Send(ProbeRequest probe, MonoTime sent_at);
 
   // The reply a router at `ttl` would send for a probe, for hand-crafted tests.
-  packet::ParsedReply TimeExceededFrom(IpAddress router, Sequence sequence, Ttl ttl) const;
-  packet::ParsedReply TargetReply(Sequence sequence) const;
-  packet::QuotedProbe Quote(Sequence sequence, Ttl ttl) const;
+  // `flow` selects the flow identifier the probe carried (FlowIdentifier).
+  packet::ParsedReply TimeExceededFrom(IpAddress router, Sequence sequence, Ttl ttl,
+                                       int flow = 0) const;
+  packet::ParsedReply TargetReply(Sequence sequence, int flow = 0) const;
+  packet::QuotedProbe Quote(Sequence sequence, Ttl ttl, int flow = 0) const;
 
   int target_ttl() const { return static_cast<int>(routers_.size()) + 1; }
 
@@ -69,6 +75,8 @@ class FakePath {
   std::vector<FakeHop> routers_;
   FakeHop target_;
   std::map<int, int> probes_at_ttl_;
+  // Per TTL: flow identifier -> responder index, for flow_hash hops.
+  std::map<int, std::map<uint16_t, size_t>> flow_branches_;
 };
 
 // Drives engines like the prober's event loop: polls them, "sends" their probes through their

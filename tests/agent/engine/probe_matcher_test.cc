@@ -320,5 +320,122 @@ TEST(TraceRegistryTest, ExhaustedIdentifierSpaceFailsCleanly) {
   EXPECT_EQ(last.code(), absl::StatusCode::kResourceExhausted);
 }
 
+TEST(TraceRegistryTest, EveryFlowRoutesToItsOwnTraceOnly) {
+  TraceRegistry registry;
+  for (ProbeProtocol protocol : {ProbeProtocol::kIcmp, ProbeProtocol::kUdp, ProbeProtocol::kTcp}) {
+    auto a = registry.Register(
+        {.protocol = protocol, .target = kTarget, .destination_port = 33434, .flows = 16});
+    auto b = registry.Register(
+        {.protocol = protocol, .target = kTarget, .destination_port = 33434, .flows = 4});
+    auto single =
+        registry.Register({.protocol = protocol, .target = kTarget, .destination_port = 33434});
+    ASSERT_TRUE(a.ok() && b.ok() && single.ok());
+    EXPECT_EQ(FlowCount(a->identity), 16);
+    EXPECT_EQ(FlowCount(b->identity), 4);
+    EXPECT_EQ(FlowCount(single->identity), 1);
+    // Identifiers are unique among all flows of all live traces.
+    std::set<uint16_t> identifiers;
+    for (const auto* reg : {&*a, &*b, &*single}) {
+      for (int flow = 0; flow < FlowCount(reg->identity); ++flow) {
+        EXPECT_TRUE(identifiers.insert(FlowIdentifier(reg->identity, flow)).second);
+      }
+    }
+    EXPECT_EQ(identifiers.size(), 21u);
+    // Each flow's probes (as FillProbeSpec builds them) route to their trace with the sequence.
+    for (const auto* reg : {&*a, &*b, &*single}) {
+      for (int flow = 0; flow < 20; ++flow) {
+        packet::ProbeSpec spec;
+        FillProbeSpec(reg->identity, Sequence(100 + flow), Ttl(3), &spec, flow);
+        const uint16_t expected = FlowIdentifier(reg->identity, flow % FlowCount(reg->identity));
+        EXPECT_EQ(protocol == ProbeProtocol::kIcmp ? spec.icmp_id : spec.source_port, expected);
+        QuotedProbe quote = QuoteOf(reg->identity, static_cast<uint16_t>(100 + flow));
+        quote.icmp_id = spec.icmp_id;
+        quote.source_port = spec.source_port;
+        auto route = registry.RouteReply(ErrorQuoting(ReplyKind::kTimeExceeded, quote));
+        ASSERT_TRUE(route.has_value()) << "flow " << flow;
+        EXPECT_EQ(route->trace, reg->trace);
+        EXPECT_EQ(route->sequence, Sequence(static_cast<uint16_t>(100 + flow)));
+      }
+    }
+    // Replies from the target on a non-zero flow route too.
+    const uint16_t b_flow3 = FlowIdentifier(b->identity, 3);
+    if (protocol == ProbeProtocol::kIcmp) {
+      auto route = registry.RouteReply(EchoReply(kTarget, b_flow3, 7));
+      ASSERT_TRUE(route.has_value());
+      EXPECT_EQ(route->trace, b->trace);
+    } else if (protocol == ProbeProtocol::kTcp) {
+      const uint32_t ack = ((uint32_t{b->identity.tcp_sequence_high} << 16) | 7) + 1;
+      auto route =
+          registry.RouteReply(TcpReply(ReplyKind::kTcpSynAck, kTarget, 33434, b_flow3, ack));
+      ASSERT_TRUE(route.has_value());
+      EXPECT_EQ(route->trace, b->trace);
+    }
+    // Unregistering frees every flow's identifier: its replies are foreign now.
+    registry.Unregister(a->trace);
+    for (int flow = 0; flow < 16; ++flow) {
+      QuotedProbe quote = QuoteOf(a->identity, 5);
+      quote.icmp_id = FlowIdentifier(a->identity, flow);
+      quote.source_port = FlowIdentifier(a->identity, flow);
+      EXPECT_EQ(registry.RouteReply(ErrorQuoting(ReplyKind::kTimeExceeded, quote)), std::nullopt);
+    }
+    registry.Unregister(b->trace);
+    registry.Unregister(single->trace);
+    EXPECT_EQ(registry.size(), 0u);
+  }
+}
+
+TEST(TraceRegistryTest, FlowsOutOfRangeAreRejected) {
+  TraceRegistry registry;
+  EXPECT_EQ(registry.Register({.protocol = ProbeProtocol::kUdp, .target = kTarget, .flows = 0})
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry.Register({.protocol = ProbeProtocol::kUdp, .target = kTarget, .flows = 17})
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry.size(), 0u);
+}
+
+TEST(TraceRegistryTest, FixedIdentifierIsFlowZeroExtraFlowsRandom) {
+  TraceRegistry registry;
+  auto reg = registry.Register({.protocol = ProbeProtocol::kUdp,
+                                .target = kTarget,
+                                .destination_port = 33434,
+                                .fixed_identifier = 5000,
+                                .flows = 3});
+  ASSERT_TRUE(reg.ok());
+  EXPECT_EQ(FlowIdentifier(reg->identity, 0), 5000);
+  EXPECT_NE(FlowIdentifier(reg->identity, 1), 5000);
+  EXPECT_NE(FlowIdentifier(reg->identity, 2), FlowIdentifier(reg->identity, 1));
+}
+
+TEST(TraceRegistryTest, ExhaustionWhileAllocatingFlowsLeavesNothingBehind) {
+  TraceRegistry registry([n = 0u]() mutable { return n++; });
+  // Fill all but 2 UDP ports, then ask for 3 flows: it fails and the 2 ports stay free.
+  const int ports = 60999 - 32768 + 1;
+  for (int i = 0; i < ports - 2; ++i) {
+    ASSERT_TRUE(
+        registry
+            .Register(
+                {.protocol = ProbeProtocol::kUdp, .target = kTarget, .destination_port = 33434})
+            .ok());
+  }
+  EXPECT_EQ(registry
+                .Register({.protocol = ProbeProtocol::kUdp,
+                           .target = kTarget,
+                           .destination_port = 33434,
+                           .flows = 3})
+                .status()
+                .code(),
+            absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(registry
+                  .Register({.protocol = ProbeProtocol::kUdp,
+                             .target = kTarget,
+                             .destination_port = 33434,
+                             .flows = 2})
+                  .ok());
+}
+
 }  // namespace
 }  // namespace pathpair::engine

@@ -17,6 +17,7 @@ using testing::FakeHop;
 using testing::FakeNetwork;
 using testing::FakePath;
 using ::testing::SizeIs;
+using ::testing::UnorderedElementsAre;
 
 IpAddress Addr(const char* text) { return *IpAddress::Parse(text); }
 
@@ -334,6 +335,91 @@ TEST(TraceEngineTest, EcmpRespondersKeepSeparateCounts) {
   EXPECT_EQ(hop.rtt.count, 9);
   EXPECT_EQ(hop.rtt.best, absl::Milliseconds(10));
   EXPECT_EQ(hop.rtt.worst, absl::Milliseconds(30));
+}
+
+// A flow-hashing load balancer at TTL 2 with three branches: one flow (Paris, the default)
+// always takes one branch; four flows, used round-robin by rounds, show every branch.
+TEST(TraceEngineTest, SeveralFlowsRevealFlowHashEcmpBranches) {
+  const IpAddress kR2c = Addr("198.51.100.32");
+  for (ProbeProtocol protocol : {ProbeProtocol::kIcmp, ProbeProtocol::kUdp, ProbeProtocol::kTcp}) {
+    for (int flows : {1, 4}) {
+      SCOPED_TRACE(::testing::Message()
+                   << "protocol " << static_cast<int>(protocol) << " flows " << flows);
+      FakeClock clock;
+      TraceRegistry registry;
+      TraceConfig config = Config(12);
+      config.flows = flows;
+      auto reg = registry.Register({.protocol = protocol,
+                                    .target = kTarget,
+                                    .destination_port = 33434,
+                                    .flows = config.flows});
+      ASSERT_TRUE(reg.ok());
+      // Another live trace (one flow) in the same registry must never count these replies.
+      auto other =
+          registry.Register({.protocol = protocol, .target = kTarget, .destination_port = 33434});
+      ASSERT_TRUE(other.ok());
+      TraceEngine engine(config, reg->identity, clock.Now());
+      TraceEngine other_engine(Config(5), other->identity, clock.Now());
+      FakeHop ecmp;
+      ecmp.responders = {kR2, kR2b, kR2c};
+      ecmp.flow_hash = true;
+      FakePath path(reg->identity, kSource, {Router(kR1), ecmp, Router(kR3)});
+      FakePath other_path(other->identity, kSource, {Router(kR1), Router(kR2), Router(kR3)});
+      FakeNetwork net;
+      net.Attach(reg->trace, &engine, &path);
+      net.Attach(other->trace, &other_engine, &other_path);
+      net.RunUntilFinished(clock, registry);
+      ASSERT_FALSE(net.stalled());
+      ASSERT_TRUE(engine.Finished());
+
+      // Round r used flow r mod N; sequences stay unique per trace across flows.
+      const std::vector<ProbeRequest>& requests = net.requests(reg->trace);
+      ASSERT_FALSE(requests.empty());
+      int round = -1;
+      Ttl previous(1000);
+      for (const ProbeRequest& request : requests) {
+        if (request.ttl <= previous) ++round;  // a round starts again at the first TTL
+        previous = request.ttl;
+        EXPECT_EQ(request.flow, round % flows);
+      }
+      EXPECT_EQ(round + 1, 12);
+
+      TraceResult result = engine.Snapshot();
+      ASSERT_THAT(result.hops, SizeIs(4));
+      EXPECT_TRUE(result.reached);
+      const std::map<int, int>& sent = net.probes_sent(reg->trace);
+      for (const HopResult& hop : result.hops) {
+        EXPECT_EQ(hop.sent, 12) << "ttl " << hop.ttl.value();
+        EXPECT_EQ(hop.sent, sent.at(hop.ttl.value()));
+        EXPECT_EQ(hop.received, 12);
+      }
+      const HopResult& balanced = result.hops[1];
+      if (flows == 1) {
+        EXPECT_THAT(HostsOf(balanced), SizeIs(1));
+      } else {
+        // Flows 0..3 take branches 0, 1, 2, 0: 6, 3 and 3 of the 12 rounds.
+        EXPECT_THAT(HostsOf(balanced), UnorderedElementsAre(kR2, kR2b, kR2c));
+        EXPECT_EQ(balanced.responders[0].received, 6);
+      }
+      EXPECT_THAT(HostsOf(result.hops[0]), ElementsAre(kR1));
+
+      TraceResult other_result = other_engine.Snapshot();
+      ASSERT_THAT(other_result.hops, SizeIs(4));
+      for (const HopResult& hop : other_result.hops) EXPECT_EQ(hop.received, 5);
+      EXPECT_THAT(HostsOf(other_result.hops[1]), ElementsAre(kR2));
+    }
+  }
+}
+
+TEST(TraceConfigTest, FlowsDefaultToOneAndAreRangeChecked) {
+  v1::ProbeOptions options;
+  EXPECT_EQ(TraceConfig::FromProto(options)->flows, 1);
+  options.set_flows(16);
+  EXPECT_EQ(TraceConfig::FromProto(options)->flows, 16);
+  options.set_flows(17);
+  EXPECT_FALSE(TraceConfig::FromProto(options).ok());
+  options.set_flows(-1);
+  EXPECT_FALSE(TraceConfig::FromProto(options).ok());
 }
 
 TEST(TraceEngineTest, DuplicateRepliesCountOnce) {

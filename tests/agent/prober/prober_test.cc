@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -312,6 +313,47 @@ TEST_F(ProberTest, UnprivilegedTransportRefusesUdpWithAClearMessage) {
   EXPECT_EQ(Add(Options(1), Addr("2001:db8:9::9"), outcome).status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(Add(Options(1), Addr("203.0.113.9"), outcome).ok());
+}
+
+TEST_F(ProberTest, SeveralFlowsChangeTheSourcePortPerRoundOnly) {
+  v1::ProbeOptions options = Options(8, v1::PROTOCOL_UDP);
+  options.set_flows(4);
+  Outcome outcome;
+  ASSERT_TRUE(Add(options, Addr("203.0.113.9"), outcome).ok());
+  RunUntil();
+  ASSERT_TRUE(outcome.final_result.has_value());
+  ExpectFullPath(*outcome.final_result,
+                 {Addr("198.51.100.1"), Addr("198.51.100.2"), Addr("203.0.113.9")}, 8);
+  // Probes of one round (one send time) share a source port; rounds cycle through 4 ports.
+  std::map<MonoTime, std::set<uint16_t>> ports_by_round;
+  for (const SentRecord& r : net_.sent()) {
+    ASSERT_GE(r.bytes.size(), 2u);
+    ports_by_round[r.at].insert(static_cast<uint16_t>((r.bytes[0] << 8) | r.bytes[1]));
+  }
+  ASSERT_EQ(ports_by_round.size(), 8u);
+  std::vector<uint16_t> round_ports;
+  for (const auto& [at, ports] : ports_by_round) {
+    ASSERT_EQ(ports.size(), 1u);
+    round_ports.push_back(*ports.begin());
+  }
+  EXPECT_EQ(std::set<uint16_t>(round_ports.begin(), round_ports.end()).size(), 4u);
+  for (size_t i = 4; i < round_ports.size(); ++i) EXPECT_EQ(round_ports[i], round_ports[i - 4]);
+}
+
+TEST_F(ProberTest, UnprivilegedIcmpRefusesSeveralFlows) {
+  net_.set_capabilities({.ipv4 = true,
+                         .ipv6 = false,
+                         .icmp = true,
+                         .udp = false,
+                         .tcp = false,
+                         .unprivileged = true});
+  v1::ProbeOptions options = Options(1);
+  options.set_flows(2);
+  Outcome outcome;
+  absl::StatusOr<Prober::TraceId> id = Add(options, Addr("203.0.113.9"), outcome);
+  EXPECT_EQ(id.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(id.status().message(), HasSubstr("--flows"));
+  EXPECT_EQ(prober_.active_traces(), 0u);
 }
 
 TEST_F(ProberTest, SourceComesFromTheResolverWhenNotGiven) {

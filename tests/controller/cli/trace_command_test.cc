@@ -283,9 +283,9 @@ TEST(TraceOutputsTest, ExitStaysZeroUnlessDiagnoseExitIsGiven) {
   EXPECT_THAT(plain.out.str(), HasSubstr("Diagnosis: BROKEN"));
   Harness scripted;
   scripted.result = lossy;
-  EXPECT_EQ(scripted.Run({"-n", "-r", "--diagnose-exit", "pathtest"}), diagnosis::kExitBroken);
+  EXPECT_EQ(scripted.Run({"-n", "-r", "--diagnose-exit", "pathtest"}), kExitBroken);
   Harness healthy;
-  EXPECT_EQ(healthy.Run({"-n", "-r", "--diagnose-exit", "pathtest"}), diagnosis::kExitHealthy);
+  EXPECT_EQ(healthy.Run({"-n", "-r", "--diagnose-exit", "pathtest"}), kExitOk);
 }
 
 TEST(TraceOutputsTest, CsvAndXmlAreMtrsAndCarryNoFindings) {

@@ -248,6 +248,21 @@ TEST(TraceOutputOptionsTest, DisplayFlagsFieldsExportsAndDatabase) {
   EXPECT_EQ(Parse({"--order=NBAW", "h"})->output.fields, "NBAW");
 }
 
+TEST(TraceOptionsTest, FlowsDefaultToOneAndAreCarriedInProbeOptions) {
+  absl::StatusOr<TraceCommandLine> cmd = Parse({"h"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status();
+  EXPECT_EQ(cmd->probe.flows(), 0);  // 0 = one flow, today's Paris behaviour
+  cmd = Parse({"-u", "--flows", "8", "h"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status();
+  EXPECT_EQ(cmd->probe.flows(), 8);
+  cmd = Parse({"--flows=16", "h"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status();
+  EXPECT_EQ(cmd->probe.flows(), 16);
+  cmd = Parse({"--flows=1", "h"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status();
+  EXPECT_EQ(cmd->probe.flows(), 1);
+}
+
 TEST(TraceOutputOptionsTest, BadValuesNameTheOption) {
   const std::pair<std::vector<std::string>, const char*> cases[] = {
       {{"-o", "LQ", "h"}, "-o (--order): "},
@@ -259,6 +274,10 @@ TEST(TraceOutputOptionsTest, BadValuesNameTheOption) {
       {{"--asn-db", "", "h"}, "--asn-db must be a file name"},
       {{"h", "--asn-db"}, "option --asn-db needs a value"},
       {{"--diagnose-exit=1", "h"}, "option --diagnose-exit takes no value"},
+      {{"--flows", "0", "h"}, "--flows must be an integer from 1 to 16, got '0'"},
+      {{"--flows=17", "h"}, "--flows must be an integer from 1 to 16"},
+      {{"--flows", "two", "h"}, "--flows must be"},
+      {{"h", "--flows"}, "option --flows needs a value"},
   };
   for (const auto& [args, message] : cases) {
     absl::StatusOr<TraceCommandLine> cmd = Parse(args);
@@ -275,7 +294,7 @@ TEST(TraceOutputOptionsTest, HelpListsTheNewFlags) {
        {" -C, --csv", " -x, --xml", " -l, --raw", " -p, --split", " -b, --show-ips",
         " -z, --aslookup", " -e, --mpls", " -o, --order FIELDS", "     --fields FIELDS",
         "     --export-text FILE", "     --export-html FILE", "     --asn-db PATH",
-        "     --diagnose-exit"}) {
+        "     --diagnose-exit", "     --flows N"}) {
     EXPECT_THAT(usage, HasSubstr(line));
   }
 }

@@ -80,6 +80,20 @@ TEST(LossRulesTest, LossThatContinuesIsPacketLossAtTheFirstHop) {
   EXPECT_EQ(d.verdict(), v1::VERDICT_DEGRADED);
 }
 
+TEST(LossRulesTest, AHopThatLostLessByChanceDoesNotMoveTheStart) {
+  // A 20% loss from hop 2 on, where hop 3 happened to lose 1 in 20: loss still starts at hop 2.
+  const v1::Diagnosis d = DiagnoseReached(Path({{20, 20}, {20, 16}, {20, 19}, {20, 16}}), 20, 16);
+  EXPECT_THAT(TtlsOf(d, v1::PACKET_LOSS), ElementsAre(2));
+  // 1 in 20 is well below a 40% loss: there the run starts after it.
+  const v1::Diagnosis heavy =
+      DiagnoseReached(Path({{20, 20}, {20, 12}, {20, 19}, {20, 12}}), 20, 12);
+  EXPECT_THAT(TtlsOf(heavy, v1::PACKET_LOSS), ElementsAre(4));
+  // A clean hop ends the run as before.
+  const v1::Diagnosis clean =
+      DiagnoseReached(Path({{20, 20}, {20, 16}, {20, 20}, {20, 16}}), 20, 16);
+  EXPECT_THAT(TtlsOf(clean, v1::PACKET_LOSS), ElementsAre(4));
+}
+
 TEST(LossRulesTest, BothRateLimitingAndRealLoss) {
   // Hop 2 limits ICMP; loss from hop 4 on is real. A clean hop 3 splits them.
   const v1::Diagnosis d =

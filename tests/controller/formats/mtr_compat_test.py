@@ -3,8 +3,8 @@ path of namespace routers: header, element names, columns and line grammar must 
 only the measured numbers may differ.
 
 Needs root; run by ctest with FORMATS_TOOL set and tests/integration on PYTHONPATH (for nspath,
-the integration harness). FORMATS_TOOL is a command line: formats.mtr_compat runs the
-formats_trace_tool stand-in, integration.formats_mtr_compat the real "pathpair trace"."""
+the integration harness). FORMATS_TOOL is a command line: integration.formats_mtr_compat
+sets it to the real "pathpair trace"."""
 
 import os
 import re

@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (argc == 5 && std::string(argv[1]) == "--from-json") {
-    // A report from two real traces (v1::TraceResult JSON, e.g. formats_trace_tool -J).
+    // A report from two real traces (v1::TraceResult JSON, e.g. a side's "trace" in a stored run).
     PairedReport report;
     report.title = "pathpair test report (real run on a namespace path)";
     if (!ReadTrace(argv[2], report.forward) || !ReadTrace(argv[3], report.reverse)) {

@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
     auto trace = pathpair::mtrjson::ParseMtrJson(text.str());
     if (!file || !trace.ok()) {
       std::cerr << arg << ": " << (file ? trace.status().ToString() : "cannot read") << "\n";
-      status = std::max(status, pathpair::diagnosis::kExitUnknown);
+      status = std::max(status, pathpair::kExitRuntimeError);
       continue;
     }
     const pathpair::v1::Diagnosis d = pathpair::diagnosis::DiagnoseTrace(*trace);

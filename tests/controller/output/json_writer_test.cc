@@ -74,6 +74,13 @@ TEST(JsonWriterTest, MtrKeysTypesAndOrderThenExtensions) {
   EXPECT_TRUE(j["report"]["diagnosis"].is_array());
   EXPECT_TRUE(j["report"]["diagnosis"].empty());
 
+  // Several flows (--flows) are recorded after the protocol; one flow adds no key.
+  v1::TraceResult flows = Sample();
+  flows.mutable_options()->set_flows(8);
+  const Json jf = Json::parse(FormatJson(flows, JsonOptions{.use_names = false}));
+  EXPECT_EQ(Keys(jf["report"]["mtr"]).back(), "flows");
+  EXPECT_EQ(jf["report"]["mtr"]["flows"], 8);
+
   const Json& hub = j["report"]["hubs"][0];
   EXPECT_EQ(Keys(hub), (std::vector<std::string>{"count", "host",  "Loss%", "Snt",  "Last", "Avg",
                                                  "Best",  "Wrst",  "StDev", "Rcv",  "Drop", "Gmean",

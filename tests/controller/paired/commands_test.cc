@@ -4,11 +4,13 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/status/exit_codes.h"
 #include "controller/cli/trace_options.h"
 #include "controller/subcommands/history_commands.h"
 #include "controller/subcommands/test_command.h"
@@ -88,8 +90,7 @@ class CommandsTest : public ::testing::Test {
 };
 
 TEST_F(CommandsTest, CompleteRunPrintsStoresAndShows) {
-  ASSERT_EQ(Test({"--server", "agent.example:8620", "--insecure", "-c", "3", "--json"}),
-            cli::kExitOk)
+  ASSERT_EQ(Test({"--server", "agent.example:8620", "--insecure", "-c", "3", "--json"}), kExitOk)
       << err_.str();
   const nlohmann::json j = nlohmann::json::parse(out_.str());
   EXPECT_EQ(j["status"], "complete");
@@ -97,24 +98,24 @@ TEST_F(CommandsTest, CompleteRunPrintsStoresAndShows) {
   EXPECT_EQ(j["client"]["endpoint"], "local");
   const std::string run_id = j["run_id"];
 
-  ASSERT_EQ(Run(RunHistoryCommand, {"--json"}), cli::kExitOk) << err_.str();
+  ASSERT_EQ(Run(RunHistoryCommand, {"--json"}), kExitOk) << err_.str();
   const nlohmann::json list = nlohmann::json::parse(out_.str());
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0]["run_id"], run_id);
   EXPECT_EQ(list[0]["status"], "complete");
 
-  ASSERT_EQ(Run(RunShowCommand, {"--json", run_id}), cli::kExitOk) << err_.str();
+  ASSERT_EQ(Run(RunShowCommand, {"--json", run_id}), kExitOk) << err_.str();
   const nlohmann::json shown = nlohmann::json::parse(out_.str());
   EXPECT_EQ(shown["forward"], j["forward"]);
   EXPECT_EQ(shown["oneway"], j["oneway"]);
-  ASSERT_EQ(Run(RunShowCommand, {run_id}), cli::kExitOk);
+  ASSERT_EQ(Run(RunShowCommand, {run_id}), kExitOk);
   EXPECT_THAT(out_.str(), HasSubstr(run_id));
   EXPECT_THAT(out_.str(), HasSubstr("One-way"));
-  ASSERT_EQ(Run(RunDiagnoseCommand, {run_id}), cli::kExitOk);
+  ASSERT_EQ(Run(RunDiagnoseCommand, {run_id}), kExitOk);
 
   // A saved paired report is diagnosed as a pair.
   const std::string saved = WriteFile("paired.json", j.dump());
-  ASSERT_EQ(Run(RunDiagnoseCommand, {"--json", saved}), cli::kExitOk) << err_.str();
+  ASSERT_EQ(Run(RunDiagnoseCommand, {"--json", saved}), kExitOk) << err_.str();
   const nlohmann::json again = nlohmann::json::parse(out_.str());
   EXPECT_EQ(again["run_id"], run_id);
   EXPECT_EQ(again["forward"]["report"]["hubs"].size(), j["forward"]["report"]["hubs"].size());
@@ -130,16 +131,78 @@ TEST_F(CommandsTest, ServerFailingMidTestIsPartialPrintedAndStored) {
   EXPECT_THAT(out_.str(), HasSubstr("Errors:"));
   EXPECT_THAT(out_.str(), HasSubstr("lost the agent agent.example:8620"));
   EXPECT_THAT(err_.str(), HasSubstr("reverse trace (server agent.example:8620)"));
-  ASSERT_EQ(Run(RunHistoryCommand, {"--json"}), cli::kExitOk);
+  ASSERT_EQ(Run(RunHistoryCommand, {"--json"}), kExitOk);
   const nlohmann::json list = nlohmann::json::parse(out_.str());
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0]["status"], "partial");
   EXPECT_EQ(list[0]["client"], "198.51.100.9:8620");
-  ASSERT_EQ(Run(RunShowCommand, {"--json", list[0]["run_id"].get<std::string>()}), cli::kExitOk);
+  ASSERT_EQ(Run(RunShowCommand, {"--json", list[0]["run_id"].get<std::string>()}), kExitOk);
   const nlohmann::json shown = nlohmann::json::parse(out_.str());
   EXPECT_EQ(shown["status"], "partial");
   EXPECT_TRUE(shown["forward"].is_object());
   EXPECT_FALSE(shown["server"]["error"].is_null());
+}
+
+TEST_F(CommandsTest, HtmlWritesOnePageWithBothDirectionsAndFindings) {
+  const std::string page_path = dir_ + "/report.html";
+  ASSERT_EQ(
+      Test({"--server", "agent.example:8620", "--insecure", "-c", "3", "-n", "--html", page_path}),
+      kExitOk)
+      << err_.str();
+  std::ifstream in(page_path);
+  const std::string page((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(page, HasSubstr("<!DOCTYPE html>"));
+  EXPECT_THAT(page, HasSubstr("Forward: client -&gt; 203.0.113.80"));
+  EXPECT_THAT(page, HasSubstr("Reverse: server -&gt; 198.51.100.9"));
+  EXPECT_THAT(page, HasSubstr("10.0.1.1"));  // a hop of the fake traces
+  EXPECT_THAT(page, HasSubstr("<svg"));
+  EXPECT_THAT(page, HasSubstr("findings:"));
+  EXPECT_THAT(page, ::testing::Not(HasSubstr("0 findings:")));
+  EXPECT_THAT(page, HasSubstr("LOSS_BOTH_DIRECTIONS"));  // the fake loses half the one-way
+  EXPECT_THAT(page, HasSubstr("forward_loss_pct"));      // with its evidence
+  EXPECT_THAT(page, ::testing::Not(HasSubstr("src=")));  // self-contained
+
+  // A partial run writes the page too.
+  server_fails_after_ = 1;
+  ASSERT_EQ(
+      Test({"--server", "agent.example:8620", "--insecure", "-c", "3", "--html=" + page_path}),
+      kExitPartial);
+  std::ifstream again(page_path);
+  const std::string partial((std::istreambuf_iterator<char>(again)),
+                            std::istreambuf_iterator<char>());
+  EXPECT_THAT(partial, HasSubstr("RUN_ERROR"));
+}
+
+TEST_F(CommandsTest, TerminalShowsBothDirectionsOnTheLiveScreen) {
+  std::vector<std::string> titles;
+  int64_t forward_hops = 0;
+  deps_.run_screen = [&](const std::vector<screen::SnapshotSource>& sources,
+                         std::function<bool()> done) -> absl::Status {
+    for (const screen::SnapshotSource& source : sources) titles.push_back(source.title);
+    while (!done()) usleep(1000);  // the test ends on its own: the screen leaves
+    forward_hops = sources[0].latest().hops_size();
+    return absl::OkStatus();
+  };
+  ASSERT_EQ(Test({"--server", "agent.example:8620", "--insecure", "-c", "2"}), kExitOk)
+      << err_.str();
+  EXPECT_THAT(titles, ::testing::ElementsAre("forward: client -> 203.0.113.80",
+                                             "reverse: server -> client"));
+  EXPECT_EQ(forward_hops, 3);
+  EXPECT_THAT(out_.str(), HasSubstr("Forward: client -> 203.0.113.80"));  // then the report
+
+  // --json never takes the screen.
+  titles.clear();
+  ASSERT_EQ(Test({"--server", "agent.example:8620", "--insecure", "-c", "1", "--json"}), kExitOk);
+  EXPECT_THAT(titles, IsEmpty());
+}
+
+TEST_F(CommandsTest, UnwritableHtmlIsBadInputBeforeTheTest) {
+  EXPECT_EQ(Test({"--server", "agent.example:8620", "--insecure", "-c", "1", "--html",
+                  dir_ + "/no/such/dir/report.html"}),
+            kExitBadInput);
+  EXPECT_THAT(out_.str(), IsEmpty());
+  EXPECT_THAT(err_.str(), HasSubstr("--html"));
+  EXPECT_THAT(err_.str(), ::testing::Not(HasSubstr("stored as")));
 }
 
 TEST_F(CommandsTest, BadTestInputExitsTwoWithNothingOnStdout) {
@@ -158,14 +221,14 @@ TEST_F(CommandsTest, BadTestInputExitsTwoWithNothingOnStdout) {
       {"--server"},
   };
   for (const auto& args : cases) {
-    EXPECT_EQ(Test(args), cli::kExitBadInput) << args.back();
+    EXPECT_EQ(Test(args), kExitBadInput) << args.back();
     EXPECT_THAT(out_.str(), IsEmpty()) << args.back();
     EXPECT_THAT(err_.str(), HasSubstr("pathpair test: ")) << args.back();
   }
 }
 
 TEST_F(CommandsTest, ShowAndDiagnoseBadInput) {
-  ASSERT_EQ(Test({"--server", "agent.example:8620", "--insecure", "-c", "1"}), cli::kExitOk);
+  ASSERT_EQ(Test({"--server", "agent.example:8620", "--insecure", "-c", "1"}), kExitOk);
   struct Case {
     int (*command)(const std::vector<std::string>&, const HistoryDeps&, std::ostream&,
                    std::ostream&);
@@ -189,8 +252,7 @@ TEST_F(CommandsTest, ShowAndDiagnoseBadInput) {
       {RunHistoryCommand, {"extra"}},
   };
   for (const Case& c : cases) {
-    EXPECT_EQ(Run(c.command, c.args), cli::kExitBadInput)
-        << (c.args.empty() ? "(none)" : c.args.back());
+    EXPECT_EQ(Run(c.command, c.args), kExitBadInput) << (c.args.empty() ? "(none)" : c.args.back());
     EXPECT_THAT(out_.str(), IsEmpty());
     EXPECT_FALSE(err_.str().empty());
   }
@@ -205,11 +267,11 @@ TEST_F(CommandsTest, DiagnoseReadsMtrJson) {
                   "Avg": 1.0, "Best": 1.0, "Wrst": 1.0, "StDev": 0.0},
                  {"count": 2, "host": "203.0.113.80", "Loss%": 0.0, "Snt": 3, "Last": 2.0,
                   "Avg": 2.0, "Best": 2.0, "Wrst": 2.0, "StDev": 0.0}]}})");
-  ASSERT_EQ(Run(RunDiagnoseCommand, {"-j", mtr}), cli::kExitOk) << err_.str();
+  ASSERT_EQ(Run(RunDiagnoseCommand, {"-j", mtr}), kExitOk) << err_.str();
   const nlohmann::json j = nlohmann::json::parse(out_.str());
   EXPECT_EQ(j["report"]["hubs"].size(), 2u);
   EXPECT_TRUE(j["report"]["diagnosis"].is_array());
-  ASSERT_EQ(Run(RunDiagnoseCommand, {mtr}), cli::kExitOk);
+  ASSERT_EQ(Run(RunDiagnoseCommand, {mtr}), kExitOk);
   EXPECT_THAT(out_.str(), HasSubstr("203.0.113.80"));
 }
 

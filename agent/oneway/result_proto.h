@@ -1,0 +1,22 @@
+// The proto form (v1::AgentOneWayResult) of a one-way result measured at this end: the peer ->
+// us direction in full, the count of packets we sent the other way (the peer measures what
+// arrived), and the clock offset estimate. Shared by the agent's service and the controller's
+// in-process endpoint, which both report a local OneWaySession's outcome.
+//
+//   v1::AgentOneWayResult proto = oneway::ResultToProto(*result);
+//   proto.set_final(true);
+#ifndef PATHPAIR_AGENT_ONEWAY_RESULT_PROTO_H_
+#define PATHPAIR_AGENT_ONEWAY_RESULT_PROTO_H_
+
+#include "agent/oneway/session.h"
+#include "pathpair/v1/agent.pb.h"
+
+namespace pathpair::oneway {
+
+// Sets the inbound direction, outbound.sent, the offset (when estimated) and an error when no
+// packet from the peer arrived. Leaves the times and `final` to the caller.
+v1::AgentOneWayResult ResultToProto(const OneWayResult& result);
+
+}  // namespace pathpair::oneway
+
+#endif  // PATHPAIR_AGENT_ONEWAY_RESULT_PROTO_H_
