@@ -189,6 +189,9 @@ v1::Diagnosis Diagnose(const v1::DiagnosisInput& input, const DiagnoseOptions& o
     Annotate(reverse.findings, reverse.areas, true, v1::TRACE_DIRECTION_REVERSE);
     Annotate(paired_reverse, reverse.areas, true, v1::TRACE_DIRECTION_REVERSE);
   }
+  for (const Findings* part : {&paired_forward, &paired_reverse}) {
+    AttributeTraceLossToDirection(*part, forward.findings, reverse.findings);
+  }
 
   v1::Diagnosis diagnosis;
   diagnosis.set_area_source(forward.areas.source);

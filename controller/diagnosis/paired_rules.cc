@@ -316,6 +316,29 @@ void ExplainReverseLatencySteps(Findings& reverse_findings, const v1::OneWayResu
   }
 }
 
+void AttributeTraceLossToDirection(const Findings& paired, Findings& forward_findings,
+                                   Findings& reverse_findings) {
+  for (const v1::Finding& direction : paired) {
+    const bool forward_lossy = direction.code() == v1::LOSS_FORWARD_DIRECTION;
+    if (!forward_lossy && direction.code() != v1::LOSS_REVERSE_DIRECTION) continue;
+    // The trace that travels the clean direction out and sees the loss on its replies' way back.
+    Findings& explained = forward_lossy ? reverse_findings : forward_findings;
+    const char* clean_way = forward_lossy ? "server to client" : "client to server";
+    const std::string code = v1::FindingCode_Name(direction.code());
+    for (v1::Finding& loss : explained) {
+      if (loss.code() != v1::PACKET_LOSS) continue;
+      loss.set_severity(v1::SEVERITY_INFO);
+      loss.set_summary(absl::StrCat(loss.summary(), " The one-way measurement finds no loss ",
+                                    clean_way,
+                                    ": these probes lose their replies on the way "
+                                    "back, which ",
+                                    code, " names."));
+      loss.set_action(absl::StrCat("Nothing to report for this hop: follow ", code, "."));
+      AddText(loss, "explained_by", code);
+    }
+  }
+}
+
 void FindAsymmetricPath(const PathView& forward, const PathView& reverse, Findings& out) {
   const std::vector<std::string> forward_hops = Addresses(forward, false);
   const std::vector<std::string> reverse_hops = Addresses(reverse, false);

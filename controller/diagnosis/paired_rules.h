@@ -64,6 +64,13 @@ void FindReturnPathLatency(Findings& forward_findings, const v1::OneWayResult* f
 void ExplainReverseLatencySteps(Findings& reverse_findings, const v1::OneWayResult* forward_oneway,
                                 const v1::OneWayResult* reverse_oneway);
 
+// Once LOSS_FORWARD_DIRECTION or LOSS_REVERSE_DIRECTION (in `paired`) names the lossy
+// direction, the other direction's trace sees that loss only because its ICMP replies cross it on
+// the way back: that trace's PACKET_LOSS findings become info, say so, and point at the paired
+// finding instead of at their own hop's owner. With loss both ways nothing changes.
+void AttributeTraceLossToDirection(const Findings& paired, Findings& forward_findings,
+                                   Findings& reverse_findings);
+
 // ASYMMETRIC_PATH (info) when answering hops of one trace have no counterpart in the other.
 void FindAsymmetricPath(const PathView& forward, const PathView& reverse, Findings& out);
 

@@ -82,6 +82,15 @@ TEST(LossDirectionTest, ReverseLossNamesTheReverseHop) {
   EXPECT_EQ(f.direction(), v1::TRACE_DIRECTION_REVERSE);
   EXPECT_EQ(f.address(), "192.168.1.1");
   EXPECT_THAT(f.summary(), HasSubstr("reverse trace"));
+  // The forward trace's own loss is the replies crossing the lossy way back: info, not a
+  // second problem pointing at another owner.
+  const std::vector<v1::Finding> forward_loss = WithCode(d, v1::PACKET_LOSS);
+  ASSERT_FALSE(forward_loss.empty());
+  for (const v1::Finding& loss : forward_loss) {
+    if (loss.direction() != v1::TRACE_DIRECTION_FORWARD) continue;
+    EXPECT_EQ(loss.severity(), v1::SEVERITY_INFO);
+    EXPECT_THAT(loss.action(), HasSubstr("LOSS_REVERSE_DIRECTION"));
+  }
 }
 
 TEST(LossDirectionTest, BothDirectionsAndNoiseLevel) {
