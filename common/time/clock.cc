@@ -8,7 +8,9 @@ MonoTime MonoTime::FromTimespec(const struct timespec& ts) {
   return MonoTime(absl::DurationFromTimespec(ts));
 }
 
-struct timespec MonoTime::ToTimespec() const { return absl::ToTimespec(since_epoch_); }
+struct timespec MonoTime::ToTimespec() const {
+  return absl::ToTimespec(since_epoch_);
+}
 
 MonoTime SystemClock::Now() const {
   struct timespec ts;

@@ -21,9 +21,9 @@
 #include <string>
 #include <vector>
 
+#include "common/trace/probe_events.h"
 #include "controller/formats/field_spec.h"
 #include "controller/formats/host_label.h"
-#include "common/trace/probe_events.h"
 #include "pathpair/v1/trace.pb.h"
 
 namespace pathpair::formats {
