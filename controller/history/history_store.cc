@@ -110,33 +110,47 @@ absl::Status MakeParentDirectories(const std::string& path) {
   return absl::OkStatus();
 }
 
-absl::Status CreateOrCheckSchema(sqlite3* db, const std::string& path) {
-  // Reading the schema is the first access to the file's contents: a file that is not SQLite
-  // fails here with SQLITE_NOTADB before anything is written.
+absl::Status NewerSchemaError(const std::string& path, int64_t version) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "history database ", path, " has schema version ", version,
+      ", newer than this pathpair understands (", kSchemaVersion, "); upgrade pathpair"));
+}
+
+// Creates the schema in an empty database, or checks an existing one. Under the write lock, so
+// that two processes opening a new file at once cannot see each other's half-made schema.
+absl::Status CreateSchemaLocked(sqlite3* db, const std::string& path) {
   PATHPAIR_ASSIGN_OR_RETURN(int64_t version, QueryInt(db, path, "PRAGMA user_version"));
-  if (version > kSchemaVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "history database ", path, " has schema version ", version,
-        ", newer than this pathpair understands (", kSchemaVersion, "); upgrade pathpair"));
-  }
+  if (version == kSchemaVersion) return absl::OkStatus();
+  if (version > kSchemaVersion) return NewerSchemaError(path, version);
   PATHPAIR_ASSIGN_OR_RETURN(int64_t table_count,
                             QueryInt(db, path, "SELECT count(*) FROM sqlite_master"));
-  if (version == kSchemaVersion) return absl::OkStatus();
   if (table_count != 0) {
     return absl::FailedPreconditionError(absl::StrCat(
         "history database ", path,
         " already holds tables of another program (schema version 0); it was left untouched"));
   }
-  PATHPAIR_RETURN_IF_ERROR(Exec(db, path, "PRAGMA journal_mode = WAL"));
-  // Another process may be creating the schema at the same moment: take the write lock, then
-  // look again.
-  PATHPAIR_RETURN_IF_ERROR(Exec(db, path, "BEGIN IMMEDIATE"));
-  absl::StatusOr<int64_t> again = QueryInt(db, path, "PRAGMA user_version");
-  absl::Status status = again.status();
-  if (status.ok() && *again == 0) status = Exec(db, path, kCreateSchema);
-  if (status.ok()) return Exec(db, path, "COMMIT");
-  sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-  return status;
+  return Exec(db, path, kCreateSchema);
+}
+
+absl::Status CreateOrCheckSchema(sqlite3* db, const std::string& path) {
+  // Reading the schema is the first access to the file's contents: a file that is not SQLite
+  // fails here with SQLITE_NOTADB before anything is written.
+  PATHPAIR_ASSIGN_OR_RETURN(int64_t version, QueryInt(db, path, "PRAGMA user_version"));
+  if (version > kSchemaVersion) return NewerSchemaError(path, version);
+  if (version < kSchemaVersion) {
+    PATHPAIR_RETURN_IF_ERROR(Exec(db, path, "BEGIN IMMEDIATE"));
+    const absl::Status created = CreateSchemaLocked(db, path);
+    if (!created.ok()) {
+      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);  // leaves the file as it was
+      return created;
+    }
+    PATHPAIR_RETURN_IF_ERROR(Exec(db, path, "COMMIT"));
+    // WAL lets readers and a writer work at once; the mode is kept in the file, so whoever made
+    // the schema sets it. SQLite answers "locked" without waiting when another connection is
+    // open at that moment: the file then stays in rollback-journal mode, which loses nothing.
+    sqlite3_exec(db, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
+  }
+  return absl::OkStatus();
 }
 
 std::string ColumnText(sqlite3_stmt* stmt, int column) {
