@@ -138,27 +138,47 @@ void WaitOrKill(pid_t pid, int* status) {
   waitpid(pid, status, 0);
 }
 
-int CommandRun(const Options& o) {
-  if (o.command.empty()) return Usage("run needs -- COMMAND");
-  if (o.side != "client" && o.side != "server") return Usage("--side is client or server");
+// What `run` and `up` both set up: the scenario, the event log, the signals the loop handles
+// and the namespaces with their TUN devices (plus the management links for `up`).
+struct Instance {
+  pathpair::v1::Scenario scenario;
+  std::unique_ptr<EventLog> log;
+  int signal_fd = -1;
+  std::string name;
+  std::unique_ptr<Topology> topology;
+};
+
+// Returns 0, or the exit status to end with (2: scenario or event log; 3: setup failed).
+int SetUpInstance(const Options& o, bool management, Instance& out) {
   absl::StatusOr<pathpair::v1::Scenario> scenario = LoadScenario(o.scenario_path);
   if (!scenario.ok()) {
     std::cerr << "pathpair-netsim: " << scenario.status().message() << "\n";
     return 2;
   }
-  std::unique_ptr<EventLog> log;
-  if (int rc = OpenEventLog(o.event_log, log); rc != 0) return rc;
-  const int signal_fd = MakeSignalFd();
-  const std::string name = o.name.empty() ? RandomInstanceName() : o.name;
-  absl::StatusOr<std::unique_ptr<Topology>> topology = Topology::Create(*scenario, name, false);
+  out.scenario = *std::move(scenario);
+  if (int rc = OpenEventLog(o.event_log, out.log); rc != 0) return rc;
+  out.signal_fd = MakeSignalFd();
+  out.name = o.name.empty() ? RandomInstanceName() : o.name;
+  absl::StatusOr<std::unique_ptr<Topology>> topology =
+      Topology::Create(out.scenario, out.name, management);
   if (!topology.ok()) {
     std::cerr << "pathpair-netsim: setup failed: " << topology.status().message() << "\n";
     return 3;
   }
-  Runner runner(*scenario, (*topology)->tun_fd(Side::kClient), (*topology)->tun_fd(Side::kServer),
+  out.topology = *std::move(topology);
+  return 0;
+}
+
+int CommandRun(const Options& o) {
+  if (o.command.empty()) return Usage("run needs -- COMMAND");
+  if (o.side != "client" && o.side != "server") return Usage("--side is client or server");
+  Instance instance;
+  if (int rc = SetUpInstance(o, /*management=*/false, instance); rc != 0) return rc;
+  auto& [scenario, log, signal_fd, name, topology] = instance;
+  Runner runner(scenario, topology->tun_fd(Side::kClient), topology->tun_fd(Side::kServer),
                 log.get());
   const std::string ns = o.side == "client" ? ClientNamespace(name) : ServerNamespace(name);
-  const auto env = (*topology)->Environment();
+  const auto env = topology->Environment();
   pid_t child = fork();
   if (child < 0) {
     std::cerr << "pathpair-netsim: fork: " << strerror(errno) << "\n";
@@ -197,33 +217,22 @@ int CommandRun(const Options& o) {
     WaitOrKill(child, &child_status);
   }
   log->Flush();
-  (*topology)->Teardown();
+  topology->Teardown();
   if (stop_signal != 0) return 128 + stop_signal;
   if (WIFEXITED(child_status)) return WEXITSTATUS(child_status);
   return 128 + WTERMSIG(child_status);
 }
 
 int CommandUp(const Options& o) {
-  absl::StatusOr<pathpair::v1::Scenario> scenario = LoadScenario(o.scenario_path);
-  if (!scenario.ok()) {
-    std::cerr << "pathpair-netsim: " << scenario.status().message() << "\n";
-    return 2;
-  }
-  std::unique_ptr<EventLog> log;
-  if (int rc = OpenEventLog(o.event_log, log); rc != 0) return rc;
-  const int signal_fd = MakeSignalFd();
-  const std::string name = o.name.empty() ? RandomInstanceName() : o.name;
-  absl::StatusOr<std::unique_ptr<Topology>> topology = Topology::Create(*scenario, name, true);
-  if (!topology.ok()) {
-    std::cerr << "pathpair-netsim: setup failed: " << topology.status().message() << "\n";
-    return 3;
-  }
+  Instance instance;
+  if (int rc = SetUpInstance(o, /*management=*/true, instance); rc != 0) return rc;
+  auto& [scenario, log, signal_fd, name, topology] = instance;
   mkdir(kStateDir, 0755);
   const std::string pid_file = absl::StrCat(kStateDir, "/", name, ".pid");
   std::ofstream(pid_file) << getpid() << "\n";
-  Runner runner(*scenario, (*topology)->tun_fd(Side::kClient), (*topology)->tun_fd(Side::kServer),
+  Runner runner(scenario, topology->tun_fd(Side::kClient), topology->tun_fd(Side::kServer),
                 log.get());
-  for (const auto& [k, v] : (*topology)->Environment()) std::cout << k << "=" << v << "\n";
+  for (const auto& [k, v] : topology->Environment()) std::cout << k << "=" << v << "\n";
   std::cout << "NETSIM_READY=1" << std::endl;
   int stop_signal = 0;
   runner.Run(signal_fd, [&](const signalfd_siginfo& si) {
@@ -232,7 +241,7 @@ int CommandUp(const Options& o) {
     return true;
   });
   log->Flush();
-  (*topology)->Teardown();
+  topology->Teardown();
   unlink(pid_file.c_str());
   return 0;
 }
