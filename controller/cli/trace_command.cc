@@ -13,9 +13,9 @@
 #include "controller/diagnosis/diagnose.h"
 #include "controller/diagnosis/exit_status.h"
 #include "controller/diagnosis/render.h"
-#include "controller/html/winmtr_export.h"
-#include "controller/output/json_writer.h"
-#include "controller/output/report_writer.h"
+#include "controller/report/trace/json_writer.h"
+#include "controller/report/trace/report_writer.h"
+#include "controller/report/trace/winmtr_export.h"
 
 #ifndef PATHPAIR_VERSION
 #define PATHPAIR_VERSION "0.0.0"

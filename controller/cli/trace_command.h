@@ -34,7 +34,7 @@
 #include "controller/cli/resolver.h"
 #include "controller/cli/trace_options.h"
 #include "controller/dns/reverse_dns.h"
-#include "controller/formats/mtr_formats.h"
+#include "controller/report/trace/mtr_formats.h"
 #include "pathpair/v1/diagnosis.pb.h"
 #include "pathpair/v1/trace.pb.h"
 

@@ -20,7 +20,7 @@
 #include "absl/strings/string_view.h"
 #include "common/net/ip_address.h"
 #include "common/status/status_macros.h"
-#include "controller/formats/field_spec.h"
+#include "controller/report/trace/field_spec.h"
 
 namespace pathpair::cli {
 namespace {

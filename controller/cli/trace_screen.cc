@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
-#include "controller/formats/field_spec.h"
+#include "controller/report/trace/field_spec.h"
 #include "controller/screen/live_trace.h"
 #include "controller/screen/screen.h"
 

@@ -5,7 +5,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "controller/output/json_writer.h"
+#include "controller/report/common/time_format.h"
+#include "controller/report/trace/json_writer.h"
 
 namespace pathpair::paired {
 namespace {

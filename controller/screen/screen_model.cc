@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "controller/formats/host_label.h"
+#include "controller/report/trace/host_label.h"
 
 namespace pathpair::screen {
 namespace {

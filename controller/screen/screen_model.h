@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "controller/formats/field_spec.h"
+#include "controller/report/trace/field_spec.h"
 #include "pathpair/v1/trace.pb.h"
 
 namespace pathpair::screen {

@@ -18,11 +18,12 @@
 #include "controller/merge/path_merge.h"
 #include "controller/merge/paths_json.h"
 #include "controller/mtrjson/mtr_json.h"
-#include "controller/output/json_writer.h"
-#include "controller/output/report_writer.h"
 #include "controller/paired/paired_diagnosis.h"
 #include "controller/paired/paired_json.h"
-#include "controller/paired/paired_text_report.h"
+#include "controller/report/common/time_format.h"
+#include "controller/report/paired/paired_text_report.h"
+#include "controller/report/trace/json_writer.h"
+#include "controller/report/trace/report_writer.h"
 
 namespace pathpair::subcommands {
 namespace {
