@@ -14,6 +14,7 @@
 #include "common/packet/packet.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/agent/net/echo_request.h"
 #include "tests/agent/net/fake_sys_calls.h"
 
 namespace pathpair::net {
@@ -28,21 +29,6 @@ const IpAddress kTarget4 = Addr("203.0.113.9");
 const IpAddress kRouter4 = Addr("198.51.100.2");
 const IpAddress kLocal6 = Addr("2001:db8:1::1");
 const IpAddress kTarget6 = Addr("2001:db8:9::9");
-
-std::vector<uint8_t> EchoRequest(const IpAddress& source, const IpAddress& destination, uint16_t id,
-                                 uint16_t sequence) {
-  packet::ProbeSpec spec;
-  spec.protocol = packet::ProbeProtocol::kIcmp;
-  spec.source = source;
-  spec.destination = destination;
-  spec.icmp_id = id;
-  spec.sequence = sequence;
-  std::vector<uint8_t> bytes(256);
-  absl::StatusOr<size_t> n = packet::BuildProbeTransport(spec, bytes);
-  EXPECT_TRUE(n.ok());
-  bytes.resize(n.ok() ? *n : 0);
-  return bytes;
-}
 
 // An IPv4 packet as a raw socket delivers it: a 20-byte header (only the addresses matter here)
 // and an 8-byte ICMP message.
