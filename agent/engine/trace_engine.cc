@@ -17,10 +17,10 @@ constexpr uint8_t kIcmpv4PortUnreachable = 3;
 constexpr uint8_t kIcmpv6PortUnreachable = 4;
 
 constexpr uint16_t kFirstSequence = 1;
-constexpr int kDefaultUdpPort = 33434;      // as mtr and traceroute
-constexpr int kDefaultTcpPort = 80;         // as mtr
-constexpr int kDefaultPacketSize = 64;      // mtr's default -s
 constexpr uint16_t kLastSequence = 0xfffe;  // 0 and 0xffff are never used (UDP checksum)
+
+constexpr int kDefaultUdpPort = 33434;  // as mtr and traceroute
+constexpr int kDefaultTcpPort = 80;     // as mtr
 
 bool IsPortUnreachable(const packet::ParsedReply& reply) {
   return reply.kind == ReplyKind::kDestinationUnreachable &&
@@ -134,7 +134,7 @@ absl::StatusOr<TraceConfig> TraceConfig::FromProto(const v1::ProbeOptions& optio
   config.local_port = options.local_port();
   config.tos = options.tos();
   config.bit_pattern = options.bit_pattern();
-  config.packet_size = options.packet_size() != 0 ? options.packet_size() : kDefaultPacketSize;
+  if (options.packet_size() != 0) config.packet_size = options.packet_size();
   PATHPAIR_RETURN_IF_ERROR(config.Validate());
   return config;
 }
