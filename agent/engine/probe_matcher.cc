@@ -64,10 +64,7 @@ void FillProbeSpec(const ProbeIdentity& identity, Sequence sequence, Ttl ttl,
   spec->tcp_sequence_high = identity.tcp_sequence_high;
   spec->sequence = sequence.value();
   spec->ttl = static_cast<uint8_t>(std::clamp(ttl.value(), 0, 255));
-  ApplyFlow(identity, flow, spec);
-}
-
-void ApplyFlow(const ProbeIdentity& identity, int flow, packet::ProbeSpec* spec) {
+  // The flow's identifier replaces flow 0's.
   const uint16_t identifier = FlowIdentifier(identity, flow);
   if (identity.protocol == ProbeProtocol::kIcmp) {
     spec->icmp_id = identifier;

@@ -56,9 +56,6 @@ struct ProbeIdentity {
 void FillProbeSpec(const ProbeIdentity& identity, Sequence sequence, Ttl ttl,
                    packet::ProbeSpec* spec, int flow = 0);
 
-// Sets only the flow's identifier (ICMP id or UDP/TCP source port) in `spec`.
-void ApplyFlow(const ProbeIdentity& identity, int flow, packet::ProbeSpec* spec);
-
 // The field that distinguishes traces of one protocol: the ICMP id, or the UDP/TCP source port
 // (of flow 0).
 uint16_t TraceIdentifier(const ProbeIdentity& identity);

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/status/status_macros.h"
 
 namespace pathpair::engine {
 namespace {
@@ -17,6 +18,9 @@ constexpr uint8_t kIcmpv6PortUnreachable = 4;
 
 constexpr uint16_t kFirstSequence = 1;
 constexpr uint16_t kLastSequence = 0xfffe;  // 0 and 0xffff are never used (UDP checksum)
+
+constexpr int kDefaultUdpPort = 33434;  // as mtr and traceroute
+constexpr int kDefaultTcpPort = 80;     // as mtr
 
 bool IsPortUnreachable(const packet::ParsedReply& reply) {
   return reply.kind == ReplyKind::kDestinationUnreachable &&
@@ -49,6 +53,28 @@ absl::Duration MicrosOrDefault(int64_t micros, absl::Duration fallback) {
   return micros == 0 ? fallback : absl::Microseconds(micros);
 }
 
+absl::Status CheckRange(int64_t value, int64_t low, int64_t high, absl::string_view what) {
+  if (value < low || value > high) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " must be between ", low, " and ", high, ", not ", value));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<packet::ProbeProtocol> ProtocolOf(v1::Protocol protocol) {
+  switch (protocol) {
+    case v1::PROTOCOL_UNSPECIFIED:
+    case v1::PROTOCOL_ICMP:
+      return packet::ProbeProtocol::kIcmp;
+    case v1::PROTOCOL_UDP:
+      return packet::ProbeProtocol::kUdp;
+    case v1::PROTOCOL_TCP:
+      return packet::ProbeProtocol::kTcp;
+    default:
+      return absl::InvalidArgumentError("unknown protocol");
+  }
+}
+
 }  // namespace
 
 absl::Status TraceConfig::Validate() const {
@@ -73,7 +99,14 @@ absl::Status TraceConfig::Validate() const {
     return absl::InvalidArgumentError(
         absl::StrCat("flows must be 1..", TraceRegistry::kMaxFlows, ", got ", flows));
   }
-  return absl::OkStatus();
+  if (ip_version != 0 && ip_version != 4 && ip_version != 6) {
+    return absl::InvalidArgumentError(absl::StrCat("IP version must be 4 or 6, not ", ip_version));
+  }
+  PATHPAIR_RETURN_IF_ERROR(CheckRange(tos, 0, 255, "TOS (-Q)"));
+  PATHPAIR_RETURN_IF_ERROR(CheckRange(bit_pattern, 0, 255, "bit pattern (-B)"));
+  PATHPAIR_RETURN_IF_ERROR(CheckRange(destination_port, 0, 65535, "port (-P)"));
+  PATHPAIR_RETURN_IF_ERROR(CheckRange(local_port, 0, 65535, "local port (-L)"));
+  return CheckRange(packet_size, 0, packet::kMaxPacketSize, "packet size (-s)");
 }
 
 absl::StatusOr<TraceConfig> TraceConfig::FromProto(const v1::ProbeOptions& options) {
@@ -91,8 +124,48 @@ absl::StatusOr<TraceConfig> TraceConfig::FromProto(const v1::ProbeOptions& optio
   config.grace = MicrosOrDefault(options.grace_us(), config.grace);
   if (options.max_unknown() != 0) config.max_unknown = options.max_unknown();
   if (options.flows() != 0) config.flows = options.flows();
-  if (absl::Status status = config.Validate(); !status.ok()) return status;
+  PATHPAIR_ASSIGN_OR_RETURN(config.protocol, ProtocolOf(options.protocol()));
+  config.ip_version = options.ip_version();
+  config.destination_port = options.port();
+  if (config.destination_port == 0 && config.protocol != packet::ProbeProtocol::kIcmp) {
+    config.destination_port =
+        config.protocol == packet::ProbeProtocol::kUdp ? kDefaultUdpPort : kDefaultTcpPort;
+  }
+  config.local_port = options.local_port();
+  config.tos = options.tos();
+  config.bit_pattern = options.bit_pattern();
+  if (options.packet_size() != 0) config.packet_size = options.packet_size();
+  PATHPAIR_RETURN_IF_ERROR(config.Validate());
   return config;
+}
+
+absl::Status TraceConfig::CheckTarget(const IpAddress& target) const {
+  if (ip_version != 0 && ip_version != static_cast<int>(target.family())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("target ", target.ToString(), " is not an IPv", ip_version, " address"));
+  }
+  return absl::OkStatus();
+}
+
+TraceRegistry::Request TraceConfig::RegistryRequest(const IpAddress& target) const {
+  TraceRegistry::Request request;
+  request.protocol = protocol;
+  request.target = target;
+  request.flows = flows;
+  if (protocol != packet::ProbeProtocol::kIcmp) {
+    request.destination_port = static_cast<uint16_t>(destination_port);
+    if (local_port != 0) request.fixed_identifier = static_cast<uint16_t>(local_port);
+  }
+  return request;
+}
+
+packet::ProbeSpec TraceConfig::BaseProbeSpec(const IpAddress& source) const {
+  packet::ProbeSpec spec;
+  spec.source = source;
+  spec.tos = static_cast<uint8_t>(tos);
+  spec.packet_size = static_cast<size_t>(packet_size);
+  spec.fill = static_cast<uint8_t>(bit_pattern);
+  return spec;
 }
 
 TraceEngine::TraceEngine(const TraceConfig& config, const ProbeIdentity& identity, MonoTime start)

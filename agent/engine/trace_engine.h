@@ -65,7 +65,9 @@
 
 namespace pathpair::engine {
 
-// The engine's share of v1::ProbeOptions, validated.
+// A trace's share of v1::ProbeOptions, validated: what the engine schedules by (TTLs, rounds,
+// times) and what each probe carries besides the trace's identity (protocol, ports, TOS, size,
+// pattern). Socket-level options (-I, -M, -a) stay with the caller.
 struct TraceConfig {
   Ttl first_ttl{1};                                  // mtr -f
   Ttl max_ttl{30};                                   // mtr -m
@@ -78,14 +80,36 @@ struct TraceConfig {
   // identity it is given: round r uses flow r mod FlowCount(identity).
   int flows = 1;
 
+  packet::ProbeProtocol protocol = packet::ProbeProtocol::kIcmp;  // mtr -u / -T
+  int ip_version = 0;  // mtr -4 / -6: the target must be of that version; 0 = either
+  // UDP/TCP destination port (mtr -P); FromProto puts the protocol's default (33434 UDP, 80 TCP)
+  // for 0. Unused for ICMP.
+  int destination_port = 0;
+  int local_port = 0;    // mtr -L: a fixed UDP/TCP source port; 0 = a random one per trace
+  int tos = 0;           // mtr -Q: IPv4 TOS / IPv6 traffic class
+  int bit_pattern = 0;   // mtr -B: the payload's byte
+  int packet_size = 64;  // mtr -s: the whole IP packet (raised to what the headers need)
+
   // Checks ranges: 1 <= first_ttl <= max_ttl <= 255, count >= 0, positive durations,
-  // max_unknown >= 1, 1 <= flows <= TraceRegistry::kMaxFlows.
+  // max_unknown >= 1, 1 <= flows <= TraceRegistry::kMaxFlows, ip_version 0, 4 or 6, ports
+  // 0..65535, tos and bit_pattern 0..255, packet_size 0..packet::kMaxPacketSize.
   absl::Status Validate() const;
 
-  // Reads the engine's fields of `options`. Fields left 0 take mtr's defaults (interval 1 s,
-  // first_ttl 1, max_ttl 30, probe_timeout 10 s, grace 5 s, max_unknown 5, flows 1); count 0 means
-  // unlimited. Negative or out-of-range values are InvalidArgument.
+  // Reads the trace's fields of `options`. Fields left 0 take mtr's defaults (interval 1 s,
+  // first_ttl 1, max_ttl 30, probe_timeout 10 s, grace 5 s, max_unknown 5, flows 1, packet size
+  // 64, the protocol's port); count 0 means unlimited. Negative, out-of-range or unknown values
+  // (e.g. the protocol) are InvalidArgument.
   static absl::StatusOr<TraceConfig> FromProto(const v1::ProbeOptions& options);
+
+  // InvalidArgument when ip_version asks for the other family than `target`'s.
+  absl::Status CheckTarget(const IpAddress& target) const;
+
+  // What to ask the TraceRegistry for, for a trace of this config to `target`.
+  TraceRegistry::Request RegistryRequest(const IpAddress& target) const;
+
+  // The part of every probe's spec that the identity does not give: source, TOS, size and
+  // pattern. FillProbeSpec adds the rest per probe. Call after Validate().
+  packet::ProbeSpec BaseProbeSpec(const IpAddress& source) const;
 };
 
 // A reply the engine counted (TraceEngine::OnReply): the probe's TTL and its round-trip time.
@@ -101,7 +125,7 @@ struct AcceptedReply {
 struct ProbeRequest {
   Sequence sequence;
   Ttl ttl;
-  int flow = 0;  // which flow's identifier to send with (FillProbeSpec / ApplyFlow)
+  int flow = 0;  // which flow's identifier to send with (FillProbeSpec)
   friend bool operator==(const ProbeRequest&, const ProbeRequest&) = default;
 };
 

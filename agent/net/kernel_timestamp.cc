@@ -5,26 +5,15 @@
 #include <algorithm>
 
 namespace pathpair::net {
-namespace {
 
-MonoTime ReadMonotonic() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return MonoTime::FromTimespec(ts);
+MonoTime MonotonicNow(OsSysCalls& sys) {
+  return MonoTime::FromTimespec(sys.ClockGetTime(CLOCK_MONOTONIC));
 }
 
-absl::Time ReadRealtime() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return absl::TimeFromTimespec(ts);
-}
-
-}  // namespace
-
-ClockOffset SampleClockOffset() {
-  const MonoTime before = ReadMonotonic();
-  const absl::Time wall = ReadRealtime();
-  const MonoTime after = ReadMonotonic();
+ClockOffset SampleClockOffset(OsSysCalls& sys) {
+  const MonoTime before = MonotonicNow(sys);
+  const absl::Time wall = absl::TimeFromTimespec(sys.ClockGetTime(CLOCK_REALTIME));
+  const MonoTime after = MonotonicNow(sys);
   return MakeClockOffset(before, wall, after);
 }
 

@@ -20,6 +20,7 @@
 #include <optional>
 
 #include "absl/time/time.h"
+#include "agent/net/os_sys_calls.h"
 #include "common/time/clock.h"
 
 namespace pathpair::net {
@@ -33,7 +34,10 @@ struct ClockOffset {
 };
 
 // Reads CLOCK_MONOTONIC, CLOCK_REALTIME, CLOCK_MONOTONIC back to back (vDSO, tens of ns).
-ClockOffset SampleClockOffset();
+ClockOffset SampleClockOffset(OsSysCalls& sys = OsSysCalls::Real());
+
+// Reads CLOCK_MONOTONIC.
+MonoTime MonotonicNow(OsSysCalls& sys = OsSysCalls::Real());
 
 // The same from explicit readings (for tests and for callers that already hold them).
 ClockOffset MakeClockOffset(MonoTime mono_before, absl::Time wall, MonoTime mono_after);

@@ -33,67 +33,71 @@ constexpr int kTimestampingFlags = SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_
 constexpr int kReceiveBufferBytes = 4 << 20;
 constexpr int kSendBufferBytes = 4 << 20;
 
-std::string ErrnoText(int err) { return absl::StrCat(std::strerror(err), " (errno ", err, ")"); }
-
-absl::Status SetOption(int fd, int level, int name, const void* value, socklen_t len,
-                       absl::string_view what) {
-  if (setsockopt(fd, level, name, value, len) != 0) {
-    const int err = errno;
-    return absl::InternalError(absl::StrCat("setsockopt(", what, "): ", ErrnoText(err)));
+absl::Status SetOption(OsSysCalls& sys, int fd, int level, int name, const void* value,
+                       socklen_t len, absl::string_view what) {
+  const SysCallIntResult result = sys.SetSockOpt(fd, level, name, value, len);
+  if (result.value != 0) {
+    return absl::InternalError(absl::StrCat("setsockopt(", what, "): ", ErrnoText(result.error)));
   }
   return absl::OkStatus();
 }
 
-absl::Status SetIntOption(int fd, int level, int name, int value, absl::string_view what) {
-  return SetOption(fd, level, name, &value, sizeof(value), what);
+absl::Status SetIntOption(OsSysCalls& sys, int fd, int level, int name, int value,
+                          absl::string_view what) {
+  return SetOption(sys, fd, level, name, &value, sizeof(value), what);
 }
 
 // Options every pathpair socket gets: timestamps, a large receive buffer, and the plan's
 // interface and mark.
-absl::Status ApplyCommonOptions(int fd, const SocketPlan& plan) {
-  if (!SetIntOption(fd, SOL_SOCKET, SO_TIMESTAMPING, kTimestampingFlags, "SO_TIMESTAMPING").ok()) {
+absl::Status ApplyCommonOptions(OsSysCalls& sys, int fd, const SocketPlan& plan) {
+  if (!SetIntOption(sys, fd, SOL_SOCKET, SO_TIMESTAMPING, kTimestampingFlags, "SO_TIMESTAMPING")
+           .ok()) {
     // Older kernels: receive stamps only. Send times then come from user space.
-    PATHPAIR_RETURN_IF_ERROR(SetIntOption(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1, "SO_TIMESTAMPNS"));
+    PATHPAIR_RETURN_IF_ERROR(
+        SetIntOption(sys, fd, SOL_SOCKET, SO_TIMESTAMPNS, 1, "SO_TIMESTAMPNS"));
   }
   // SO_RCVBUFFORCE exceeds rmem_max but needs CAP_NET_ADMIN; the plain option is capped.
-  if (!SetIntOption(fd, SOL_SOCKET, SO_RCVBUFFORCE, kReceiveBufferBytes, "SO_RCVBUFFORCE").ok()) {
-    (void)SetIntOption(fd, SOL_SOCKET, SO_RCVBUF, kReceiveBufferBytes, "SO_RCVBUF");
+  if (!SetIntOption(sys, fd, SOL_SOCKET, SO_RCVBUFFORCE, kReceiveBufferBytes, "SO_RCVBUFFORCE")
+           .ok()) {
+    (void)SetIntOption(sys, fd, SOL_SOCKET, SO_RCVBUF, kReceiveBufferBytes, "SO_RCVBUF");
   }
   // Round 0 of many traces leaves in one burst; a larger send buffer avoids EAGAIN on it.
-  if (!SetIntOption(fd, SOL_SOCKET, SO_SNDBUFFORCE, kSendBufferBytes, "SO_SNDBUFFORCE").ok()) {
-    (void)SetIntOption(fd, SOL_SOCKET, SO_SNDBUF, kSendBufferBytes, "SO_SNDBUF");
+  if (!SetIntOption(sys, fd, SOL_SOCKET, SO_SNDBUFFORCE, kSendBufferBytes, "SO_SNDBUFFORCE").ok()) {
+    (void)SetIntOption(sys, fd, SOL_SOCKET, SO_SNDBUF, kSendBufferBytes, "SO_SNDBUF");
   }
   if (!plan.interface.empty()) {
-    if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, plan.interface.data(),
-                   static_cast<socklen_t>(plan.interface.size())) != 0) {
-      const int err = errno;
-      return absl::InvalidArgumentError(
-          absl::StrCat("cannot bind to interface '", plan.interface, "': ", ErrnoText(err)));
+    const SysCallIntResult bound =
+        sys.SetSockOpt(fd, SOL_SOCKET, SO_BINDTODEVICE, plan.interface.data(),
+                       static_cast<socklen_t>(plan.interface.size()));
+    if (bound.value != 0) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot bind to interface '", plan.interface,
+                                                     "': ", ErrnoText(bound.error)));
     }
   }
   if (plan.mark != 0) {
     const int mark = static_cast<int>(plan.mark);
-    if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) != 0) {
-      const int err = errno;
-      return absl::PermissionDeniedError(absl::StrCat(
-          "cannot set mark ", plan.mark, " (SO_MARK needs CAP_NET_ADMIN): ", ErrnoText(err)));
+    const SysCallIntResult marked = sys.SetSockOpt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark));
+    if (marked.value != 0) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("cannot set mark ", plan.mark,
+                       " (SO_MARK needs CAP_NET_ADMIN): ", ErrnoText(marked.error)));
     }
   }
   return absl::OkStatus();
 }
 
-// A socket that only sends: a filter that accepts nothing keeps its receive queue empty (a raw
-// UDP socket would otherwise get a copy of every UDP datagram the host receives).
-absl::Status DropEverythingReceived(int fd) {
-  struct sock_filter reject_all[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
-  struct sock_fprog program = {1, reject_all};
-  return SetOption(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof(program), "SO_ATTACH_FILTER");
-}
-
-absl::Status AttachFilter(int fd, std::span<sock_filter> program_code) {
+absl::Status AttachFilter(OsSysCalls& sys, int fd, std::span<sock_filter> program_code) {
   struct sock_fprog program = {static_cast<unsigned short>(program_code.size()),
                                program_code.data()};
-  return SetOption(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof(program), "SO_ATTACH_FILTER");
+  return SetOption(sys, fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof(program),
+                   "SO_ATTACH_FILTER");
+}
+
+// A socket that only sends: a filter that accepts nothing keeps its receive queue empty (a raw
+// UDP socket would otherwise get a copy of every UDP datagram the host receives).
+absl::Status DropEverythingReceived(OsSysCalls& sys, int fd) {
+  sock_filter reject_all[] = {BPF_STMT(BPF_RET | BPF_K, 0)};
+  return AttachFilter(sys, fd, reject_all);
 }
 
 // Raw sockets see every packet of their protocol that reaches the host; these filters keep only
@@ -101,19 +105,19 @@ absl::Status AttachFilter(int fd, std::span<sock_filter> program_code) {
 //
 // IPv4 raw sockets see the IP header: X = header length, then the ICMP type must be echo reply
 // (0), destination unreachable (3) or time exceeded (11).
-absl::Status KeepIcmpv4Replies(int fd) {
+absl::Status KeepIcmpv4Replies(OsSysCalls& sys, int fd) {
   sock_filter code[] = {
       BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),        BPF_STMT(BPF_LD | BPF_B | BPF_IND, 0),
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 3, 0),  BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 3, 2, 0),
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 11, 1, 0), BPF_STMT(BPF_RET | BPF_K, 0),
       BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
   };
-  return AttachFilter(fd, code);
+  return AttachFilter(sys, fd, code);
 }
 
 // TCP segments with RST, or with SYN and ACK: the answers to a SYN probe. IPv4 raw sockets see
 // the IP header first; IPv6 ones start at the TCP header.
-absl::Status KeepTcpAnswers(int fd, bool ipv6) {
+absl::Status KeepTcpAnswers(OsSysCalls& sys, int fd, bool ipv6) {
   constexpr uint32_t kRst = 0x04;
   constexpr uint32_t kSynAck = 0x12;
   if (ipv6) {
@@ -125,7 +129,7 @@ absl::Status KeepTcpAnswers(int fd, bool ipv6) {
         BPF_STMT(BPF_RET | BPF_K, 0),
         BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
     };
-    return AttachFilter(fd, code);
+    return AttachFilter(sys, fd, code);
   }
   sock_filter code[] = {
       BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),
@@ -136,37 +140,30 @@ absl::Status KeepTcpAnswers(int fd, bool ipv6) {
       BPF_STMT(BPF_RET | BPF_K, 0),
       BPF_STMT(BPF_RET | BPF_K, 0xffffffff),
   };
-  return AttachFilter(fd, code);
+  return AttachFilter(sys, fd, code);
 }
 
-struct RawOpen {
-  FileDescriptor fd;
-  int error = 0;  // errno of socket() when it failed
-};
-
-RawOpen OpenRaw(int family, int protocol) {
-  const int fd = socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
-  if (fd < 0) return {FileDescriptor(), errno};
-  return {FileDescriptor(fd), 0};
-}
-
-absl::Status ConfigureRaw(int fd, int family, int protocol, const SocketPlan& plan) {
-  PATHPAIR_RETURN_IF_ERROR(ApplyCommonOptions(fd, plan));
-  if (protocol == IPPROTO_UDP) return DropEverythingReceived(fd);
-  if (protocol == IPPROTO_TCP) PATHPAIR_RETURN_IF_ERROR(KeepTcpAnswers(fd, family == AF_INET6));
-  if (family == AF_INET && protocol == IPPROTO_ICMP)
-    PATHPAIR_RETURN_IF_ERROR(KeepIcmpv4Replies(fd));
+absl::Status ConfigureRaw(OsSysCalls& sys, int fd, int family, int protocol,
+                          const SocketPlan& plan) {
+  PATHPAIR_RETURN_IF_ERROR(ApplyCommonOptions(sys, fd, plan));
+  if (protocol == IPPROTO_UDP) return DropEverythingReceived(sys, fd);
+  if (protocol == IPPROTO_TCP) {
+    PATHPAIR_RETURN_IF_ERROR(KeepTcpAnswers(sys, fd, family == AF_INET6));
+  }
+  if (family == AF_INET && protocol == IPPROTO_ICMP) {
+    PATHPAIR_RETURN_IF_ERROR(KeepIcmpv4Replies(sys, fd));
+  }
   if (family == AF_INET6) {
     PATHPAIR_RETURN_IF_ERROR(
-        SetIntOption(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO"));
+        SetIntOption(sys, fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO"));
     if (protocol == IPPROTO_ICMPV6) {
       struct icmp6_filter filter;
       ICMP6_FILTER_SETBLOCKALL(&filter);
       ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &filter);
       ICMP6_FILTER_SETPASS(ICMP6_TIME_EXCEEDED, &filter);
       ICMP6_FILTER_SETPASS(ICMP6_DST_UNREACH, &filter);
-      PATHPAIR_RETURN_IF_ERROR(
-          SetOption(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof(filter), "ICMP6_FILTER"));
+      PATHPAIR_RETURN_IF_ERROR(SetOption(sys, fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter,
+                                         sizeof(filter), "ICMP6_FILTER"));
     }
   }
   return absl::OkStatus();
@@ -186,7 +183,7 @@ std::string PingRangeMessage() {
       static_cast<int>(getegid()), ReadPingGroupRange());
 }
 
-absl::Status OpenRawSockets(const SocketPlan& plan, SocketSet& set) {
+absl::Status OpenRawSockets(OsSysCalls& sys, const SocketPlan& plan, SocketSet& set) {
   struct Want {
     bool wanted;
     int family;
@@ -206,15 +203,17 @@ absl::Status OpenRawSockets(const SocketPlan& plan, SocketSet& set) {
   };
   for (const Want& want : wants) {
     if (!want.wanted || want.slot->valid()) continue;
-    RawOpen opened = OpenRaw(want.family, want.protocol);
-    if (!opened.fd.valid()) {
+    const SysCallIntResult opened =
+        sys.Socket(want.family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, want.protocol);
+    if (opened.value < 0) {
       if (IsPermissionError(opened.error)) return absl::PermissionDeniedError(MissingRawMessage());
       if (opened.error == EAFNOSUPPORT) continue;  // family disabled: capabilities say so
       return absl::InternalError(
           absl::StrCat("socket(raw, protocol ", want.protocol, "): ", ErrnoText(opened.error)));
     }
-    PATHPAIR_RETURN_IF_ERROR(ConfigureRaw(opened.fd.get(), want.family, want.protocol, plan));
-    *want.slot = std::move(opened.fd);
+    FileDescriptor fd(opened.value, sys);
+    PATHPAIR_RETURN_IF_ERROR(ConfigureRaw(sys, fd.get(), want.family, want.protocol, plan));
+    *want.slot = std::move(fd);
   }
   return absl::OkStatus();
 }
@@ -223,14 +222,15 @@ absl::Status OpenRawSockets(const SocketPlan& plan, SocketSet& set) {
 
 FileDescriptor& FileDescriptor::operator=(FileDescriptor&& other) noexcept {
   if (this != &other) {
-    if (fd_ >= 0) close(fd_);
+    if (fd_ >= 0) sys_->Close(fd_);
+    sys_ = other.sys_;
     fd_ = other.release();
   }
   return *this;
 }
 
 FileDescriptor::~FileDescriptor() {
-  if (fd_ >= 0) close(fd_);
+  if (fd_ >= 0) sys_->Close(fd_);
 }
 
 std::string ReadPingGroupRange() {
@@ -241,47 +241,49 @@ std::string ReadPingGroupRange() {
 }
 
 absl::StatusOr<FileDescriptor> OpenUnprivilegedIcmpSocket(bool ipv6, uint16_t echo_id,
-                                                          const SocketPlan& plan) {
+                                                          const SocketPlan& plan, OsSysCalls& sys) {
   const int family = ipv6 ? AF_INET6 : AF_INET;
   const int protocol = ipv6 ? static_cast<int>(IPPROTO_ICMPV6) : static_cast<int>(IPPROTO_ICMP);
-  const int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
-  if (fd < 0) {
-    const int err = errno;
-    if (IsPermissionError(err)) return absl::PermissionDeniedError(PingRangeMessage());
-    return absl::UnavailableError(
-        absl::StrCat("socket(ICMP datagram, ", ipv6 ? "IPv6" : "IPv4", "): ", ErrnoText(err)));
+  const SysCallIntResult opened =
+      sys.Socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+  if (opened.value < 0) {
+    if (IsPermissionError(opened.error)) return absl::PermissionDeniedError(PingRangeMessage());
+    return absl::UnavailableError(absl::StrCat("socket(ICMP datagram, ", ipv6 ? "IPv6" : "IPv4",
+                                               "): ", ErrnoText(opened.error)));
   }
-  FileDescriptor owned(fd);
-  PATHPAIR_RETURN_IF_ERROR(ApplyCommonOptions(fd, plan));
+  FileDescriptor owned(opened.value, sys);
+  const int fd = owned.get();
+  PATHPAIR_RETURN_IF_ERROR(ApplyCommonOptions(sys, fd, plan));
   // Errors (Time Exceeded, Unreachable) about our echo requests arrive on the error queue.
   if (ipv6) {
-    PATHPAIR_RETURN_IF_ERROR(SetIntOption(fd, IPPROTO_IPV6, IPV6_RECVERR, 1, "IPV6_RECVERR"));
+    PATHPAIR_RETURN_IF_ERROR(SetIntOption(sys, fd, IPPROTO_IPV6, IPV6_RECVERR, 1, "IPV6_RECVERR"));
     PATHPAIR_RETURN_IF_ERROR(
-        SetIntOption(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO"));
+        SetIntOption(sys, fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO"));
   } else {
-    PATHPAIR_RETURN_IF_ERROR(SetIntOption(fd, IPPROTO_IP, IP_RECVERR, 1, "IP_RECVERR"));
-    PATHPAIR_RETURN_IF_ERROR(SetIntOption(fd, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO"));
+    PATHPAIR_RETURN_IF_ERROR(SetIntOption(sys, fd, IPPROTO_IP, IP_RECVERR, 1, "IP_RECVERR"));
+    PATHPAIR_RETURN_IF_ERROR(SetIntOption(sys, fd, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO"));
   }
   // The "port" of an ICMP datagram socket is the echo identifier the kernel writes.
   sockaddr_storage local{};
   socklen_t local_len =
       IpAddress::Any(ipv6 ? IpFamily::kV6 : IpFamily::kV4).ToSockaddr(echo_id, &local);
-  if (bind(fd, reinterpret_cast<const sockaddr*>(&local), local_len) != 0) {
-    const int err = errno;
+  const SysCallIntResult bound = sys.Bind(fd, reinterpret_cast<const sockaddr*>(&local), local_len);
+  if (bound.value != 0) {
     return absl::UnavailableError(
-        absl::StrCat("cannot claim ICMP echo identifier ", echo_id, ": ", ErrnoText(err)));
+        absl::StrCat("cannot claim ICMP echo identifier ", echo_id, ": ", ErrnoText(bound.error)));
   }
   return owned;
 }
 
-absl::StatusOr<SocketSet> OpenSocketSet(const SocketPlan& plan) {
+absl::StatusOr<SocketSet> OpenSocketSet(const SocketPlan& plan, OsSysCalls& sys) {
   SocketSet set;
+  set.sys = &sys;
   set.plan = plan;
   if (!plan.ipv4 && !plan.ipv6) return absl::InvalidArgumentError("no address family requested");
   if (!plan.icmp && !plan.udp && !plan.tcp)
     return absl::InvalidArgumentError("no protocol requested");
   absl::Status raw = plan.force_unprivileged ? absl::PermissionDeniedError(MissingRawMessage())
-                                             : OpenRawSockets(plan, set);
+                                             : OpenRawSockets(sys, plan, set);
   if (raw.ok()) {
     set.mode = SocketMode::kRaw;
     if (!set.icmp4.valid() && !set.icmp6.valid()) {
@@ -300,13 +302,14 @@ absl::StatusOr<SocketSet> OpenSocketSet(const SocketPlan& plan) {
   }
   // Try the unprivileged sockets now, so the caller learns at once whether they work.
   set = SocketSet();
+  set.sys = &sys;
   set.plan = plan;
   set.mode = SocketMode::kUnprivilegedIcmp;
   absl::Status last_error = absl::OkStatus();
   for (const bool ipv6 : {false, true}) {
     if (ipv6 ? !plan.ipv6 : !plan.ipv4) continue;
     // Port 0: the kernel picks a free identifier; the socket is only a probe of permission.
-    absl::StatusOr<FileDescriptor> probe = OpenUnprivilegedIcmpSocket(ipv6, 0, plan);
+    absl::StatusOr<FileDescriptor> probe = OpenUnprivilegedIcmpSocket(ipv6, 0, plan, sys);
     if (probe.ok()) {
       (ipv6 ? set.unprivileged_ipv6 : set.unprivileged_ipv4) = true;
     } else {

@@ -13,6 +13,9 @@
 //   if (!sockets.ok()) { std::cerr << sockets.status().message(); }   // names what is missing
 //   PATHPAIR_RETURN_IF_ERROR(DropPrivilegesAfterOpen());
 //   auto transport = SocketTransport::Create(*std::move(sockets));   // socket_transport.h
+//
+// Every socket call goes through an OsSysCalls (os_sys_calls.h): the real one by default, a
+// fake kernel in unit tests. The set remembers it, and the transport uses the same.
 #ifndef PATHPAIR_AGENT_NET_SOCKET_SET_H_
 #define PATHPAIR_AGENT_NET_SOCKET_SET_H_
 
@@ -21,15 +24,17 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "agent/net/os_sys_calls.h"
 
 namespace pathpair::net {
 
-// An owned file descriptor, closed on destruction. Move-only.
+// An owned file descriptor, closed on destruction through the system calls that opened it.
+// Move-only.
 class FileDescriptor {
  public:
   FileDescriptor() = default;
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  FileDescriptor(FileDescriptor&& other) noexcept : fd_(other.release()) {}
+  explicit FileDescriptor(int fd, OsSysCalls& sys = OsSysCalls::Real()) : fd_(fd), sys_(&sys) {}
+  FileDescriptor(FileDescriptor&& other) noexcept : fd_(other.release()), sys_(other.sys_) {}
   FileDescriptor& operator=(FileDescriptor&& other) noexcept;
   FileDescriptor(const FileDescriptor&) = delete;
   FileDescriptor& operator=(const FileDescriptor&) = delete;
@@ -45,6 +50,7 @@ class FileDescriptor {
 
  private:
   int fd_ = -1;
+  OsSysCalls* sys_ = nullptr;  // set whenever fd_ is valid
 };
 
 // Which sockets to open, and the options that apply to every probe sent through them.
@@ -69,6 +75,8 @@ enum class SocketMode : uint8_t {
 
 // Every socket a process uses, opened by OpenSocketSet. Missing ones are invalid descriptors.
 struct SocketSet {
+  // The system calls the sockets were opened with; the transport makes its own through them too.
+  OsSysCalls* sys = &OsSysCalls::Real();
   SocketMode mode = SocketMode::kRaw;
   SocketPlan plan;
   // Raw mode. ICMP sockets send echo requests and receive every ICMP message (echo replies and
@@ -88,13 +96,15 @@ struct SocketSet {
 // with a message naming CAP_NET_RAW). A plan of UDP/TCP only fails instead. On failure the
 // message names exactly what is missing: CAP_NET_RAW, or net.ipv4.ping_group_range with its
 // current value and the process's group.
-absl::StatusOr<SocketSet> OpenSocketSet(const SocketPlan& plan);
+absl::StatusOr<SocketSet> OpenSocketSet(const SocketPlan& plan,
+                                        OsSysCalls& sys = OsSysCalls::Real());
 
 // Opens one unprivileged ICMP datagram socket for `ipv6` or IPv4, bound so that the kernel uses
 // `echo_id` as the echo identifier, with error-queue and timestamp options set. Needs no
 // privilege (only ping_group_range); used by SocketTransport in kUnprivilegedIcmp mode.
 absl::StatusOr<FileDescriptor> OpenUnprivilegedIcmpSocket(bool ipv6, uint16_t echo_id,
-                                                          const SocketPlan& plan);
+                                                          const SocketPlan& plan,
+                                                          OsSysCalls& sys = OsSysCalls::Real());
 
 // The hook where a privileged process gives up what it no longer needs once its sockets are
 // open. Today it clears the effective, permitted and inheritable capability sets of the calling

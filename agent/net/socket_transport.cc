@@ -7,13 +7,13 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "agent/net/control_message.h"
 #include "agent/net/kernel_timestamp.h"
 #include "agent/net/rebuilt_packets.h"
 #include "common/status/status_macros.h"
@@ -33,19 +33,43 @@ constexpr absl::Duration kQueueingSlack = absl::Milliseconds(100);
 // Bounds the work per socket per Receive so that one flooded socket cannot starve the others.
 constexpr int kMaxReadsPerSocket = 512;
 constexpr size_t kReceiveBufferSize = 4096;
+constexpr size_t kReceiveControlSize = 512;
 // Stale send stamps (from sends whose stamp came late) are skipped up to this many per send.
 constexpr int kMaxErrorQueueReadsPerSend = 16;
-
-MonoTime MonoNow() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return MonoTime::FromTimespec(ts);
-}
-
-std::string ErrnoText(int err) { return absl::StrCat(std::strerror(err), " (errno ", err, ")"); }
+// What a probe's ancillary data can take: TTL, TOS, PKTINFO (the larger, IPv6 one) and a mark.
+constexpr size_t kSendControlSize = 2 * ControlSpace(sizeof(int)) +
+                                    ControlSpace(sizeof(in6_pktinfo)) +
+                                    ControlSpace(sizeof(uint32_t));
+constexpr int kMaxEpollEvents = 64;
 
 uint32_t UnprivilegedKey(IpFamily family, uint16_t echo_id) {
   return (family == IpFamily::kV6 ? 1u << 16 : 0u) | echo_id;
+}
+
+// TTL, TOS and source ride along with each packet (ancillary data), so one socket serves every
+// trace. A mark the sockets do not already carry (SocketPlan::mark) goes on the packet too.
+void WriteProbeControl(const OutgoingProbe& probe, uint32_t socket_mark,
+                       ControlMessageWriter& writer) {
+  const bool v6 = probe.destination.is_v6();
+  const int level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
+  writer.Add(level, v6 ? IPV6_HOPLIMIT : IP_TTL, int{probe.ttl});
+  writer.Add(level, v6 ? IPV6_TCLASS : IP_TOS, int{probe.tos});
+  if (!probe.source.IsUnspecified() || probe.interface_index != 0) {
+    if (v6) {
+      in6_pktinfo info{};
+      if (!probe.source.IsUnspecified()) {
+        std::memcpy(&info.ipi6_addr, probe.source.bytes().data(), sizeof(info.ipi6_addr));
+      }
+      info.ipi6_ifindex = probe.interface_index;
+      writer.Add(IPPROTO_IPV6, IPV6_PKTINFO, info);
+    } else {
+      in_pktinfo info{};
+      info.ipi_spec_dst.s_addr = htonl(probe.source.v4_host_order());
+      info.ipi_ifindex = static_cast<int>(probe.interface_index);
+      writer.Add(IPPROTO_IP, IP_PKTINFO, info);
+    }
+  }
+  if (probe.mark != 0 && probe.mark != socket_mark) writer.Add(SOL_SOCKET, SO_MARK, probe.mark);
 }
 
 }  // namespace
@@ -65,11 +89,46 @@ struct Message {
 
 namespace {
 
+// Fills `message` from the control messages pathpair asks for: receive or send timestamps, the
+// packet's destination, and the extended error (with its offender) of error-queue entries.
+void ReadControlMessages(const msghdr& header, Message& message) {
+  ControlMessageReader reader(header);
+  while (std::optional<ControlMessage> c = reader.Next()) {
+    if (c->Is(SOL_SOCKET, SO_TIMESTAMPING) || c->Is(SOL_SOCKET, SO_TIMESTAMPNS)) {
+      // SO_TIMESTAMPING carries three stamps; the first is the software one.
+      if (const std::optional<timespec> stamp = c->As<timespec>()) {
+        message.kernel_stamp = KernelStampFromTimespec(*stamp);
+      }
+    } else if (c->Is(IPPROTO_IP, IP_PKTINFO)) {
+      if (const std::optional<in_pktinfo> info = c->As<in_pktinfo>()) {
+        message.packet_destination = IpAddress::V4(ntohl(info->ipi_addr.s_addr));
+      }
+    } else if (c->Is(IPPROTO_IPV6, IPV6_PKTINFO)) {
+      if (const std::optional<in6_pktinfo> info = c->As<in6_pktinfo>()) {
+        message.packet_destination = IpAddress::V6Bytes(
+            std::span<const uint8_t, 16>(reinterpret_cast<const uint8_t*>(&info->ipi6_addr), 16));
+      }
+    } else if (c->Is(IPPROTO_IP, IP_RECVERR) || c->Is(IPPROTO_IPV6, IPV6_RECVERR)) {
+      message.extended_error = c->As<sock_extended_err>();
+      if (!message.extended_error.has_value()) continue;
+      // The offender's sockaddr follows the structure (SO_EE_OFFENDER).
+      const std::span<const uint8_t> offender = c->data.subspan(sizeof(sock_extended_err));
+      if (offender.size() < sizeof(sockaddr_in)) continue;
+      sockaddr_storage address{};
+      const size_t length = std::min(offender.size(), sizeof(address));
+      std::memcpy(&address, offender.data(), length);
+      absl::StatusOr<IpAddress> parsed = IpAddress::FromSockaddr(
+          reinterpret_cast<const sockaddr*>(&address), static_cast<socklen_t>(length));
+      if (parsed.ok()) message.offender = *parsed;
+    }
+  }
+}
+
 enum class ReadResult { kMessage, kEmpty, kError };
 
-ReadResult ReadMessage(int fd, bool error_queue, Message& message) {
+ReadResult ReadMessage(OsSysCalls& sys, int fd, bool error_queue, Message& message) {
   uint8_t buffer[kReceiveBufferSize];
-  alignas(cmsghdr) uint8_t control[512];
+  ControlBuffer<kReceiveControlSize> control;
   sockaddr_storage from{};
   iovec iov{buffer, sizeof(buffer)};
   msghdr header{};
@@ -77,69 +136,30 @@ ReadResult ReadMessage(int fd, bool error_queue, Message& message) {
   header.msg_namelen = sizeof(from);
   header.msg_iov = &iov;
   header.msg_iovlen = 1;
-  header.msg_control = control;
-  header.msg_controllen = sizeof(control);
-  const ssize_t n = recvmsg(fd, &header, MSG_DONTWAIT | (error_queue ? MSG_ERRQUEUE : 0));
-  message.offset = SampleClockOffset();
-  if (n < 0)
-    return (errno == EAGAIN || errno == EWOULDBLOCK) ? ReadResult::kEmpty : ReadResult::kError;
-  message.data.assign(buffer, buffer + n);
+  header.msg_control = control.bytes;
+  header.msg_controllen = sizeof(control.bytes);
+  const SysCallSizeResult n =
+      sys.RecvMsg(fd, &header, MSG_DONTWAIT | (error_queue ? MSG_ERRQUEUE : 0));
+  message.offset = SampleClockOffset(sys);
+  if (n.value < 0) {
+    return (n.error == EAGAIN || n.error == EWOULDBLOCK) ? ReadResult::kEmpty : ReadResult::kError;
+  }
+  message.data.assign(buffer,
+                      buffer + std::min<size_t>(static_cast<size_t>(n.value), sizeof(buffer)));
   if (header.msg_namelen > 0) {
     absl::StatusOr<IpAddress> address =
         IpAddress::FromSockaddr(reinterpret_cast<const sockaddr*>(&from), header.msg_namelen);
     if (address.ok()) message.from = *address;
   }
-  for (cmsghdr* c = CMSG_FIRSTHDR(&header); c != nullptr; c = CMSG_NXTHDR(&header, c)) {
-    const uint8_t* data = CMSG_DATA(c);
-    const size_t data_len = c->cmsg_len - CMSG_LEN(0);
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPING &&
-        data_len >= sizeof(timespec)) {
-      timespec software;
-      std::memcpy(&software, data, sizeof(software));  // ts[0] is the software stamp
-      message.kernel_stamp = KernelStampFromTimespec(software);
-    } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPNS &&
-               data_len >= sizeof(timespec)) {
-      timespec stamp;
-      std::memcpy(&stamp, data, sizeof(stamp));
-      message.kernel_stamp = KernelStampFromTimespec(stamp);
-    } else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
-               data_len >= sizeof(in_pktinfo)) {
-      in_pktinfo info;
-      std::memcpy(&info, data, sizeof(info));
-      message.packet_destination = IpAddress::V4(ntohl(info.ipi_addr.s_addr));
-    } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
-               data_len >= sizeof(in6_pktinfo)) {
-      in6_pktinfo info;
-      std::memcpy(&info, data, sizeof(info));
-      message.packet_destination = IpAddress::V6Bytes(
-          std::span<const uint8_t, 16>(reinterpret_cast<const uint8_t*>(&info.ipi6_addr), 16));
-    } else if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
-               (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
-      if (data_len < sizeof(sock_extended_err)) continue;
-      sock_extended_err ee;
-      std::memcpy(&ee, data, sizeof(ee));
-      message.extended_error = ee;
-      // The offender's sockaddr follows the structure (SO_EE_OFFENDER).
-      const size_t offender_len = data_len - sizeof(sock_extended_err);
-      if (offender_len >= sizeof(sockaddr_in)) {
-        sockaddr_storage offender{};
-        std::memcpy(&offender, data + sizeof(sock_extended_err),
-                    std::min(offender_len, sizeof(offender)));
-        absl::StatusOr<IpAddress> address = IpAddress::FromSockaddr(
-            reinterpret_cast<const sockaddr*>(&offender),
-            static_cast<socklen_t>(std::min(offender_len, sizeof(offender))));
-        if (address.ok()) message.offender = *address;
-      }
-    }
-  }
+  ReadControlMessages(header, message);
   return ReadResult::kMessage;
 }
 
 // Reads and clears the socket's pending asynchronous error (SO_ERROR); returns it (0: none).
-int ClearPendingSocketError(int fd) {
+int ClearPendingSocketError(OsSysCalls& sys, int fd) {
   int error = 0;
   socklen_t len = sizeof(error);
-  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0) return 0;
+  if (sys.GetSockOpt(fd, SOL_SOCKET, SO_ERROR, &error, &len).value != 0) return 0;
   return error;
 }
 
@@ -153,29 +173,42 @@ bool IsSendStamp(const Message& message) {
 // first round of a fresh process would fall back to user-space times). This waits, up to
 // `max_wait`, until a datagram sent to ourselves over loopback comes back stamped. Without a
 // usable loopback it just waits a little.
-void AwaitReceiveTimestamps(absl::Duration max_wait) {
-  const MonoTime deadline = MonoNow() + max_wait;
-  FileDescriptor fd(socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+void AwaitReceiveTimestamps(OsSysCalls& sys, absl::Duration max_wait) {
+  constexpr absl::Duration kWithoutLoopback = absl::Milliseconds(20);
+  const MonoTime deadline = MonotonicNow(sys) + max_wait;
+  const SysCallIntResult opened = sys.Socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (opened.value < 0) {
+    sys.SleepFor(kWithoutLoopback);
+    return;
+  }
+  FileDescriptor fd(opened.value, sys);
   const int flags = SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_RX_SOFTWARE;
   sockaddr_in self{};
   self.sin_family = AF_INET;
   self.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t self_len = sizeof(self);
-  if (!fd.valid() || setsockopt(fd.get(), SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags)) ||
-      bind(fd.get(), reinterpret_cast<sockaddr*>(&self), sizeof(self)) != 0 ||
-      getsockname(fd.get(), reinterpret_cast<sockaddr*>(&self), &self_len) != 0) {
-    absl::SleepFor(absl::Milliseconds(20));
+  if (sys.SetSockOpt(fd.get(), SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags)).value != 0 ||
+      sys.Bind(fd.get(), reinterpret_cast<sockaddr*>(&self), sizeof(self)).value != 0 ||
+      sys.GetSockName(fd.get(), reinterpret_cast<sockaddr*>(&self), &self_len).value != 0) {
+    sys.SleepFor(kWithoutLoopback);
     return;
   }
-  while (MonoNow() < deadline) {
-    const char ping = 0;
-    if (sendto(fd.get(), &ping, 1, 0, reinterpret_cast<sockaddr*>(&self), sizeof(self)) != 1) {
-      absl::SleepFor(absl::Milliseconds(20));
+  char ping = 0;
+  iovec iov{&ping, 1};
+  msghdr to_self{};
+  to_self.msg_name = &self;
+  to_self.msg_namelen = self_len;
+  to_self.msg_iov = &iov;
+  to_self.msg_iovlen = 1;
+  while (MonotonicNow(sys) < deadline) {
+    if (sys.SendMsg(fd.get(), &to_self, 0).value != 1) {
+      sys.SleepFor(kWithoutLoopback);
       return;
     }
-    absl::SleepFor(absl::Microseconds(200));
-    Message message;
-    while (ReadMessage(fd.get(), /*error_queue=*/false, message) == ReadResult::kMessage) {
+    sys.SleepFor(absl::Microseconds(200));
+    for (;;) {
+      Message message;
+      if (ReadMessage(sys, fd.get(), /*error_queue=*/false, message) != ReadResult::kMessage) break;
       if (message.kernel_stamp.has_value()) return;
     }
   }
@@ -183,23 +216,29 @@ void AwaitReceiveTimestamps(absl::Duration max_wait) {
 
 }  // namespace
 
-SocketTransport::SocketTransport(SocketSet sockets) : sockets_(std::move(sockets)) {}
+SocketTransport::SocketTransport(SocketSet sockets)
+    : sys_(*sockets.sys), sockets_(std::move(sockets)) {}
 
 absl::StatusOr<std::unique_ptr<SocketTransport>> SocketTransport::Create(SocketSet sockets) {
   std::unique_ptr<SocketTransport> transport(new SocketTransport(std::move(sockets)));
-  transport->epoll_ = FileDescriptor(epoll_create1(EPOLL_CLOEXEC));
-  if (!transport->epoll_.valid()) {
-    return absl::InternalError(absl::StrCat("epoll_create1: ", ErrnoText(errno)));
+  OsSysCalls& sys = transport->sys_;
+  const SysCallIntResult epoll = sys.EpollCreate(EPOLL_CLOEXEC);
+  if (epoll.value < 0) {
+    return absl::InternalError(absl::StrCat("epoll_create1: ", ErrnoText(epoll.error)));
   }
-  transport->pending_event_ = FileDescriptor(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-  if (!transport->pending_event_.valid()) {
-    return absl::InternalError(absl::StrCat("eventfd: ", ErrnoText(errno)));
+  transport->epoll_ = FileDescriptor(epoll.value, sys);
+  const SysCallIntResult pending_event = sys.EventFd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (pending_event.value < 0) {
+    return absl::InternalError(absl::StrCat("eventfd: ", ErrnoText(pending_event.error)));
   }
+  transport->pending_event_ = FileDescriptor(pending_event.value, sys);
   epoll_event event{};
   event.events = EPOLLIN;
   event.data.fd = transport->pending_event_.get();
-  if (epoll_ctl(transport->epoll_.get(), EPOLL_CTL_ADD, event.data.fd, &event) != 0) {
-    return absl::InternalError(absl::StrCat("epoll_ctl: ", ErrnoText(errno)));
+  const SysCallIntResult added =
+      sys.EpollCtl(transport->epoll_.get(), EPOLL_CTL_ADD, event.data.fd, &event);
+  if (added.value != 0) {
+    return absl::InternalError(absl::StrCat("epoll_ctl: ", ErrnoText(added.error)));
   }
   SocketSet& s = transport->sockets_;
   const std::pair<const FileDescriptor*, Role> sockets_and_roles[] = {
@@ -209,7 +248,7 @@ absl::StatusOr<std::unique_ptr<SocketTransport>> SocketTransport::Create(SocketS
   for (const auto& [fd, role] : sockets_and_roles) {
     if (fd->valid()) PATHPAIR_RETURN_IF_ERROR(transport->Watch(fd->get(), role));
   }
-  AwaitReceiveTimestamps(absl::Milliseconds(100));
+  AwaitReceiveTimestamps(sys, absl::Milliseconds(100));
   return transport;
 }
 
@@ -217,19 +256,20 @@ absl::Status SocketTransport::Watch(int fd, Role role) {
   epoll_event event{};
   event.events = EPOLLIN;  // EPOLLERR (error queue not empty) is always reported
   event.data.fd = fd;
-  if (epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) != 0) {
-    return absl::InternalError(absl::StrCat("epoll_ctl: ", ErrnoText(errno)));
+  const SysCallIntResult added = sys_.EpollCtl(epoll_.get(), EPOLL_CTL_ADD, fd, &event);
+  if (added.value != 0) {
+    return absl::InternalError(absl::StrCat("epoll_ctl: ", ErrnoText(added.error)));
   }
   Watched watched;
   watched.role = role;
-  watched.last_empty = MonoNow();
+  watched.last_empty = MonotonicNow(sys_);
   watched.last_error_queue_empty = watched.last_empty;
   watched_[fd] = watched;
   return absl::OkStatus();
 }
 
 void SocketTransport::Unwatch(int fd) {
-  epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
+  sys_.EpollCtl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
   watched_.erase(fd);
 }
 
@@ -254,8 +294,9 @@ absl::Status SocketTransport::ClaimIcmpIdentifier(IpFamily family, uint16_t echo
   if (sockets_.mode != SocketMode::kUnprivilegedIcmp) return absl::OkStatus();
   const uint32_t key = UnprivilegedKey(family, echo_id);
   if (unprivileged_.contains(key)) return absl::OkStatus();
-  PATHPAIR_ASSIGN_OR_RETURN(FileDescriptor fd, OpenUnprivilegedIcmpSocket(family == IpFamily::kV6,
-                                                                          echo_id, sockets_.plan));
+  PATHPAIR_ASSIGN_OR_RETURN(
+      FileDescriptor fd,
+      OpenUnprivilegedIcmpSocket(family == IpFamily::kV6, echo_id, sockets_.plan, sys_));
   PATHPAIR_RETURN_IF_ERROR(
       Watch(fd.get(), family == IpFamily::kV6 ? Role::kUnprivileged6 : Role::kUnprivileged4));
   unprivileged_[key] = std::move(fd);
@@ -310,90 +351,36 @@ absl::StatusOr<SendReport> SocketTransport::Send(const OutgoingProbe& probe) {
 
   sockaddr_storage destination{};
   const socklen_t destination_len = probe.destination.ToSockaddr(0, &destination);
-  alignas(cmsghdr) uint8_t control[2 * CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(in6_pktinfo)) +
-                                   CMSG_SPACE(sizeof(uint32_t))];
-  std::memset(control, 0, sizeof(control));
+  ControlBuffer<kSendControlSize> control;
+  ControlMessageWriter writer(control.bytes);
+  WriteProbeControl(probe, sockets_.plan.mark, writer);
   iovec iov{const_cast<uint8_t*>(probe.bytes.data()), probe.bytes.size()};
   msghdr header{};
   header.msg_name = &destination;
   header.msg_namelen = destination_len;
   header.msg_iov = &iov;
   header.msg_iovlen = 1;
-  header.msg_control = control;
-  header.msg_controllen = sizeof(control);
-
-  // TTL, TOS and source ride along with each packet, so one socket serves every trace.
-  const bool v6 = probe.destination.is_v6();
-  cmsghdr* c = CMSG_FIRSTHDR(&header);
-  const int ttl = probe.ttl;
-  c->cmsg_level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
-  c->cmsg_type = v6 ? IPV6_HOPLIMIT : IP_TTL;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &ttl, sizeof(ttl));
-  size_t used = CMSG_SPACE(sizeof(int));
-  c = CMSG_NXTHDR(&header, c);
-  const int tos = probe.tos;
-  c->cmsg_level = v6 ? IPPROTO_IPV6 : IPPROTO_IP;
-  c->cmsg_type = v6 ? IPV6_TCLASS : IP_TOS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &tos, sizeof(tos));
-  used += CMSG_SPACE(sizeof(int));
-  if (!probe.source.IsUnspecified() || probe.interface_index != 0) {
-    c = CMSG_NXTHDR(&header, c);
-    if (v6) {
-      in6_pktinfo info{};
-      if (!probe.source.IsUnspecified()) {
-        std::memcpy(&info.ipi6_addr, probe.source.bytes().data(), 16);
-      }
-      info.ipi6_ifindex = probe.interface_index;
-      c->cmsg_level = IPPROTO_IPV6;
-      c->cmsg_type = IPV6_PKTINFO;
-      c->cmsg_len = CMSG_LEN(sizeof(info));
-      std::memcpy(CMSG_DATA(c), &info, sizeof(info));
-      used += CMSG_SPACE(sizeof(info));
-    } else {
-      in_pktinfo info{};
-      info.ipi_spec_dst.s_addr = htonl(probe.source.v4_host_order());
-      info.ipi_ifindex = static_cast<int>(probe.interface_index);
-      c->cmsg_level = IPPROTO_IP;
-      c->cmsg_type = IP_PKTINFO;
-      c->cmsg_len = CMSG_LEN(sizeof(info));
-      std::memcpy(CMSG_DATA(c), &info, sizeof(info));
-      used += CMSG_SPACE(sizeof(info));
-    }
-  }
-  // A mark the sockets do not already carry (SocketPlan::mark) goes on the packet itself.
-  if (probe.mark != 0 && probe.mark != sockets_.plan.mark) {
-    c = CMSG_NXTHDR(&header, c);
-    const uint32_t mark = probe.mark;
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SO_MARK;
-    c->cmsg_len = CMSG_LEN(sizeof(mark));
-    std::memcpy(CMSG_DATA(c), &mark, sizeof(mark));
-    used += CMSG_SPACE(sizeof(mark));
-  }
-  header.msg_controllen = used;
+  writer.AttachTo(header);
 
   const bool unprivileged = sockets_.mode == SocketMode::kUnprivilegedIcmp;
   // An ICMP datagram socket with IP_RECVERR also records each ICMP error (the Time Exceeded we
   // are after) as a pending socket error, which would fail the next send. Clear it first, and
   // retry once if one arrived in between.
-  if (unprivileged) ClearPendingSocketError(fd);
-  MonoTime before = MonoNow();
-  ssize_t sent = sendmsg(fd, &header, 0);
-  if (sent < 0 && unprivileged && ClearPendingSocketError(fd) != 0) {
-    before = MonoNow();
-    sent = sendmsg(fd, &header, 0);
+  if (unprivileged) ClearPendingSocketError(sys_, fd);
+  MonoTime before = MonotonicNow(sys_);
+  SysCallSizeResult sent = sys_.SendMsg(fd, &header, 0);
+  if (sent.value < 0 && unprivileged && ClearPendingSocketError(sys_, fd) != 0) {
+    before = MonotonicNow(sys_);
+    sent = sys_.SendMsg(fd, &header, 0);
   }
-  if (sent < 0) {
-    const int err = errno;
+  if (sent.value < 0) {
     return absl::UnavailableError(
-        absl::StrCat("send to ", probe.destination.ToString(), ": ", ErrnoText(err)));
+        absl::StrCat("send to ", probe.destination.ToString(), ": ", ErrnoText(sent.error)));
   }
-  const ClockOffset offset = SampleClockOffset();
+  const ClockOffset offset = SampleClockOffset(sys_);
   const MonoTime after_send = offset.mono_before;
   const std::optional<absl::Time> stamp = TakeSendStamp(fd, watched);
-  const MappedTime mapped = MapSendTimestamp(stamp, offset, before, MonoNow());
+  const MappedTime mapped = MapSendTimestamp(stamp, offset, before, MonotonicNow(sys_));
   (mapped.from_kernel ? counters_.send_kernel : counters_.send_user)++;
   if (mapped.from_kernel) counters_.send_kernel_lead += after_send - mapped.time;
   return SendReport{mapped.time,
@@ -404,7 +391,7 @@ std::optional<absl::Time> SocketTransport::TakeSendStamp(int fd, Watched& watche
   const uint32_t expected = watched.next_send_id++;
   for (int i = 0; i < kMaxErrorQueueReadsPerSend; ++i) {
     Message message;
-    if (ReadMessage(fd, /*error_queue=*/true, message) != ReadResult::kMessage) break;
+    if (ReadMessage(sys_, fd, /*error_queue=*/true, message) != ReadResult::kMessage) break;
     if (!IsSendStamp(message)) {
       // An ICMP error for an unprivileged socket: keep it for the next Receive.
       std::vector<ReceivedPacket> converted;
@@ -426,7 +413,7 @@ std::optional<absl::Time> SocketTransport::TakeSendStamp(int fd, Watched& watche
 
 void SocketTransport::SignalPending() {
   const uint64_t one = 1;
-  (void)!write(pending_event_.get(), &one, sizeof(one));
+  sys_.Write(pending_event_.get(), &one, sizeof(one));
 }
 
 void SocketTransport::StampReceived(const Message& message, MonoTime queue_empty_at,
@@ -514,9 +501,9 @@ void SocketTransport::ConvertMessage(Watched& watched, Message&& message,
 void SocketTransport::DrainSocket(int fd, Watched& watched, bool error_queue,
                                   std::vector<ReceivedPacket>& out) {
   for (int i = 0; i < kMaxReadsPerSocket; ++i) {
-    const MonoTime before = MonoNow();
+    const MonoTime before = MonotonicNow(sys_);
     Message message;
-    const ReadResult result = ReadMessage(fd, error_queue, message);
+    const ReadResult result = ReadMessage(sys_, fd, error_queue, message);
     if (result == ReadResult::kEmpty) {
       (error_queue ? watched.last_error_queue_empty : watched.last_empty) = before;
       return;
@@ -538,11 +525,11 @@ void SocketTransport::Receive(std::vector<ReceivedPacket>& out) {
     pending_.clear();
   }
   uint64_t ignored;
-  (void)!read(pending_event_.get(), &ignored, sizeof(ignored));
-  epoll_event events[64];
+  sys_.Read(pending_event_.get(), &ignored, sizeof(ignored));
+  epoll_event events[kMaxEpollEvents];
   int rounds = 0;
   for (;;) {
-    const int n = epoll_wait(epoll_.get(), events, 64, 0);
+    const int n = sys_.EpollWait(epoll_.get(), events, kMaxEpollEvents, 0).value;
     if (n <= 0) return;
     for (int i = 0; i < n; ++i) {
       const int fd = events[i].data.fd;
@@ -551,7 +538,7 @@ void SocketTransport::Receive(std::vector<ReceivedPacket>& out) {
       if (events[i].events & EPOLLIN) DrainSocket(fd, it->second, false, out);
       if (events[i].events & EPOLLERR) DrainSocket(fd, it->second, true, out);
     }
-    if (n < 64) return;
+    if (n < kMaxEpollEvents) return;
     if (++rounds == 4) return;  // the rest waits for the next call
   }
 }

@@ -12,6 +12,11 @@
 //   PATHPAIR_ASSIGN_OR_RETURN(std::unique_ptr<SocketTransport> transport,
 //                             SocketTransport::Create(std::move(sockets)));
 //   // poll transport->wait_fd(), then transport->Receive(packets)
+//
+// Every system call goes through the SocketSet's OsSysCalls (os_sys_calls.h), so unit tests run
+// the transport over a fake kernel: the error queue, OPT_ID matching of send stamps, the
+// timestamp mapping and the ancillary data, without root. The seam adds no allocation and no
+// system call per probe.
 #ifndef PATHPAIR_AGENT_NET_SOCKET_TRANSPORT_H_
 #define PATHPAIR_AGENT_NET_SOCKET_TRANSPORT_H_
 
@@ -48,6 +53,7 @@ struct TimestampCounters {
 
 class SocketTransport final : public ProbeTransport {
  public:
+  // Watches the sockets and waits (at most 100 ms) until the kernel stamps received packets.
   static absl::StatusOr<std::unique_ptr<SocketTransport>> Create(SocketSet sockets);
 
   TransportCapabilities capabilities() const override;
@@ -98,6 +104,7 @@ class SocketTransport final : public ProbeTransport {
                                 std::vector<ReceivedPacket>& out);
   void SignalPending();
 
+  OsSysCalls& sys_;  // the sockets' (SocketSet::sys)
   SocketSet sockets_;
   FileDescriptor epoll_;
   FileDescriptor pending_event_;  // eventfd: readable while pending_ holds packets

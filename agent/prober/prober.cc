@@ -1,6 +1,5 @@
 #include "agent/prober/prober.h"
 
-#include <net/if.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
@@ -19,36 +18,48 @@ namespace {
 
 using packet::ProbeProtocol;
 
-constexpr uint16_t kDefaultUdpPort = 33434;  // as mtr and traceroute
-constexpr uint16_t kDefaultTcpPort = 80;     // as mtr
-constexpr size_t kDefaultPacketSize = 64;    // mtr's default -s
+// Attempts at an unprivileged ICMP echo id before giving up (another process may hold one).
+constexpr int kIcmpIdentifierAttempts = 9;
 
-absl::StatusOr<ProbeProtocol> ProtocolOf(const v1::ProbeOptions& options) {
-  switch (options.protocol()) {
-    case v1::PROTOCOL_UNSPECIFIED:
-    case v1::PROTOCOL_ICMP:
-      return ProbeProtocol::kIcmp;
-    case v1::PROTOCOL_UDP:
-      return ProbeProtocol::kUdp;
-    case v1::PROTOCOL_TCP:
-      return ProbeProtocol::kTcp;
-    default:
-      return absl::InvalidArgumentError("unknown protocol");
+// FailedPrecondition unless the transport's sockets can carry the trace's family and protocol.
+absl::Status CheckTransportServes(const net::TransportCapabilities& caps,
+                                  const engine::TraceConfig& config, const IpAddress& target) {
+  if (target.is_v4() ? !caps.ipv4 : !caps.ipv6) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("no IPv", target.is_v4() ? 4 : 6, " socket is available"));
   }
-}
-
-absl::Status CheckRange(int64_t value, int64_t low, int64_t high, absl::string_view what) {
-  if (value < low || value > high) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " must be between ", low, " and ", high, ", not ", value));
+  const bool protocol_ok = config.protocol == ProbeProtocol::kIcmp  ? caps.icmp
+                           : config.protocol == ProbeProtocol::kUdp ? caps.udp
+                                                                    : caps.tcp;
+  if (!protocol_ok) {
+    return absl::FailedPreconditionError(
+        caps.unprivileged
+            ? "UDP and TCP probes need raw sockets (CAP_NET_RAW); without it only ICMP works"
+            : "no socket was opened for this protocol");
+  }
+  if (config.flows > 1 && config.protocol == ProbeProtocol::kIcmp && caps.unprivileged) {
+    // An unprivileged ICMP socket owns one echo id; the kernel rewrites any other.
+    return absl::FailedPreconditionError(
+        "several ICMP flows (--flows) need raw sockets (CAP_NET_RAW)");
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<IpAddress> DefaultResolver(const IpAddress& target,
-                                          const std::optional<IpAddress>& requested,
-                                          const std::string& interface) {
-  return net::FindSourceAddress(target, requested, interface);
+// FailedPrecondition unless ResolveLocalEnd (or the caller) has filled the request's local end.
+absl::Status CheckLocalEnd(const TraceRequest& request) {
+  constexpr absl::string_view kResolveFirst = " (call ResolveLocalEnd before AddTrace)";
+  if (!request.source.has_value()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the trace's source address is not known", kResolveFirst));
+  }
+  if (request.source->family() != request.target.family()) {
+    return absl::InvalidArgumentError("source and target address families differ");
+  }
+  if (!request.options.interface().empty() && request.interface_index == 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the index of interface '", request.options.interface(), "' is not known", kResolveFirst));
+  }
+  return absl::OkStatus();
 }
 
 // Hands an accepted reply to the trace's probe-event sink (mtr -l's `p` line).
@@ -73,14 +84,28 @@ std::string LocalHostname() {
 struct Prober::Trace {
   Trace(engine::TraceEngine e, TraceRequest r) : engine(std::move(e)), request(std::move(r)) {}
   engine::TraceEngine engine;
-  TraceRequest request;
+  TraceRequest request;  // with its local end resolved
   TraceCallbacks callbacks;
-  packet::ProbeSpec spec;  // everything but sequence and ttl
+  packet::ProbeSpec spec;  // what the identity does not give (TraceConfig::BaseProbeSpec)
   MonoTime wakeup = MonoTime::Infinite();
   absl::Time start;
   bool claimed_icmp_identifier = false;
-  uint32_t interface_index = 0;  // -I, per probe
 };
+
+absl::Status ResolveLocalEnd(TraceRequest& request, net::OsSysCalls& sys) {
+  const std::string& interface = request.options.interface();
+  if (!interface.empty()) {
+    PATHPAIR_ASSIGN_OR_RETURN(request.interface_index, net::FindInterfaceIndex(interface, sys));
+  }
+  if (request.source.has_value()) return absl::OkStatus();
+  std::optional<IpAddress> requested;
+  if (!request.options.source_address().empty()) {
+    PATHPAIR_ASSIGN_OR_RETURN(requested, IpAddress::Parse(request.options.source_address()));
+  }
+  PATHPAIR_ASSIGN_OR_RETURN(request.source,
+                            net::FindSourceAddress(request.target, requested, interface, sys));
+  return absl::OkStatus();
+}
 
 absl::StatusOr<packet::ParsedReply> ParseReceivedPacket(const net::ReceivedPacket& packet) {
   switch (packet.format) {
@@ -94,11 +119,9 @@ absl::StatusOr<packet::ParsedReply> ParseReceivedPacket(const net::ReceivedPacke
   return absl::InvalidArgumentError("unknown packet format");
 }
 
-Prober::Prober(net::ProbeTransport& transport, const Clock& clock, std::function<uint32_t()> random,
-               SourceResolver resolver)
+Prober::Prober(net::ProbeTransport& transport, const Clock& clock, std::function<uint32_t()> random)
     : transport_(transport),
       clock_(clock),
-      resolver_(resolver ? std::move(resolver) : SourceResolver(DefaultResolver)),
       registry_(std::move(random)),
       probe_buffer_(packet::kMaxPacketSize),
       local_hostname_(LocalHostname()),
@@ -108,123 +131,43 @@ Prober::~Prober() = default;
 
 absl::StatusOr<Prober::TraceId> Prober::AddTrace(const TraceRequest& request,
                                                  TraceCallbacks callbacks) {
-  const v1::ProbeOptions& options = request.options;
-  PATHPAIR_ASSIGN_OR_RETURN(const ProbeProtocol protocol, ProtocolOf(options));
-  PATHPAIR_ASSIGN_OR_RETURN(engine::TraceConfig config, engine::TraceConfig::FromProto(options));
-  PATHPAIR_RETURN_IF_ERROR(config.Validate());
-  PATHPAIR_RETURN_IF_ERROR(CheckRange(options.tos(), 0, 255, "TOS (-Q)"));
-  PATHPAIR_RETURN_IF_ERROR(CheckRange(options.bit_pattern(), 0, 255, "bit pattern (-B)"));
-  PATHPAIR_RETURN_IF_ERROR(CheckRange(options.port(), 0, 65535, "port (-P)"));
-  PATHPAIR_RETURN_IF_ERROR(CheckRange(options.local_port(), 0, 65535, "local port (-L)"));
-  PATHPAIR_RETURN_IF_ERROR(
-      CheckRange(options.packet_size(), 0, packet::kMaxPacketSize, "packet size (-s)"));
-  const IpAddress& target = request.target;
-  if (options.ip_version() != 0 && options.ip_version() != static_cast<int>(target.family())) {
-    return absl::InvalidArgumentError(absl::StrCat("target ", target.ToString(), " is not an IPv",
-                                                   options.ip_version(), " address"));
-  }
-
+  PATHPAIR_ASSIGN_OR_RETURN(const engine::TraceConfig config,
+                            engine::TraceConfig::FromProto(request.options));
+  PATHPAIR_RETURN_IF_ERROR(config.CheckTarget(request.target));
+  PATHPAIR_RETURN_IF_ERROR(CheckLocalEnd(request));
   const net::TransportCapabilities caps = transport_.capabilities();
-  if (target.is_v4() ? !caps.ipv4 : !caps.ipv6) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("no IPv", target.is_v4() ? 4 : 6, " socket is available"));
-  }
-  const bool protocol_ok = protocol == ProbeProtocol::kIcmp  ? caps.icmp
-                           : protocol == ProbeProtocol::kUdp ? caps.udp
-                                                             : caps.tcp;
-  if (!protocol_ok) {
-    return absl::FailedPreconditionError(
-        caps.unprivileged
-            ? "UDP and TCP probes need raw sockets (CAP_NET_RAW); without it only ICMP works"
-            : "no socket was opened for this protocol");
-  }
+  PATHPAIR_RETURN_IF_ERROR(CheckTransportServes(caps, config, request.target));
+  PATHPAIR_ASSIGN_OR_RETURN(const engine::TraceRegistry::Registration registration,
+                            Register(config, request.target, caps.unprivileged));
 
-  if (config.flows > 1 && protocol == ProbeProtocol::kIcmp && caps.unprivileged) {
-    // An unprivileged ICMP socket owns one echo id; the kernel rewrites any other.
-    return absl::FailedPreconditionError(
-        "several ICMP flows (--flows) need raw sockets (CAP_NET_RAW)");
-  }
-
-  // -I is applied per probe (the shared sockets serve traces on any interface).
-  uint32_t interface_index = 0;
-  if (!options.interface().empty()) {
-    interface_index = if_nametoindex(options.interface().c_str());
-    if (interface_index == 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("no network interface named '", options.interface(), "'"));
-    }
-  }
-
-  IpAddress source;
-  if (request.source.has_value()) {
-    source = *request.source;
-  } else {
-    std::optional<IpAddress> requested;
-    if (!options.source_address().empty()) {
-      PATHPAIR_ASSIGN_OR_RETURN(requested, IpAddress::Parse(options.source_address()));
-    }
-    PATHPAIR_ASSIGN_OR_RETURN(source, resolver_(target, requested, options.interface()));
-  }
-  if (source.family() != target.family()) {
-    return absl::InvalidArgumentError("source and target address families differ");
-  }
-
-  engine::TraceRegistry::Request registry_request;
-  registry_request.protocol = protocol;
-  registry_request.target = target;
-  registry_request.flows = config.flows;
-  if (protocol != ProbeProtocol::kIcmp) {
-    registry_request.destination_port =
-        options.port() != 0 ? static_cast<uint16_t>(options.port())
-                            : (protocol == ProbeProtocol::kUdp ? kDefaultUdpPort : kDefaultTcpPort);
-    if (options.local_port() != 0) {
-      registry_request.fixed_identifier = static_cast<uint16_t>(options.local_port());
-    }
-  }
-  // Unprivileged ICMP sockets need the identifier for themselves: retry a few random ones if
-  // another process holds it.
-  engine::TraceRegistry::Registration registration;
-  bool claimed = false;
-  for (int attempt = 0;; ++attempt) {
-    PATHPAIR_ASSIGN_OR_RETURN(registration, registry_.Register(registry_request));
-    if (!caps.unprivileged) break;
-    const absl::Status claim =
-        transport_.ClaimIcmpIdentifier(target.family(), registration.identity.icmp_id);
-    if (claim.ok()) {
-      claimed = true;
-      break;
-    }
-    registry_.Unregister(registration.trace);
-    if (attempt == 8 || claim.code() == absl::StatusCode::kPermissionDenied) return claim;
-  }
-
-  const MonoTime now = clock_.Now();
-  auto trace =
-      std::make_unique<Trace>(engine::TraceEngine(config, registration.identity, now), request);
+  auto trace = std::make_unique<Trace>(
+      engine::TraceEngine(config, registration.identity, clock_.Now()), request);
   trace->callbacks = std::move(callbacks);
   trace->start = clock_.WallNow();
-  trace->claimed_icmp_identifier = claimed;
-  trace->interface_index = interface_index;
-  trace->request.source = source;
-  packet::ProbeSpec& spec = trace->spec;
-  const engine::ProbeIdentity& identity = registration.identity;
-  spec.protocol = protocol;
-  spec.source = source;
-  spec.destination = target;
-  spec.tos = static_cast<uint8_t>(options.tos());
-  spec.icmp_id = identity.icmp_id;
-  spec.tcp_sequence_high = identity.tcp_sequence_high;
-  spec.source_port = identity.source_port;
-  spec.destination_port = identity.destination_port;
-  spec.packet_size =
-      options.packet_size() > 0 ? static_cast<size_t>(options.packet_size()) : kDefaultPacketSize;
-  spec.fill = static_cast<uint8_t>(options.bit_pattern());
-
+  trace->claimed_icmp_identifier = caps.unprivileged;
+  trace->spec = config.BaseProbeSpec(*request.source);
   const TraceId id = registration.trace;
   Trace& stored = *trace;
   traces_[id] = std::move(trace);
   Reschedule(id, stored);
   return id;
+}
+
+absl::StatusOr<engine::TraceRegistry::Registration> Prober::Register(
+    const engine::TraceConfig& config, const IpAddress& target, bool unprivileged) {
+  const engine::TraceRegistry::Request request = config.RegistryRequest(target);
+  for (int attempt = 1;; ++attempt) {
+    PATHPAIR_ASSIGN_OR_RETURN(engine::TraceRegistry::Registration registration,
+                              registry_.Register(request));
+    if (!unprivileged) return registration;
+    const absl::Status claim =
+        transport_.ClaimIcmpIdentifier(target.family(), registration.identity.icmp_id);
+    if (claim.ok()) return registration;
+    registry_.Unregister(registration.trace);
+    if (attempt == kIcmpIdentifierAttempts || claim.code() == absl::StatusCode::kPermissionDenied) {
+      return claim;
+    }
+  }
 }
 
 void Prober::Stop(TraceId id) {
@@ -263,7 +206,8 @@ void Prober::Finish(TraceId id, const std::string& error) {
   timers_.erase({trace->wakeup, id});
   registry_.Unregister(id);
   if (trace->claimed_icmp_identifier) {
-    transport_.ReleaseIcmpIdentifier(trace->spec.destination.family(), trace->spec.icmp_id);
+    transport_.ReleaseIcmpIdentifier(trace->request.target.family(),
+                                     trace->engine.identity().icmp_id);
   }
   engine::TraceResult result = ResultOf(*trace);
   result.final = true;
@@ -280,9 +224,7 @@ void Prober::Finish(TraceId id, const std::string& error) {
 void Prober::SendProbes(Trace& trace, const std::vector<engine::ProbeRequest>& probes) {
   for (const engine::ProbeRequest& probe : probes) {
     packet::ProbeSpec spec = trace.spec;
-    spec.sequence = probe.sequence.value();
-    spec.ttl = static_cast<uint8_t>(probe.ttl.value());
-    engine::ApplyFlow(trace.engine.identity(), probe.flow, &spec);
+    engine::FillProbeSpec(trace.engine.identity(), probe.sequence, probe.ttl, &spec, probe.flow);
     absl::StatusOr<size_t> length = packet::BuildProbeTransport(spec, probe_buffer_);
     if (!length.ok()) {
       ++counters_.send_failures;
@@ -295,7 +237,7 @@ void Prober::SendProbes(Trace& trace, const std::vector<engine::ProbeRequest>& p
     outgoing.destination = spec.destination;
     outgoing.ttl = spec.ttl;
     outgoing.tos = spec.tos;
-    outgoing.interface_index = trace.interface_index;
+    outgoing.interface_index = trace.request.interface_index;
     outgoing.mark = trace.request.options.fwmark();
     outgoing.bytes = std::span<const uint8_t>(probe_buffer_.data(), *length);
     absl::StatusOr<net::SendReport> sent = transport_.Send(outgoing);

@@ -11,6 +11,7 @@
 //
 //   Prober prober(transport, SystemClock::Get());
 //   TraceRequest request{.options = options, .target = target};
+//   PATHPAIR_RETURN_IF_ERROR(ResolveLocalEnd(request));   // system calls: not in the loop
 //   TraceCallbacks callbacks{.on_snapshot = Print, .on_finished = Store};
 //   absl::StatusOr<Prober::TraceId> id = prober.AddTrace(request, std::move(callbacks));
 //   PATHPAIR_RETURN_IF_ERROR(prober.Run());   // returns when no trace is left
@@ -36,6 +37,7 @@
 #include "agent/engine/probe_matcher.h"
 #include "agent/engine/trace_engine.h"
 #include "agent/engine/trace_result.h"
+#include "agent/net/os_sys_calls.h"
 #include "agent/net/probe_transport.h"
 #include "agent/net/socket_set.h"
 #include "common/net/ip_address.h"
@@ -50,10 +52,19 @@ namespace pathpair::prober {
 struct TraceRequest {
   v1::ProbeOptions options;
   IpAddress target;
-  // The local address probes leave from. When empty the prober asks the kernel
-  // (net::FindSourceAddress, honouring options.source_address and options.interface).
+  // The local end, which only the OS knows: the address probes leave from, and the index of
+  // options.interface() (-I; 0 when none), which rides on each probe since the sockets are
+  // shared. ResolveLocalEnd looks both up on the caller's thread; AddTrace runs in the event
+  // loop, makes no system call, and refuses a request whose local end is not known.
   std::optional<IpAddress> source;
+  uint32_t interface_index = 0;
 };
+
+// Fills request.source, when empty, from the kernel's routing decision (net::FindSourceAddress,
+// honouring options.source_address (-a) and options.interface (-I)), and request.interface_index
+// from options.interface. Errors: InvalidArgument for an unparsable -a or an unknown -I,
+// Unavailable when there is no route. Call before AddTrace, off the event loop.
+absl::Status ResolveLocalEnd(TraceRequest& request, net::OsSysCalls& sys = net::OsSysCalls::Real());
 
 struct TraceCallbacks {
   // After each round starts: the trace so far (final == false).
@@ -65,11 +76,6 @@ struct TraceCallbacks {
   // known) and every reply the engine accepted, with the probe's on-wire sequence (mtr -l).
   ProbeEventSink* probe_events = nullptr;
 };
-
-// Where the probes' source address comes from; tests replace the kernel lookup.
-using SourceResolver = std::function<absl::StatusOr<IpAddress>(
-    const IpAddress& target, const std::optional<IpAddress>& requested,
-    const std::string& interface)>;
 
 // Counters for tests, benchmarks and diagnostics.
 struct ProberCounters {
@@ -88,14 +94,14 @@ class Prober {
   // `transport` and `clock` must outlive the prober. `random` feeds the registry's identities
   // (nullptr: non-deterministic).
   Prober(net::ProbeTransport& transport, const Clock& clock,
-         std::function<uint32_t()> random = nullptr, SourceResolver resolver = nullptr);
+         std::function<uint32_t()> random = nullptr);
   ~Prober();
   Prober(const Prober&) = delete;
   Prober& operator=(const Prober&) = delete;
 
-  // Validates the options, allocates an identity and schedules round 0 now. Errors
-  // (InvalidArgument for bad options, FailedPrecondition when the sockets cannot carry the
-  // protocol or family) leave nothing behind.
+  // Validates the options (engine::TraceConfig), allocates an identity and schedules round 0
+  // now. Errors (InvalidArgument for bad options, FailedPrecondition when the sockets cannot
+  // carry the protocol or family or when the local end is not resolved) leave nothing behind.
   absl::StatusOr<TraceId> AddTrace(const TraceRequest& request, TraceCallbacks callbacks);
 
   // Graceful end: no new rounds; outstanding probes get their grace (mtr -G), then on_finished.
@@ -130,6 +136,11 @@ class Prober {
  private:
   struct Trace;
 
+  // An identity for a trace of `config` to `target`; with unprivileged sockets also the ICMP
+  // socket of its echo id (retrying other ids that another process holds).
+  absl::StatusOr<engine::TraceRegistry::Registration> Register(const engine::TraceConfig& config,
+                                                               const IpAddress& target,
+                                                               bool unprivileged);
   absl::Status RunLoop(bool until_stopped);
   void ReceiveAndRoute();
   void RunDue(TraceId id, MonoTime now);
@@ -141,7 +152,6 @@ class Prober {
 
   net::ProbeTransport& transport_;
   const Clock& clock_;
-  SourceResolver resolver_;
   engine::TraceRegistry registry_;
   absl::flat_hash_map<TraceId, std::unique_ptr<Trace>> traces_;
   std::set<std::pair<MonoTime, TraceId>> timers_;  // (wakeup, trace)

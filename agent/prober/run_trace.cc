@@ -36,6 +36,10 @@ absl::StatusOr<engine::TraceResult> RunTrace(
     net::SocketSet sockets, const v1::ProbeOptions& options, const IpAddress& target,
     std::function<void(const engine::TraceResult&)> on_snapshot, const std::atomic<bool>* interrupt,
     ProbeEventSink* probe_events) {
+  TraceRequest request;
+  request.options = options;
+  request.target = target;
+  PATHPAIR_RETURN_IF_ERROR(ResolveLocalEnd(request, *sockets.sys));
   PATHPAIR_ASSIGN_OR_RETURN(std::unique_ptr<net::SocketTransport> transport,
                             net::SocketTransport::Create(std::move(sockets)));
   Prober prober(*transport, SystemClock::Get());
@@ -45,9 +49,6 @@ absl::StatusOr<engine::TraceResult> RunTrace(
   callbacks.on_snapshot = std::move(on_snapshot);
   callbacks.probe_events = probe_events;
   callbacks.on_finished = [&final_result](const engine::TraceResult& r) { final_result = r; };
-  TraceRequest request;
-  request.options = options;
-  request.target = target;
   PATHPAIR_RETURN_IF_ERROR(prober.AddTrace(request, std::move(callbacks)).status());
   PATHPAIR_RETURN_IF_ERROR(prober.Run());
   if (!final_result.has_value()) return absl::InternalError("trace ended without a result");

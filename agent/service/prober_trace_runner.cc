@@ -84,6 +84,10 @@ absl::StatusOr<TraceRunner::Handle> ProberTraceRunner::Start(const v1::ProbeOpti
   auto pending = std::make_shared<Pending>();
   pending->request.options = options;
   pending->request.target = target;
+  // The source address lookup is a system call: here, not in the loop.
+  if (absl::Status resolved = prober::ResolveLocalEnd(pending->request); !resolved.ok()) {
+    return resolved;
+  }
   pending->callbacks = std::move(callbacks);
   prober_.Post([this, handle, pending] {
     prober::TraceCallbacks prober_callbacks;

@@ -1,5 +1,6 @@
 #include "agent/engine/trace_engine.h"
 
+#include <functional>
 #include <map>
 #include <set>
 #include <vector>
@@ -420,6 +421,115 @@ TEST(TraceConfigTest, FlowsDefaultToOneAndAreRangeChecked) {
   EXPECT_FALSE(TraceConfig::FromProto(options).ok());
   options.set_flows(-1);
   EXPECT_FALSE(TraceConfig::FromProto(options).ok());
+}
+
+TEST(TraceConfigTest, ProbeContentsTakeMtrDefaults) {
+  absl::StatusOr<TraceConfig> icmp = TraceConfig::FromProto(v1::ProbeOptions());
+  ASSERT_TRUE(icmp.ok());
+  EXPECT_EQ(icmp->protocol, ProbeProtocol::kIcmp);
+  EXPECT_EQ(icmp->destination_port, 0);
+  EXPECT_EQ(icmp->packet_size, 64);
+  EXPECT_EQ(icmp->tos, 0);
+  EXPECT_EQ(icmp->bit_pattern, 0);
+  v1::ProbeOptions options;
+  options.set_protocol(v1::PROTOCOL_UDP);
+  EXPECT_EQ(TraceConfig::FromProto(options)->destination_port, 33434);
+  options.set_protocol(v1::PROTOCOL_TCP);
+  EXPECT_EQ(TraceConfig::FromProto(options)->destination_port, 80);
+  options.set_port(443);
+  options.set_local_port(40000);
+  options.set_tos(0x10);
+  options.set_bit_pattern(0xaa);
+  options.set_packet_size(1400);
+  absl::StatusOr<TraceConfig> tcp = TraceConfig::FromProto(options);
+  ASSERT_TRUE(tcp.ok());
+  EXPECT_EQ(tcp->protocol, ProbeProtocol::kTcp);
+  EXPECT_EQ(tcp->destination_port, 443);
+  EXPECT_EQ(tcp->local_port, 40000);
+  EXPECT_EQ(tcp->tos, 0x10);
+  EXPECT_EQ(tcp->bit_pattern, 0xaa);
+  EXPECT_EQ(tcp->packet_size, 1400);
+}
+
+// The option checks that used to live in the prober: each is InvalidArgument and names the flag.
+TEST(TraceConfigTest, ProbeContentsAreRangeChecked) {
+  struct Case {
+    const char* name;
+    std::function<void(v1::ProbeOptions&)> set;
+    const char* message;
+  };
+  const std::vector<Case> cases = {
+      {"tos", [](v1::ProbeOptions& o) { o.set_tos(300); }, "TOS (-Q)"},
+      {"negative tos", [](v1::ProbeOptions& o) { o.set_tos(-1); }, "TOS (-Q)"},
+      {"pattern", [](v1::ProbeOptions& o) { o.set_bit_pattern(-1); }, "bit pattern (-B)"},
+      {"pattern high", [](v1::ProbeOptions& o) { o.set_bit_pattern(256); }, "bit pattern (-B)"},
+      {"port", [](v1::ProbeOptions& o) { o.set_port(65536); }, "port (-P)"},
+      {"local port", [](v1::ProbeOptions& o) { o.set_local_port(-2); }, "local port (-L)"},
+      {"size", [](v1::ProbeOptions& o) { o.set_packet_size(70000); }, "packet size (-s)"},
+      {"ip version", [](v1::ProbeOptions& o) { o.set_ip_version(5); }, "IP version"},
+      {"protocol", [](v1::ProbeOptions& o) { o.set_protocol(static_cast<v1::Protocol>(99)); },
+       "protocol"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    v1::ProbeOptions options;
+    c.set(options);
+    const absl::Status status = TraceConfig::FromProto(options).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(status.message(), ::testing::HasSubstr(c.message));
+  }
+  // Validate checks a config built by hand too.
+  TraceConfig config;
+  EXPECT_TRUE(config.Validate().ok());
+  config.tos = 256;
+  EXPECT_EQ(config.Validate().code(), absl::StatusCode::kInvalidArgument);
+  config.tos = 255;
+  config.packet_size = packet::kMaxPacketSize + 1;
+  EXPECT_EQ(config.Validate().code(), absl::StatusCode::kInvalidArgument);
+  config.packet_size = 0;
+  EXPECT_TRUE(config.Validate().ok());
+}
+
+TEST(TraceConfigTest, IpVersionMustMatchTheTarget) {
+  v1::ProbeOptions options;
+  options.set_ip_version(6);
+  absl::StatusOr<TraceConfig> v6 = TraceConfig::FromProto(options);
+  ASSERT_TRUE(v6.ok());
+  const absl::Status mismatch = v6->CheckTarget(kTarget);
+  EXPECT_EQ(mismatch.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(mismatch.message(), ::testing::HasSubstr("is not an IPv6 address"));
+  EXPECT_TRUE(v6->CheckTarget(Addr("2001:db8::9")).ok());
+  options.set_ip_version(0);
+  EXPECT_TRUE(TraceConfig::FromProto(options)->CheckTarget(kTarget).ok());
+}
+
+TEST(TraceConfigTest, RegistryRequestAndBaseSpecCarryTheOptions) {
+  v1::ProbeOptions options;
+  options.set_protocol(v1::PROTOCOL_UDP);
+  options.set_local_port(41000);
+  options.set_flows(3);
+  options.set_tos(7);
+  options.set_bit_pattern(0x55);
+  options.set_packet_size(100);
+  absl::StatusOr<TraceConfig> config = TraceConfig::FromProto(options);
+  ASSERT_TRUE(config.ok());
+  const TraceRegistry::Request request = config->RegistryRequest(kTarget);
+  EXPECT_EQ(request.protocol, ProbeProtocol::kUdp);
+  EXPECT_EQ(request.target, kTarget);
+  EXPECT_EQ(request.destination_port, 33434);
+  EXPECT_EQ(request.fixed_identifier, std::optional<uint16_t>(41000));
+  EXPECT_EQ(request.flows, 3);
+  const packet::ProbeSpec spec = config->BaseProbeSpec(kSource);
+  EXPECT_EQ(spec.source, kSource);
+  EXPECT_EQ(spec.tos, 7);
+  EXPECT_EQ(spec.fill, 0x55);
+  EXPECT_EQ(spec.packet_size, 100u);
+
+  // ICMP: no ports, and -L does not apply.
+  options.set_protocol(v1::PROTOCOL_ICMP);
+  const TraceRegistry::Request icmp = TraceConfig::FromProto(options)->RegistryRequest(kTarget);
+  EXPECT_EQ(icmp.destination_port, 0);
+  EXPECT_FALSE(icmp.fixed_identifier.has_value());
 }
 
 TEST(TraceEngineTest, DuplicateRepliesCountOnce) {

@@ -4,26 +4,12 @@
 
 #include "common/packet/packet.h"
 #include "gtest/gtest.h"
+#include "tests/agent/net/echo_request.h"
 
 namespace pathpair::net {
 namespace {
 
 IpAddress Addr(const char* text) { return *IpAddress::Parse(text); }
-
-std::vector<uint8_t> EchoRequest(IpAddress source, IpAddress destination, uint16_t id,
-                                 uint16_t sequence) {
-  packet::ProbeSpec spec;
-  spec.protocol = packet::ProbeProtocol::kIcmp;
-  spec.source = source;
-  spec.destination = destination;
-  spec.icmp_id = id;
-  spec.sequence = sequence;
-  std::vector<uint8_t> out(1500);
-  absl::StatusOr<size_t> n = packet::BuildProbeTransport(spec, out);
-  EXPECT_TRUE(n.ok()) << n.status();
-  out.resize(n.ok() ? *n : 0);
-  return out;
-}
 
 TEST(RebuiltPacketsTest, Ipv4EchoReplyParses) {
   std::vector<uint8_t> echo = EchoRequest(Addr("198.51.100.1"), Addr("203.0.113.2"), 0x1234, 7);

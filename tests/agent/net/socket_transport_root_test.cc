@@ -11,6 +11,7 @@
 #include "agent/net/socket_transport.h"
 #include "common/packet/packet.h"
 #include "gtest/gtest.h"
+#include "tests/agent/net/echo_request.h"
 
 namespace pathpair::net {
 namespace {
@@ -26,20 +27,6 @@ class TransportRootTest : public ::testing::Test {
     // A namespace of our own: only its loopback exists, nothing outside is ever probed.
     ASSERT_EQ(unshare(CLONE_NEWNET), 0);
     ASSERT_EQ(std::system("ip link set lo up"), 0);
-  }
-
-  static std::vector<uint8_t> EchoRequest(const IpAddress& address, uint16_t id, uint16_t seq) {
-    packet::ProbeSpec spec;
-    spec.protocol = packet::ProbeProtocol::kIcmp;
-    spec.source = address;
-    spec.destination = address;
-    spec.icmp_id = id;
-    spec.sequence = seq;
-    std::vector<uint8_t> bytes(256);
-    absl::StatusOr<size_t> n = packet::BuildProbeTransport(spec, bytes);
-    EXPECT_TRUE(n.ok());
-    bytes.resize(n.ok() ? *n : 0);
-    return bytes;
   }
 
   // Waits up to a second for packets, then returns all of them.
@@ -73,7 +60,7 @@ class TransportRootTest : public ::testing::Test {
     const uint16_t id = 0x4242;
     ASSERT_TRUE((*transport)->ClaimIcmpIdentifier(loopback.family(), id).ok());
 
-    const std::vector<uint8_t> request = EchoRequest(loopback, id, 7);
+    const std::vector<uint8_t> request = EchoRequest(loopback, loopback, id, 7);
     OutgoingProbe probe{.protocol = packet::ProbeProtocol::kIcmp,
                         .source = loopback,
                         .destination = loopback,

@@ -39,6 +39,14 @@ v1::ProbeOptions FastOptions(v1::Protocol protocol, int count) {
   return options;
 }
 
+// A request with its local end looked up, as RunTrace and the agent do before AddTrace.
+TraceRequest Resolved(const v1::ProbeOptions& options, const IpAddress& target) {
+  TraceRequest request{.options = options, .target = target};
+  const absl::Status status = ResolveLocalEnd(request);
+  EXPECT_TRUE(status.ok()) << status;
+  return request;
+}
+
 const char* ProtocolName(v1::Protocol p) {
   return p == v1::PROTOCOL_UDP ? "udp" : p == v1::PROTOCOL_TCP ? "tcp" : "icmp";
 }
@@ -94,7 +102,7 @@ TEST_P(TwoHopTest, ReachesTheServerThroughTheRouter) {
   ASSERT_TRUE(transport.ok()) << transport.status();
   Prober prober(**transport, SystemClock::Get());
   std::optional<engine::TraceResult> result;
-  TraceRequest request{.options = options, .target = server, .source = std::nullopt};
+  TraceRequest request = Resolved(options, server);
   ASSERT_TRUE(
       prober
           .AddTrace(request, {.on_snapshot = nullptr,
@@ -219,7 +227,7 @@ TEST_F(NetnsTest, PerTraceInterfaceOnSharedSockets) {
         std::tuple{"203.0.113.2", &wrong, "lo"}}) {
     v1::ProbeOptions options = FastOptions(v1::PROTOCOL_TCP, 2);
     options.set_interface(interface);
-    TraceRequest request{.options = options, .target = Addr(target), .source = std::nullopt};
+    TraceRequest request = Resolved(options, Addr(target));
     absl::StatusOr<Prober::TraceId> id = prober.AddTrace(
         request, {.on_snapshot = nullptr,
                   .on_finished = [result](const engine::TraceResult& r) { *result = r; }});
@@ -259,7 +267,7 @@ TEST_F(NetnsTest, MarkIsAppliedOnSocketsAndPerPacket) {
   std::optional<engine::TraceResult> with_mark, without_mark;
   for (auto [options, result] : {std::pair{marked, &with_mark},
                                  std::pair{FastOptions(v1::PROTOCOL_ICMP, 2), &without_mark}}) {
-    TraceRequest request{.options = options, .target = Addr("203.0.113.2"), .source = std::nullopt};
+    TraceRequest request = Resolved(options, Addr("203.0.113.2"));
     ASSERT_TRUE(
         prober
             .AddTrace(request, {.on_snapshot = nullptr,
@@ -289,9 +297,7 @@ TEST_F(NetnsTest, TwoConcurrentTracesToOneTargetKeepExactCounts) {
   std::vector<std::optional<engine::TraceResult>> results(3);
   const v1::Protocol protocols[] = {v1::PROTOCOL_ICMP, v1::PROTOCOL_ICMP, v1::PROTOCOL_UDP};
   for (int i = 0; i < 3; ++i) {
-    TraceRequest request{.options = FastOptions(protocols[i], 5),
-                         .target = Addr("203.0.113.2"),
-                         .source = std::nullopt};
+    TraceRequest request = Resolved(FastOptions(protocols[i], 5), Addr("203.0.113.2"));
     ASSERT_TRUE(prober
                     .AddTrace(request,
                               {.on_snapshot = nullptr,
@@ -382,9 +388,7 @@ TEST_F(NetnsTest, WithoutNetRawIcmpFallsBackToDatagramSockets) {
     auto transport = net::SocketTransport::Create(*std::move(set));
     if (!transport.ok()) return std::string("transport failed");
     Prober prober(**transport, SystemClock::Get());
-    TraceRequest request{.options = FastOptions(v1::PROTOCOL_UDP, 1),
-                         .target = Addr("203.0.113.2"),
-                         .source = std::nullopt};
+    TraceRequest request = Resolved(FastOptions(v1::PROTOCOL_UDP, 1), Addr("203.0.113.2"));
     absl::StatusOr<Prober::TraceId> udp_trace = prober.AddTrace(request, {});
     const net::TransportCapabilities caps = (*transport)->capabilities();
     return absl::StrCat("unprivileged=", caps.unprivileged, " icmp=", caps.icmp, " udp=", caps.udp,

@@ -1,6 +1,6 @@
 #include "agent/prober/prober.h"
 
-#include <net/if.h>
+#include <sys/socket.h>
 
 #include <map>
 #include <memory>
@@ -10,6 +10,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/agent/net/fake_sys_calls.h"
 #include "tests/agent/prober/fake_transport.h"
 
 namespace pathpair::prober {
@@ -356,34 +357,72 @@ TEST_F(ProberTest, UnprivilegedIcmpRefusesSeveralFlows) {
   EXPECT_EQ(prober_.active_traces(), 0u);
 }
 
-TEST_F(ProberTest, SourceComesFromTheResolverWhenNotGiven) {
-  std::vector<std::string> interfaces;
-  Prober prober(net_, clock_, nullptr,
-                [&interfaces](const IpAddress&, const std::optional<IpAddress>& requested,
-                              const std::string& interface) -> absl::StatusOr<IpAddress> {
-                  interfaces.push_back(interface);
-                  return requested.value_or(Addr("198.51.100.42"));
-                });
+// The local end (source address, -I's interface index) is looked up by ResolveLocalEnd on the
+// caller's thread, through the OS seam; AddTrace, which runs in the loop, only checks it.
+TEST_F(ProberTest, LocalEndIsResolvedOutsideTheLoopAndRidesOnEachProbe) {
+  net::FakeSysCalls kernel;
+  kernel.SetRouteSource(Addr("198.51.100.42"));
+  kernel.AddInterface("eth1", 7);
   TraceRequest request;
   request.options = Options(1);
-  request.options.set_interface("lo");
+  request.options.set_interface("eth1");
   request.target = Addr("203.0.113.9");
-  ASSERT_TRUE(prober.AddTrace(request, {}).ok());
-  prober.Step();
+  ASSERT_TRUE(ResolveLocalEnd(request, kernel).ok());
+  EXPECT_EQ(request.source, Addr("198.51.100.42"));
+  EXPECT_EQ(request.interface_index, 7u);
+  // The routing decision was asked on the interface (-I).
+  ASSERT_EQ(kernel.closed_sockets().size(), 1u);
+  const auto bound = kernel.closed_sockets()[0].options.find({SOL_SOCKET, SO_BINDTODEVICE});
+  ASSERT_NE(bound, kernel.closed_sockets()[0].options.end());
+  EXPECT_EQ(std::string(bound->second.begin(), bound->second.end()), "eth1");
+
+  ASSERT_TRUE(prober_.AddTrace(request, {}).ok());
+  prober_.Step();
   ASSERT_FALSE(net_.sent().empty());
   EXPECT_EQ(net_.sent().back().probe.source, Addr("198.51.100.42"));
-  EXPECT_EQ(interfaces, std::vector<std::string>{"lo"});
   // -I also rides on each probe, since the sockets are shared.
-  EXPECT_EQ(net_.sent().back().probe.interface_index, if_nametoindex("lo"));
+  EXPECT_EQ(net_.sent().back().probe.interface_index, 7u);
 
-  request.options.set_interface("no-such-if0");
-  absl::StatusOr<Prober::TraceId> unknown = prober.AddTrace(request, {});
-  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(unknown.status().message(), HasSubstr("no-such-if0"));
+  TraceRequest unknown = request;
+  unknown.source.reset();
+  unknown.options.set_interface("no-such-if0");
+  const absl::Status unknown_status = ResolveLocalEnd(unknown, kernel);
+  EXPECT_EQ(unknown_status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(unknown_status.message(), HasSubstr("no-such-if0"));
+
+  TraceRequest bad_source = request;
+  bad_source.source.reset();
+  bad_source.options.set_interface("");
+  bad_source.options.set_source_address("not an address");
+  EXPECT_FALSE(ResolveLocalEnd(bad_source, kernel).ok());
+
+  // A source given by the caller is kept; nothing is looked up for it.
+  TraceRequest given = request;
+  given.source = Addr("198.51.100.100");
+  given.options.set_interface("");
+  ASSERT_TRUE(ResolveLocalEnd(given, kernel).ok());
+  EXPECT_EQ(given.source, Addr("198.51.100.100"));
+  EXPECT_EQ(kernel.sockets_opened(), 1);
+}
+
+TEST_F(ProberTest, AddTraceRefusesAnUnresolvedLocalEnd) {
+  TraceRequest request;
+  request.options = Options(1);
+  request.target = Addr("203.0.113.9");
+  absl::StatusOr<Prober::TraceId> no_source = prober_.AddTrace(request, {});
+  EXPECT_EQ(no_source.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(no_source.status().message(), HasSubstr("ResolveLocalEnd"));
+
+  request.source = Addr("198.51.100.100");
+  request.options.set_interface("eth1");  // and no interface_index
+  absl::StatusOr<Prober::TraceId> no_index = prober_.AddTrace(request, {});
+  EXPECT_EQ(no_index.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(no_index.status().message(), HasSubstr("eth1"));
+
   request.options.set_interface("");
-
-  request.options.set_source_address("not an address");
-  EXPECT_FALSE(prober.AddTrace(request, {}).ok());
+  request.source = Addr("2001:db8:1::100");
+  EXPECT_EQ(prober_.AddTrace(request, {}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(prober_.active_traces(), 0u);
 }
 
 TEST_F(ProberTest, FastIntervalWithSmallMaxTtl) {
