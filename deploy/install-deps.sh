@@ -8,6 +8,7 @@ packages=(
   build-essential cmake pkg-config clang-format
   # RPC stack and core libraries.
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libabsl-dev
+  libcli11-dev
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev
   # Optional features: privileges, async DNS, offline ASN data, run history, the screen.

@@ -1,99 +1,112 @@
 #include "agent/main/agent_flags.h"
 
-#include "absl/strings/numbers.h"
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+
 #include "absl/strings/str_cat.h"
-#include "absl/strings/string_view.h"
 #include "agent/service/consent.h"
 
 namespace pathpair::agent {
+namespace {
 
-absl::StatusOr<AgentFlags> ParseAgentFlags(int argc, const char* const* argv) {
-  AgentFlags flags;
-  for (int i = 1; i < argc; ++i) {
-    absl::string_view arg = argv[i];
-    absl::string_view value;
-    bool has_inline_value = false;
-    if (const size_t eq = arg.find('=');
-        arg.substr(0, 2) == "--" && eq != absl::string_view::npos) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-      has_inline_value = true;
-    }
-    auto take_value = [&](absl::string_view name) -> absl::StatusOr<std::string> {
-      if (has_inline_value) return std::string(value);
-      if (i + 1 >= argc) return absl::InvalidArgumentError(absl::StrCat(name, " needs a value"));
-      return std::string(argv[++i]);
-    };
-    auto take_int = [&](absl::string_view name, int min, int max) -> absl::StatusOr<int> {
-      absl::StatusOr<std::string> text = take_value(name);
-      if (!text.ok()) return text.status();
-      int n = 0;
-      if (!absl::SimpleAtoi(*text, &n) || n < min || n > max) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(name, " must be an integer in ", min, "..", max, ", got '", *text, "'"));
-      }
-      return n;
-    };
-    if (arg == "--help" || arg == "-h") {
-      flags.help = true;
-    } else if (arg == "--version") {
-      flags.version = true;
-    } else if (arg == "--insecure") {
-      flags.insecure = true;
-    } else if (arg == "--listen" || arg == "--tls-cert" || arg == "--tls-key" ||
-               arg == "--tls-ca" || arg == "--token-file" || arg == "--allow") {
-      absl::StatusOr<std::string> v = take_value(arg);
-      if (!v.ok()) return v.status();
-      if (arg == "--listen") flags.listen.push_back(*v);
-      if (arg == "--tls-cert") flags.tls_cert = *v;
-      if (arg == "--tls-key") flags.tls_key = *v;
-      if (arg == "--tls-ca") flags.tls_ca = *v;
-      if (arg == "--token-file") flags.token_file = *v;
-      if (arg == "--allow") {
-        absl::StatusOr<Cidr> cidr = Cidr::Parse(*v);
-        if (!cidr.ok())
-          return absl::InvalidArgumentError(absl::StrCat("--allow: ", cidr.status().message()));
-        flags.allow.push_back(*v);
-      }
-    } else if (arg == "--max-traces") {
-      absl::StatusOr<int> n = take_int(arg, 1, 100000);
-      if (!n.ok()) return n.status();
-      flags.max_traces = *n;
-    } else if (arg == "--max-rate") {
-      absl::StatusOr<int> n = take_int(arg, 1, 10000000);
-      if (!n.ok()) return n.status();
-      flags.max_rate_pps = *n;
-    } else if (arg == "--max-packet-size") {
-      absl::StatusOr<int> n = take_int(arg, 28, 65535);
-      if (!n.ok()) return n.status();
-      flags.max_packet_size = *n;
-    } else if (arg == "--oneway-port") {
-      absl::StatusOr<int> n = take_int(arg, 0, 65535);
-      if (!n.ok()) return n.status();
-      flags.oneway_port = *n;
-    } else if (arg == "--consent-ttl") {
-      absl::StatusOr<int> n = take_int(arg, 1, 86400);
-      if (!n.ok()) return n.status();
-      flags.consent_ttl_s = *n;
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat("unknown argument '", argv[i], "'"));
-    }
-  }
-  if (flags.help || flags.version) return flags;
-  if (flags.listen.empty()) return absl::InvalidArgumentError("--listen ADDR:PORT is required");
+// A number flag in [min, max]; the help shows the range and the default.
+template <typename Number>
+void AddBounded(CLI::App& app, const std::string& name, Number& value, int min, int max,
+                const std::string& type_name, const std::string& what) {
+  app.add_option(name, value, absl::StrCat(what, " (", min, "..", max, ")"))
+      ->type_name(type_name)
+      ->check(CLI::Range(min, max).description(""))
+      ->capture_default_str();
+}
+
+// Declares every flag, writing into `flags`.
+std::unique_ptr<CLI::App> MakeAgentApp(AgentFlags& flags) {
+  auto app = std::make_unique<CLI::App>(
+      "Serves the pathpair.v1.Agent gRPC service on one end of a path: traces and one-way "
+      "measurements for a pathpair controller.",
+      "pathpair-agent");
+  app->add_flag("--version", flags.version, "print the version and exit");
+  app->add_option("--listen", flags.listen,
+                  "where to serve gRPC: ADDR:PORT ([ADDR]:PORT for IPv6; port 0 picks one) or "
+                  "unix:PATH; repeatable")
+      ->type_name("ADDR:PORT")
+      ->allow_extra_args(false);
+  CLI::Option* cert =
+      app->add_option("--tls-cert", flags.tls_cert,
+                      "this agent's certificate (mutual TLS with the operator's certificates, "
+                      "deploy/make-certs.sh)")
+          ->type_name("FILE");
+  CLI::Option* key =
+      app->add_option("--tls-key", flags.tls_key, "its private key")->type_name("FILE");
+  CLI::Option* ca =
+      app->add_option("--tls-ca", flags.tls_ca,
+                      "the CA certificate; clients must present a certificate it signed")
+          ->type_name("FILE");
+  app->add_option("--token-file", flags.token_file,
+                  "also require 'authorization: Bearer <token>' on every call")
+      ->type_name("FILE");
+  app->add_flag("--insecure", flags.insecure, "serve plaintext without TLS (prints a warning)")
+      ->excludes(cert)
+      ->excludes(key)
+      ->excludes(ca);
+  app->add_option("--allow", flags.allow,
+                  "targets this agent may probe without a paired peer; repeatable")
+      ->type_name("CIDR")
+      ->allow_extra_args(false)
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            absl::StatusOr<Cidr> cidr = Cidr::Parse(text);
+            return cidr.ok() ? std::string() : std::string(cidr.status().message());
+          },
+          ""));
+  AddBounded(*app, "--max-traces", flags.max_traces, 1, 100000, "N", "concurrent traces");
+  AddBounded(*app, "--max-rate", flags.max_rate_pps, 1, 10000000, "PPS",
+             "probes per second over all traces");
+  AddBounded(*app, "--max-packet-size", flags.max_packet_size, 28, 65535, "BYTES",
+             "largest probe or test packet");
+  AddBounded(*app, "--consent-ttl", flags.consent_ttl_s, 1, 86400, "SECONDS",
+             "how long a peer's Reflect consent lasts");
+  AddBounded(*app, "--oneway-port", flags.oneway_port, 0, 65535, "PORT",
+             "UDP port of the one-way measurement endpoint; 0: any, Info reports it");
+  return app;
+}
+
+// What the declarations cannot say: TLS is all or nothing, and plaintext only when asked.
+absl::Status CheckTransport(const AgentFlags& flags) {
   const int tls_given = !flags.tls_cert.empty() + !flags.tls_key.empty() + !flags.tls_ca.empty();
   if (tls_given != 0 && tls_given != 3) {
     return absl::InvalidArgumentError("mutual TLS needs all of --tls-cert, --tls-key and --tls-ca");
-  }
-  if (tls_given == 3 && flags.insecure) {
-    return absl::InvalidArgumentError("--insecure and the --tls-* flags exclude each other");
   }
   if (tls_given == 0 && !flags.insecure) {
     return absl::InvalidArgumentError(
         "no TLS material: give --tls-cert, --tls-key and --tls-ca (deploy/make-certs.sh makes "
         "them), or --insecure to serve plaintext");
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<AgentFlags> ParseAgentFlags(int argc, const char* const* argv) {
+  AgentFlags flags;
+  std::unique_ptr<CLI::App> app = MakeAgentApp(flags);
+  try {
+    app->parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    return AgentFlags{.help = true};
+  } catch (const CLI::ParseError& error) {
+    return absl::InvalidArgumentError(error.what());
+  }
+  if (flags.version) return AgentFlags{.version = true};
+  if (flags.listen.empty()) return absl::InvalidArgumentError("--listen ADDR:PORT is required");
+  if (absl::Status s = CheckTransport(flags); !s.ok()) return s;
   return flags;
+}
+
+std::string AgentHelp() {
+  AgentFlags unused;
+  return MakeAgentApp(unused)->help();
 }
 
 }  // namespace pathpair::agent

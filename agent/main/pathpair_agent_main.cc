@@ -14,12 +14,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "agent/client/channel.h"
 #include "agent/main/agent_flags.h"
+#include "agent/rpc/tls_files.h"
 #include "agent/service/agent_server.h"
 #include "agent/service/agent_service.h"
 #include "agent/service/consent.h"
 #include "agent/service/oneway_socket_runner.h"
 #include "agent/service/prober_trace_runner.h"
+#include "common/status/exit_codes.h"
 #include "common/time/clock.h"
 
 namespace pathpair::agent {
@@ -56,16 +59,16 @@ int Run(int argc, char** argv) {
 
   absl::StatusOr<AgentFlags> flags = ParseAgentFlags(argc, argv);
   if (!flags.ok()) {
-    std::cerr << "pathpair-agent: " << flags.status().message() << "\n\n" << kAgentUsage;
-    return 2;
+    std::cerr << "pathpair-agent: " << flags.status().message() << " (see --help)\n";
+    return kExitBadInput;
   }
   if (flags->help) {
-    std::cout << kAgentUsage;
-    return 0;
+    std::cout << AgentHelp();
+    return kExitOk;
   }
   if (flags->version) {
     std::cout << "pathpair-agent " << PATHPAIR_VERSION << "\n";
-    return 0;
+    return kExitOk;
   }
 
   AgentServiceConfig config;
@@ -77,7 +80,7 @@ int Run(int argc, char** argv) {
     absl::StatusOr<std::string> token = ReadTokenFile(flags->token_file);
     if (!token.ok()) {
       std::cerr << "pathpair-agent: --token-file: " << token.status().message() << "\n";
-      return 2;
+      return kExitBadInput;
     }
     config.bearer_token = *token;
   }
@@ -95,7 +98,7 @@ int Run(int argc, char** argv) {
         MakeServerCredentials(tls);
     if (!credentials.ok()) {
       std::cerr << "pathpair-agent: TLS: " << credentials.status().message() << "\n";
-      return 2;
+      return kExitBadInput;
     }
     server_credentials = *credentials;
     // The agent's own certificate doubles as its client certificate towards peer agents.
@@ -109,7 +112,7 @@ int Run(int argc, char** argv) {
   for (const std::string& cidr : flags->allow) {
     if (absl::Status s = consent.AllowCidr(cidr); !s.ok()) {
       std::cerr << "pathpair-agent: --allow: " << s.message() << "\n";
-      return 2;
+      return kExitBadInput;
     }
   }
 
@@ -138,7 +141,7 @@ int Run(int argc, char** argv) {
       BuildAgentServer(flags->listen, server_credentials, &service, &ports);
   if (!server.ok()) {
     std::cerr << "pathpair-agent: " << server.status().message() << "\n";
-    return 1;
+    return kExitRuntimeError;
   }
   for (size_t i = 0; i < ports.size(); ++i) {
     std::cout << "pathpair-agent: listening on port " << ports[i] << " (" << flags->listen[i]
@@ -158,7 +161,7 @@ int Run(int argc, char** argv) {
   // The runners go before the service: their threads call back into it until they stop.
   if (oneway.ok()) oneway->reset();
   runner.reset();
-  return 0;
+  return kExitOk;
 }
 
 }  // namespace

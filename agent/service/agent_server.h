@@ -1,7 +1,8 @@
 // Building the agent's gRPC server: credentials (mutual TLS with the operator's CA by default,
 // plaintext only when asked), the standard grpc.health.v1 health service, server reflection,
 // bounded message sizes and keepalive (so that a vanished controller's connection is noticed).
-// Shared by pathpair-agent and the tests.
+// Shared by pathpair-agent and the tests. The credential files, message limits and status
+// conversion are shared with the client (agent/rpc); the client itself is agent/client.
 //
 //   PATHPAIR_ASSIGN_OR_RETURN(auto credentials, MakeServerCredentials(tls));
 //   int port = 0;
@@ -18,33 +19,13 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "agent/rpc/tls_files.h"
 
 namespace pathpair::agent {
-
-// Largest request the agent accepts; requests are small option sets.
-inline constexpr int kMaxReceiveMessageBytes = 64 * 1024;
-// Largest message it sends (a snapshot of a long path with many ECMP responders).
-inline constexpr int kMaxSendMessageBytes = 4 * 1024 * 1024;
-
-// PEM files of the operator's PKI (deploy/make-certs.sh makes them).
-struct TlsFiles {
-  std::string cert;  // this side's certificate chain
-  std::string key;   // its private key
-  std::string ca;    // the CA that signs the other side's certificates
-};
-
-// Reads a whole file (certificates, keys, tokens); errors name the file.
-absl::StatusOr<std::string> ReadSmallFile(const std::string& path);
-// A bearer token file: one line, surrounding whitespace removed, not empty.
-absl::StatusOr<std::string> ReadTokenFile(const std::string& path);
 
 // Server side of mutual TLS: the client must present a certificate signed by `files.ca`.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const TlsFiles& files);
-// Client side of mutual TLS (controllers, and agents calling a peer's Reflect).
-absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
-    const TlsFiles& files);
-
 // Builds and starts a server on `listen` ("ADDRESS:PORT"; port 0 picks one, written to
 // *selected_port) with `service`, health checking (reported SERVING) and reflection.
 absl::StatusOr<std::unique_ptr<grpc::Server>> BuildAgentServer(

@@ -12,10 +12,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "agent/client/agent_client.h"
+#include "agent/rpc/status_convert.h"
 #include "agent/service/host_info.h"
 #include "agent/service/peer_address.h"
 #include "agent/service/session_stream.h"
-#include "agent/service/status_convert.h"
 
 namespace pathpair::agent {
 namespace {
@@ -245,51 +246,35 @@ grpc::ServerUnaryReactor* AgentService::ReflectPeer(grpc::CallbackServerContext*
   absl::StatusOr<PeerEndpoint> peer = ParseAddressPort(request->peer());
   if (!peer.ok()) return FinishUnary(context, peer.status());
 
-  // The outbound call to the peer: its own context and messages, alive until its callback.
-  struct Outbound {
-    grpc::ClientContext context;
-    v1::ReflectRequest request;
-    v1::ReflectResponse response;
-    std::unique_ptr<v1::Agent::Stub> stub;
-  };
-  auto outbound = std::make_shared<Outbound>();
-  grpc::ChannelArguments args;
-  if (!request->peer_tls_name().empty()) {
-    args.SetSslTargetNameOverride(request->peer_tls_name());
-  }
-  std::shared_ptr<grpc::ChannelCredentials> credentials =
+  AgentClientOptions peer_options;
+  peer_options.credentials =
       config_.peer_credentials ? config_.peer_credentials() : grpc::InsecureChannelCredentials();
+  peer_options.bearer_token = request->peer_token();
+  peer_options.tls_name = request->peer_tls_name();
   const std::string target = peer->address.is_v6()
                                  ? absl::StrCat("[", peer->address.ToString(), "]:", peer->port)
                                  : absl::StrCat(peer->address.ToString(), ":", peer->port);
-  outbound->stub = v1::Agent::NewStub(grpc::CreateCustomChannel(target, credentials, args));
-  outbound->request.set_pairing_id(request->pairing_id());
-  if (!request->peer_token().empty()) {
-    outbound->context.AddMetadata("authorization", absl::StrCat("Bearer ", request->peer_token()));
-  }
-  // Never outlive our own caller's deadline.
-  outbound->context.set_deadline(context->deadline());
-
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const IpAddress peer_address = peer->address;
   const std::string pairing_id = request->pairing_id();
-  outbound->stub->async()->Reflect(
-      &outbound->context, &outbound->request, &outbound->response,
-      [this, outbound, reactor, response, peer_address, pairing_id](grpc::Status status) {
-        if (!status.ok()) {
-          reactor->Finish(
-              grpc::Status(status.error_code(),
-                           absl::StrCat("peer ", peer_address.ToString(),
-                                        " did not answer Reflect: ", status.error_message())));
-          return;
-        }
-        // The peer answered over the path: it may now be probed in this pairing.
-        consent_.GrantPeer(pairing_id, peer_address);
-        response->set_peer_address(peer_address.ToString());
-        response->set_reflected_address(outbound->response.address());
-        response->set_reflected_port(outbound->response.port());
-        reactor->Finish(grpc::Status::OK);
-      });
+  // Never outlive our own caller's deadline.
+  ReflectAsync(target, peer_options, pairing_id, context->deadline(),
+               [this, reactor, response, peer_address,
+                pairing_id](absl::StatusOr<v1::ReflectResponse> reflected) {
+                 if (!reflected.ok()) {
+                   reactor->Finish(ToGrpcStatus(absl::Status(
+                       reflected.status().code(),
+                       absl::StrCat("peer ", peer_address.ToString(),
+                                    " did not answer Reflect: ", reflected.status().message()))));
+                   return;
+                 }
+                 // The peer answered over the path: it may now be probed in this pairing.
+                 consent_.GrantPeer(pairing_id, peer_address);
+                 response->set_peer_address(peer_address.ToString());
+                 response->set_reflected_address(reflected->address());
+                 response->set_reflected_port(reflected->port());
+                 reactor->Finish(grpc::Status::OK);
+               });
   return reactor;
 }
 

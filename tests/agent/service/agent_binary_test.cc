@@ -1,5 +1,6 @@
 // The pathpair-agent binary's refusals and warnings (no root needed): plaintext needs
-// --insecure (exit 2 otherwise) and --insecure warns on stderr.
+// --insecure (exit 2 otherwise), bad flags exit 2 with one line, --help exits 0, and --insecure
+// warns on stderr.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -48,6 +49,20 @@ TEST(AgentBinaryTest, BadFlagsExitTwo) {
       RunAgent("--listen 127.0.0.1:0 --tls-cert /nonexistent --tls-key /x --tls-ca /y").exit_code,
       2);
   EXPECT_EQ(RunAgent("--listen 127.0.0.1:0 --insecure --token-file /nonexistent").exit_code, 2);
+}
+
+TEST(AgentBinaryTest, HelpExitsZeroAndListsTheFlags) {
+  AgentRun run = RunAgent("--help");
+  EXPECT_EQ(run.exit_code, 0);
+  EXPECT_THAT(run.output, HasSubstr("--listen"));
+  EXPECT_THAT(run.output, HasSubstr("--oneway-port"));
+}
+
+TEST(AgentBinaryTest, AnUnknownFlagExitsTwoWithOneLine) {
+  AgentRun run = RunAgent("--listen 127.0.0.1:0 --insecure --bogus");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_THAT(run.output, HasSubstr("--bogus"));
+  EXPECT_EQ(run.output.find('\n'), run.output.size() - 1) << run.output;
 }
 
 TEST(AgentBinaryTest, InsecureServesWithAWarningAndStopsOnSigterm) {

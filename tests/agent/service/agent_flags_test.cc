@@ -56,5 +56,47 @@ TEST(AgentFlagsTest, RefusesBadValues) {
   EXPECT_TRUE(Parse({"--help"})->help);
 }
 
+TEST(AgentFlagsTest, VersionNeedsNothingElse) {
+  absl::StatusOr<AgentFlags> flags = Parse({"--version"});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_TRUE(flags->version);
+}
+
+TEST(AgentFlagsTest, RepeatedFlagsTakeOneValueEach) {
+  EXPECT_FALSE(Parse({"--listen", "a:1", "b:2", "--insecure"}).ok());
+  absl::StatusOr<AgentFlags> flags = Parse({"--listen", "a:1", "--listen=b:2", "--insecure"});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_THAT(flags->listen, ::testing::ElementsAre("a:1", "b:2"));
+}
+
+TEST(AgentFlagsTest, ErrorsAreOneLineThatNamesTheFlag) {
+  struct Case {
+    std::vector<const char*> args;
+    const char* named;
+  };
+  const std::vector<Case> cases = {
+      {{"--listen", "x:1", "--insecure", "--bogus"}, "--bogus"},
+      {{"--listen", "x:1", "--insecure", "--max-traces", "zero"}, "--max-traces"},
+      {{"--listen", "x:1", "--insecure", "--max-rate", "0"}, "--max-rate"},
+      {{"--listen", "x:1", "--insecure", "--allow", "10.0.0.0/99"}, "--allow"},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<AgentFlags> flags = Parse(c.args);
+    ASSERT_FALSE(flags.ok()) << c.named;
+    EXPECT_EQ(flags.status().message().find('\n'), absl::string_view::npos)
+        << flags.status().message();
+    EXPECT_THAT(flags.status().message(), HasSubstr(c.named));
+  }
+}
+
+TEST(AgentFlagsTest, HelpListsEveryFlag) {
+  const std::string help = AgentHelp();
+  for (const char* flag : {"--help", "--version", "--listen", "--tls-cert", "--tls-key", "--tls-ca",
+                           "--token-file", "--insecure", "--allow", "--max-traces", "--max-rate",
+                           "--max-packet-size", "--consent-ttl", "--oneway-port"}) {
+    EXPECT_THAT(help, HasSubstr(flag));
+  }
+}
+
 }  // namespace
 }  // namespace pathpair::agent

@@ -20,7 +20,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "agent/service/agent_client.h"
+#include "agent/client/channel.h"
+#include "agent/rpc/tls_files.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "pathpair/v1/agent.grpc.pb.h"
@@ -41,13 +42,11 @@ class AgentProcess {
   // extra_args) and the test connects with those client files; otherwise plaintext.
   AgentProcess(const std::string& netns_file, const std::string& socket,
                std::vector<std::string> extra_args, std::optional<TlsFiles> client_tls)
-      : socket_(socket) {
-    client_.endpoint = "unix:" + socket;
-    client_.tls = std::move(client_tls);
+      : socket_(socket), client_tls_(std::move(client_tls)) {
     client_.tls_name = "localhost";
     std::vector<std::string> args = {"nsenter", "--net=" + netns_file, PATHPAIR_AGENT_BINARY,
                                      "--listen", "unix:" + socket};
-    if (!client_.tls.has_value()) args.push_back("--insecure");
+    if (!client_tls_.has_value()) args.push_back("--insecure");
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
@@ -82,9 +81,15 @@ class AgentProcess {
     for (int i = 0; i < 250 && !std::filesystem::exists(socket_); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeAgentChannel(client_);
-    if (!channel.ok()) return channel.status();
-    stub_ = v1::Agent::NewStub(*channel);
+    if (client_tls_.has_value()) {
+      absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+          MakeChannelCredentials(*client_tls_);
+      if (!credentials.ok()) return credentials.status();
+      client_.credentials = *credentials;
+    } else {
+      client_.credentials = grpc::InsecureChannelCredentials();
+    }
+    stub_ = v1::Agent::NewStub(MakeAgentChannel("unix:" + socket_, client_));
     grpc::Status last;
     for (int i = 0; i < 100; ++i) {
       grpc::ClientContext context;
@@ -102,6 +107,7 @@ class AgentProcess {
 
  private:
   const std::string socket_;
+  const std::optional<TlsFiles> client_tls_;
   AgentClientOptions client_;
   pid_t pid_ = -1;
   std::unique_ptr<v1::Agent::Stub> stub_;

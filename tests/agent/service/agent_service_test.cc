@@ -13,7 +13,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
-#include "agent/service/agent_client.h"
+#include "agent/client/channel.h"
+#include "agent/client/lease_renewer.h"
 #include "agent/service/agent_server.h"
 #include "agent/service/consent.h"
 #include "gmock/gmock.h"
@@ -590,11 +591,9 @@ TEST_F(AgentServiceTest, ClientHelpersCarryTheTokenAndRenewLeases) {
   TestAgent agent(clock_, config);
   ASSERT_TRUE(agent.consent.AllowCidr("127.0.0.0/8").ok());
   AgentClientOptions options;
-  options.endpoint = absl::StrCat("127.0.0.1:", agent.port);
-  options.token = "client-helper-token";
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeAgentChannel(options);
-  ASSERT_TRUE(channel.ok()) << channel.status();
-  auto stub = v1::Agent::NewStub(*channel);
+  options.credentials = grpc::InsecureChannelCredentials();
+  options.bearer_token = "client-helper-token";
+  auto stub = v1::Agent::NewStub(MakeAgentChannel(absl::StrCat("127.0.0.1:", agent.port), options));
 
   grpc::ClientContext context;
   PrepareContext(context, options, absl::Seconds(10));

@@ -10,6 +10,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "agent/client/channel.h"
+#include "agent/rpc/tls_files.h"
 #include "agent/service/agent_server.h"
 #include "agent/service/agent_service.h"
 #include "agent/service/consent.h"

@@ -1,4 +1,4 @@
-#include "agent/service/status_convert.h"
+#include "agent/rpc/status_convert.h"
 
 #include <string>
 
