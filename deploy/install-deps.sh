@@ -14,6 +14,8 @@ packages=(
   # Optional features: privileges, async DNS, offline ASN data, run history, the screen.
   libcap-dev libc-ares-dev libmaxminddb-dev mmdb-bin libsqlite3-dev libncurses-dev
   nlohmann-json3-dev
+  # Command-line flags of the subcommands (header-only).
+  libcli11-dev
   # Integration tests: namespaces, firewall, the reference peer, terminal driving.
   iproute2 nftables mtr-tiny tmux procps python3
   # HTML report rendering check (headless).

@@ -7,15 +7,11 @@
 #include <utility>
 
 #include "absl/status/status.h"
-
-#ifdef PATHPAIR_HAVE_PROBER
 #include "agent/engine/trace_result.h"
 #include "agent/prober/run_trace.h"
-#endif
 
 namespace pathpair {
 
-#ifdef PATHPAIR_HAVE_PROBER
 namespace {
 
 std::atomic<bool> g_interrupted{false};
@@ -46,15 +42,5 @@ absl::StatusOr<v1::TraceResult> LocalTraceRunner(const v1::ProbeOptions& options
   if (!result.ok()) return result.status();
   return engine::ToProto(*result);
 }
-#else
-absl::StatusOr<v1::TraceResult> LocalTraceRunner(const v1::ProbeOptions& options,
-                                                 const IpAddress& target,
-                                                 const cli::TraceHooks& hooks) {
-  (void)options;
-  (void)target;
-  (void)hooks;
-  return absl::UnimplementedError("probing is not available in this build (no agent/prober)");
-}
-#endif
 
 }  // namespace pathpair

@@ -1,6 +1,8 @@
 #include "controller/paired/orchestrator.h"
 
 #include <algorithm>
+#include <array>
+#include <functional>
 #include <random>
 #include <thread>
 #include <utility>
@@ -12,26 +14,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/status/status_macros.h"
 #include "controller/history/history_store.h"
 
 namespace pathpair::paired {
-namespace {
-
-std::string Describe(const absl::Status& status) {
-  return std::string(status.message().empty() ? absl::StatusCodeToString(status.code())
-                                              : status.message());
-}
-
-// Reverse-trace options: the client-only ones removed.
-v1::ProbeOptions ReverseOptions(const v1::ProbeOptions& probe, const std::string& target) {
-  v1::ProbeOptions options = probe;
-  options.set_target(target);
-  options.clear_source_address();
-  options.clear_interface();
-  return options;
-}
-
-}  // namespace
 
 absl::StatusOr<std::pair<std::string, int>> SplitHostPort(absl::string_view endpoint) {
   std::string host;
@@ -75,24 +61,6 @@ int64_t OneWayPacketCount(const PairedTestPlan& plan) {
   return std::clamp<int64_t>(trace_us / interval_us, 300, int64_t{1} << 20);
 }
 
-OneWayStats InboundStats(const v1::AgentOneWayResult& result) {
-  OneWayStats stats;
-  const v1::OneWayDirection& in = result.inbound();
-  stats.sent = in.sent();
-  stats.received = in.received();
-  stats.loss_pct = in.loss_pct();
-  stats.delay_min_ms = in.delay().min_ms();
-  stats.delay_avg_ms = in.delay().avg_ms();
-  stats.delay_max_ms = in.delay().max_ms();
-  stats.delay_stdev_ms = in.delay().stdev_ms();
-  stats.jitter_ms = in.jitter_ms();
-  stats.duplicates = in.duplicates();
-  stats.reordered = in.reordered();
-  if (result.offset().estimated()) stats.offset_error_ms = result.offset().error_bound_ms();
-  stats.error = result.error();
-  return stats;
-}
-
 PairedDeps SystemPairedDeps() {
   PairedDeps deps;
   deps.now_unix_us = [] { return absl::ToUnixMicros(absl::Now()); };
@@ -110,194 +78,307 @@ PairedDeps SystemPairedDeps() {
   return deps;
 }
 
-absl::StatusOr<PairedRun> RunPairedTest(const PairedTestPlan& plan, Endpoint& client,
-                                        Endpoint& server, const PairedDeps& deps,
-                                        const CancelToken& cancel, const ProgressFn& progress) {
-  if (plan.forward_target.empty()) return absl::InvalidArgumentError("no forward target");
-  if (plan.probe.count() <= 0) {
-    return absl::InvalidArgumentError("a paired test needs a round count (-c) of at least 1");
-  }
-  absl::StatusOr<std::pair<std::string, int>> server_hp = SplitHostPort(plan.server_endpoint);
-  if (!server_hp.ok()) return server_hp.status();
+namespace {
 
-  PairedRun run;
-  run.start_unix_us = deps.now_unix_us();
-  run.run_id = deps.new_run_id(absl::FromUnixMicros(run.start_unix_us));
-  run.forward_target = plan.forward_target;
-  run.oneway_requested = plan.oneway;
-  run.client.endpoint = client.Describe();
-  run.server.endpoint = server.Describe();
+std::string Describe(const absl::Status& status) {
+  return std::string(status.message().empty() ? absl::StatusCodeToString(status.code())
+                                              : status.message());
+}
 
-  // 1. Both ends answer.
+// Reverse-trace options: the client-only ones removed.
+v1::ProbeOptions ReverseOptions(const v1::ProbeOptions& probe, const std::string& target) {
+  v1::ProbeOptions options = probe;
+  options.set_target(target);
+  options.clear_source_address();
+  options.clear_interface();
+  return options;
+}
+
+// Phase 1: both ends answer Info; how they describe themselves goes into the run. The one-way
+// ports in the answers are needed to start the sessions.
+struct EndsInfo {
+  v1::InfoResponse client;
+  v1::InfoResponse server;
+};
+
+absl::StatusOr<EndsInfo> CheckEnds(Endpoint& client, Endpoint& server, v1::PairedRun& run) {
   absl::StatusOr<v1::InfoResponse> server_info = server.Info();
   if (!server_info.ok()) {
     return absl::UnavailableError(
-        absl::StrCat("server agent ", run.server.endpoint,
+        absl::StrCat("server agent ", run.server().endpoint(),
                      " did not answer Info: ", Describe(server_info.status())));
   }
   absl::StatusOr<v1::InfoResponse> client_info = client.Info();
   if (!client_info.ok()) {
-    return absl::UnavailableError(absl::StrCat(
-        "client ", run.client.endpoint, " did not answer Info: ", Describe(client_info.status())));
+    return absl::UnavailableError(
+        absl::StrCat("client ", run.client().endpoint(),
+                     " did not answer Info: ", Describe(client_info.status())));
   }
-  run.server.hostname = server_info->hostname();
-  run.server.version = server_info->version();
-  run.client.hostname = client_info->hostname();
-  run.client.version = client_info->version();
+  run.mutable_server()->set_hostname(server_info->hostname());
+  run.mutable_server()->set_version(server_info->version());
+  run.mutable_client()->set_hostname(client_info->hostname());
+  run.mutable_client()->set_version(client_info->version());
+  return EndsInfo{.client = *std::move(client_info), .server = *std::move(server_info)};
+}
 
-  // 2. The reverse target, and consent for both ends in this pairing.
-  const std::string pairing_id = deps.new_pairing_id();
-  absl::StatusOr<std::string> reflected =
-      client.ReflectFrom(JoinHostPort(plan.forward_target, server_hp->second), pairing_id);
+// Phase 2: the client side calls Reflect on the server agent over the path, which gives both
+// ends consent to probe each other in this pairing and tells the client's address as the server
+// sees it: the reverse target, unless the plan gives one.
+absl::Status LearnReverseTarget(const PairedTestPlan& plan, int server_port,
+                                const std::string& pairing_id, Endpoint& client,
+                                v1::PairedRun& run) {
+  const std::string server_over_path = JoinHostPort(plan.forward_target, server_port);
+  absl::StatusOr<std::string> reflected = client.ReflectFrom(server_over_path, pairing_id);
   if (!plan.reverse_target.empty()) {
-    run.reverse_target = plan.reverse_target;
-  } else if (reflected.ok()) {
-    run.reverse_target = *reflected;
-    run.reverse_target_reflected = true;
-  } else {
+    run.set_reverse_target(plan.reverse_target);
+    return absl::OkStatus();
+  }
+  if (!reflected.ok()) {
     return absl::UnavailableError(absl::StrCat(
         "could not learn the reverse target: the client side's Reflect to the server agent at ",
-        JoinHostPort(plan.forward_target, server_hp->second),
-        " failed: ", Describe(reflected.status()), " (give --reverse-target ADDRESS)"));
+        server_over_path, " failed: ", Describe(reflected.status()),
+        " (give --reverse-target ADDRESS)"));
+  }
+  run.set_reverse_target(*reflected);
+  run.set_reverse_target_reflected(true);
+  return absl::OkStatus();
+}
+
+// Phase 3: the four sessions, started together: a trace on each end (forward from the client,
+// reverse from the server) and each end's half of the one-way measurement.
+struct SessionRequests {
+  v1::StartTraceRequest forward_trace;
+  v1::StartTraceRequest reverse_trace;
+  v1::StartOneWayRequest client_oneway;  // sends to the server's one-way port
+  v1::StartOneWayRequest server_oneway;  // sends to the client's one-way port
+};
+
+SessionRequests BuildRequests(const PairedTestPlan& plan, const v1::PairedRun& run,
+                              const EndsInfo& ends, const std::string& pairing_id,
+                              uint64_t test_id) {
+  SessionRequests requests;
+  v1::StartTraceRequest& forward = requests.forward_trace;
+  *forward.mutable_options() = plan.probe;
+  forward.mutable_options()->set_target(run.forward_target());
+  forward.set_pairing_id(pairing_id);
+  forward.set_lease_ms(absl::ToInt64Milliseconds(plan.lease));
+  requests.reverse_trace = forward;
+  *requests.reverse_trace.mutable_options() = ReverseOptions(plan.probe, run.reverse_target());
+
+  v1::StartOneWayRequest oneway;
+  oneway.set_count(static_cast<int32_t>(OneWayPacketCount(plan)));
+  oneway.set_interval_us(absl::ToInt64Microseconds(plan.oneway_interval));
+  oneway.set_packet_size(plan.oneway_packet_size);
+  oneway.set_test_id(test_id);
+  oneway.set_pairing_id(pairing_id);
+  oneway.set_lease_ms(absl::ToInt64Milliseconds(plan.lease));
+  requests.client_oneway = oneway;
+  requests.client_oneway.set_peer_address(run.forward_target());
+  requests.client_oneway.set_peer_port(ends.server.oneway_port());
+  requests.server_oneway = oneway;
+  requests.server_oneway.set_peer_address(run.reverse_target());
+  requests.server_oneway.set_peer_port(ends.client.oneway_port());
+  return requests;
+}
+
+enum class Session { kForwardTrace, kReverseTrace, kClientOneWay, kServerOneWay };
+
+// Phase 4's bookkeeping: what the sessions report while they run, each from its own thread —
+// snapshots for the live progress, and when each started (for the start skew).
+class SessionMonitor {
+ public:
+  SessionMonitor(LiveState initial, const PairedDeps& deps, const ProgressFn& progress)
+      : deps_(deps), progress_(progress), live_(std::move(initial)) {}
+
+  TraceHooks TraceHooksFor(Session session) {
+    return {.on_started = [this, session] { MarkStarted(session); },
+            .on_snapshot =
+                [this, session](const v1::TraceResult& snapshot) {
+                  Publish([&](LiveState& live) {
+                    (session == Session::kForwardTrace ? live.forward : live.reverse) = snapshot;
+                  });
+                }};
   }
 
-  // 3. Everything starts together.
-  v1::StartTraceRequest forward_request;
-  *forward_request.mutable_options() = plan.probe;
-  forward_request.mutable_options()->set_target(run.forward_target);
-  forward_request.set_pairing_id(pairing_id);
-  forward_request.set_lease_ms(absl::ToInt64Milliseconds(plan.lease));
-  v1::StartTraceRequest reverse_request = forward_request;
-  *reverse_request.mutable_options() = ReverseOptions(plan.probe, run.reverse_target);
+  OneWayHooks OneWayHooksFor(Session session) {
+    return {.on_started = [this, session] { MarkStarted(session); },
+            .on_update =
+                [this, session](const v1::AgentOneWayResult& update) {
+                  Publish([&](LiveState& live) {
+                    (session == Session::kClientOneWay ? live.client_oneway : live.server_oneway) =
+                        update;
+                  });
+                }};
+  }
 
-  const uint64_t test_id = deps.new_test_id();
-  const int64_t oneway_packets = OneWayPacketCount(plan);
-  auto oneway_request = [&](const std::string& peer, int port) {
-    v1::StartOneWayRequest request;
-    request.set_peer_address(peer);
-    request.set_peer_port(port);
-    request.set_count(static_cast<int32_t>(oneway_packets));
-    request.set_interval_us(absl::ToInt64Microseconds(plan.oneway_interval));
-    request.set_packet_size(plan.oneway_packet_size);
-    request.set_test_id(test_id);
-    request.set_pairing_id(pairing_id);
-    request.set_lease_ms(absl::ToInt64Milliseconds(plan.lease));
-    return request;
-  };
-  const v1::StartOneWayRequest client_oneway_request =
-      oneway_request(run.forward_target, server_info->oneway_port());
-  const v1::StartOneWayRequest server_oneway_request =
-      oneway_request(run.reverse_target, client_info->oneway_port());
+  // 0 when the session never started.
+  int64_t StartedUnixUs(Session session) const {
+    absl::MutexLock lock(&mu_);
+    return started_[static_cast<size_t>(session)];
+  }
 
-  absl::Mutex mu;
-  LiveState live;
-  live.rounds_wanted = plan.probe.count();
-  live.oneway_packets_wanted = plan.oneway ? oneway_packets : 0;
-  std::vector<int64_t> started;
-  auto report = [&] {
-    if (!progress) return;
+  // The spread of the start times of the sessions that started; nullopt for fewer than two.
+  std::optional<double> StartSkewMs() const {
+    absl::MutexLock lock(&mu_);
+    std::vector<int64_t> started;
+    for (int64_t t : started_) {
+      if (t != 0) started.push_back(t);
+    }
+    if (started.size() < 2) return std::nullopt;
+    const auto [lo, hi] = std::minmax_element(started.begin(), started.end());
+    return static_cast<double>(*hi - *lo) / 1000.0;
+  }
+
+ private:
+  void MarkStarted(Session session) {
+    const int64_t now = deps_.now_unix_us();
+    absl::MutexLock lock(&mu_);
+    started_[static_cast<size_t>(session)] = now;
+  }
+
+  // Applies `change` to the live state and shows the result (outside the lock: progress may
+  // take its time).
+  void Publish(const std::function<void(LiveState&)>& change) {
     LiveState copy;
     {
-      absl::MutexLock lock(&mu);
-      copy = live;
+      absl::MutexLock lock(&mu_);
+      change(live_);
+      if (!progress_) return;
+      copy = live_;
     }
-    progress(copy);
-  };
-  auto mark_started = [&](int64_t* where) {
-    return [&, where] {
-      const int64_t now = deps.now_unix_us();
-      absl::MutexLock lock(&mu);
-      if (where != nullptr) *where = now;
-      started.push_back(now);
-    };
-  };
-  auto on_trace = [&](std::optional<v1::TraceResult> LiveState::*field) {
-    return [&, field](const v1::TraceResult& snapshot) {
-      {
-        absl::MutexLock lock(&mu);
-        live.*field = snapshot;
-      }
-      report();
-    };
-  };
-  auto on_oneway = [&](std::optional<v1::AgentOneWayResult> LiveState::*field) {
-    return [&, field](const v1::AgentOneWayResult& update) {
-      {
-        absl::MutexLock lock(&mu);
-        live.*field = update;
-      }
-      report();
-    };
-  };
+    progress_(copy);
+  }
 
-  TraceOutcome forward_outcome, reverse_outcome;
-  OneWayOutcome client_oneway, server_oneway;
-  {
-    std::vector<std::thread> threads;
-    threads.emplace_back([&] {
-      forward_outcome = client.RunTrace(forward_request,
-                                        {.on_started = mark_started(&run.client.started_unix_us),
-                                         .on_snapshot = on_trace(&LiveState::forward)},
-                                        cancel);
+  const PairedDeps& deps_;
+  const ProgressFn& progress_;
+  mutable absl::Mutex mu_;
+  LiveState live_ ABSL_GUARDED_BY(mu_);
+  std::array<int64_t, 4> started_ ABSL_GUARDED_BY(mu_) = {};
+};
+
+struct SessionOutcomes {
+  TraceOutcome forward_trace;
+  TraceOutcome reverse_trace;
+  OneWayOutcome client_oneway;
+  OneWayOutcome server_oneway;
+};
+
+// Runs every task on its own thread and returns when all have finished.
+void RunConcurrently(std::vector<std::function<void()>> tasks) {
+  std::vector<std::jthread> threads;
+  threads.reserve(tasks.size());
+  for (std::function<void()>& task : tasks) threads.emplace_back(std::move(task));
+}  // the jthreads join here
+
+// Phase 4: every session runs on its own thread until it ends, fails or `cancel` fires. A
+// session that fails never stops the others.
+SessionOutcomes FollowSessions(const SessionRequests& requests, bool oneway, Endpoint& client,
+                               Endpoint& server, SessionMonitor& monitor,
+                               const CancelToken& cancel) {
+  SessionOutcomes outcomes;
+  std::vector<std::function<void()>> sessions = {
+      [&] {
+        outcomes.forward_trace = client.RunTrace(
+            requests.forward_trace, monitor.TraceHooksFor(Session::kForwardTrace), cancel);
+      },
+      [&] {
+        outcomes.reverse_trace = server.RunTrace(
+            requests.reverse_trace, monitor.TraceHooksFor(Session::kReverseTrace), cancel);
+      }};
+  if (oneway) {
+    sessions.push_back([&] {
+      outcomes.client_oneway = client.RunOneWay(
+          requests.client_oneway, monitor.OneWayHooksFor(Session::kClientOneWay), cancel);
     });
-    threads.emplace_back([&] {
-      reverse_outcome = server.RunTrace(reverse_request,
-                                        {.on_started = mark_started(&run.server.started_unix_us),
-                                         .on_snapshot = on_trace(&LiveState::reverse)},
-                                        cancel);
+    sessions.push_back([&] {
+      outcomes.server_oneway = server.RunOneWay(
+          requests.server_oneway, monitor.OneWayHooksFor(Session::kServerOneWay), cancel);
     });
-    if (plan.oneway) {
-      threads.emplace_back([&] {
-        client_oneway = client.RunOneWay(client_oneway_request,
-                                         {.on_started = mark_started(nullptr),
-                                          .on_update = on_oneway(&LiveState::client_oneway)},
-                                         cancel);
-      });
-      threads.emplace_back([&] {
-        server_oneway = server.RunOneWay(server_oneway_request,
-                                         {.on_started = mark_started(nullptr),
-                                          .on_update = on_oneway(&LiveState::server_oneway)},
-                                         cancel);
-      });
-    }
-    for (std::thread& t : threads) t.join();
   }
-  run.interrupted = cancel.cancelled();
+  RunConcurrently(std::move(sessions));
+  return outcomes;
+}
 
-  // 4. Collect.
-  auto collect_trace = [&](TraceOutcome& outcome, SideResult& side) {
-    side.trace = std::move(outcome.result);
-    if (!outcome.status.ok() && !(run.interrupted && absl::IsCancelled(outcome.status))) {
-      side.error = Describe(outcome.status);
-    } else if (!side.trace.has_value() && !run.interrupted) {
-      side.error = "the trace ended without a result";
-    }
-  };
-  collect_trace(forward_outcome, run.client);
-  collect_trace(reverse_outcome, run.server);
+// A session the user stopped is not a failure.
+bool FailedForReal(const absl::Status& status, bool interrupted) {
+  return !status.ok() && !(interrupted && absl::IsCancelled(status));
+}
 
-  if (plan.oneway) {
-    // Each direction is measured where it arrives.
-    auto collect_oneway = [&](const OneWayOutcome& outcome, const char* end) {
-      OneWayStats stats;
-      if (outcome.result.has_value()) stats = InboundStats(*outcome.result);
-      if (!outcome.status.ok() && !(run.interrupted && absl::IsCancelled(outcome.status))) {
-        stats.error = absl::StrCat("the ", end, " side failed: ", Describe(outcome.status));
-      } else if (!outcome.result.has_value() && !run.interrupted) {
-        stats.error = absl::StrCat("the ", end, " side returned no result");
-      } else if (!stats.error.empty()) {
-        stats.error = absl::StrCat("the ", end, " side: ", stats.error);
-      }
-      return stats;
-    };
-    run.oneway_forward = collect_oneway(server_oneway, "server");
-    run.oneway_reverse = collect_oneway(client_oneway, "client");
+// Phase 5: a trace's result (or its last snapshot) and why it failed.
+void CollectTrace(TraceOutcome outcome, int64_t started_unix_us, bool interrupted,
+                  v1::PairedSide& side) {
+  if (outcome.result.has_value()) *side.mutable_trace() = *std::move(outcome.result);
+  side.set_started_unix_us(started_unix_us);
+  if (FailedForReal(outcome.status, interrupted)) {
+    side.set_error(Describe(outcome.status));
+  } else if (!side.has_trace() && !interrupted) {
+    side.set_error("the trace ended without a result");
   }
-  if (started.size() >= 2) {
-    const auto [lo, hi] = std::minmax_element(started.begin(), started.end());
-    run.start_skew_ms = static_cast<double>(*hi - *lo) / 1000.0;
+}
+
+// Phase 5: a one-way direction, from the end it arrives at (`end`: "client" or "server").
+v1::OneWayMeasurement CollectOneWay(const OneWayOutcome& outcome, const char* end,
+                                    bool interrupted) {
+  v1::OneWayMeasurement measurement;
+  if (outcome.result.has_value()) {
+    *measurement.mutable_stats() = outcome.result->inbound();
+    *measurement.mutable_clock() = outcome.result->offset();
   }
-  run.end_unix_us = deps.now_unix_us();
+  const std::string reported = outcome.result.has_value() ? outcome.result->error() : "";
+  if (FailedForReal(outcome.status, interrupted)) {
+    measurement.set_error(absl::StrCat("the ", end, " side failed: ", Describe(outcome.status)));
+  } else if (!outcome.result.has_value() && !interrupted) {
+    measurement.set_error(absl::StrCat("the ", end, " side returned no result"));
+  } else if (!reported.empty()) {
+    measurement.set_error(absl::StrCat("the ", end, " side: ", reported));
+  }
+  return measurement;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::PairedRun> RunPairedTest(const PairedTestPlan& plan, Endpoint& client,
+                                            Endpoint& server, const PairedDeps& deps,
+                                            const CancelToken& cancel, const ProgressFn& progress) {
+  if (plan.forward_target.empty()) return absl::InvalidArgumentError("no forward target");
+  if (plan.probe.count() <= 0) {
+    return absl::InvalidArgumentError("a paired test needs a round count (-c) of at least 1");
+  }
+  PATHPAIR_ASSIGN_OR_RETURN(const auto server_host_port, SplitHostPort(plan.server_endpoint));
+
+  v1::PairedRun run;
+  run.set_start_unix_us(deps.now_unix_us());
+  run.set_run_id(deps.new_run_id(absl::FromUnixMicros(run.start_unix_us())));
+  run.set_forward_target(plan.forward_target);
+  run.set_oneway_requested(plan.oneway);
+  run.mutable_client()->set_endpoint(client.Describe());
+  run.mutable_server()->set_endpoint(server.Describe());
+
+  PATHPAIR_ASSIGN_OR_RETURN(const EndsInfo ends, CheckEnds(client, server, run));
+  const std::string pairing_id = deps.new_pairing_id();
+  PATHPAIR_RETURN_IF_ERROR(
+      LearnReverseTarget(plan, server_host_port.second, pairing_id, client, run));
+  const SessionRequests requests = BuildRequests(plan, run, ends, pairing_id, deps.new_test_id());
+
+  LiveState initial;
+  initial.rounds_wanted = plan.probe.count();
+  initial.oneway_packets_wanted = plan.oneway ? requests.client_oneway.count() : 0;
+  SessionMonitor monitor(std::move(initial), deps, progress);
+  SessionOutcomes outcomes = FollowSessions(requests, plan.oneway, client, server, monitor, cancel);
+
+  run.set_interrupted(cancel.cancelled());
+  CollectTrace(std::move(outcomes.forward_trace), monitor.StartedUnixUs(Session::kForwardTrace),
+               run.interrupted(), *run.mutable_client());
+  CollectTrace(std::move(outcomes.reverse_trace), monitor.StartedUnixUs(Session::kReverseTrace),
+               run.interrupted(), *run.mutable_server());
+  if (plan.oneway) {  // each direction is measured where it arrives
+    *run.mutable_oneway_forward() =
+        CollectOneWay(outcomes.server_oneway, "server", run.interrupted());
+    *run.mutable_oneway_reverse() =
+        CollectOneWay(outcomes.client_oneway, "client", run.interrupted());
+  }
+  if (const std::optional<double> skew = monitor.StartSkewMs()) run.set_start_skew_ms(*skew);
+  run.set_end_unix_us(deps.now_unix_us());
   return run;
 }
 

@@ -10,8 +10,9 @@
 //   plan.server_endpoint = "203.0.113.80:8620";
 //   plan.forward_target = "203.0.113.80";
 //   PairedDeps deps = SystemPairedDeps();
-//   absl::StatusOr<PairedRun> run = RunPairedTest(plan, client, server, deps, cancel, progress);
-//   if (!run.ok()) ...            // nothing started: an end is unreachable, Reflect failed ...
+//   absl::StatusOr<v1::PairedRun> run = RunPairedTest(plan, client, server, deps, cancel,
+//   progress); if (!run.ok()) ...            // nothing started: an end is unreachable, Reflect
+//   failed ...
 #ifndef PATHPAIR_CONTROLLER_PAIRED_ORCHESTRATOR_H_
 #define PATHPAIR_CONTROLLER_PAIRED_ORCHESTRATOR_H_
 
@@ -24,8 +25,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "controller/paired/endpoint.h"
-#include "controller/paired/paired_run.h"
 #include "pathpair/v1/agent.pb.h"
+#include "pathpair/v1/paired.pb.h"
 #include "pathpair/v1/trace.pb.h"
 
 namespace pathpair::paired {
@@ -76,14 +77,13 @@ std::string JoinHostPort(absl::string_view host, int port);
 // One-way packets for a plan (see oneway_count).
 int64_t OneWayPacketCount(const PairedTestPlan& plan);
 
-// Runs the test. Errors only when nothing could start (Info or Reflect failed, bad plan); the
-// message says which end and why. Once started, every failure lands in the PairedRun.
-absl::StatusOr<PairedRun> RunPairedTest(const PairedTestPlan& plan, Endpoint& client,
-                                        Endpoint& server, const PairedDeps& deps,
-                                        const CancelToken& cancel, const ProgressFn& progress);
-
-// Converts one end's one-way result into the statistics of the direction it measured.
-OneWayStats InboundStats(const v1::AgentOneWayResult& result);
+// Runs the test in five phases: check both ends (Info), learn the reverse target (Reflect),
+// start the four sessions together, follow them to their end (or `cancel`), and collect the
+// run. Errors only when nothing could start (Info or Reflect failed, bad plan); the message
+// says which end and why. Once started, every failure lands in the PairedRun.
+absl::StatusOr<v1::PairedRun> RunPairedTest(const PairedTestPlan& plan, Endpoint& client,
+                                            Endpoint& server, const PairedDeps& deps,
+                                            const CancelToken& cancel, const ProgressFn& progress);
 
 }  // namespace pathpair::paired
 

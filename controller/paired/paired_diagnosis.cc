@@ -7,16 +7,17 @@
 namespace pathpair::paired {
 namespace {
 
-v1::OneWayResult ToDiagnosisOneWay(const OneWayStats& stats) {
+v1::OneWayResult ToDiagnosisOneWay(const v1::OneWayMeasurement& measurement) {
+  const v1::OneWayDirection& stats = measurement.stats();
   v1::OneWayResult out;
-  out.set_sent(stats.sent);
-  out.set_received(stats.received);
-  out.set_loss_pct(stats.loss_pct);
-  out.set_delay_min_ms(stats.delay_min_ms);
-  out.set_delay_avg_ms(stats.delay_avg_ms);
-  out.set_delay_max_ms(stats.delay_max_ms);
-  out.set_delay_stdev_ms(stats.delay_stdev_ms);
-  out.set_offset_error_ms(stats.offset_error_ms.value_or(0));
+  out.set_sent(stats.sent());
+  out.set_received(stats.received());
+  out.set_loss_pct(stats.loss_pct());
+  out.set_delay_min_ms(stats.delay().min_ms());
+  out.set_delay_avg_ms(stats.delay().avg_ms());
+  out.set_delay_max_ms(stats.delay().max_ms());
+  out.set_delay_stdev_ms(stats.delay().stdev_ms());
+  out.set_offset_error_ms(OffsetErrorMs(measurement).value_or(0));
   return out;
 }
 
@@ -36,36 +37,36 @@ nlohmann::ordered_json ReportMembers(const v1::Diagnosis& d) {
 
 }  // namespace
 
-DiagnosisOutput DiagnosePairedRun(const PairedRun& run, asn::AsLookup* as_lookup) {
+DiagnosisOutput DiagnosePairedRun(const v1::PairedRun& run, asn::AsLookup* as_lookup) {
   DiagnosisOutput out;
   out.available = true;
   diagnosis::DiagnoseOptions options;
   options.as_lookup = as_lookup;
-  if (run.client.trace.has_value()) {
-    out.json.forward = ReportMembers(diagnosis::DiagnoseTrace(*run.client.trace, options));
+  if (run.client().has_trace()) {
+    out.json.forward = ReportMembers(diagnosis::DiagnoseTrace(run.client().trace(), options));
   }
-  if (run.server.trace.has_value()) {
-    out.json.reverse = ReportMembers(diagnosis::DiagnoseTrace(*run.server.trace, options));
+  if (run.server().has_trace()) {
+    out.json.reverse = ReportMembers(diagnosis::DiagnoseTrace(run.server().trace(), options));
   }
   // The merged findings: the forward trace's, the reverse trace's and the paired ones.
   v1::DiagnosisInput input;
   bool have_primary = false;
-  if (run.client.trace.has_value()) {
-    *input.mutable_forward() = *run.client.trace;
+  if (run.client().has_trace()) {
+    *input.mutable_forward() = run.client().trace();
     have_primary = true;
-    if (run.server.trace.has_value()) *input.mutable_reverse() = *run.server.trace;
-  } else if (run.server.trace.has_value()) {
+    if (run.server().has_trace()) *input.mutable_reverse() = run.server().trace();
+  } else if (run.server().has_trace()) {
     // Only the reverse side answered: diagnose it alone rather than nothing.
-    *input.mutable_forward() = *run.server.trace;
+    *input.mutable_forward() = run.server().trace();
     have_primary = true;
   }
   if (!have_primary) return out;
-  if (run.client.trace.has_value()) {
-    if (run.oneway_forward.has_value() && run.oneway_forward->error.empty()) {
-      *input.mutable_forward_oneway() = ToDiagnosisOneWay(*run.oneway_forward);
+  if (run.client().has_trace()) {
+    if (run.has_oneway_forward() && run.oneway_forward().error().empty()) {
+      *input.mutable_forward_oneway() = ToDiagnosisOneWay(run.oneway_forward());
     }
-    if (run.oneway_reverse.has_value() && run.oneway_reverse->error.empty()) {
-      *input.mutable_reverse_oneway() = ToDiagnosisOneWay(*run.oneway_reverse);
+    if (run.has_oneway_reverse() && run.oneway_reverse().error().empty()) {
+      *input.mutable_reverse_oneway() = ToDiagnosisOneWay(run.oneway_reverse());
     }
   }
   const v1::Diagnosis merged = diagnosis::Diagnose(input, options);

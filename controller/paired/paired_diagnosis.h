@@ -15,6 +15,7 @@
 #include "controller/asn/as_lookup.h"
 #include "controller/paired/paired_json.h"
 #include "controller/paired/paired_run.h"
+#include "pathpair/v1/paired.pb.h"
 #include "pathpair/v1/trace.pb.h"
 
 namespace pathpair::paired {
@@ -26,7 +27,7 @@ struct DiagnosisOutput {
   std::string verdict;     // the most severe finding's code (history's verdict column)
 };
 
-DiagnosisOutput DiagnosePairedRun(const PairedRun& run, asn::AsLookup* as_lookup);
+DiagnosisOutput DiagnosePairedRun(const v1::PairedRun& run, asn::AsLookup* as_lookup);
 DiagnosisOutput DiagnoseOneTrace(const v1::TraceResult& trace, asn::AsLookup* as_lookup);
 
 }  // namespace pathpair::paired

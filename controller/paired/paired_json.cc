@@ -1,10 +1,13 @@
 #include "controller/paired/paired_json.h"
 
-#include <google/protobuf/util/json_util.h>
-
+#include <string>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "controller/mtrjson/mtr_json.h"
+#include "controller/paired/paired_run.h"
+#include "controller/paired/proto_json.h"
 #include "controller/report/common/time_format.h"
 #include "controller/report/trace/json_writer.h"
 
@@ -17,201 +20,128 @@ ordered_json NullOr(const std::string& text) {
   return text.empty() ? ordered_json() : ordered_json(text);
 }
 
-ordered_json SideToJson(const SideResult& side, const std::string& address) {
+ordered_json SideToJson(const v1::PairedSide& side, const std::string& address) {
   ordered_json j = ordered_json::object();
-  j["endpoint"] = side.endpoint;
-  j["hostname"] = side.hostname;
-  j["version"] = side.version;
+  j["endpoint"] = side.endpoint();
+  j["hostname"] = side.hostname();
+  j["version"] = side.version();
   j["address"] = NullOr(address);
-  j["started"] = side.started_unix_us > 0 ? ordered_json(output::FormatIsoUtc(side.started_unix_us))
-                                          : ordered_json();
-  j["error"] = NullOr(side.error);
+  j["started"] = side.started_unix_us() > 0
+                     ? ordered_json(output::FormatIsoUtc(side.started_unix_us()))
+                     : ordered_json();
+  j["error"] = NullOr(side.error());
   return j;
 }
 
-ordered_json TraceJson(const std::optional<v1::TraceResult>& trace, const ordered_json& diagnosis,
-                       bool use_names) {
-  if (!trace.has_value()) return ordered_json();
-  ordered_json j = output::TraceToJson(*trace, output::JsonOptions{.use_names = use_names});
+ordered_json TraceJson(const v1::PairedSide& side, const ordered_json& diagnosis, bool use_names) {
+  if (!side.has_trace()) return ordered_json();
+  ordered_json j = output::TraceToJson(side.trace(), output::JsonOptions{.use_names = use_names});
   if (diagnosis.is_object()) {
     for (const auto& [key, value] : diagnosis.items()) j["report"][key] = value;
   }
   return j;
 }
 
-// Serialisation helpers for SerializeRun / DeserializeRun.
-nlohmann::json StatsToStored(const OneWayStats& s) {
-  nlohmann::json j;
-  j["sent"] = s.sent;
-  j["received"] = s.received;
-  j["loss_pct"] = s.loss_pct;
-  j["delay_min_ms"] = s.delay_min_ms;
-  j["delay_avg_ms"] = s.delay_avg_ms;
-  j["delay_max_ms"] = s.delay_max_ms;
-  j["delay_stdev_ms"] = s.delay_stdev_ms;
-  j["jitter_ms"] = s.jitter_ms;
-  j["duplicates"] = s.duplicates;
-  j["reordered"] = s.reordered;
-  j["offset_error_ms"] =
-      s.offset_error_ms.has_value() ? nlohmann::json(*s.offset_error_ms) : nlohmann::json();
-  j["error"] = s.error;
-  return j;
-}
-
-OneWayStats StatsFromStored(const nlohmann::json& j) {
-  OneWayStats s;
-  s.sent = j.value("sent", int64_t{0});
-  s.received = j.value("received", int64_t{0});
-  s.loss_pct = j.value("loss_pct", 0.0);
-  s.delay_min_ms = j.value("delay_min_ms", 0.0);
-  s.delay_avg_ms = j.value("delay_avg_ms", 0.0);
-  s.delay_max_ms = j.value("delay_max_ms", 0.0);
-  s.delay_stdev_ms = j.value("delay_stdev_ms", 0.0);
-  s.jitter_ms = j.value("jitter_ms", 0.0);
-  s.duplicates = j.value("duplicates", int64_t{0});
-  s.reordered = j.value("reordered", int64_t{0});
-  if (j.contains("offset_error_ms") && j["offset_error_ms"].is_number()) {
-    s.offset_error_ms = j["offset_error_ms"].get<double>();
+// The inverse of OneWayToJson for oneway[key]; nullopt when that direction is null.
+absl::StatusOr<std::optional<v1::OneWayMeasurement>> OneWayFromJson(const nlohmann::json& oneway,
+                                                                    const char* key) {
+  const nlohmann::json& j = oneway.value(key, nlohmann::json());
+  if (!j.is_object()) return std::nullopt;
+  v1::OneWayMeasurement measurement;
+  if (absl::Status s = ProtoFromJson(j, *measurement.mutable_stats(), /*ignore_unknown=*/true);
+      !s.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"oneway\".\"", key, "\" of the paired report: ", s.message()));
   }
-  s.error = j.value("error", std::string());
-  return s;
-}
-
-nlohmann::json SideToStored(const SideResult& side) {
-  nlohmann::json j;
-  j["endpoint"] = side.endpoint;
-  j["hostname"] = side.hostname;
-  j["version"] = side.version;
-  j["error"] = side.error;
-  j["started_unix_us"] = side.started_unix_us;
-  if (side.trace.has_value()) {
-    std::string text;
-    google::protobuf::util::JsonPrintOptions options;
-    options.preserve_proto_field_names = true;
-    if (google::protobuf::util::MessageToJsonString(*side.trace, &text, options).ok()) {
-      j["trace"] = nlohmann::json::parse(text, nullptr, false);
-    }
+  if (const auto bound = j.find("offset_error_ms"); bound != j.end() && bound->is_number()) {
+    measurement.mutable_clock()->set_estimated(true);
+    measurement.mutable_clock()->set_error_bound_ms(bound->get<double>());
   }
-  return j;
-}
-
-absl::StatusOr<SideResult> SideFromStored(const nlohmann::json& j) {
-  if (!j.is_object()) return absl::InvalidArgumentError("a side of the run is not an object");
-  SideResult side;
-  side.endpoint = j.value("endpoint", std::string());
-  side.hostname = j.value("hostname", std::string());
-  side.version = j.value("version", std::string());
-  side.error = j.value("error", std::string());
-  side.started_unix_us = j.value("started_unix_us", int64_t{0});
-  if (j.contains("trace") && j["trace"].is_object()) {
-    v1::TraceResult trace;
-    google::protobuf::util::JsonParseOptions options;
-    options.ignore_unknown_fields = true;
-    if (!google::protobuf::util::JsonStringToMessage(j["trace"].dump(), &trace, options).ok()) {
-      return absl::InvalidArgumentError("a stored trace is not a valid TraceResult");
-    }
-    side.trace = std::move(trace);
+  if (const auto error = j.find("error"); error != j.end() && error->is_string()) {
+    measurement.set_error(error->get<std::string>());
   }
-  return side;
+  return measurement;
 }
 
 }  // namespace
 
-ordered_json OneWayStatsToJson(const OneWayStats& stats) {
-  ordered_json j = ordered_json::object();
-  j["sent"] = stats.sent;
-  j["received"] = stats.received;
-  j["loss_pct"] = stats.loss_pct;
-  j["delay_ms"] = {{"min", stats.delay_min_ms},
-                   {"avg", stats.delay_avg_ms},
-                   {"max", stats.delay_max_ms},
-                   {"stdev", stats.delay_stdev_ms}};
-  j["offset_error_ms"] =
-      stats.offset_error_ms.has_value() ? ordered_json(*stats.offset_error_ms) : ordered_json();
-  j["jitter_ms"] = stats.jitter_ms;
-  j["duplicates"] = stats.duplicates;
-  j["reordered"] = stats.reordered;
-  j["error"] = NullOr(stats.error);
+ordered_json OneWayToJson(const v1::OneWayMeasurement& measurement) {
+  ordered_json j = ProtoToJson(measurement.stats());
+  const std::optional<double> offset_error = OffsetErrorMs(measurement);
+  j["offset_error_ms"] = offset_error.has_value() ? ordered_json(*offset_error) : ordered_json();
+  j["error"] = NullOr(measurement.error());
   return j;
 }
 
-ordered_json PairedRunToJson(const PairedRun& run, const nlohmann::json& paths,
+ordered_json PairedRunToJson(const v1::PairedRun& run, const nlohmann::json& paths,
                              const DiagnosisJson& diagnosis, bool use_names) {
   ordered_json j = ordered_json::object();
-  j["run_id"] = run.run_id;
-  j["start"] = output::FormatIsoUtc(run.start_unix_us);
-  j["end"] = output::FormatIsoUtc(run.end_unix_us);
-  j["status"] = CompletenessName(run.completeness());
-  j["client"] = SideToJson(run.client, run.reverse_target);
-  j["server"] = SideToJson(run.server, run.forward_target);
-  j["start_skew_ms"] =
-      run.start_skew_ms.has_value() ? ordered_json(*run.start_skew_ms) : ordered_json();
-  j["forward"] = TraceJson(run.client.trace, diagnosis.forward, use_names);
-  j["reverse"] = TraceJson(run.server.trace, diagnosis.reverse, use_names);
-  if (run.oneway_requested && (run.oneway_forward.has_value() || run.oneway_reverse.has_value())) {
+  j["run_id"] = run.run_id();
+  j["start"] = output::FormatIsoUtc(run.start_unix_us());
+  j["end"] = output::FormatIsoUtc(run.end_unix_us());
+  j["status"] = CompletenessName(RunCompleteness(run));
+  j["client"] = SideToJson(run.client(), run.reverse_target());
+  j["server"] = SideToJson(run.server(), run.forward_target());
+  j["start_skew_ms"] = run.has_start_skew_ms() ? ordered_json(run.start_skew_ms()) : ordered_json();
+  j["forward"] = TraceJson(run.client(), diagnosis.forward, use_names);
+  j["reverse"] = TraceJson(run.server(), diagnosis.reverse, use_names);
+  if (run.oneway_requested() && (run.has_oneway_forward() || run.has_oneway_reverse())) {
     j["oneway"] = {
-        {"forward",
-         run.oneway_forward.has_value() ? OneWayStatsToJson(*run.oneway_forward) : ordered_json()},
+        {"forward", run.has_oneway_forward() ? OneWayToJson(run.oneway_forward()) : ordered_json()},
         {"reverse",
-         run.oneway_reverse.has_value() ? OneWayStatsToJson(*run.oneway_reverse) : ordered_json()}};
+         run.has_oneway_reverse() ? OneWayToJson(run.oneway_reverse()) : ordered_json()}};
   } else {
     j["oneway"] = ordered_json();
   }
   j["paths"] = paths.is_null() ? ordered_json() : ordered_json::parse(paths.dump());
   j["diagnosis"] = diagnosis.paired.is_array() ? diagnosis.paired : ordered_json::array();
-  j["errors"] = run.Errors();
+  j["errors"] = RunErrors(run);
   return j;
 }
 
-std::string SerializeRun(const PairedRun& run) {
-  nlohmann::json j;
-  j["format"] = kRunPayloadFormat;
-  j["run_id"] = run.run_id;
-  j["start_unix_us"] = run.start_unix_us;
-  j["end_unix_us"] = run.end_unix_us;
-  j["forward_target"] = run.forward_target;
-  j["reverse_target"] = run.reverse_target;
-  j["reverse_target_reflected"] = run.reverse_target_reflected;
-  j["client"] = SideToStored(run.client);
-  j["server"] = SideToStored(run.server);
-  j["oneway_requested"] = run.oneway_requested;
-  if (run.oneway_forward.has_value()) j["oneway_forward"] = StatsToStored(*run.oneway_forward);
-  if (run.oneway_reverse.has_value()) j["oneway_reverse"] = StatsToStored(*run.oneway_reverse);
-  if (run.start_skew_ms.has_value()) j["start_skew_ms"] = *run.start_skew_ms;
-  j["interrupted"] = run.interrupted;
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-absl::StatusOr<PairedRun> DeserializeRun(absl::string_view payload) {
-  nlohmann::json j = nlohmann::json::parse(payload.begin(), payload.end(), nullptr, false);
-  if (j.is_discarded() || !j.is_object() || j.value("format", std::string()) != kRunPayloadFormat) {
-    return absl::InvalidArgumentError("the stored run is not a pathpair paired run");
+std::optional<absl::StatusOr<v1::PairedRun>> PairedRunFromJson(const nlohmann::json& report) {
+  if (!report.is_object() || !report.contains("run_id") || !report.contains("forward") ||
+      !report.contains("reverse")) {
+    return std::nullopt;
   }
-  try {
-    PairedRun run;
-    run.run_id = j.value("run_id", std::string());
-    run.start_unix_us = j.value("start_unix_us", int64_t{0});
-    run.end_unix_us = j.value("end_unix_us", int64_t{0});
-    run.forward_target = j.value("forward_target", std::string());
-    run.reverse_target = j.value("reverse_target", std::string());
-    run.reverse_target_reflected = j.value("reverse_target_reflected", false);
-    absl::StatusOr<SideResult> client = SideFromStored(j.value("client", nlohmann::json()));
-    if (!client.ok()) return client.status();
-    absl::StatusOr<SideResult> server = SideFromStored(j.value("server", nlohmann::json()));
-    if (!server.ok()) return server.status();
-    run.client = *std::move(client);
-    run.server = *std::move(server);
-    run.oneway_requested = j.value("oneway_requested", false);
-    if (j.contains("oneway_forward")) run.oneway_forward = StatsFromStored(j["oneway_forward"]);
-    if (j.contains("oneway_reverse")) run.oneway_reverse = StatsFromStored(j["oneway_reverse"]);
-    if (j.contains("start_skew_ms") && j["start_skew_ms"].is_number()) {
-      run.start_skew_ms = j["start_skew_ms"].get<double>();
+  using Result = absl::StatusOr<v1::PairedRun>;
+  v1::PairedRun run;
+  if (report["run_id"].is_string()) run.set_run_id(report["run_id"].get<std::string>());
+  for (const auto& [trace_key, side_key, side] :
+       {std::tuple{"forward", "client", run.mutable_client()},
+        std::tuple{"reverse", "server", run.mutable_server()}}) {
+    if (!report[trace_key].is_null()) {
+      absl::StatusOr<v1::TraceResult> trace = mtrjson::ParseMtrJson(report[trace_key].dump());
+      if (!trace.ok()) {
+        return Result(absl::InvalidArgumentError(
+            absl::StrCat("\"", trace_key, "\" of the paired report: ", trace.status().message())));
+      }
+      *side->mutable_trace() = *std::move(trace);
     }
-    run.interrupted = j.value("interrupted", false);
-    return run;
-  } catch (const nlohmann::json::exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("the stored run is malformed: ", e.what()));
+    const nlohmann::json& about = report.value(side_key, nlohmann::json());
+    if (!about.is_object()) continue;
+    if (about.contains("endpoint") && about["endpoint"].is_string()) {
+      side->set_endpoint(about["endpoint"].get<std::string>());
+    }
+    if (about.contains("error") && about["error"].is_string()) {
+      side->set_error(about["error"].get<std::string>());
+    }
   }
+  if (run.client().has_trace()) run.set_forward_target(run.client().trace().target_address());
+  if (run.server().has_trace()) run.set_reverse_target(run.server().trace().target_address());
+  const nlohmann::json& oneway = report.value("oneway", nlohmann::json());
+  run.set_oneway_requested(oneway.is_object());
+  if (oneway.is_object()) {
+    absl::StatusOr<std::optional<v1::OneWayMeasurement>> forward =
+        OneWayFromJson(oneway, "forward");
+    if (!forward.ok()) return Result(forward.status());
+    if (forward->has_value()) *run.mutable_oneway_forward() = **std::move(forward);
+    absl::StatusOr<std::optional<v1::OneWayMeasurement>> reverse =
+        OneWayFromJson(oneway, "reverse");
+    if (!reverse.ok()) return Result(reverse.status());
+    if (reverse->has_value()) *run.mutable_oneway_reverse() = **std::move(reverse);
+  }
+  return Result(std::move(run));
 }
 
 }  // namespace pathpair::paired

@@ -1,5 +1,5 @@
-// The paired JSON report (`pathpair test --json`, `pathpair show --json`) and the history
-// payload of a PairedRun.
+// The paired JSON report of a v1::PairedRun (`pathpair test --json`, `pathpair show --json`),
+// and the report read back into a run (`pathpair diagnose FILE` of a saved report).
 //
 // Report, top-level keys in this order:
 //   run_id, start, end (ISO 8601 UTC), status ("complete" | "partial" | "failed"),
@@ -9,31 +9,27 @@
 //   forward, reverse: each the same object as `pathpair trace -j` ({"report": {...}}), with
 //                     its diagnosis; null when that side produced nothing. reverse stays in
 //                     the server's order (hop 1 next to the server);
-//   oneway: {"forward": {...}, "reverse": {...}} (null when not measured), each
-//           {"sent", "received", "loss_pct", "delay_ms": {"min", "avg", "max", "stdev"},
-//            "offset_error_ms" (null: unsynchronised), "jitter_ms", "duplicates", "reordered",
-//            "error" (null when fine)};
+//   oneway: {"forward": {...}, "reverse": {...}} (null when not measured), each the protobuf
+//           JSON mapping of OneWayDirection (oneway.proto) — {"sent", "received", "loss_pct",
+//           "duplicates", "reordered", "delay_ms": {"min", "avg", "max", "stdev"},
+//           "jitter_ms"} — then "offset_error_ms" (null: unsynchronised) and "error" (null
+//           when fine);
 //   paths: merge::PathsToJson (null without both traces);
 //   diagnosis: the merged findings (an array);
 //   errors: one string per failure.
 //
 //   nlohmann::ordered_json j = PairedRunToJson(run, paths_json, diagnosis_json);
-//   std::string payload = SerializeRun(run);                 // history
-//   absl::StatusOr<PairedRun> again = DeserializeRun(payload);
+//   if (auto again = PairedRunFromJson(saved_report)) ...   // a paired report
 #ifndef PATHPAIR_CONTROLLER_PAIRED_PAIRED_JSON_H_
 #define PATHPAIR_CONTROLLER_PAIRED_PAIRED_JSON_H_
 
 #include <nlohmann/json.hpp>
-#include <string>
+#include <optional>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
-#include "controller/paired/paired_run.h"
+#include "pathpair/v1/paired.pb.h"
 
 namespace pathpair::paired {
-
-// The history payload_format of SerializeRun.
-inline constexpr char kRunPayloadFormat[] = "json:pathpair.paired_run.v1";
 
 // Diagnosis parts of the report, computed by the caller (paired_diagnosis.h).
 struct DiagnosisJson {
@@ -44,16 +40,18 @@ struct DiagnosisJson {
   nlohmann::ordered_json paired = nlohmann::ordered_json::array();  // findings
 };
 
-nlohmann::ordered_json OneWayStatsToJson(const OneWayStats& stats);
+// One direction of "oneway".
+nlohmann::ordered_json OneWayToJson(const v1::OneWayMeasurement& measurement);
 
 // `paths`: PathsToJson's object, or null.
-nlohmann::ordered_json PairedRunToJson(const PairedRun& run, const nlohmann::json& paths,
+nlohmann::ordered_json PairedRunToJson(const v1::PairedRun& run, const nlohmann::json& paths,
                                        const DiagnosisJson& diagnosis, bool use_names = true);
 
-// The run, losslessly (traces as protobuf JSON), for the history store.
-std::string SerializeRun(const PairedRun& run);
-// InvalidArgument when the payload is not a serialised run (a clear message).
-absl::StatusOr<PairedRun> DeserializeRun(absl::string_view payload);
+// A saved report read back: traces through the mtr JSON reader (controller/mtrjson), the
+// one-way directions through the same mapping, the sides' endpoints and errors. nullopt when
+// `report` is not a paired report; InvalidArgument when it is one with a part that does not
+// fit.
+std::optional<absl::StatusOr<v1::PairedRun>> PairedRunFromJson(const nlohmann::json& report);
 
 }  // namespace pathpair::paired
 

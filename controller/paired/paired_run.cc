@@ -3,6 +3,13 @@
 #include "absl/strings/str_cat.h"
 
 namespace pathpair::paired {
+namespace {
+
+bool OneWayOk(bool present, const v1::OneWayMeasurement& measurement) {
+  return present && measurement.error().empty();
+}
+
+}  // namespace
 
 const char* CompletenessName(Completeness c) {
   switch (c) {
@@ -16,36 +23,45 @@ const char* CompletenessName(Completeness c) {
   return "failed";
 }
 
-Completeness PairedRun::completeness() const {
-  if (!client.trace.has_value() && !server.trace.has_value()) return Completeness::kFailed;
-  if (interrupted || !forward_ok() || !reverse_ok()) return Completeness::kPartial;
-  if (oneway_requested) {
-    if (!oneway_forward.has_value() || !oneway_forward->error.empty())
-      return Completeness::kPartial;
-    if (!oneway_reverse.has_value() || !oneway_reverse->error.empty())
-      return Completeness::kPartial;
+bool SideOk(const v1::PairedSide& side) { return side.error().empty() && side.has_trace(); }
+
+Completeness RunCompleteness(const v1::PairedRun& run) {
+  if (!run.client().has_trace() && !run.server().has_trace()) return Completeness::kFailed;
+  if (run.interrupted() || !SideOk(run.client()) || !SideOk(run.server())) {
+    return Completeness::kPartial;
+  }
+  if (run.oneway_requested() && (!OneWayOk(run.has_oneway_forward(), run.oneway_forward()) ||
+                                 !OneWayOk(run.has_oneway_reverse(), run.oneway_reverse()))) {
+    return Completeness::kPartial;
   }
   return Completeness::kComplete;
 }
 
-std::vector<std::string> PairedRun::Errors() const {
+std::vector<std::string> RunErrors(const v1::PairedRun& run) {
   std::vector<std::string> errors;
-  if (!client.error.empty()) {
-    errors.push_back(absl::StrCat("forward trace (client ", client.endpoint, "): ", client.error));
+  if (!run.client().error().empty()) {
+    errors.push_back(absl::StrCat("forward trace (client ", run.client().endpoint(),
+                                  "): ", run.client().error()));
   }
-  if (!server.error.empty()) {
-    errors.push_back(absl::StrCat("reverse trace (server ", server.endpoint, "): ", server.error));
+  if (!run.server().error().empty()) {
+    errors.push_back(absl::StrCat("reverse trace (server ", run.server().endpoint(),
+                                  "): ", run.server().error()));
   }
-  if (oneway_requested) {
-    if (oneway_forward.has_value() && !oneway_forward->error.empty()) {
-      errors.push_back(absl::StrCat("one-way client -> server: ", oneway_forward->error));
+  if (run.oneway_requested()) {
+    if (!run.oneway_forward().error().empty()) {
+      errors.push_back(absl::StrCat("one-way client -> server: ", run.oneway_forward().error()));
     }
-    if (oneway_reverse.has_value() && !oneway_reverse->error.empty()) {
-      errors.push_back(absl::StrCat("one-way server -> client: ", oneway_reverse->error));
+    if (!run.oneway_reverse().error().empty()) {
+      errors.push_back(absl::StrCat("one-way server -> client: ", run.oneway_reverse().error()));
     }
   }
-  if (interrupted) errors.push_back("interrupted by the user before the end");
+  if (run.interrupted()) errors.push_back("interrupted by the user before the end");
   return errors;
+}
+
+std::optional<double> OffsetErrorMs(const v1::OneWayMeasurement& measurement) {
+  if (!measurement.clock().estimated()) return std::nullopt;
+  return measurement.clock().error_bound_ms();
 }
 
 }  // namespace pathpair::paired

@@ -2,8 +2,9 @@
 // what `pathpair test` stored, and diagnosing saved traces.
 //
 //   pathpair history [--json] [--limit N] [--history-db PATH]
-//   pathpair show [--json] [-n] [--history-db PATH] RUN_ID
-//   pathpair diagnose [-j|--json] [-n] [--history-db PATH] FILE|RUN_ID
+//   pathpair show [-j|--json] [-n] [--history-db PATH] [--asn-db FILE] RUN_ID
+//   pathpair diagnose [-j|--json] [-n] [--history-db PATH] [--asn-db FILE] FILE|RUN_ID
+//   pathpair history|show|diagnose --help
 //
 // show prints the stored run as `pathpair test` printed it (text, or the paired JSON).
 // diagnose FILE reads a `pathpair trace -j` report or real mtr's -j output and prints the
@@ -11,9 +12,10 @@
 // diagnose RUN_ID does the same for a stored paired run (text, or the paired JSON), and so does
 // diagnose FILE for a saved `pathpair test --json` report.
 //
-// Exit codes: 0; 2 (kExitBadInput) for bad options, a missing or unreadable file, malformed
-// JSON, a malformed or unknown run id — one line on stderr, nothing on stdout; 1 when the
-// history database cannot be opened.
+// Flags are parsed with CLI11 (command_line.h). Exit codes (command_line.h's ExitCodeFor): 0;
+// 2 (kExitBadInput) for bad options, a missing or unreadable file, malformed JSON, a malformed
+// or unknown run id, a stored run this version cannot read — one line on stderr, nothing on
+// stdout; 1 when the history database cannot be opened.
 #ifndef PATHPAIR_CONTROLLER_SUBCOMMANDS_HISTORY_COMMANDS_H_
 #define PATHPAIR_CONTROLLER_SUBCOMMANDS_HISTORY_COMMANDS_H_
 

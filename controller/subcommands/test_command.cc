@@ -1,19 +1,23 @@
 #include "controller/subcommands/test_command.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
-#include <chrono>
-#include <fstream>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <thread>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "common/status/status_macros.h"
 #include "controller/asn/mmdb_as_lookup.h"
 #include "controller/cli/trace_options.h"
 #include "controller/history/history_store.h"
@@ -21,6 +25,8 @@
 #include "controller/merge/paths_json.h"
 #include "controller/paired/paired_diagnosis.h"
 #include "controller/paired/paired_json.h"
+#include "controller/paired/paired_run.h"
+#include "controller/paired/run_payload.h"
 #include "controller/report/paired/html_page.h"
 #include "controller/report/paired/paired_html.h"
 #include "controller/report/paired/paired_text_report.h"
@@ -28,6 +34,7 @@
 #include "controller/report/trace/json_writer.h"
 #include "controller/report/trace/winmtr_export.h"
 #include "controller/screen/live_trace.h"
+#include "controller/subcommands/command_line.h"
 
 namespace pathpair::subcommands {
 namespace {
@@ -44,102 +51,82 @@ struct TestFlags {
   std::string history_db;
   std::string asn_db;
   bool no_history = false;
-  bool oneway = true;
+  bool no_oneway = false;
   int64_t oneway_count = 0;
-  bool help = false;
-  std::vector<std::string> trace_args;
 };
 
-// Options that take a value, and where it goes.
-absl::StatusOr<TestFlags> ParseFlags(const std::vector<std::string>& args) {
-  TestFlags flags;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string arg = args[i];
-    std::optional<std::string> inline_value;
-    if (arg.rfind("--", 0) == 0) {
-      if (const size_t eq = arg.find('='); eq != std::string::npos) {
-        inline_value = arg.substr(eq + 1);
-        arg = arg.substr(0, eq);
-      }
-    }
-    auto value = [&](std::string* into) -> absl::Status {
-      if (inline_value.has_value()) {
-        *into = *inline_value;
-      } else if (i + 1 < args.size()) {
-        *into = args[++i];
-      } else {
-        return absl::InvalidArgumentError(absl::StrCat("option ", arg, " needs a value"));
-      }
-      if (into->empty()) return absl::InvalidArgumentError(absl::StrCat(arg, " is empty"));
-      return absl::OkStatus();
-    };
-    absl::Status s;
-    if (arg == "--client") {
-      s = value(&flags.client);
-    } else if (arg == "--server") {
-      s = value(&flags.server);
-    } else if (arg == "--target") {
-      s = value(&flags.target);
-    } else if (arg == "--reverse-target") {
-      s = value(&flags.reverse_target);
-    } else if (arg == "--json") {
-      flags.json = true;
-    } else if (arg == "--html") {
-      s = value(&flags.html);
-    } else if (arg == "--insecure") {
-      flags.connection.insecure = true;
-    } else if (arg == "--tls-ca") {
-      s = value(&flags.connection.tls_ca);
-    } else if (arg == "--tls-cert") {
-      s = value(&flags.connection.tls_cert);
-    } else if (arg == "--tls-key") {
-      s = value(&flags.connection.tls_key);
-    } else if (arg == "--server-tls-name") {
-      s = value(&flags.connection.server_tls_name);
-    } else if (arg == "--token-file") {
-      s = value(&flags.token_file);
-    } else if (arg == "--history-db") {
-      s = value(&flags.history_db);
-    } else if (arg == "--asn-db") {
-      s = value(&flags.asn_db);
-    } else if (arg == "--no-history") {
-      flags.no_history = true;
-    } else if (arg == "--no-oneway") {
-      flags.oneway = false;
-    } else if (arg == "--oneway-count") {
-      std::string text;
-      s = value(&text);
-      if (s.ok() && (!absl::SimpleAtoi(text, &flags.oneway_count) || flags.oneway_count < 1 ||
-                     flags.oneway_count > (1 << 20))) {
-        s = absl::InvalidArgumentError(
-            absl::StrCat("--oneway-count must be 1..1048576, not '", text, "'"));
-      }
-    } else if (arg == "--help" || arg == "-h") {
-      flags.help = true;
-    } else {
-      if (inline_value.has_value()) arg = args[i];
-      flags.trace_args.push_back(arg);
-    }
-    if (!s.ok()) return s;
+constexpr char kTestDescription[] =
+    "Traces both directions at once: the client side (the agent at --client, or this\n"
+    "machine without it) to the target, and the server agent back to the client, plus a\n"
+    "one-way loss and delay measurement each way; prints the merged report and stores it\n"
+    "in the history (pathpair history / show / diagnose).";
+
+constexpr char kTestFooter[] =
+    "Trace options: as `pathpair trace` (-c rounds, -i interval, -u/-T/-P, -4/-6, -m, -f, -s,\n"
+    "-Q, -n, -j ...); defaults: -c 10 -i 1.\n"
+    "\n"
+    "Exit: 0 complete, 1 nothing measured, 2 bad input, 5 partial (one side failed),\n"
+    "130 interrupted.";
+
+// The flags of `pathpair test`; whatever it does not know is left for the trace options.
+void DeclareFlags(CLI::App& app, TestFlags& flags) {
+  app.add_option("--client", flags.client, "client agent (default: this machine)")
+      ->type_name("HOST:PORT");
+  app.add_option("--server", flags.server, "the server agent")->type_name("HOST:PORT")->required();
+  app.add_option("--target", flags.target, "forward target (default: the --server host)")
+      ->type_name("ADDR");
+  app.add_option("--reverse-target", flags.reverse_target,
+                 "reverse target (default: learned with Reflect)")
+      ->type_name("ADDR");
+  app.add_flag("--json", flags.json, "the paired JSON report (also -j)");
+  app.add_option("--html", flags.html, "also write a self-contained HTML report")
+      ->type_name("FILE");
+  CLI::Option* insecure =
+      app.add_flag("--insecure", flags.connection.insecure, "plaintext gRPC to the agents");
+  for (auto [name, into, what] :
+       {std::tuple{"--tls-ca", &flags.connection.tls_ca, "CA certificate of the agents"},
+        std::tuple{"--tls-cert", &flags.connection.tls_cert, "this controller's certificate"},
+        std::tuple{"--tls-key", &flags.connection.tls_key, "this controller's key"}}) {
+    app.add_option(name, *into, what)->type_name("FILE")->excludes(insecure);
   }
-  if (flags.help) return flags;
-  if (flags.server.empty()) return absl::InvalidArgumentError("--server HOST:PORT is required");
-  if (flags.connection.insecure &&
-      (!flags.connection.tls_ca.empty() || !flags.connection.tls_cert.empty() ||
-       !flags.connection.tls_key.empty())) {
-    return absl::InvalidArgumentError("--insecure and the --tls-* options exclude each other");
-  }
-  if (!flags.connection.insecure &&
-      (flags.connection.tls_ca.empty() || flags.connection.tls_cert.empty() ||
-       flags.connection.tls_key.empty())) {
+  app.add_option("--server-tls-name", flags.connection.server_tls_name,
+                 "the server agent's name in its certificate")
+      ->type_name("NAME");
+  app.add_option("--token-file", flags.token_file, "bearer token for the agents")
+      ->type_name("FILE");
+  CLI::Option* no_history = app.add_flag("--no-history", flags.no_history, "do not store the run");
+  app.add_option("--history-db", flags.history_db, "history database (default: XDG data dir)")
+      ->type_name("PATH")
+      ->excludes(no_history);
+  app.add_flag("--no-oneway", flags.no_oneway, "no one-way measurement");
+  app.add_option("--oneway-count", flags.oneway_count,
+                 "one-way packets each way (default: as the traces)")
+      ->type_name("N")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  app.add_option("--asn-db", flags.asn_db, "MaxMind-format ASN database (AS paths, areas)")
+      ->type_name("FILE");
+  app.allow_extras();  // the trace options
+  app.footer(kTestFooter);
+}
+
+absl::Status CheckTls(const ConnectionFlags& connection) {
+  if (!connection.insecure &&
+      (connection.tls_ca.empty() || connection.tls_cert.empty() || connection.tls_key.empty())) {
     return absl::InvalidArgumentError(
         "agents need mutual TLS: give --tls-ca, --tls-cert and --tls-key "
         "(deploy/make-certs.sh), or --insecure for plaintext");
   }
-  if (flags.no_history && !flags.history_db.empty()) {
-    return absl::InvalidArgumentError("--no-history and --history-db exclude each other");
+  return absl::OkStatus();
+}
+
+// The trace options, with a stand-in host (the targets come from the test's own flags).
+absl::StatusOr<cli::TraceCommandLine> ParseTraceOptions(std::vector<std::string> args) {
+  args.push_back("pathpair-test-target");
+  PATHPAIR_ASSIGN_OR_RETURN(cli::TraceCommandLine trace, cli::ParseTraceCommandLine(args));
+  if (trace.probe.count() <= 0) {
+    return absl::InvalidArgumentError("a paired test needs -c ROUNDS of at least 1");
   }
-  return flags;
+  return trace;
 }
 
 absl::StatusOr<std::string> ResolveAddress(cli::HostResolver& resolver, const std::string& host,
@@ -150,6 +137,137 @@ absl::StatusOr<std::string> ResolveAddress(cli::HostResolver& resolver, const st
         absl::StrCat(what, " '", host, "' does not resolve: ", address.status().message()));
   }
   return address->ToString();
+}
+
+absl::StatusOr<paired::PairedTestPlan> BuildPlan(const TestFlags& flags,
+                                                 const v1::ProbeOptions& probe,
+                                                 cli::HostResolver& resolver) {
+  absl::StatusOr<std::pair<std::string, int>> server = paired::SplitHostPort(flags.server);
+  if (!server.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--server: ", server.status().message()));
+  }
+  if (!flags.client.empty()) {
+    if (absl::Status s = paired::SplitHostPort(flags.client).status(); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--client: ", s.message()));
+    }
+  }
+  paired::PairedTestPlan plan;
+  plan.probe = probe;
+  plan.server_endpoint = flags.server;
+  plan.oneway = !flags.no_oneway;
+  plan.oneway_count = flags.oneway_count;
+  PATHPAIR_ASSIGN_OR_RETURN(
+      plan.forward_target,
+      ResolveAddress(resolver, flags.target.empty() ? server->first : flags.target,
+                     probe.ip_version(), "the forward target"));
+  if (!flags.reverse_target.empty()) {
+    PATHPAIR_ASSIGN_OR_RETURN(
+        plan.reverse_target,
+        ResolveAddress(resolver, flags.reverse_target, probe.ip_version(), "--reverse-target"));
+  }
+  return plan;
+}
+
+absl::StatusOr<std::unique_ptr<asn::AsLookup>> OpenAsDatabase(const std::string& path) {
+  if (path.empty()) return nullptr;
+  absl::StatusOr<std::unique_ptr<asn::MmdbAsLookup>> db = asn::MmdbAsLookup::Open(path);
+  if (!db.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--asn-db: ", db.status().message()));
+  }
+  return std::unique_ptr<asn::AsLookup>(*std::move(db));
+}
+
+// The --html file is written at the end of the test: it must be writable before the test
+// starts. Checked without creating or touching it.
+absl::Status CheckWritable(const std::string& path) {
+  const auto cannot = [&path](absl::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("--html: cannot write '", path, "': ", why));
+  };
+  struct stat st {};
+  if (stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) return cannot("it is a directory");
+    if (access(path.c_str(), W_OK) != 0) return cannot(std::strerror(errno));
+    return absl::OkStatus();
+  }
+  if (errno != ENOENT) return cannot(std::strerror(errno));
+  std::string directory = std::filesystem::path(path).parent_path().string();
+  if (directory.empty()) directory = ".";
+  if (stat(directory.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return cannot(absl::StrCat("no directory '", directory, "'"));
+  }
+  if (access(directory.c_str(), W_OK | X_OK) != 0) return cannot(std::strerror(errno));
+  return absl::OkStatus();
+}
+
+// The history opens before the test so that a bad --history-db fails fast. Null with
+// --no-history.
+absl::StatusOr<std::unique_ptr<history::HistoryStore>> OpenHistory(const TestFlags& flags,
+                                                                   const TestCommandDeps& deps) {
+  if (flags.no_history) return nullptr;
+  std::string path = flags.history_db;
+  if (path.empty()) {
+    absl::StatusOr<std::string> default_path = deps.default_history_path();
+    if (!default_path.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("no history database: ", default_path.status().message(),
+                       " (give --history-db PATH or --no-history)"));
+    }
+    path = *default_path;
+  }
+  absl::StatusOr<std::unique_ptr<history::HistoryStore>> store = history::HistoryStore::Open(path);
+  if (!store.ok()) return absl::FailedPreconditionError(store.status().message());
+  return store;
+}
+
+// Everything a test needs, checked and opened before anything is probed.
+struct PreparedTest {
+  paired::PairedTestPlan plan;
+  bool json = false;      // the paired JSON report (--json or the trace option -j)
+  bool use_names = true;  // false with -n
+  std::string html;       // --html FILE, known to be writable; empty: no page
+  std::unique_ptr<asn::AsLookup> as_lookup;      // null without --asn-db
+  std::unique_ptr<history::HistoryStore> store;  // null with --no-history
+  std::unique_ptr<paired::Endpoint> client;
+  std::unique_ptr<paired::Endpoint> server;
+};
+
+// Step 1: the flags checked (bad input: InvalidArgument), the history and both ends opened.
+absl::StatusOr<PreparedTest> PrepareTest(const TestFlags& flags,
+                                         const std::vector<std::string>& trace_args,
+                                         TestCommandDeps& deps) {
+  PATHPAIR_RETURN_IF_ERROR(CheckTls(flags.connection));
+  PATHPAIR_ASSIGN_OR_RETURN(const cli::TraceCommandLine trace, ParseTraceOptions(trace_args));
+  PreparedTest test;
+  test.json = flags.json || trace.output.format == cli::OutputFormat::kJson;
+  test.use_names = trace.output.dns;
+  PATHPAIR_ASSIGN_OR_RETURN(test.plan, BuildPlan(flags, trace.probe, *deps.resolver));
+  ConnectionFlags connection = flags.connection;
+  if (!flags.token_file.empty()) {
+    absl::StatusOr<std::string> token = deps.read_token_file(flags.token_file);
+    if (!token.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--token-file: ", token.status().message()));
+    }
+    connection.token = *std::move(token);
+  }
+  PATHPAIR_ASSIGN_OR_RETURN(test.as_lookup, OpenAsDatabase(flags.asn_db));
+  if (!flags.html.empty()) PATHPAIR_RETURN_IF_ERROR(CheckWritable(flags.html));
+  test.html = flags.html;
+  PATHPAIR_ASSIGN_OR_RETURN(test.store, OpenHistory(flags, deps));
+
+  absl::StatusOr<std::unique_ptr<paired::Endpoint>> server =
+      deps.make_remote(flags.server, connection);
+  if (!server.ok()) {
+    return absl::UnavailableError(absl::StrCat("server agent: ", server.status().message()));
+  }
+  absl::StatusOr<std::unique_ptr<paired::Endpoint>> client =
+      flags.client.empty() ? deps.make_local(connection)
+                           : deps.make_remote(flags.client, connection);
+  if (!client.ok()) {
+    return absl::UnavailableError(absl::StrCat("client side: ", client.status().message()));
+  }
+  test.server = *std::move(server);
+  test.client = *std::move(client);
+  return test;
 }
 
 // Live progress on stderr: a redrawn side-by-side view on a terminal, else one line at most
@@ -221,23 +339,22 @@ class ProgressPrinter {
 
 // The test in a worker thread while the live screen shows both directions. Leaving the screen
 // (`q`, a signal) stops the test as Ctrl-C does: both agents are told to stop.
-absl::StatusOr<paired::PairedRun> RunWithScreen(const paired::PairedTestPlan& plan,
-                                                paired::Endpoint& client, paired::Endpoint& server,
-                                                TestCommandDeps& deps,
-                                                const paired::CancelToken& outer,
-                                                std::ostream& err) {
+absl::StatusOr<v1::PairedRun> RunWithScreen(const paired::PairedTestPlan& plan,
+                                            paired::Endpoint& client, paired::Endpoint& server,
+                                            TestCommandDeps& deps, const paired::CancelToken& outer,
+                                            std::ostream& err) {
   screen::SnapshotSlot forward, reverse;
   paired::CancelToken stop;
   std::atomic<bool> finished{false};
-  absl::StatusOr<paired::PairedRun> run = absl::UnknownError("the test did not run");
+  absl::StatusOr<v1::PairedRun> run = absl::UnknownError("the test did not run");
   std::thread worker([&] {
     run = paired::RunPairedTest(plan, client, server, deps.paired, stop,
                                 [&](const paired::LiveState& state) {
                                   if (state.forward.has_value()) forward.Publish(*state.forward);
                                   if (state.reverse.has_value()) reverse.Publish(*state.reverse);
                                 });
-    if (run.ok() && run->client.trace.has_value()) forward.Publish(*run->client.trace);
-    if (run.ok() && run->server.trace.has_value()) reverse.Publish(*run->server.trace);
+    if (run.ok() && run->client().has_trace()) forward.Publish(run->client().trace());
+    if (run.ok() && run->server().has_trace()) reverse.Publish(run->server().trace());
     forward.Finish();
     reverse.Finish();
     finished.store(true);
@@ -257,234 +374,113 @@ absl::StatusOr<paired::PairedRun> RunWithScreen(const paired::PairedTestPlan& pl
   return run;
 }
 
-}  // namespace
-
-std::string TestUsage() {
-  return "Usage: pathpair test [--client HOST:PORT] --server HOST:PORT [--target ADDR]\n"
-         "                     [--reverse-target ADDR] [--json] [--insecure | --tls-ca F\n"
-         "                     --tls-cert F --tls-key F] [--server-tls-name NAME]\n"
-         "                     [--token-file F] [--history-db PATH | --no-history]\n"
-         "                     [--no-oneway] [--oneway-count N] [--asn-db FILE] [--html FILE]\n"
-         "                     [trace options]\n"
-         "\n"
-         "Traces both directions at once: the client side (the agent at --client, or this\n"
-         "machine without it) to the target, and the server agent back to the client, plus a\n"
-         "one-way loss and delay measurement each way; prints the merged report and stores it\n"
-         "in the history (pathpair history / show / diagnose).\n"
-         "\n"
-         "  --target ADDR          forward target (default: the --server host)\n"
-         "  --reverse-target ADDR  reverse target (default: the client's address as the server\n"
-         "                         agent sees it, learned with Reflect)\n"
-         "  --json                 the paired JSON report (also -j)\n"
-         "  --html FILE            also write a self-contained HTML report (both directions,\n"
-         "                         findings, charts, path diagram), even for a partial run\n"
-         "  --asn-db FILE          MaxMind-format ASN database for AS paths and areas\n"
-         "  trace options          as `pathpair trace` (-c rounds, -i interval, -u/-T/-P, -4/-6,\n"
-         "                         -m, -f, -s, -Q, -n ...); defaults: -c 10 -i 1\n"
-         "\n"
-         "Exit: 0 complete, 1 nothing measured, 2 bad input, 5 partial (one side failed),\n"
-         "130 interrupted.\n";
-}
-
-int RunTestCommand(const std::vector<std::string>& args, TestCommandDeps& deps, std::ostream& out,
-                   std::ostream& err) {
-  absl::StatusOr<TestFlags> flags = ParseFlags(args);
-  if (!flags.ok()) {
-    err << "pathpair test: " << flags.status().message() << "\n";
-    return kExitBadInput;
-  }
-  if (flags->help) {
-    out << TestUsage();
-    return kExitOk;
-  }
-  // The trace options, with a stand-in host (the target is decided below).
-  std::vector<std::string> trace_args = flags->trace_args;
-  trace_args.push_back("pathpair-test-target");
-  absl::StatusOr<cli::TraceCommandLine> trace = cli::ParseTraceCommandLine(trace_args);
-  if (!trace.ok()) {
-    err << "pathpair test: " << trace.status().message() << "\n";
-    return kExitBadInput;
-  }
-  if (trace->probe.count() <= 0) {
-    err << "pathpair test: a paired test needs -c ROUNDS of at least 1\n";
-    return kExitBadInput;
-  }
-  const bool json = flags->json || trace->output.format == cli::OutputFormat::kJson;
-  absl::StatusOr<std::pair<std::string, int>> server_hp = paired::SplitHostPort(flags->server);
-  if (!server_hp.ok()) {
-    err << "pathpair test: --server: " << server_hp.status().message() << "\n";
-    return kExitBadInput;
-  }
-  if (!flags->client.empty()) {
-    if (absl::Status s = paired::SplitHostPort(flags->client).status(); !s.ok()) {
-      err << "pathpair test: --client: " << s.message() << "\n";
-      return kExitBadInput;
-    }
-  }
-  ConnectionFlags connection = flags->connection;
-  if (!flags->token_file.empty()) {
-    absl::StatusOr<std::string> token = deps.read_token_file(flags->token_file);
-    if (!token.ok()) {
-      err << "pathpair test: --token-file: " << token.status().message() << "\n";
-      return kExitBadInput;
-    }
-    connection.token = *token;
-  }
-
-  paired::PairedTestPlan plan;
-  plan.probe = trace->probe;
-  plan.server_endpoint = flags->server;
-  plan.oneway = flags->oneway;
-  plan.oneway_count = flags->oneway_count;
-  const int ip_version = trace->probe.ip_version();
-  {
-    const std::string forward = flags->target.empty() ? server_hp->first : flags->target;
-    absl::StatusOr<std::string> address =
-        ResolveAddress(*deps.resolver, forward, ip_version, "the forward target");
-    if (!address.ok()) {
-      err << "pathpair test: " << address.status().message() << "\n";
-      return kExitBadInput;
-    }
-    plan.forward_target = *address;
-  }
-  if (!flags->reverse_target.empty()) {
-    absl::StatusOr<std::string> address =
-        ResolveAddress(*deps.resolver, flags->reverse_target, ip_version, "--reverse-target");
-    if (!address.ok()) {
-      err << "pathpair test: " << address.status().message() << "\n";
-      return kExitBadInput;
-    }
-    plan.reverse_target = *address;
-  }
-
-  std::unique_ptr<asn::AsLookup> as_lookup;
-  if (!flags->asn_db.empty()) {
-    absl::StatusOr<std::unique_ptr<asn::MmdbAsLookup>> db = asn::MmdbAsLookup::Open(flags->asn_db);
-    if (!db.ok()) {
-      err << "pathpair test: --asn-db: " << db.status().message() << "\n";
-      return kExitBadInput;
-    }
-    as_lookup = *std::move(db);
-  }
-
-  // The HTML file must be writable before the test starts (it is written at the end).
-  if (!flags->html.empty()) {
-    std::ofstream probe(flags->html, std::ios::app);
-    if (!probe) {
-      err << "pathpair test: --html: cannot write '" << flags->html << "'\n";
-      return kExitBadInput;
-    }
-  }
-
-  // The history opens before the test so that a bad --history-db fails fast.
-  std::unique_ptr<history::HistoryStore> store;
-  if (!flags->no_history) {
-    std::string path = flags->history_db;
-    if (path.empty()) {
-      absl::StatusOr<std::string> default_path = deps.default_history_path();
-      if (!default_path.ok()) {
-        err << "pathpair test: no history database: " << default_path.status().message()
-            << " (give --history-db PATH or --no-history)\n";
-        return kExitRuntimeError;
-      }
-      path = *default_path;
-    }
-    absl::StatusOr<std::unique_ptr<history::HistoryStore>> opened =
-        history::HistoryStore::Open(path);
-    if (!opened.ok()) {
-      err << "pathpair test: " << opened.status().message() << "\n";
-      return kExitRuntimeError;
-    }
-    store = *std::move(opened);
-  }
-
-  absl::StatusOr<std::unique_ptr<paired::Endpoint>> server =
-      deps.make_remote(flags->server, connection);
-  if (!server.ok()) {
-    err << "pathpair test: server agent: " << server.status().message() << "\n";
-    return kExitRuntimeError;
-  }
-  absl::StatusOr<std::unique_ptr<paired::Endpoint>> client =
-      flags->client.empty() ? deps.make_local(connection)
-                            : deps.make_remote(flags->client, connection);
-  if (!client.ok()) {
-    err << "pathpair test: client side: " << client.status().message() << "\n";
-    return kExitRuntimeError;
-  }
-
+// Step 2: the test itself, with the live screen or progress on stderr. An error only when
+// nothing could start; what happened after the start is in the run.
+absl::StatusOr<v1::PairedRun> RunTest(PreparedTest& test, TestCommandDeps& deps,
+                                      std::ostream& err) {
   paired::CancelToken never;
   const paired::CancelToken& cancel = deps.cancel != nullptr ? *deps.cancel : never;
   ProgressPrinter printer(err, deps.progress_tty);
   paired::ProgressFn progress;
   if (deps.show_progress) progress = [&printer](const paired::LiveState& s) { printer.Update(s); };
-  absl::StatusOr<paired::PairedRun> run =
-      deps.run_screen && !json
-          ? RunWithScreen(plan, **client, **server, deps, cancel, err)
-          : paired::RunPairedTest(plan, **client, **server, deps.paired, cancel, progress);
+  absl::StatusOr<v1::PairedRun> run =
+      deps.run_screen && !test.json
+          ? RunWithScreen(test.plan, *test.client, *test.server, deps, cancel, err)
+          : paired::RunPairedTest(test.plan, *test.client, *test.server, deps.paired, cancel,
+                                  progress);
   printer.Finish();
-  if (!run.ok()) {
-    err << "pathpair test: " << run.status().message() << "\n";
-    return kExitRuntimeError;
-  }
+  return run;
+}
 
-  std::optional<merge::MergedPaths> merged;
-  if (run->client.trace.has_value() && run->server.trace.has_value()) {
-    merged = merge::MergePaths(*run->client.trace, *run->server.trace, as_lookup.get());
-  }
-  const paired::DiagnosisOutput diagnosis = paired::DiagnosePairedRun(*run, as_lookup.get());
-  // Stored before printing, so that a closed stdout (a pager quitting) never loses the run.
-  const paired::Completeness completeness = run->completeness();
-  if (store != nullptr) {
-    history::RunRecord record;
-    record.run_id = run->run_id;
-    record.start = absl::FromUnixMicros(run->start_unix_us);
-    record.end = absl::FromUnixMicros(run->end_unix_us);
-    record.client = run->client.endpoint;
-    record.server = run->server.endpoint;
-    record.target = run->forward_target;
-    record.verdict = diagnosis.verdict;
-    record.status = completeness == paired::Completeness::kComplete ? history::RunStatus::kComplete
-                                                                    : history::RunStatus::kPartial;
-    record.payload_format = paired::kRunPayloadFormat;
-    record.payload = paired::SerializeRun(*run);
-    if (absl::Status s = store->Save(record); !s.ok()) {
-      err << "pathpair test: the run was not stored: " << s.message() << "\n";
-    } else {
-      err << "pathpair test: stored as " << run->run_id << "\n";
-    }
-  }
-  if (json) {
-    const nlohmann::json paths =
-        merged.has_value() ? merge::PathsToJson(*merged) : nlohmann::json();
-    out << output::DumpJson(
-        paired::PairedRunToJson(*run, paths, diagnosis.json, trace->output.dns));
+// Stores the run in the history. A failure is reported, and the report still prints.
+void StoreRun(history::HistoryStore& store, const v1::PairedRun& run, const std::string& verdict,
+              std::ostream& err) {
+  history::RunRecord record;
+  record.run_id = run.run_id();
+  record.start = absl::FromUnixMicros(run.start_unix_us());
+  record.end = absl::FromUnixMicros(run.end_unix_us());
+  record.client = run.client().endpoint();
+  record.server = run.server().endpoint();
+  record.target = run.forward_target();
+  record.verdict = verdict;
+  record.status = paired::RunCompleteness(run) == paired::Completeness::kComplete
+                      ? history::RunStatus::kComplete
+                      : history::RunStatus::kPartial;
+  paired::RunPayload payload = paired::EncodeRun(run);
+  record.payload_format = std::move(payload.format);
+  record.payload = std::move(payload.bytes);
+  if (absl::Status s = store.Save(record); !s.ok()) {
+    err << "pathpair test: the run was not stored: " << s.message() << "\n";
   } else {
-    out << paired::FormatPairedRunText(*run, merged.has_value() ? &*merged : nullptr, diagnosis,
-                                       {.use_names = trace->output.dns});
+    err << "pathpair test: stored as " << run.run_id() << "\n";
+  }
+}
+
+// What the finished run means for the exit code (command_line.h): OK when complete, Aborted
+// when partial, Cancelled when interrupted, Unavailable when nothing was measured; the message
+// lists every failure.
+absl::Status RunOutcome(const v1::PairedRun& run) {
+  const std::string errors = absl::StrJoin(paired::RunErrors(run), "\n");
+  if (run.interrupted()) return absl::CancelledError(errors);
+  switch (paired::RunCompleteness(run)) {
+    case paired::Completeness::kComplete:
+      return absl::OkStatus();
+    case paired::Completeness::kPartial:
+      return absl::AbortedError(errors);
+    case paired::Completeness::kFailed:
+      break;
+  }
+  return absl::UnavailableError(errors);
+}
+
+// Step 3: the run stored (before printing, so that a closed stdout — a pager quitting — never
+// loses it), the report printed, the --html page written.
+absl::Status ReportTest(const PreparedTest& test, const v1::PairedRun& run, std::ostream& out,
+                        std::ostream& err) {
+  std::optional<merge::MergedPaths> merged;
+  if (run.client().has_trace() && run.server().has_trace()) {
+    merged = merge::MergePaths(run.client().trace(), run.server().trace(), test.as_lookup.get());
+  }
+  const merge::MergedPaths* paths = merged.has_value() ? &*merged : nullptr;
+  const paired::DiagnosisOutput diagnosis = paired::DiagnosePairedRun(run, test.as_lookup.get());
+  if (test.store != nullptr) StoreRun(*test.store, run, diagnosis.verdict, err);
+  if (test.json) {
+    const nlohmann::json paths_json = paths != nullptr ? merge::PathsToJson(*paths) : nullptr;
+    out << output::DumpJson(
+        paired::PairedRunToJson(run, paths_json, diagnosis.json, test.use_names));
+  } else {
+    out << paired::FormatPairedRunText(run, paths, diagnosis, {.use_names = test.use_names});
   }
   out.flush();
-  if (!flags->html.empty()) {
+  if (!test.html.empty()) {
     const html::PairedReport page =
-        BuildPairedHtmlReport(*run, merged.has_value() ? &*merged : nullptr, diagnosis,
-                              as_lookup.get(), trace->output.dns);
-    if (absl::Status s = html::WriteTextFile(flags->html, html::RenderPairedHtml(page)); !s.ok()) {
+        BuildPairedHtmlReport(run, paths, diagnosis, test.as_lookup.get(), test.use_names);
+    if (absl::Status s = html::WriteTextFile(test.html, html::RenderPairedHtml(page)); !s.ok()) {
       err << "pathpair test: --html: " << s.message() << "\n";
     } else {
-      err << "pathpair test: wrote " << flags->html << "\n";
+      err << "pathpair test: wrote " << test.html << "\n";
     }
   }
+  return RunOutcome(run);
+}
 
-  for (const std::string& e : run->Errors()) err << "pathpair test: " << e << "\n";
-  if (run->interrupted) return kExitInterrupted;
-  switch (completeness) {
-    case paired::Completeness::kComplete:
-      return kExitOk;
-    case paired::Completeness::kPartial:
-      return kExitPartial;
-    case paired::Completeness::kFailed:
-      return kExitRuntimeError;
-  }
-  return kExitRuntimeError;
+absl::Status TestCommand(const std::vector<std::string>& args, TestCommandDeps& deps,
+                         std::ostream& out, std::ostream& err) {
+  CLI::App app(kTestDescription, "pathpair test");
+  TestFlags flags;
+  DeclareFlags(app, flags);
+  PATHPAIR_ASSIGN_OR_RETURN(const bool go_on, ParseFlags(app, args, out));
+  if (!go_on) return absl::OkStatus();
+  PATHPAIR_ASSIGN_OR_RETURN(PreparedTest test, PrepareTest(flags, app.remaining(), deps));
+  PATHPAIR_ASSIGN_OR_RETURN(const v1::PairedRun run, RunTest(test, deps, err));
+  return ReportTest(test, run, out, err);
+}
+
+}  // namespace
+
+int RunTestCommand(const std::vector<std::string>& args, TestCommandDeps& deps, std::ostream& out,
+                   std::ostream& err) {
+  return FinishCommand("test", TestCommand(args, deps, out, err), err);
 }
 
 }  // namespace pathpair::subcommands

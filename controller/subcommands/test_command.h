@@ -1,21 +1,27 @@
-// `pathpair test`: the paired test from the command line. Parses its own options and the trace
-// options (the same letters as `pathpair trace`), connects to the agents (or runs the client
-// side in-process without --client), runs the orchestration (controller/paired), shows both
-// directions live (the interactive screen when stdin and stdout are terminals and no --json;
-// `q` stops the test as Ctrl-C does; else progress on stderr), writes the --html page, prints
-// the merged report (text, or the paired JSON with --json) and stores the run in the history.
+// `pathpair test`: the paired test from the command line, in three steps.
+//   prepare: parses its own flags (CLI11) and hands the rest to the trace option parser, so
+//            the trace options have the same letters as in `pathpair trace`; checks every
+//            value; opens the history; connects to the agents (or runs the client side
+//            in-process without --client);
+//   run:     the orchestration (controller/paired), showing both directions live (the
+//            interactive screen when stdin and stdout are terminals and no --json; `q` stops
+//            the test as Ctrl-C does; else progress on stderr);
+//   report:  stores the run in the history, prints the merged report (text, or the paired
+//            JSON with --json) and writes the --html page.
 // Every dependency with I/O is injected, so the command runs in unit tests with fake agents.
 //
 //   pathpair test [--client HOST:PORT] --server HOST:PORT [--target ADDR] [--reverse-target ADDR]
 //                 [--json] [--html FILE] [--insecure | --tls-ca F --tls-cert F --tls-key F]
 //                 [--token-file F]
 //                 [--history-db PATH | --no-history] [--no-oneway] [--oneway-count N]
-//                 [trace options: -c -i -u -T -P -4 -6 -m -f -s -Q -n ...]
+//                 [--asn-db FILE] [trace options: -c -i -u -T -P -4 -6 -m -f -s -Q -n ...]
+//   pathpair test --help
 //
-// Exit codes (common/status/exit_codes.h):
+// Each step returns a Status; command_line.h's ExitCodeFor turns the final one into the exit
+// code (common/status/exit_codes.h):
 //   0 (kExitOk)           complete: both traces and both one-way directions;
 //   1 (kExitRuntimeError) nothing measured: an agent did not answer, Reflect failed, both sides
-//                         failed; or the history could not be opened (the report still prints);
+//                         failed; or the history could not be opened (before the test);
 //   2 (kExitBadInput)     bad option or value: one line on stderr, nothing on stdout;
 //   5 (kExitPartial)      partial: one side failed or disconnected mid-test (its error is in
 //                         the report) — what was measured is printed and stored;
@@ -71,10 +77,9 @@ struct TestCommandDeps {
       run_screen;
 };
 
+// `args`: argv after "test". --help prints the usage on `out` and returns kExitOk.
 int RunTestCommand(const std::vector<std::string>& args, TestCommandDeps& deps, std::ostream& out,
                    std::ostream& err);
-
-std::string TestUsage();
 
 }  // namespace pathpair::subcommands
 

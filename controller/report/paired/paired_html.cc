@@ -82,26 +82,25 @@ std::vector<html::ReportArea> AreasOf(const std::vector<std::pair<int, uint32_t>
 
 }  // namespace
 
-html::PairedReport BuildPairedHtmlReport(const paired::PairedRun& run,
-                                         const merge::MergedPaths* merged,
+html::PairedReport BuildPairedHtmlReport(const v1::PairedRun& run, const merge::MergedPaths* merged,
                                          const paired::DiagnosisOutput& diagnosis,
                                          asn::AsLookup* as_lookup, bool use_names) {
   html::PairedReport report;
-  report.title = absl::StrCat("pathpair test ", run.run_id);
-  report.generated_unix_us = run.end_unix_us;
+  report.title = absl::StrCat("pathpair test ", run.run_id());
+  report.generated_unix_us = run.end_unix_us();
   report.label.use_names = use_names;
-  if (run.client.trace.has_value()) report.forward = *run.client.trace;
-  if (run.server.trace.has_value()) report.reverse = *run.server.trace;
-  report.forward_label = absl::StrCat("client -> ", run.forward_target);
-  report.reverse_label = absl::StrCat("server -> ", run.reverse_target);
-  if (!run.client.error.empty()) absl::StrAppend(&report.forward_label, " (failed)");
-  if (!run.server.error.empty()) absl::StrAppend(&report.reverse_label, " (failed)");
+  if (run.client().has_trace()) report.forward = run.client().trace();
+  if (run.server().has_trace()) report.reverse = run.server().trace();
+  report.forward_label = absl::StrCat("client -> ", run.forward_target());
+  report.reverse_label = absl::StrCat("server -> ", run.reverse_target());
+  if (!run.client().error().empty()) absl::StrAppend(&report.forward_label, " (failed)");
+  if (!run.server().error().empty()) absl::StrAppend(&report.reverse_label, " (failed)");
   if (diagnosis.json.paired.is_array()) {
     for (const auto& f : diagnosis.json.paired) {
       if (f.is_object()) report.findings.push_back(ToReportFinding(f));
     }
   }
-  for (const std::string& error : run.Errors()) {
+  for (const std::string& error : paired::RunErrors(run)) {
     report.findings.push_back({.code = "RUN_ERROR",
                                .severity = "warning",
                                .summary = error,

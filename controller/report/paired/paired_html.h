@@ -18,8 +18,7 @@
 namespace pathpair::subcommands {
 
 // `merged` and `as_lookup` may be null (then no divergence mark and no areas).
-html::PairedReport BuildPairedHtmlReport(const paired::PairedRun& run,
-                                         const merge::MergedPaths* merged,
+html::PairedReport BuildPairedHtmlReport(const v1::PairedRun& run, const merge::MergedPaths* merged,
                                          const paired::DiagnosisOutput& diagnosis,
                                          asn::AsLookup* as_lookup, bool use_names);
 

@@ -10,9 +10,9 @@
 namespace pathpair::paired {
 namespace {
 
-std::string SideLine(const char* role, const SideResult& side) {
-  std::string line = absl::StrCat(role, side.endpoint);
-  if (!side.hostname.empty()) absl::StrAppend(&line, " (", side.hostname, ")");
+std::string SideLine(const char* role, const v1::PairedSide& side) {
+  std::string line = absl::StrCat(role, side.endpoint());
+  if (!side.hostname().empty()) absl::StrAppend(&line, " (", side.hostname(), ")");
   return line;
 }
 
@@ -25,74 +25,77 @@ std::string AsPath(const std::vector<merge::AsPathEntry>& path) {
 
 }  // namespace
 
-std::string FormatOneWayLine(const OneWayStats& stats) {
-  if (!stats.error.empty() && stats.sent == 0 && stats.received == 0) {
-    return absl::StrCat("not measured: ", stats.error);
+std::string FormatOneWayLine(const v1::OneWayMeasurement& measurement) {
+  const v1::OneWayDirection& stats = measurement.stats();
+  if (!measurement.error().empty() && stats.sent() == 0 && stats.received() == 0) {
+    return absl::StrCat("not measured: ", measurement.error());
   }
   std::string line = absl::StrFormat(
       "sent %d, received %d, loss %.1f%%, delay min/avg/max/stdev "
       "%.2f/%.2f/%.2f/%.2f ms",
-      stats.sent, stats.received, stats.loss_pct, stats.delay_min_ms, stats.delay_avg_ms,
-      stats.delay_max_ms, stats.delay_stdev_ms);
-  if (stats.offset_error_ms.has_value()) {
-    absl::StrAppendFormat(&line, " (clock offset error +-%.2f ms)", *stats.offset_error_ms);
+      stats.sent(), stats.received(), stats.loss_pct(), stats.delay().min_ms(),
+      stats.delay().avg_ms(), stats.delay().max_ms(), stats.delay().stdev_ms());
+  if (const std::optional<double> offset_error = OffsetErrorMs(measurement)) {
+    absl::StrAppendFormat(&line, " (clock offset error +-%.2f ms)", *offset_error);
   } else {
     absl::StrAppend(&line, " (clocks unsynchronised: only the variation is meaningful)");
   }
-  if (!stats.error.empty()) absl::StrAppend(&line, "; ", stats.error);
+  if (!measurement.error().empty()) absl::StrAppend(&line, "; ", measurement.error());
   return line;
 }
 
-std::string FormatPairedRunText(const PairedRun& run, const merge::MergedPaths* merged,
+std::string FormatPairedRunText(const v1::PairedRun& run, const merge::MergedPaths* merged,
                                 const DiagnosisOutput& diagnosis,
                                 const TextReportOptions& options) {
   std::string out;
-  const Completeness completeness = run.completeness();
-  absl::StrAppend(&out, "pathpair test ", run.run_id, " (", CompletenessName(completeness), ")\n");
-  absl::StrAppend(&out, "Start: ", output::FormatMtrLocalTime(run.start_unix_us),
-                  "  End: ", output::FormatMtrLocalTime(run.end_unix_us));
-  if (run.start_skew_ms.has_value()) {
-    absl::StrAppendFormat(&out, "  Start skew: %.1f ms", *run.start_skew_ms);
+  const Completeness completeness = RunCompleteness(run);
+  absl::StrAppend(&out, "pathpair test ", run.run_id(), " (", CompletenessName(completeness),
+                  ")\n");
+  absl::StrAppend(&out, "Start: ", output::FormatMtrLocalTime(run.start_unix_us()),
+                  "  End: ", output::FormatMtrLocalTime(run.end_unix_us()));
+  if (run.has_start_skew_ms()) {
+    absl::StrAppendFormat(&out, "  Start skew: %.1f ms", run.start_skew_ms());
   }
   absl::StrAppend(&out, "\n");
-  absl::StrAppend(&out, SideLine("Client: ", run.client), "\n");
-  absl::StrAppend(&out, SideLine("Server: ", run.server), "\n");
-  absl::StrAppend(&out, "Forward: client -> ", run.forward_target, "   Reverse: server -> ",
-                  run.reverse_target.empty() ? "?" : run.reverse_target,
-                  run.reverse_target_reflected ? " (learned by Reflect)" : "", "\n\n");
+  absl::StrAppend(&out, SideLine("Client: ", run.client()), "\n");
+  absl::StrAppend(&out, SideLine("Server: ", run.server()), "\n");
+  absl::StrAppend(&out, "Forward: client -> ", run.forward_target(), "   Reverse: server -> ",
+                  run.reverse_target().empty() ? "?" : run.reverse_target(),
+                  run.reverse_target_reflected() ? " (learned by Reflect)" : "", "\n\n");
 
   formats::PairedTextOptions paired;
   paired.label.use_names = options.use_names;
   output::ReportOptions report;
   report.use_names = options.use_names;
-  if (run.client.trace.has_value() && run.server.trace.has_value()) {
-    paired.forward_title = absl::StrCat("client -> ", run.forward_target);
-    paired.reverse_title = absl::StrCat("server -> ", run.reverse_target);
-    absl::StrAppend(&out, formats::FormatPairedText(*run.client.trace, *run.server.trace, paired));
+  if (run.client().has_trace() && run.server().has_trace()) {
+    paired.forward_title = absl::StrCat("client -> ", run.forward_target());
+    paired.reverse_title = absl::StrCat("server -> ", run.reverse_target());
+    absl::StrAppend(&out,
+                    formats::FormatPairedText(run.client().trace(), run.server().trace(), paired));
   } else {
-    if (run.client.trace.has_value()) {
-      absl::StrAppend(&out, "Forward (client -> ", run.forward_target, "):\n",
-                      output::FormatReport(*run.client.trace, report));
+    if (run.client().has_trace()) {
+      absl::StrAppend(&out, "Forward (client -> ", run.forward_target(), "):\n",
+                      output::FormatReport(run.client().trace(), report));
     } else {
       absl::StrAppend(&out, "Forward: no result\n");
     }
-    if (run.server.trace.has_value()) {
-      absl::StrAppend(&out, "Reverse (server -> ", run.reverse_target, "):\n",
-                      output::FormatReport(*run.server.trace, report));
+    if (run.server().has_trace()) {
+      absl::StrAppend(&out, "Reverse (server -> ", run.reverse_target(), "):\n",
+                      output::FormatReport(run.server().trace(), report));
     } else {
       absl::StrAppend(&out, "Reverse: no result\n");
     }
   }
 
-  if (run.oneway_requested) {
+  if (run.oneway_requested()) {
     absl::StrAppend(&out, "\nOne-way:\n");
     absl::StrAppend(&out, "  client -> server: ",
-                    run.oneway_forward.has_value() ? FormatOneWayLine(*run.oneway_forward)
-                                                   : std::string("not measured"),
+                    run.has_oneway_forward() ? FormatOneWayLine(run.oneway_forward())
+                                             : std::string("not measured"),
                     "\n");
     absl::StrAppend(&out, "  server -> client: ",
-                    run.oneway_reverse.has_value() ? FormatOneWayLine(*run.oneway_reverse)
-                                                   : std::string("not measured"),
+                    run.has_oneway_reverse() ? FormatOneWayLine(run.oneway_reverse())
+                                             : std::string("not measured"),
                     "\n");
   }
   if (merged != nullptr) {
@@ -101,7 +104,7 @@ std::string FormatPairedRunText(const PairedRun& run, const merge::MergedPaths* 
     absl::StrAppend(&out, "  forward AS path: ", AsPath(merged->forward_as_path), "\n");
     absl::StrAppend(&out, "  reverse AS path: ", AsPath(merged->reverse_as_path), "\n");
   }
-  const std::vector<std::string> errors = run.Errors();
+  const std::vector<std::string> errors = RunErrors(run);
   if (!errors.empty()) {
     absl::StrAppend(&out, "\nErrors:\n");
     for (const std::string& e : errors) absl::StrAppend(&out, "  ", e, "\n");

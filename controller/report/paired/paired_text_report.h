@@ -19,11 +19,11 @@ struct TextReportOptions {
 };
 
 // `merged` may be null (one trace missing).
-std::string FormatPairedRunText(const PairedRun& run, const merge::MergedPaths* merged,
+std::string FormatPairedRunText(const v1::PairedRun& run, const merge::MergedPaths* merged,
                                 const DiagnosisOutput& diagnosis, const TextReportOptions& options);
 
 // One line for a one-way direction: "sent 300, received 240, loss 20.0%, delay ...".
-std::string FormatOneWayLine(const OneWayStats& stats);
+std::string FormatOneWayLine(const v1::OneWayMeasurement& measurement);
 
 }  // namespace pathpair::paired
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -12,6 +13,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/status/exit_codes.h"
 #include "controller/cli/trace_options.h"
+#include "controller/history/history_store.h"
+#include "controller/paired/run_payload.h"
 #include "controller/subcommands/history_commands.h"
 #include "controller/subcommands/test_command.h"
 #include "tests/controller/paired/fake_endpoint.h"
@@ -205,6 +208,85 @@ TEST_F(CommandsTest, UnwritableHtmlIsBadInputBeforeTheTest) {
   EXPECT_THAT(err_.str(), ::testing::Not(HasSubstr("stored as")));
 }
 
+TEST_F(CommandsTest, HtmlCheckNeverCreatesOrTouchesTheFile) {
+  // The test cannot start (the server agent cannot be made): the page was only checked.
+  deps_.make_remote =
+      [](const std::string&,
+         const ConnectionFlags&) -> absl::StatusOr<std::unique_ptr<paired::Endpoint>> {
+    return absl::UnavailableError("connection refused");
+  };
+  const std::string page = dir_ + "/new.html";
+  EXPECT_EQ(Test({"--server", "agent.example:8620", "--insecure", "-c", "1", "--html", page}),
+            kExitRuntimeError);
+  EXPECT_THAT(err_.str(), HasSubstr("connection refused"));
+  EXPECT_NE(access(page.c_str(), F_OK), 0) << "the check created " << page;
+
+  const std::string existing = WriteFile("old.html", "an older page");
+  EXPECT_EQ(Test({"--server", "agent.example:8620", "--insecure", "-c", "1", "--html", existing}),
+            kExitRuntimeError);
+  std::ifstream in(existing);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()),
+            "an older page");
+
+  // A directory is not a page.
+  EXPECT_EQ(Test({"--server", "agent.example:8620", "--insecure", "-c", "1", "--html", dir_}),
+            kExitBadInput);
+  EXPECT_THAT(err_.str(), HasSubstr("--html"));
+}
+
+TEST_F(CommandsTest, HelpWorksOnEverySubcommand) {
+  ASSERT_EQ(Test({"--help"}), kExitOk);
+  EXPECT_THAT(out_.str(), HasSubstr("--server"));
+  EXPECT_THAT(out_.str(), HasSubstr("Trace options"));
+  EXPECT_THAT(err_.str(), IsEmpty());
+  ASSERT_EQ(Test({"--server", "agent.example:8620", "-h"}), kExitOk);
+  for (auto command : {RunHistoryCommand, RunShowCommand, RunDiagnoseCommand}) {
+    ASSERT_EQ(Run(command, {"--help"}), kExitOk) << err_.str();
+    EXPECT_THAT(out_.str(), HasSubstr("--history-db"));
+    EXPECT_THAT(err_.str(), IsEmpty());
+  }
+}
+
+TEST_F(CommandsTest, TraceOptionsPassThroughInAnyForm) {
+  ASSERT_EQ(Test({"-n", "--server=agent.example:8620", "-i", "0.2", "--insecure", "-c", "2",
+                  "--json", "-s", "100", "--no-oneway"}),
+            kExitOk)
+      << err_.str();
+  const nlohmann::json j = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(j["forward"]["report"]["mtr"]["tests"], 2);
+  EXPECT_EQ(j["forward"]["report"]["mtr"]["psize"], "100");
+  EXPECT_TRUE(j["oneway"].is_null());
+  // -j is the trace's JSON flag: the paired JSON report too.
+  ASSERT_EQ(Test({"--server", "agent.example:8620", "--insecure", "-jc1"}), kExitOk) << err_.str();
+  EXPECT_EQ(nlohmann::json::parse(out_.str())["status"], "complete");
+}
+
+TEST_F(CommandsTest, RunsStoredByVersionOneAreShown) {
+  absl::StatusOr<std::unique_ptr<history::HistoryStore>> store = history::HistoryStore::Open(db_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::ifstream fixture(std::string(PATHPAIR_PAIRED_TESTDATA) + "/paired_run_v1.json");
+  history::RunRecord record;
+  record.run_id = "20261127T112540.123Z-3f9a1c0b";
+  record.status = history::RunStatus::kPartial;
+  record.payload_format = paired::kRunPayloadFormatV1;
+  record.payload.assign(std::istreambuf_iterator<char>(fixture), std::istreambuf_iterator<char>());
+  ASSERT_TRUE((*store)->Save(record).ok());
+  record.run_id = "20261127T112540.123Z-3f9a1c0c";
+  record.payload_format = "proto:pathpair.v9.PairedRun";
+  ASSERT_TRUE((*store)->Save(record).ok());
+
+  ASSERT_EQ(Run(RunShowCommand, {"--json", "20261127T112540.123Z-3f9a1c0b"}), kExitOk)
+      << err_.str();
+  const nlohmann::json shown = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(shown["status"], "partial");
+  EXPECT_EQ(shown["oneway"]["forward"]["received"], 240);
+  EXPECT_EQ(shown["reverse"]["report"]["hubs"].size(), 3u);
+
+  EXPECT_EQ(Run(RunShowCommand, {"20261127T112540.123Z-3f9a1c0c"}), kExitBadInput);
+  EXPECT_THAT(out_.str(), IsEmpty());
+  EXPECT_THAT(err_.str(), HasSubstr("cannot read"));
+}
+
 TEST_F(CommandsTest, BadTestInputExitsTwoWithNothingOnStdout) {
   const std::vector<std::vector<std::string>> cases = {
       {"--insecure"},                               // no --server
@@ -219,11 +301,16 @@ TEST_F(CommandsTest, BadTestInputExitsTwoWithNothingOnStdout) {
       {"--server", "agent.example:8620", "--insecure", "--bogus"},
       {"--server", "agent.example:8620", "--insecure", "--asn-db", "/nonexistent.mmdb"},
       {"--server"},
+      {"--server="},
+      {"--server", "agent.example:8620", "--insecure", "--no-history", "--history-db", "x"},
+      {"--server", "agent.example:8620", "--insecure", "--oneway-count", "many"},
   };
   for (const auto& args : cases) {
     EXPECT_EQ(Test(args), kExitBadInput) << args.back();
     EXPECT_THAT(out_.str(), IsEmpty()) << args.back();
     EXPECT_THAT(err_.str(), HasSubstr("pathpair test: ")) << args.back();
+    const std::string error = err_.str();
+    EXPECT_EQ(std::count(error.begin(), error.end(), '\n'), 1) << error;
   }
 }
 
@@ -250,11 +337,18 @@ TEST_F(CommandsTest, ShowAndDiagnoseBadInput) {
       {RunShowCommand, {"--asn-db", "/nonexistent.mmdb", "20261127T112540.123Z-00000000"}},
       {RunHistoryCommand, {"--limit", "0"}},
       {RunHistoryCommand, {"extra"}},
+      {RunHistoryCommand, {"--bogus"}},
+      {RunHistoryCommand, {"--history-db"}},
+      {RunShowCommand, {"20261127T112540.123Z-00000000", "20261127T112540.123Z-00000001"}},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(Run(c.command, c.args), kExitBadInput) << (c.args.empty() ? "(none)" : c.args.back());
     EXPECT_THAT(out_.str(), IsEmpty());
     EXPECT_FALSE(err_.str().empty());
+    // One line, naming the command.
+    const std::string error = err_.str();
+    EXPECT_EQ(std::count(error.begin(), error.end(), '\n'), 1) << error;
+    EXPECT_THAT(err_.str(), ::testing::StartsWith("pathpair "));
   }
 }
 

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "controller/cli/trace_options.h"
+#include "controller/paired/paired_run.h"
 #include "tests/controller/paired/fake_endpoint.h"
 
 namespace pathpair::paired {
@@ -60,17 +61,17 @@ TEST(OrchestratorTest, CompleteRunLearnsReverseTargetAndStartsEverythingTogether
   server.oneway_received = 297;
   CancelToken cancel;
   int progress_calls = 0;
-  absl::StatusOr<PairedRun> run = RunPairedTest(Plan(), client, server, FakeDeps(), cancel,
-                                                [&](const LiveState&) { ++progress_calls; });
+  absl::StatusOr<v1::PairedRun> run = RunPairedTest(Plan(), client, server, FakeDeps(), cancel,
+                                                    [&](const LiveState&) { ++progress_calls; });
   ASSERT_TRUE(run.ok()) << run.status();
-  EXPECT_EQ(run->completeness(), Completeness::kComplete);
-  EXPECT_TRUE(run->Errors().empty());
+  EXPECT_EQ(RunCompleteness(*run), Completeness::kComplete);
+  EXPECT_TRUE(RunErrors(*run).empty());
   EXPECT_GT(progress_calls, 0);
 
   // Reflect: the client side calls the server agent at the forward target and the server's port.
   EXPECT_EQ(client.reflect_peer, "203.0.113.80:8620");
-  EXPECT_EQ(run->reverse_target, "198.51.100.9");
-  EXPECT_TRUE(run->reverse_target_reflected);
+  EXPECT_EQ(run->reverse_target(), "198.51.100.9");
+  EXPECT_TRUE(run->reverse_target_reflected());
 
   EXPECT_EQ(client.trace_request.options().target(), "203.0.113.80");
   EXPECT_EQ(server.trace_request.options().target(), "198.51.100.9");
@@ -91,22 +92,22 @@ TEST(OrchestratorTest, CompleteRunLearnsReverseTargetAndStartsEverythingTogether
   EXPECT_EQ(client.oneway_request.count(), 300);  // at least 300 packets
 
   // Each direction is measured where it arrives: forward at the server.
-  ASSERT_TRUE(run->oneway_forward.has_value());
-  EXPECT_EQ(run->oneway_forward->received, 297);
-  EXPECT_NEAR(run->oneway_forward->loss_pct, 1.0, 1e-9);
-  ASSERT_TRUE(run->oneway_reverse.has_value());
-  EXPECT_EQ(run->oneway_reverse->received, 300);
-  EXPECT_EQ(run->oneway_reverse->offset_error_ms, 0.25);
+  ASSERT_TRUE(run->has_oneway_forward());
+  EXPECT_EQ(run->oneway_forward().stats().received(), 297);
+  EXPECT_NEAR(run->oneway_forward().stats().loss_pct(), 1.0, 1e-9);
+  ASSERT_TRUE(run->has_oneway_reverse());
+  EXPECT_EQ(run->oneway_reverse().stats().received(), 300);
+  EXPECT_EQ(OffsetErrorMs(run->oneway_reverse()), 0.25);
 
   // The four activities started on four consecutive clock reads: 3 ms apart in this fake.
-  ASSERT_TRUE(run->start_skew_ms.has_value());
-  EXPECT_DOUBLE_EQ(*run->start_skew_ms, 3.0);
-  EXPECT_GT(run->client.started_unix_us, 0);
-  EXPECT_GT(run->server.started_unix_us, 0);
-  EXPECT_EQ(run->server.hostname, "agent.example:8620-host");
-  ASSERT_TRUE(run->client.trace.has_value());
-  EXPECT_TRUE(run->client.trace->final());
-  EXPECT_EQ(run->run_id, "20261127T000000.000Z-00000001");
+  ASSERT_TRUE(run->has_start_skew_ms());
+  EXPECT_DOUBLE_EQ(run->start_skew_ms(), 3.0);
+  EXPECT_GT(run->client().started_unix_us(), 0);
+  EXPECT_GT(run->server().started_unix_us(), 0);
+  EXPECT_EQ(run->server().hostname(), "agent.example:8620-host");
+  ASSERT_TRUE(run->client().has_trace());
+  EXPECT_TRUE(run->client().trace().final());
+  EXPECT_EQ(run->run_id(), "20261127T000000.000Z-00000001");
 }
 
 TEST(OrchestratorTest, GivenReverseTargetWinsAndReflectFailureIsTolerated) {
@@ -116,10 +117,11 @@ TEST(OrchestratorTest, GivenReverseTargetWinsAndReflectFailureIsTolerated) {
   PairedTestPlan plan = Plan();
   plan.reverse_target = "198.51.100.200";
   CancelToken cancel;
-  absl::StatusOr<PairedRun> run = RunPairedTest(plan, client, server, FakeDeps(), cancel, nullptr);
+  absl::StatusOr<v1::PairedRun> run =
+      RunPairedTest(plan, client, server, FakeDeps(), cancel, nullptr);
   ASSERT_TRUE(run.ok()) << run.status();
-  EXPECT_EQ(run->reverse_target, "198.51.100.200");
-  EXPECT_FALSE(run->reverse_target_reflected);
+  EXPECT_EQ(run->reverse_target(), "198.51.100.200");
+  EXPECT_FALSE(run->reverse_target_reflected());
   EXPECT_EQ(server.trace_request.options().target(), "198.51.100.200");
 }
 
@@ -128,7 +130,7 @@ TEST(OrchestratorTest, ReflectFailureWithoutReverseTargetIsAnError) {
   FakeEndpoint server("agent.example:8620");
   client.reflect_status = absl::PermissionDeniedError("bad token");
   CancelToken cancel;
-  absl::StatusOr<PairedRun> run =
+  absl::StatusOr<v1::PairedRun> run =
       RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
   ASSERT_FALSE(run.ok());
   EXPECT_THAT(run.status().message(), HasSubstr("reverse target"));
@@ -141,7 +143,7 @@ TEST(OrchestratorTest, UnreachableAgentIsAnErrorNamingIt) {
   FakeEndpoint server("agent.example:8620");
   server.info_status = absl::UnavailableError("connection refused");
   CancelToken cancel;
-  absl::StatusOr<PairedRun> run =
+  absl::StatusOr<v1::PairedRun> run =
       RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
   ASSERT_FALSE(run.ok());
   EXPECT_THAT(run.status().message(), HasSubstr("agent.example:8620"));
@@ -154,21 +156,21 @@ TEST(OrchestratorTest, ServerFailingMidTestKeepsTheForwardResult) {
   server.fail_trace_after_snapshots = 1;
   server.oneway_fails = true;
   CancelToken cancel;
-  absl::StatusOr<PairedRun> run =
+  absl::StatusOr<v1::PairedRun> run =
       RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
   ASSERT_TRUE(run.ok()) << run.status();
-  EXPECT_EQ(run->completeness(), Completeness::kPartial);
-  EXPECT_TRUE(run->forward_ok());
-  EXPECT_FALSE(run->reverse_ok());
-  EXPECT_THAT(run->server.error, HasSubstr("lost the agent"));
+  EXPECT_EQ(RunCompleteness(*run), Completeness::kPartial);
+  EXPECT_TRUE(SideOk(run->client()));
+  EXPECT_FALSE(SideOk(run->server()));
+  EXPECT_THAT(run->server().error(), HasSubstr("lost the agent"));
   // The last snapshot the server sent is kept.
-  ASSERT_TRUE(run->server.trace.has_value());
-  EXPECT_EQ(run->server.trace->rounds(), 1);
+  ASSERT_TRUE(run->server().has_trace());
+  EXPECT_EQ(run->server().trace().rounds(), 1);
   // The forward one-way direction was measured by the server: lost with it.
-  ASSERT_TRUE(run->oneway_forward.has_value());
-  EXPECT_THAT(run->oneway_forward->error, HasSubstr("server side failed"));
-  EXPECT_TRUE(run->oneway_reverse->error.empty());
-  const std::vector<std::string> errors = run->Errors();
+  ASSERT_TRUE(run->has_oneway_forward());
+  EXPECT_THAT(run->oneway_forward().error(), HasSubstr("server side failed"));
+  EXPECT_TRUE(run->oneway_reverse().error().empty());
+  const std::vector<std::string> errors = RunErrors(*run);
   ASSERT_EQ(errors.size(), 2u);
   EXPECT_THAT(errors[0], HasSubstr("reverse trace (server agent.example:8620)"));
 }
@@ -179,10 +181,10 @@ TEST(OrchestratorTest, BothSidesFailingIsAFailure) {
   client.fail_trace_after_snapshots = 0;
   server.fail_trace_after_snapshots = 0;
   CancelToken cancel;
-  absl::StatusOr<PairedRun> run =
+  absl::StatusOr<v1::PairedRun> run =
       RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
   ASSERT_TRUE(run.ok());
-  EXPECT_EQ(run->completeness(), Completeness::kFailed);
+  EXPECT_EQ(RunCompleteness(*run), Completeness::kFailed);
 }
 
 TEST(OrchestratorTest, CancellationStopsBothSidesAndKeepsWhatWasMeasured) {
@@ -198,20 +200,20 @@ TEST(OrchestratorTest, CancellationStopsBothSidesAndKeepsWhatWasMeasured) {
     cancel.Cancel();
   });
   const auto begin = std::chrono::steady_clock::now();
-  absl::StatusOr<PairedRun> run =
+  absl::StatusOr<v1::PairedRun> run =
       RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
   const auto took = std::chrono::steady_clock::now() - begin;
   canceller.join();
   ASSERT_TRUE(run.ok());
-  EXPECT_TRUE(run->interrupted);
+  EXPECT_TRUE(run->interrupted());
   EXPECT_TRUE(client.saw_cancel);
   EXPECT_TRUE(server.saw_cancel);
   EXPECT_LT(took, std::chrono::seconds(2));
-  EXPECT_EQ(run->completeness(), Completeness::kPartial);
+  EXPECT_EQ(RunCompleteness(*run), Completeness::kPartial);
   // Cancelled sides are not "failed": no error, their snapshots are kept.
-  EXPECT_TRUE(run->client.error.empty());
-  ASSERT_TRUE(run->client.trace.has_value());
-  EXPECT_GE(run->client.trace->rounds(), 1);
+  EXPECT_TRUE(run->client().error().empty());
+  ASSERT_TRUE(run->client().has_trace());
+  EXPECT_GE(run->client().trace().rounds(), 1);
 }
 
 TEST(OrchestratorTest, ZeroRoundsIsRefused) {

@@ -1,5 +1,4 @@
-// The paired diagnosis adapter against the real diagnosis module. Links no agent code, so it
-// runs even while the executable is built without the diagnosis (proto name clash).
+// The paired diagnosis adapter against the real diagnosis module. Links no agent code.
 #include "controller/paired/paired_diagnosis.h"
 
 #include <gmock/gmock.h>
@@ -7,6 +6,8 @@
 
 #include <string>
 #include <vector>
+
+#include "tests/controller/paired/run_builders.h"
 
 namespace pathpair::paired {
 namespace {
@@ -49,15 +50,15 @@ const std::vector<std::string> kForwardHops = {"198.51.100.1", "198.51.100.2", "
 const std::vector<std::string> kReverseHops = {"203.0.113.6",  "203.0.113.5",  "203.0.113.4",
                                                "198.51.100.3", "198.51.100.2", "198.51.100.1"};
 
-PairedRun ReverseLossRun() {
-  PairedRun run;
-  run.forward_target = "203.0.113.200";
-  run.reverse_target = "198.51.100.200";
+v1::PairedRun ReverseLossRun() {
+  v1::PairedRun run;
+  run.set_forward_target("203.0.113.200");
+  run.set_reverse_target("198.51.100.200");
   // ICMP replies of the client's probes come back over the lossy reverse link: loss from hop 4.
-  run.client.trace = Trace("203.0.113.200", kForwardHops, 4, 3);
-  run.server.trace = Trace("198.51.100.200", kReverseHops, 4, 3);
-  run.oneway_forward = OneWayStats{.sent = 300, .received = 299, .loss_pct = 0.33};
-  run.oneway_reverse = OneWayStats{.sent = 300, .received = 225, .loss_pct = 25};
+  *run.mutable_client()->mutable_trace() = Trace("203.0.113.200", kForwardHops, 4, 3);
+  *run.mutable_server()->mutable_trace() = Trace("198.51.100.200", kReverseHops, 4, 3);
+  *run.mutable_oneway_forward() = OneWay(300, 299, 0.33);
+  *run.mutable_oneway_reverse() = OneWay(300, 225, 25);
   return run;
 }
 
@@ -90,19 +91,19 @@ TEST(PairedDiagnosisTest, ReverseOneWayLossIsLossReverseDirection) {
 }
 
 TEST(PairedDiagnosisTest, DifferentRoutersBackIsAsymmetric) {
-  PairedRun run = ReverseLossRun();
-  run.server.trace = Trace(
+  v1::PairedRun run = ReverseLossRun();
+  *run.mutable_server()->mutable_trace() = Trace(
       "198.51.100.200", {"203.0.113.66", "203.0.113.65", "198.51.100.77", "198.51.100.78"}, 0, 0);
-  run.oneway_reverse = run.oneway_forward;
+  *run.mutable_oneway_reverse() = run.oneway_forward();
   const DiagnosisOutput d = DiagnosePairedRun(run, nullptr);
   EXPECT_TRUE(HasCode(d.json.paired, "ASYMMETRIC_PATH")) << d.json.paired.dump(2);
 }
 
 TEST(PairedDiagnosisTest, MissingReverseStillDiagnosesForward) {
-  PairedRun run = ReverseLossRun();
-  run.server.trace.reset();
-  run.oneway_forward.reset();
-  run.oneway_reverse.reset();
+  v1::PairedRun run = ReverseLossRun();
+  run.mutable_server()->clear_trace();
+  run.clear_oneway_forward();
+  run.clear_oneway_reverse();
   const DiagnosisOutput d = DiagnosePairedRun(run, nullptr);
   EXPECT_TRUE(d.json.forward.is_object());
   EXPECT_TRUE(d.json.reverse.is_null());
