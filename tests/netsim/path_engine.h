@@ -21,8 +21,8 @@
 #include "absl/time/time.h"
 #include "common/net/ip_address.h"
 #include "common/time/clock.h"
-#include "pathpair/v1/netsim.pb.h"
 #include "tests/netsim/link_model.h"
+#include "tests/netsim/netsim.pb.h"
 #include "tests/netsim/router_model.h"
 #include "tests/netsim/token_bucket.h"
 
@@ -79,7 +79,7 @@ class PacketSink {
 class PathEngine {
  public:
   // The scenario must have passed ValidateScenario. Timed changes count from `start`.
-  PathEngine(const pathpair::v1::Scenario& scenario, MonoTime start, PacketSink* sink);
+  PathEngine(const v1::Scenario& scenario, MonoTime start, PacketSink* sink);
   ~PathEngine();
   PathEngine(const PathEngine&) = delete;
   PathEngine& operator=(const PathEngine&) = delete;
@@ -133,8 +133,8 @@ class PathEngine {
     std::unique_ptr<Flight> flight;
   };
 
-  void CompilePaths(const pathpair::v1::Scenario& scenario);
-  LinkModel* NewLink(const pathpair::v1::Link& link, const std::string& label);
+  void CompilePaths(const v1::Scenario& scenario);
+  LinkModel* NewLink(const v1::Link& link, const std::string& label);
   std::shared_ptr<const Route> ReturnRoute(PathId path, int position);
   std::shared_ptr<const Route> BounceRoute(PathId path, int position);
   void Schedule(MonoTime at, std::unique_ptr<Flight> flight);
@@ -145,7 +145,7 @@ class PathEngine {
   void TimeExceeded(MonoTime at, const Step& step, Flight& flight);
   void Drop(std::unique_ptr<Flight> flight, const char* fate);
 
-  const pathpair::v1::Scenario scenario_;
+  const v1::Scenario scenario_;
   const MonoTime start_;
   PacketSink* const sink_;
   uint64_t next_packet_id_ = 1;
