@@ -275,6 +275,7 @@ nlohmann::ordered_json TruthJson(PathEngine& engine, Side from, IpFamily family)
                     {"mean_rtt_ms", h.mean_rtt_ms},
                     {"jitter_ms", h.jitter_ms},
                     {"loss", h.loss},
+                    {"path_loss", h.path_loss},
                     {"silent", h.silent},
                     {"rate_limited", h.rate_limited},
                     {"icmp_echo_dropped", h.icmp_echo_dropped},

@@ -698,6 +698,14 @@ TEST_F(EngineTest, GroundTruthForTheMinimalPath) {
   EXPECT_EQ(truth[2].responder, "destination");
   EXPECT_DOUBLE_EQ(truth[2].base_rtt_ms, 12);
   EXPECT_EQ(truth[2].addresses[0].ToString(), "203.0.113.10");
+  EXPECT_DOUBLE_EQ(truth[2].loss, 0);
+  // A destination that drops echo requests loses every ICMP probe but no UDP probe.
+  PathEngine blocked(MustParse("destination { drop_icmp_echo: true }"), t0, &sink);
+  truth = blocked.GroundTruth(Side::kClient, IpFamily::kV4, 30);
+  ASSERT_EQ(truth.size(), 3u);
+  EXPECT_TRUE(truth[2].icmp_echo_dropped);
+  EXPECT_DOUBLE_EQ(truth[2].loss, 1);
+  EXPECT_DOUBLE_EQ(truth[2].path_loss, 0);
 }
 
 }  // namespace

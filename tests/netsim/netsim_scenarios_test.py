@@ -109,7 +109,7 @@ class ScenarioMtrTest(unittest.TestCase):
             if t["responder"] == "destination" and udp:
                 # UDP probes are no echo requests: the destination's echo filter and echo rate
                 # limit do not apply to them; the path's own loss does.
-                t = dict(t, icmp_echo_dropped=False, rate_limited=False)
+                t = dict(t, icmp_echo_dropped=False, rate_limited=False, loss=t["path_loss"])
             h = hops.get(pos)
             if h is None:
                 # mtr stops probing past the destination or where nothing ever answers.

@@ -468,9 +468,10 @@ std::vector<PathEngine::HopTruth> PathEngine::GroundTruth(Side from, IpFamily fa
     if (h.responder.empty() || w.blocked) {
       h.responder = "none";
       h.addresses.clear();
-      h.loss = 1;
+      h.loss = h.path_loss = 1;
     } else {
-      h.loss = h.silent || h.icmp_echo_dropped ? 1.0 : 1 - w.pass;
+      h.path_loss = 1 - w.pass;
+      h.loss = h.silent || h.icmp_echo_dropped ? 1.0 : h.path_loss;
     }
     h.base_rtt_ms = w.base;
     h.mean_rtt_ms = w.mean;

@@ -101,7 +101,8 @@ class PathEngine {
     double mean_rtt_ms = 0;            // with mean jitter and slow path
     double jitter_ms = 0;              // sum of jitter means along the round trip
     double loss = 0;                   // probability that no reply comes back, rate limits excluded
-    bool silent = false;               // the router never sends Time Exceeded
+    double path_loss = 0;  // the same for a probe the responder does not filter (links and routers)
+    bool silent = false;   // the router never sends Time Exceeded
     bool rate_limited = false;  // a token bucket (router ICMP or destination echo) may drop more
     bool icmp_echo_dropped = false;  // the destination drops ICMP echo requests
     bool time_varying = false;       // a timed change on the way may alter all of this
