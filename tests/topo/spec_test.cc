@@ -2,6 +2,7 @@
 // wires, losses), validation and the hops a tracer must see.
 #include "tests/topo/spec.h"
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -288,6 +289,18 @@ TEST(TopoSpecTest, DescribeGivesNamespacesAddressesAndHops) {
       j["chain"]["hops"]["ipv4"]["reverse"],
       nlohmann::ordered_json({"198.51.100.9", "198.51.100.17", "198.51.100.5", "198.51.100.1"}));
   EXPECT_EQ(j["chain"]["hops"]["ipv6"]["forward"].size(), 3u);
+}
+
+TEST(TopoSpecTest, EveryShippedSpecExpands) {
+  int count = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(PATHPAIR_TOPO_SPECS)) {
+    SCOPED_TRACE(entry.path().string());
+    absl::StatusOr<v1::Topology> spec = LoadSpecFile(entry.path().string());
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    EXPECT_TRUE(Expand(*spec).ok()) << Expand(*spec).status();
+    ++count;
+  }
+  EXPECT_GE(count, 2);
 }
 
 }  // namespace
