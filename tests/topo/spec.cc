@@ -91,8 +91,8 @@ class AddressPlan {
       return absl::StrCat(IpAddress::V4(base + host).ToString(), "/", v4_prefix_);
     }
     std::array<uint8_t, 16> bytes{};
-    const std::span<const uint8_t> network = NetworkOf(v6_pool_).bytes();
-    std::copy(network.begin(), network.end(), bytes.begin());
+    const IpAddress network = NetworkOf(v6_pool_);
+    std::copy(network.bytes().begin(), network.bytes().end(), bytes.begin());
     uint64_t upper = 0;
     for (int i = 0; i < 8; ++i) upper = (upper << 8) | bytes[i];
     upper += k;
