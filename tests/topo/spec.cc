@@ -9,7 +9,6 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_join.h"
 #include "common/status/status_macros.h"
 #include "tests/textproto/text_proto.h"
 
@@ -380,11 +379,6 @@ class ChainBuilder {
 };
 
 // ---- Validation --------------------------------------------------------------------------
-
-struct InterfaceRef {
-  const v1::Interface* interface;
-  std::string where;
-};
 
 absl::Status CheckInterface(const v1::Interface& i, absl::string_view where,
                             const std::set<std::string>& nodes,
