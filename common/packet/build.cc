@@ -1,4 +1,4 @@
-// Probe and ICMP error builders.
+// Probe builders.
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -15,11 +15,6 @@ using internal::Store16;
 using internal::Store32;
 using internal::Store8;
 using internal::StoreBytes;
-
-// Linux bounds an ICMP error to these totals (RFC 1812 for IPv4, the IPv6 minimum MTU for IPv6);
-// the quote is as much of the offending packet as fits.
-constexpr size_t kMaxIcmpv4ErrorSize = 576;
-constexpr size_t kMaxIcmpv6ErrorSize = 1280;
 
 size_t IpHeaderSize(IpFamily family) {
   return family == IpFamily::kV4 ? kIpv4HeaderSize : kIpv6HeaderSize;
@@ -116,16 +111,15 @@ void WriteTransport(const ProbeSpec& spec, std::span<uint8_t> out) {
   }
 }
 
-struct IpHeaderFields {
-  IpAddress source;
-  IpAddress destination;
-  uint8_t protocol = 0;
-  uint8_t ttl = 0;
-  uint8_t tos = 0;
-  uint16_t ip_id = 0;
-};
+absl::Status CheckFits(size_t needed, std::span<uint8_t> out) {
+  if (needed > out.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("packet of ", needed, " bytes does not fit a ", out.size(), "-byte buffer"));
+  }
+  return absl::OkStatus();
+}
 
-// Writes an IPv4 (20-byte, with checksum) or IPv6 (40-byte) header for a packet of total_size.
+// Writes the header; `out` holds at least its size (checked by the callers).
 void WriteIpHeader(const IpHeaderFields& fields, size_t total_size, std::span<uint8_t> out) {
   if (fields.destination.is_v4()) {
     Store8(out, 0, 0x45);  // version 4, 5 words
@@ -147,14 +141,6 @@ void WriteIpHeader(const IpHeaderFields& fields, size_t total_size, std::span<ui
   Store8(out, 7, fields.ttl);
   StoreBytes(out, 8, fields.source.bytes());
   StoreBytes(out, 24, fields.destination.bytes());
-}
-
-absl::Status CheckFits(size_t needed, std::span<uint8_t> out) {
-  if (needed > out.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("packet of ", needed, " bytes does not fit a ", out.size(), "-byte buffer"));
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -182,77 +168,17 @@ absl::StatusOr<size_t> BuildProbePacket(const ProbeSpec& spec, std::span<uint8_t
   return size;
 }
 
-absl::StatusOr<size_t> BuildIcmpErrorPacket(const IcmpErrorSpec& spec,
-                                            std::span<const uint8_t> offending,
-                                            std::span<uint8_t> out) {
-  PATHPAIR_ASSIGN_OR_RETURN(const IpHeaderView offending_ip, ParseIpHeader(offending));
-  const IpFamily family = offending_ip.family;
-  if (spec.source.family() != family) {
-    return absl::InvalidArgumentError(
-        "ICMP error source differs in family from the offending packet");
+absl::StatusOr<size_t> BuildIpHeader(const IpHeaderFields& fields, size_t total_size,
+                                     std::span<uint8_t> out) {
+  if (fields.source.family() != fields.destination.family()) {
+    return absl::InvalidArgumentError("IP header source and destination differ in family");
   }
-  for (const MplsLabel& label : spec.mpls) {
-    if (label.label > 0xfffff || label.traffic_class > 7) {
-      return absl::InvalidArgumentError("MPLS label or traffic class out of range");
-    }
+  const size_t size = IpHeaderSize(fields.destination.family());
+  if (total_size < size || total_size > kMaxPacketSize) {
+    return absl::InvalidArgumentError(absl::StrCat("bad IP packet size ", total_size));
   }
-  const bool v4 = family == IpFamily::kV4;
-  const size_t ip_size = IpHeaderSize(family);
-  const bool extended = !spec.mpls.empty();
-  // ParseIpHeader bounds total_length by the buffer, so this never reads past `offending`.
-  const std::span<const uint8_t> original = offending.first(offending_ip.total_length);
-  const size_t max_quote = (v4 ? kMaxIcmpv4ErrorSize : kMaxIcmpv6ErrorSize) - ip_size - 8;
-  const size_t quote_size =
-      extended ? wire::kExtendedQuoteSize : std::min(original.size(), max_quote);
-  // Extension header, one MPLS object header, one word per label.
-  const size_t extension_size = extended ? 4 + 4 + 4 * spec.mpls.size() : 0;
-  const size_t icmp_size = 8 + quote_size + extension_size;
-  const size_t size = ip_size + icmp_size;
-  if (size > kMaxPacketSize) return absl::InvalidArgumentError("too many MPLS labels");
   PATHPAIR_RETURN_IF_ERROR(CheckFits(size, out));
-
-  const uint8_t protocol = IcmpProtocol(family);
-  WriteIpHeader({.source = spec.source,
-                 .destination = offending_ip.source,
-                 .protocol = protocol,
-                 .ttl = spec.ttl},
-                size, out);
-  std::span<uint8_t> icmp = out.subspan(ip_size, icmp_size);
-  std::fill(icmp.begin(), icmp.end(), 0);
-  const bool time_exceeded = spec.kind == IcmpErrorKind::kTimeExceeded;
-  if (v4) {
-    Store8(icmp, 0, time_exceeded ? wire::kIcmpTimeExceeded : wire::kIcmpDestinationUnreachable);
-  } else {
-    Store8(icmp, 0,
-           time_exceeded ? wire::kIcmpv6TimeExceeded : wire::kIcmpv6DestinationUnreachable);
-  }
-  Store8(icmp, 1, time_exceeded ? 0 : spec.code);
-  StoreBytes(icmp, 8, original.first(std::min(original.size(), quote_size)));  // rest stays 0
-  if (extended) {
-    // RFC 4884 length of the original datagram: 32-bit words in byte 5 for ICMPv4, 64-bit
-    // words in byte 4 for ICMPv6.
-    if (v4) {
-      Store8(icmp, 5, wire::kExtendedQuoteSize / 4);
-    } else {
-      Store8(icmp, 4, wire::kExtendedQuoteSize / 8);
-    }
-    std::span<uint8_t> extension = icmp.subspan(8 + quote_size);
-    Store8(extension, 0, wire::kIcmpExtensionVersion << 4);
-    Store16(extension, 4, static_cast<uint16_t>(extension_size - 4));  // object length
-    Store8(extension, 6, wire::kMplsObjectClass);
-    Store8(extension, 7, wire::kMplsObjectType);
-    for (size_t i = 0; i < spec.mpls.size(); ++i) {
-      const MplsLabel& label = spec.mpls[i];
-      Store32(extension, 8 + 4 * i,
-              (label.label << 12) | (uint32_t{label.traffic_class} << 9) |
-                  (uint32_t{label.bottom_of_stack} << 8) | label.ttl);
-    }
-    Store16(extension, 2, InternetChecksum(extension));
-  }
-  const uint32_t initial = v4 ? 0
-                              : PseudoHeaderSum(spec.source, offending_ip.source, protocol,
-                                                static_cast<uint32_t>(icmp_size));
-  Store16(icmp, 2, InternetChecksum(icmp, initial));
+  WriteIpHeader(fields, total_size, out);
   return size;
 }
 

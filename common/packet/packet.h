@@ -81,30 +81,22 @@ struct MplsLabel {
   friend bool operator==(const MplsLabel&, const MplsLabel&) = default;
 };
 
-// What kind of ICMP error to build (for the path emulator and for tests).
-enum class IcmpErrorKind : uint8_t { kTimeExceeded, kDestinationUnreachable };
-
-struct IcmpErrorSpec {
-  IcmpErrorKind kind = IcmpErrorKind::kTimeExceeded;
-  // Destination Unreachable code (ICMPv4 type 3 codes, or ICMPv6 type 1 codes). Time Exceeded
-  // always uses code 0 (TTL / hop limit exceeded in transit).
-  uint8_t code = 0;
-  IpAddress source;  // the router sending the error
-  uint8_t ttl = 64;  // of the error packet itself
-  // Labels to attach in an RFC 4884 extension (with the RFC 4950 MPLS object). Empty: none, and
-  // the quote is not padded.
-  std::vector<MplsLabel> mpls;
+// The fields of an IPv4 header (20 bytes: no options, no DF, checksum filled in) or an IPv6
+// header (40 bytes, flow label 0).
+struct IpHeaderFields {
+  IpAddress source;
+  IpAddress destination;  // same family as source
+  uint8_t protocol = 0;   // of what follows (IPv6: the next header)
+  uint8_t ttl = 0;        // hop limit for IPv6
+  uint8_t tos = 0;        // traffic class for IPv6
+  uint16_t ip_id = 0;     // IPv4 only
 };
 
-// Builds a complete IP packet carrying an ICMP(v6) error about `offending` (a complete IP packet),
-// sent to offending's source address. The quote is truncated as RFC 792/4443/4884 allow
-// (128 bytes when an extension follows, padded to that length).
-// Without labels the quote is as much of `offending` (up to its stated length) as keeps the
-// error within 576 bytes (IPv4) or 1280 bytes (IPv6), as Linux does. The IPv4 header has TOS 0,
-// id 0 and no DF. Labels above 20 bits or traffic classes above 7 are InvalidArgument.
-absl::StatusOr<size_t> BuildIcmpErrorPacket(const IcmpErrorSpec& spec,
-                                            std::span<const uint8_t> offending,
-                                            std::span<uint8_t> out);
+// Writes the IP header of a packet of `total_size` bytes at the start of `out`; returns the
+// header's size. For builders of whole packets outside the codec (the path emulator's ICMP
+// errors); BuildProbePacket uses it too.
+absl::StatusOr<size_t> BuildIpHeader(const IpHeaderFields& fields, size_t total_size,
+                                     std::span<uint8_t> out);
 
 // ---- Parsing ----
 //
@@ -135,10 +127,6 @@ struct IpHeaderView {
   uint16_t destination_port = 0;
 };
 absl::StatusOr<IpHeaderView> ParseIpHeader(std::span<const uint8_t> packet);
-
-// Decrements the IPv4 TTL (with an incremental checksum update) or the IPv6 hop limit in place.
-// Returns the new value. Fails on a malformed header or a TTL already 0.
-absl::StatusOr<uint8_t> DecrementTtl(std::span<uint8_t> packet);
 
 enum class ReplyKind : uint8_t {
   kEchoReply,               // ICMP/ICMPv6 echo reply

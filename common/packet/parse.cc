@@ -291,27 +291,6 @@ absl::StatusOr<IpHeaderView> ParseIpHeader(std::span<const uint8_t> packet) {
   return details.view;
 }
 
-absl::StatusOr<uint8_t> DecrementTtl(std::span<uint8_t> packet) {
-  PATHPAIR_ASSIGN_OR_RETURN(const IpHeaderView ip, ParseIpHeader(packet));
-  if (ip.ttl == 0) return absl::FailedPreconditionError("TTL is already 0");
-  const uint8_t ttl = ip.ttl - 1;
-  if (ip.family == IpFamily::kV6) {
-    packet[7] = ttl;
-    return ttl;
-  }
-  // RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), where m is the 16-bit word holding TTL and protocol.
-  const uint16_t old_word = Load16(packet, 8);
-  const auto new_word = static_cast<uint16_t>((ttl << 8) | packet[9]);
-  uint32_t sum = uint32_t{static_cast<uint16_t>(~Load16(packet, 10))} +
-                 static_cast<uint16_t>(~old_word) + new_word;
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  const auto checksum = static_cast<uint16_t>(~sum);
-  packet[8] = ttl;
-  packet[10] = static_cast<uint8_t>(checksum >> 8);
-  packet[11] = static_cast<uint8_t>(checksum);
-  return ttl;
-}
-
 absl::StatusOr<ParsedReply> ParseIpv4Packet(std::span<const uint8_t> packet) {
   PATHPAIR_ASSIGN_OR_RETURN(const IpHeaderDetails ip, ParseIpHeaderDetails(packet));
   if (ip.view.family != IpFamily::kV4) return Malformed("not IPv4");

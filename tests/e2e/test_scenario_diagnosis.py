@@ -45,10 +45,6 @@ INTERVAL = "0.1"
 # needs about 100 probes (z ~ 1.1-2.3 at 40, 3.6 at 100).
 COUNTS = {"loss_and_rate_limit": 100}
 
-# Expectations a single pathpair trace cannot meet by design, with why. Not asserted; reported.
-# (Flow-hash ECMP is met with --flows, see TRACE_FLAGS.)
-TRACER_LIMITS = {}
-
 # Scenarios also traced over IPv6 (the diagnosis's prefix and area heuristics differ by family).
 V6_CHECKED = {"healthy", "forwarding_loss", "icmp_rate_limited_hop", "routing_loop",
               "dest_icmp_blocked", "link_interruption"}
@@ -247,10 +243,6 @@ class ScenarioDiagnosisTest(unittest.TestCase):
                 self.assertIsNotNone(diag, f"{name}: no JSON report")
                 keys = finding_keys(diag["diagnosis"])
                 for code, hop in single_trace_expectations(r["truth"]):
-                    if (name, code) in TRACER_LIMITS:
-                        print(f"\n  {name}: {code}@{hop} not checked: {TRACER_LIMITS[name, code]}",
-                              file=sys.stderr)
-                        continue
                     found = any(c == code and (hop == 0 or h == hop) for c, h in keys)
                     self.assertTrue(found, f"{name}: expected {code}@{hop}, got "
                                     f"[{summary(diag['diagnosis'])}]; hops: "

@@ -7,9 +7,13 @@
 
 #include "common/packet/packet.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "tests/netsim/icmp_error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace pathpair::packet;
+  using pathpair::netsim::BuildIcmpErrorPacket;
+  using pathpair::netsim::DecrementTtl;
+  using pathpair::netsim::IcmpErrorSpec;
   const std::span<const uint8_t> input(data, size);
   const absl::StatusOr<IpHeaderView> view = ParseIpHeader(input);
   std::vector<uint8_t> copy(input.begin(), input.end());

@@ -16,8 +16,7 @@ COMMON = ["-n", "-r", "-c", "40", "-i", "0.1", "-G", "1", "-Z", "1"]
 
 class ForwardDropTest(unittest.TestCase):
     def test_loss_starts_at_the_same_hop_as_in_mtr(self):
-        with nspath.NamespacePath(routers=6) as path:
-            path.add_forward_drop(router=DROP_ROUTER, percent=25)
+        with nspath.NamespacePath(routers=6, forward_drop=(DROP_ROUTER, 25)) as path:
             target = path.server_v4
             ours_proc = path.start_in_client([nspath.pathpair_binary(), "trace"] + COMMON +
                                              [target])

@@ -69,7 +69,7 @@ EventLog::~EventLog() {
   if (file_) fclose(file_);
 }
 
-void EventLog::Start(const pathpair::v1::Scenario& scenario, MonoTime start) {
+void EventLog::Start(const v1::Scenario& scenario, MonoTime start) {
   if (!file_) return;
   nlohmann::ordered_json j;
   j["event"] = "start";

@@ -25,7 +25,7 @@
 #include <string>
 
 #include "common/time/clock.h"
-#include "pathpair/v1/netsim.pb.h"
+#include "tests/netsim/netsim.pb.h"
 #include "tests/netsim/path_engine.h"
 
 namespace pathpair::netsim {
@@ -42,7 +42,7 @@ class EventLog {
   EventLog& operator=(const EventLog&) = delete;
 
   bool enabled() const { return file_ != nullptr; }
-  void Start(const pathpair::v1::Scenario& scenario, MonoTime start);
+  void Start(const v1::Scenario& scenario, MonoTime start);
   void Write(const PacketRecord& record, std::optional<MonoTime> tx);
   void Flush();
 

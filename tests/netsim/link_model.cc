@@ -6,23 +6,23 @@
 
 namespace pathpair::netsim {
 
-using pathpair::v1::Jitter;
+using v1::Jitter;
 
 double SampleJitterMs(const Jitter& jitter, SimRandom& rng) {
   const double mean = jitter.mean_ms();
   double sample = 0;
   switch (jitter.distribution()) {
-    case pathpair::v1::JITTER_UNIFORM:
+    case v1::JITTER_UNIFORM:
       sample = 2.0 * mean * rng.Uniform();
       break;
-    case pathpair::v1::JITTER_NORMAL:
+    case v1::JITTER_NORMAL:
       // |N(0, s)| has mean s * sqrt(2 / pi).
       sample = std::fabs(rng.StandardNormal()) * mean / std::sqrt(2.0 / std::numbers::pi);
       break;
-    case pathpair::v1::JITTER_EXPONENTIAL:
+    case v1::JITTER_EXPONENTIAL:
       sample = rng.Exponential(mean);
       break;
-    case pathpair::v1::JITTER_PARETO: {
+    case v1::JITTER_PARETO: {
       // Lomax: scale * (U^(-1/shape) - 1), mean = scale / (shape - 1).
       const double shape = jitter.pareto_shape() > 1.0 ? jitter.pareto_shape() : 2.5;
       const double scale = mean * (shape - 1.0);
@@ -37,10 +37,10 @@ double SampleJitterMs(const Jitter& jitter, SimRandom& rng) {
 }
 
 double JitterMeanMs(const Jitter& jitter) {
-  return jitter.distribution() == pathpair::v1::JITTER_NONE ? 0.0 : jitter.mean_ms();
+  return jitter.distribution() == v1::JITTER_NONE ? 0.0 : jitter.mean_ms();
 }
 
-double GilbertElliottMeanLoss(const pathpair::v1::GilbertElliott& ge) {
+double GilbertElliottMeanLoss(const v1::GilbertElliott& ge) {
   const double to_bad = ge.p_good_to_bad();
   const double to_good = ge.p_bad_to_good();
   if (to_bad <= 0) return ge.loss_good();
@@ -49,15 +49,15 @@ double GilbertElliottMeanLoss(const pathpair::v1::GilbertElliott& ge) {
   return (1 - bad_share) * ge.loss_good() + bad_share * ge.loss_bad();
 }
 
-double LinkMeanLoss(const pathpair::v1::Link& link) {
+double LinkMeanLoss(const v1::Link& link) {
   const double pass = (1 - link.loss()) * (1 - GilbertElliottMeanLoss(link.burst_loss()));
   return 1 - pass;
 }
 
-LinkModel::LinkModel(const pathpair::v1::Link& link, SimRandom rng) : link_(link), rng_(rng) {}
+LinkModel::LinkModel(const v1::Link& link, SimRandom rng) : link_(link), rng_(rng) {}
 
-const pathpair::v1::Link& LinkModel::PropertiesAt(absl::Duration since_start) const {
-  const pathpair::v1::Link* current = &link_;
+const v1::Link& LinkModel::PropertiesAt(absl::Duration since_start) const {
+  const v1::Link* current = &link_;
   const double t = absl::ToDoubleSeconds(since_start);
   for (const auto& change : link_.changes()) {
     if (change.at_s() <= t) current = &change.set();
@@ -66,7 +66,7 @@ const pathpair::v1::Link& LinkModel::PropertiesAt(absl::Duration since_start) co
 }
 
 LinkTransit LinkModel::Cross(absl::Duration since_start) {
-  const pathpair::v1::Link& props = PropertiesAt(since_start);
+  const v1::Link& props = PropertiesAt(since_start);
   LinkTransit transit;
   // Always draw the same number of values per packet, so one loss does not shift later draws.
   const bool independent_loss = rng_.Bernoulli(props.loss());

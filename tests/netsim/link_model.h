@@ -9,21 +9,21 @@
 #define PATHPAIR_TESTS_NETSIM_LINK_MODEL_H_
 
 #include "absl/time/time.h"
-#include "pathpair/v1/netsim.pb.h"
+#include "tests/netsim/netsim.pb.h"
 #include "tests/netsim/sim_random.h"
 
 namespace pathpair::netsim {
 
 // One jitter sample in milliseconds (>= 0) from the given distribution.
-double SampleJitterMs(const pathpair::v1::Jitter& jitter, SimRandom& rng);
+double SampleJitterMs(const v1::Jitter& jitter, SimRandom& rng);
 // The distribution's mean in milliseconds, taking the cap into account only roughly (ignored).
-double JitterMeanMs(const pathpair::v1::Jitter& jitter);
+double JitterMeanMs(const v1::Jitter& jitter);
 
 // The long-run loss probability of a Gilbert-Elliott chain (its stationary mix of the states).
-double GilbertElliottMeanLoss(const pathpair::v1::GilbertElliott& ge);
+double GilbertElliottMeanLoss(const v1::GilbertElliott& ge);
 
 // Long-run loss probability of a link's properties (independent and burst loss combined).
-double LinkMeanLoss(const pathpair::v1::Link& link);
+double LinkMeanLoss(const v1::Link& link);
 
 struct LinkTransit {
   bool lost = false;
@@ -32,17 +32,17 @@ struct LinkTransit {
 
 class LinkModel {
  public:
-  LinkModel(const pathpair::v1::Link& link, SimRandom rng);
+  LinkModel(const v1::Link& link, SimRandom rng);
 
   // A packet enters the link `since_start` after the emulator started.
   LinkTransit Cross(absl::Duration since_start);
 
   // The properties in force at that time (the base link or the last change at or before it).
-  const pathpair::v1::Link& PropertiesAt(absl::Duration since_start) const;
+  const v1::Link& PropertiesAt(absl::Duration since_start) const;
   bool has_changes() const { return link_.changes_size() > 0; }
 
  private:
-  pathpair::v1::Link link_;
+  v1::Link link_;
   SimRandom rng_;
   bool ge_bad_ = false;
 };

@@ -33,8 +33,8 @@ def leftovers(name, marker=None):
     found += [l for l in netns.splitlines() if l.startswith(name + "-")]
     links = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True).stdout
     found += [l.split(":")[1].strip() for l in links.splitlines() if (name + "-") in l]
-    if os.path.exists("/run/pathpair-netsim/%s.pid" % name):
-        found.append("pid file")
+    if os.path.exists("/run/pathpair-topo/%s.pid" % name):
+        found.append("state file")
     if marker:
         for pid in os.listdir("/proc"):
             if not pid.isdigit():
@@ -112,17 +112,33 @@ class RunLifecycleTest(unittest.TestCase):
     def test_sigint_cleans_up(self):
         self.check_signal(signal.SIGINT)
 
-    def test_sigkill_then_down_cleans_up(self):
+    def start_and_kill(self, marker, also_the_reaper):
+        """`run` with a sleeping command, then SIGKILL to the emulator (and to its reaper)."""
         name = fresh_name()
-        marker = "33.%d" % random.randint(100000, 999999)
         proc = subprocess.Popen([NETSIM, "run", HEALTHY, "--name", name, "--", "sleep", marker],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.assertTrue(wait_for_namespace(name))
         time.sleep(0.3)
+        if also_the_reaper:
+            with open("/run/pathpair-topo/%s.pid" % name) as f:
+                owner, reaper = (int(x) for x in f.read().split())
+            self.assertEqual(owner, proc.pid)
+            os.kill(reaper, signal.SIGKILL)
         proc.kill()
         proc.wait()
-        # The command dies with the emulator (parent-death signal); the namespaces remain
-        # until `down`.
+        return name
+
+    def test_sigkill_is_cleaned_up_by_the_reaper(self):
+        # The command dies with the emulator (parent-death signal); the namespaces go with the
+        # reaper the topology builder started.
+        marker = "34.%d" % random.randint(100000, 999999)
+        name = self.start_and_kill(marker, also_the_reaper=False)
+        self.assertEqual(wait_until_clean(name, marker, seconds=10), [])
+
+    def test_sigkill_then_down_cleans_up(self):
+        # Emulator and reaper both killed: the namespaces remain until `down`.
+        marker = "33.%d" % random.randint(100000, 999999)
+        name = self.start_and_kill(marker, also_the_reaper=True)
         self.assertTrue(leftovers(name))
         down = subprocess.run([NETSIM, "down", name], capture_output=True, text=True, timeout=30)
         self.assertEqual(down.returncode, 0, down.stderr)

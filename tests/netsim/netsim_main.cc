@@ -3,22 +3,21 @@
 //   pathpair-netsim run SCENARIO [--side client|server] [--event-log FILE] [--name NAME]
 //                       -- COMMAND...
 //   pathpair-netsim up SCENARIO [--name NAME] [--event-log FILE]   (foreground; SIGTERM/^C ends)
-//   pathpair-netsim down [NAME]                                    (all instances without NAME)
+//   pathpair-netsim down [NAME]               (without NAME: what instances that died left behind)
 //   pathpair-netsim describe SCENARIO                              (ground truth as JSON)
 //   pathpair-netsim check SCENARIO...                              (validate only)
-// SCENARIO "default" (when no such file exists) is the built-in demo path.
+// SCENARIO "default" (when no such file exists) is the built-in demo path. The namespaces come
+// from the topology builder (tests/topo); a path of real routers with emulated delay on one link
+// is pathpair-topo's business (Wire), which runs the same engine in pass-through mode.
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -28,16 +27,16 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "tests/netsim/embedded_scenarios.h"
+#include "tests/netsim/endpoints.h"
 #include "tests/netsim/event_log.h"
-#include "tests/netsim/netns.h"
 #include "tests/netsim/path_engine.h"
 #include "tests/netsim/runner.h"
 #include "tests/netsim/scenario.h"
+#include "tests/topo/spec.h"
+#include "tests/topo/topology.h"
 
 namespace pathpair::netsim {
 namespace {
-
-constexpr char kStateDir[] = "/run/pathpair-netsim";
 
 constexpr char kUsage[] =
     "usage:\n"
@@ -52,9 +51,9 @@ constexpr char kUsage[] =
     " 3 setup error\n";
 
 // A scenario file, or the built-in "default" when no file of that name exists.
-absl::StatusOr<pathpair::v1::Scenario> LoadScenario(const std::string& path) {
+absl::StatusOr<v1::Scenario> LoadScenario(const std::string& path) {
   if (path == "default" && access(path.c_str(), F_OK) != 0) {
-    absl::StatusOr<pathpair::v1::Scenario> s =
+    absl::StatusOr<v1::Scenario> s =
         ParseScenarioText(kEmbeddedDefaultScenario, "<built-in default>");
     if (!s.ok()) return s;
     absl::Status valid = ValidateScenario(*s);
@@ -141,16 +140,15 @@ void WaitOrKill(pid_t pid, int* status) {
 // What `run` and `up` both set up: the scenario, the event log, the signals the loop handles
 // and the namespaces with their TUN devices (plus the management links for `up`).
 struct Instance {
-  pathpair::v1::Scenario scenario;
+  v1::Scenario scenario;
   std::unique_ptr<EventLog> log;
   int signal_fd = -1;
-  std::string name;
-  std::unique_ptr<Topology> topology;
+  std::unique_ptr<topo::Topology> topology;
 };
 
 // Returns 0, or the exit status to end with (2: scenario or event log; 3: setup failed).
 int SetUpInstance(const Options& o, bool management, Instance& out) {
-  absl::StatusOr<pathpair::v1::Scenario> scenario = LoadScenario(o.scenario_path);
+  absl::StatusOr<v1::Scenario> scenario = LoadScenario(o.scenario_path);
   if (!scenario.ok()) {
     std::cerr << "pathpair-netsim: " << scenario.status().message() << "\n";
     return 2;
@@ -158,9 +156,9 @@ int SetUpInstance(const Options& o, bool management, Instance& out) {
   out.scenario = *std::move(scenario);
   if (int rc = OpenEventLog(o.event_log, out.log); rc != 0) return rc;
   out.signal_fd = MakeSignalFd();
-  out.name = o.name.empty() ? RandomInstanceName() : o.name;
-  absl::StatusOr<std::unique_ptr<Topology>> topology =
-      Topology::Create(out.scenario, out.name, management);
+  const std::string name = o.name.empty() ? topo::RandomTopologyName() : o.name;
+  absl::StatusOr<std::unique_ptr<topo::Topology>> topology =
+      topo::Topology::Up(EndpointTopology(out.scenario, name, management));
   if (!topology.ok()) {
     std::cerr << "pathpair-netsim: setup failed: " << topology.status().message() << "\n";
     return 3;
@@ -169,16 +167,25 @@ int SetUpInstance(const Options& o, bool management, Instance& out) {
   return 0;
 }
 
+// The emulator between the two endpoints' TUN devices.
+Runner MakeRunner(Instance& instance) {
+  const topo::Topology& t = *instance.topology;
+  return Runner({Segment{.scenario = instance.scenario,
+                         .client_fd = t.tun_fd(kClientNode, kTunInterface),
+                         .server_fd = t.tun_fd(kServerNode, kTunInterface),
+                         .log = instance.log.get()}});
+}
+
 int CommandRun(const Options& o) {
   if (o.command.empty()) return Usage("run needs -- COMMAND");
   if (o.side != "client" && o.side != "server") return Usage("--side is client or server");
   Instance instance;
   if (int rc = SetUpInstance(o, /*management=*/false, instance); rc != 0) return rc;
-  auto& [scenario, log, signal_fd, name, topology] = instance;
-  Runner runner(scenario, topology->tun_fd(Side::kClient), topology->tun_fd(Side::kServer),
-                log.get());
+  auto& [scenario, log, signal_fd, topology] = instance;
+  Runner runner = MakeRunner(instance);
+  const std::string& name = topology->name();
   const std::string ns = o.side == "client" ? ClientNamespace(name) : ServerNamespace(name);
-  const auto env = topology->Environment();
+  const auto env = Environment(scenario, *topology);
   pid_t child = fork();
   if (child < 0) {
     std::cerr << "pathpair-netsim: fork: " << strerror(errno) << "\n";
@@ -217,7 +224,7 @@ int CommandRun(const Options& o) {
     WaitOrKill(child, &child_status);
   }
   log->Flush();
-  topology->Teardown();
+  topology->Down();
   if (stop_signal != 0) return 128 + stop_signal;
   if (WIFEXITED(child_status)) return WEXITSTATUS(child_status);
   return 128 + WTERMSIG(child_status);
@@ -226,48 +233,30 @@ int CommandRun(const Options& o) {
 int CommandUp(const Options& o) {
   Instance instance;
   if (int rc = SetUpInstance(o, /*management=*/true, instance); rc != 0) return rc;
-  auto& [scenario, log, signal_fd, name, topology] = instance;
-  mkdir(kStateDir, 0755);
-  const std::string pid_file = absl::StrCat(kStateDir, "/", name, ".pid");
-  std::ofstream(pid_file) << getpid() << "\n";
-  Runner runner(scenario, topology->tun_fd(Side::kClient), topology->tun_fd(Side::kServer),
-                log.get());
-  for (const auto& [k, v] : topology->Environment()) std::cout << k << "=" << v << "\n";
+  auto& [scenario, log, signal_fd, topology] = instance;
+  Runner runner = MakeRunner(instance);
+  for (const auto& [k, v] : Environment(scenario, *topology)) std::cout << k << "=" << v << "\n";
   std::cout << "NETSIM_READY=1" << std::endl;
-  int stop_signal = 0;
-  runner.Run(signal_fd, [&](const signalfd_siginfo& si) {
-    if (si.ssi_signo == SIGCHLD) return false;
-    stop_signal = static_cast<int>(si.ssi_signo);
-    return true;
-  });
+  runner.Run(signal_fd, [&](const signalfd_siginfo& si) { return si.ssi_signo != SIGCHLD; });
   log->Flush();
-  topology->Teardown();
-  unlink(pid_file.c_str());
+  topology->Down();
   return 0;
 }
 
+// NAME: stops that instance's `up` and removes what is left; no NAME: removes what instances
+// whose emulator is gone left behind (the same as `pathpair-topo down`).
 int CommandDown(const std::vector<std::string>& args) {
   std::vector<std::string> names;
   if (!args.empty()) {
-    if (!IsValidInstanceName(args[0])) return Usage("bad instance name " + args[0]);
+    if (!topo::IsValidTopologyName(args[0])) return Usage("bad instance name " + args[0]);
     names.push_back(args[0]);
   } else {
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(kStateDir, ec)) {
-      if (entry.path().extension() == ".pid") names.push_back(entry.path().stem().string());
+    for (const topo::TopologyState& state : topo::ListTopologies()) {
+      if (!state.owner_alive) names.push_back(state.name);
     }
   }
   for (const std::string& name : names) {
-    const std::string pid_file = absl::StrCat(kStateDir, "/", name, ".pid");
-    std::ifstream in(pid_file);
-    int pid = 0;
-    if (in >> pid && pid > 1 && kill(pid, SIGTERM) == 0) {
-      for (int i = 0; i < 500 && kill(pid, 0) == 0; ++i) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
-    }
-    RemoveInstance(name);
-    unlink(pid_file.c_str());
+    topo::Remove(name);
     std::cout << "down " << name << "\n";
   }
   return 0;
@@ -286,6 +275,7 @@ nlohmann::ordered_json TruthJson(PathEngine& engine, Side from, IpFamily family)
                     {"mean_rtt_ms", h.mean_rtt_ms},
                     {"jitter_ms", h.jitter_ms},
                     {"loss", h.loss},
+                    {"path_loss", h.path_loss},
                     {"silent", h.silent},
                     {"rate_limited", h.rate_limited},
                     {"icmp_echo_dropped", h.icmp_echo_dropped},
@@ -301,7 +291,7 @@ class NullSink : public PacketSink {
 };
 
 int CommandDescribe(const Options& o) {
-  absl::StatusOr<pathpair::v1::Scenario> s = LoadScenario(o.scenario_path);
+  absl::StatusOr<v1::Scenario> s = LoadScenario(o.scenario_path);
   if (!s.ok()) {
     std::cerr << "pathpair-netsim: " << s.status().message() << "\n";
     return 2;
@@ -337,7 +327,7 @@ int CommandCheck(const std::vector<std::string>& paths) {
   if (paths.empty()) return Usage("check needs scenario files");
   int rc = 0;
   for (const std::string& p : paths) {
-    absl::StatusOr<pathpair::v1::Scenario> s = LoadScenario(p);
+    absl::StatusOr<v1::Scenario> s = LoadScenario(p);
     if (s.ok()) {
       std::cout << "ok " << p << "\n";
     } else {
@@ -362,7 +352,7 @@ int Main(int argc, char** argv) {
   std::string error;
   if (!ParseOptions(args, o, error)) return Usage(error);
   if (o.scenario_path.empty()) return Usage("missing SCENARIO");
-  if (!o.name.empty() && !IsValidInstanceName(o.name)) {
+  if (!o.name.empty() && !topo::IsValidTopologyName(o.name)) {
     return Usage("--name: 1-10 characters from [a-z0-9]");
   }
   if (command == "run") return CommandRun(o);

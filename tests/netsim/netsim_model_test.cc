@@ -24,9 +24,9 @@
 namespace pathpair::netsim {
 namespace {
 
-using pathpair::v1::Link;
-using pathpair::v1::Scenario;
 using ::testing::HasSubstr;
+using v1::Link;
+using v1::Scenario;
 
 Link ParseLink(const std::string& text) {
   Link link;
@@ -213,7 +213,7 @@ TEST(FlowHashTest, GoldenValue) {
 }
 
 TEST(RouterModelTest, ChangesEcmpAndIcmpDecisions) {
-  pathpair::v1::Router router;
+  v1::Router router;
   ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
       R"pb(
         name: "r"
@@ -448,7 +448,7 @@ TEST_F(EngineTest, IcmpReturnSymmetricOrOverTheOtherPath) {
   )pb";
   for (bool other : {false, true}) {
     Scenario s = MustParse(reverse);
-    if (other) s.set_icmp_return(pathpair::v1::ICMP_RETURN_OTHER_PATH);
+    if (other) s.set_icmp_return(v1::ICMP_RETURN_OTHER_PATH);
     CollectingSink out;
     PathEngine engine(s, t0, &out);
     engine.Receive(Side::kClient, Echo("198.51.100.10", "203.0.113.10", 2, 1), t0);
@@ -654,6 +654,40 @@ TEST_F(EngineTest, GarbageAndTruncatedPacketsAreDroppedWithoutHarm) {
   EXPECT_EQ(engine.pending_events(), 0u);
 }
 
+// pathpair-topo's wire: every packet, whatever its addresses, crosses with its direction's delay
+// and loss, TTL untouched.
+TEST_F(EngineTest, WireCarriesAnyPacketUnchangedWithEachDirectionsDelay) {
+  Link out;
+  out.set_delay_ms(25);
+  Link back;
+  back.set_loss(1.0);
+  const Scenario wire = WireScenario(out, back, 3);
+  ASSERT_TRUE(ValidateScenario(wire).ok()) << ValidateScenario(wire);
+  PathEngine engine(wire, t0, &sink);
+  const std::vector<uint8_t> probe = Echo("198.51.100.1", "203.0.113.99", 1, 5);
+  engine.Receive(Side::kClient, probe, t0);
+  Run(engine);
+  ASSERT_EQ(sink.deliveries.size(), 1u);
+  EXPECT_EQ(sink.deliveries[0].to, Side::kServer);
+  EXPECT_EQ(sink.deliveries[0].bytes, probe);  // TTL 1 and all: a wire is no router
+  EXPECT_EQ(sink.deliveries[0].record.scheduled, t0 + absl::Milliseconds(25));
+  engine.Receive(Side::kServer, Echo("203.0.113.99", "198.51.100.1", 64, 6), t0);
+  Run(engine);
+  EXPECT_EQ(sink.deliveries.size(), 1u);
+  ASSERT_EQ(sink.drops.size(), 1u);
+  EXPECT_EQ(sink.drops[0].fate, "link_loss");
+}
+
+TEST(ScenarioTest, AWireHasOnlyItsTwoLinks) {
+  Scenario wire = WireScenario(Link(), Link(), 1);
+  EXPECT_TRUE(ValidateScenario(wire).ok());
+  wire.mutable_client()->set_ipv4("198.51.100.1");
+  EXPECT_THAT(ValidateScenario(wire).message(), HasSubstr("pass_through"));
+  wire = WireScenario(Link(), Link(), 1);
+  wire.mutable_reverse()->mutable_last_link()->set_loss(2);
+  EXPECT_THAT(ValidateScenario(wire).message(), HasSubstr("reverse.last_link"));
+}
+
 TEST_F(EngineTest, GroundTruthForTheMinimalPath) {
   PathEngine engine(MustParse(""), t0, &sink);
   std::vector<PathEngine::HopTruth> truth = engine.GroundTruth(Side::kClient, IpFamily::kV4, 30);
@@ -664,6 +698,14 @@ TEST_F(EngineTest, GroundTruthForTheMinimalPath) {
   EXPECT_EQ(truth[2].responder, "destination");
   EXPECT_DOUBLE_EQ(truth[2].base_rtt_ms, 12);
   EXPECT_EQ(truth[2].addresses[0].ToString(), "203.0.113.10");
+  EXPECT_DOUBLE_EQ(truth[2].loss, 0);
+  // A destination that drops echo requests loses every ICMP probe but no UDP probe.
+  PathEngine blocked(MustParse("destination { drop_icmp_echo: true }"), t0, &sink);
+  truth = blocked.GroundTruth(Side::kClient, IpFamily::kV4, 30);
+  ASSERT_EQ(truth.size(), 3u);
+  EXPECT_TRUE(truth[2].icmp_echo_dropped);
+  EXPECT_DOUBLE_EQ(truth[2].loss, 1);
+  EXPECT_DOUBLE_EQ(truth[2].path_loss, 0);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/packet/packet.h"
 #include "tests/netsim/flow_hash.h"
+#include "tests/netsim/icmp_error.h"
 #include "tests/netsim/scenario.h"
 
 namespace pathpair::netsim {
@@ -66,7 +67,7 @@ bool IsMulticastOrBroadcast(const IpAddress& a) {
 
 }  // namespace
 
-PathEngine::PathEngine(const pathpair::v1::Scenario& scenario, MonoTime start, PacketSink* sink)
+PathEngine::PathEngine(const v1::Scenario& scenario, MonoTime start, PacketSink* sink)
     : scenario_(scenario),
       start_(start),
       sink_(sink),
@@ -85,18 +86,18 @@ PathEngine::PathEngine(const pathpair::v1::Scenario& scenario, MonoTime start, P
 
 PathEngine::~PathEngine() = default;
 
-LinkModel* PathEngine::NewLink(const pathpair::v1::Link& link, const std::string& label) {
+LinkModel* PathEngine::NewLink(const v1::Link& link, const std::string& label) {
   links_.push_back(std::make_unique<LinkModel>(link, SimRandom(scenario_.seed(), label)));
   return links_.back().get();
 }
 
-void PathEngine::CompilePaths(const pathpair::v1::Scenario& s) {
+void PathEngine::CompilePaths(const v1::Scenario& s) {
   absl::flat_hash_map<std::string, RouterModel*> by_name;
   for (const auto& r : s.routers()) {
     routers_.push_back(std::make_unique<RouterModel>(r, s.seed(), start_));
     by_name[r.name()] = routers_.back().get();
   }
-  auto compile = [&](const pathpair::v1::Path& path, const std::string& label, CompiledPath& out) {
+  auto compile = [&](const v1::Path& path, const std::string& label, CompiledPath& out) {
     const int n = path.hops_size();
     for (int i = 0; i <= n; ++i) {
       const auto& link = i < n ? path.hops(i).link() : path.last_link();
@@ -136,7 +137,7 @@ std::shared_ptr<const PathEngine::Route> PathEngine::ReturnRoute(PathId path, in
   auto route = std::make_shared<Route>();
   const CompiledPath& own = path == PathId::kForward ? forward_ : reverse_;
   const CompiledPath& other = path == PathId::kForward ? reverse_ : forward_;
-  if (scenario_.icmp_return() == pathpair::v1::ICMP_RETURN_OTHER_PATH) {
+  if (scenario_.icmp_return() == v1::ICMP_RETURN_OTHER_PATH) {
     // The last `position` links of the other path, and the routers between them.
     const int m = static_cast<int>(other.routers.size());
     for (int i = std::max(0, m + 1 - position); i <= m; ++i) {
@@ -206,7 +207,9 @@ void PathEngine::Receive(Side from, std::span<const uint8_t> packet, MonoTime no
   FillRecordHeader(*header, packet, r);
   const std::vector<IpAddress>& peer =
       from == Side::kClient ? server_addresses_ : client_addresses_;
-  if (std::find(peer.begin(), peer.end(), header->destination) == peer.end()) {
+  // A wire carries whatever reaches it; a path only what is addressed to the other endpoint.
+  if (!scenario_.pass_through() &&
+      std::find(peer.begin(), peer.end(), header->destination) == peer.end()) {
     r.route = "none";
     Drop(std::move(flight), "no_route");
     return;
@@ -254,7 +257,7 @@ void PathEngine::Arrive(MonoTime at, std::unique_ptr<Flight> flight) {
     return;
   }
   RouterModel& router = *step.router;
-  const pathpair::v1::RouterBehavior& behavior = router.Behavior(at - start_);
+  const v1::RouterBehavior& behavior = router.Behavior(at - start_);
   auto note = [&](const char* what) {
     flight->record.hops.push_back(
         HopEvent{.hop = step.position, .router = router.name(), .at = at, .what = what});
@@ -280,7 +283,7 @@ void PathEngine::Arrive(MonoTime at, std::unique_ptr<Flight> flight) {
     Drop(std::move(flight), "router_loss");
     return;
   }
-  if (!packet::DecrementTtl(flight->bytes).ok()) {
+  if (!DecrementTtl(flight->bytes).ok()) {
     Drop(std::move(flight), "malformed");
     return;
   }
@@ -324,13 +327,13 @@ void PathEngine::TimeExceeded(MonoTime at, const Step& step, Flight& flight) {
     note("icmp_no_address");
     return;
   }
-  packet::IcmpErrorSpec spec;
-  spec.kind = packet::IcmpErrorKind::kTimeExceeded;
+  IcmpErrorSpec spec;
+  spec.kind = IcmpErrorKind::kTimeExceeded;
   spec.source = *source;
   spec.ttl = 64;
   spec.mpls = router.mpls();
   std::vector<uint8_t> buffer(1500);
-  absl::StatusOr<size_t> size = packet::BuildIcmpErrorPacket(spec, flight.bytes, buffer);
+  absl::StatusOr<size_t> size = BuildIcmpErrorPacket(spec, flight.bytes, buffer);
   if (!size.ok()) {
     note("icmp_build_failed");
     return;
@@ -395,7 +398,7 @@ std::vector<PathEngine::HopTruth> PathEngine::GroundTruth(Side from, IpFamily fa
     bool varying = false, blocked = false;
   };
   auto cross_link = [&](Walk& w, LinkModel* link) {
-    const pathpair::v1::Link& p = link->PropertiesAt(t0);
+    const v1::Link& p = link->PropertiesAt(t0);
     w.base += p.delay_ms();
     w.mean += p.delay_ms() + JitterMeanMs(p.jitter());
     w.jitter += JitterMeanMs(p.jitter());
@@ -465,9 +468,10 @@ std::vector<PathEngine::HopTruth> PathEngine::GroundTruth(Side from, IpFamily fa
     if (h.responder.empty() || w.blocked) {
       h.responder = "none";
       h.addresses.clear();
-      h.loss = 1;
+      h.loss = h.path_loss = 1;
     } else {
-      h.loss = h.silent || h.icmp_echo_dropped ? 1.0 : 1 - w.pass;
+      h.path_loss = 1 - w.pass;
+      h.loss = h.silent || h.icmp_echo_dropped ? 1.0 : h.path_loss;
     }
     h.base_rtt_ms = w.base;
     h.mean_rtt_ms = w.mean;

@@ -21,8 +21,8 @@
 #include "absl/time/time.h"
 #include "common/net/ip_address.h"
 #include "common/time/clock.h"
-#include "pathpair/v1/netsim.pb.h"
 #include "tests/netsim/link_model.h"
+#include "tests/netsim/netsim.pb.h"
 #include "tests/netsim/router_model.h"
 #include "tests/netsim/token_bucket.h"
 
@@ -79,7 +79,7 @@ class PacketSink {
 class PathEngine {
  public:
   // The scenario must have passed ValidateScenario. Timed changes count from `start`.
-  PathEngine(const pathpair::v1::Scenario& scenario, MonoTime start, PacketSink* sink);
+  PathEngine(const v1::Scenario& scenario, MonoTime start, PacketSink* sink);
   ~PathEngine();
   PathEngine(const PathEngine&) = delete;
   PathEngine& operator=(const PathEngine&) = delete;
@@ -101,7 +101,8 @@ class PathEngine {
     double mean_rtt_ms = 0;            // with mean jitter and slow path
     double jitter_ms = 0;              // sum of jitter means along the round trip
     double loss = 0;                   // probability that no reply comes back, rate limits excluded
-    bool silent = false;               // the router never sends Time Exceeded
+    double path_loss = 0;  // the same for a probe the responder does not filter (links and routers)
+    bool silent = false;   // the router never sends Time Exceeded
     bool rate_limited = false;  // a token bucket (router ICMP or destination echo) may drop more
     bool icmp_echo_dropped = false;  // the destination drops ICMP echo requests
     bool time_varying = false;       // a timed change on the way may alter all of this
@@ -133,8 +134,8 @@ class PathEngine {
     std::unique_ptr<Flight> flight;
   };
 
-  void CompilePaths(const pathpair::v1::Scenario& scenario);
-  LinkModel* NewLink(const pathpair::v1::Link& link, const std::string& label);
+  void CompilePaths(const v1::Scenario& scenario);
+  LinkModel* NewLink(const v1::Link& link, const std::string& label);
   std::shared_ptr<const Route> ReturnRoute(PathId path, int position);
   std::shared_ptr<const Route> BounceRoute(PathId path, int position);
   void Schedule(MonoTime at, std::unique_ptr<Flight> flight);
@@ -145,7 +146,7 @@ class PathEngine {
   void TimeExceeded(MonoTime at, const Step& step, Flight& flight);
   void Drop(std::unique_ptr<Flight> flight, const char* fate);
 
-  const pathpair::v1::Scenario scenario_;
+  const v1::Scenario scenario_;
   const MonoTime start_;
   PacketSink* const sink_;
   uint64_t next_packet_id_ = 1;

@@ -7,11 +7,11 @@
 
 namespace pathpair::netsim {
 
-RouterModel::RouterModel(const pathpair::v1::Router& router, uint64_t seed, MonoTime start)
+RouterModel::RouterModel(const v1::Router& router, uint64_t seed, MonoTime start)
     : name_(router.name()),
       forwarding_rng_(seed, absl::StrCat("router:forwarding:", router.name())),
       icmp_rng_(seed, absl::StrCat("router:icmp:", router.name())) {
-  per_packet_ecmp_ = router.ecmp_mode() == pathpair::v1::ECMP_PER_PACKET;
+  per_packet_ecmp_ = router.ecmp_mode() == v1::ECMP_PER_PACKET;
   for (const std::string& text : router.ipv4()) {
     absl::StatusOr<IpAddress> a = IpAddress::Parse(text);
     if (a.ok()) ipv4_.push_back(*a);
@@ -47,7 +47,7 @@ size_t RouterModel::BehaviorIndex(absl::Duration since_start) const {
   return index;
 }
 
-const pathpair::v1::RouterBehavior& RouterModel::Behavior(absl::Duration since_start) const {
+const v1::RouterBehavior& RouterModel::Behavior(absl::Duration since_start) const {
   return behaviors_[BehaviorIndex(since_start)];
 }
 
@@ -68,7 +68,7 @@ bool RouterModel::DropsForwarded(absl::Duration since_start) {
 RouterModel::IcmpDecision RouterModel::DecideTimeExceeded(MonoTime now,
                                                           absl::Duration since_start) {
   const size_t index = BehaviorIndex(since_start);
-  const pathpair::v1::RouterBehavior& b = behaviors_[index];
+  const v1::RouterBehavior& b = behaviors_[index];
   // Draw the slow-path jitter for every expiry so that the stream does not depend on the bucket.
   const double jitter_ms = SampleJitterMs(b.slow_path_jitter(), icmp_rng_);
   IcmpDecision decision;

@@ -16,7 +16,7 @@
 #include "common/net/ip_address.h"
 #include "common/packet/packet.h"
 #include "common/time/clock.h"
-#include "pathpair/v1/netsim.pb.h"
+#include "tests/netsim/netsim.pb.h"
 #include "tests/netsim/sim_random.h"
 #include "tests/netsim/token_bucket.h"
 
@@ -25,11 +25,11 @@ namespace pathpair::netsim {
 class RouterModel {
  public:
   // The router must have passed ValidateScenario (its addresses parse).
-  RouterModel(const pathpair::v1::Router& router, uint64_t seed, MonoTime start);
+  RouterModel(const v1::Router& router, uint64_t seed, MonoTime start);
 
   const std::string& name() const { return name_; }
   // The behavior in force `since_start` after the emulator started.
-  const pathpair::v1::RouterBehavior& Behavior(absl::Duration since_start) const;
+  const v1::RouterBehavior& Behavior(absl::Duration since_start) const;
   bool has_changes() const { return !change_times_s_.empty(); }
 
   // The address that answers for this flow (ECMP by flow hash); nullopt without one of the family.
@@ -62,7 +62,7 @@ class RouterModel {
   std::vector<packet::MplsLabel> mpls_;
   bool per_packet_ecmp_ = false;
   // Index 0: the base behavior; i > 0: changes[i - 1].
-  std::vector<pathpair::v1::RouterBehavior> behaviors_;
+  std::vector<v1::RouterBehavior> behaviors_;
   std::vector<double> change_times_s_;
   std::vector<TokenBucket> buckets_;  // one per behavior, so a change starts a fresh bucket
   SimRandom forwarding_rng_;

@@ -5,6 +5,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <ctime>
@@ -18,48 +19,84 @@ MonoTime MonotonicNow() {
   return MonoTime::FromTimespec(ts);
 }
 
-Runner::Runner(const pathpair::v1::Scenario& scenario, int client_fd, int server_fd, EventLog* log)
-    : client_fd_(client_fd), server_fd_(server_fd), log_(log) {
+// One segment: its engine, the two TUN devices it reads and writes, its event log.
+class Runner::Lane : public PacketSink {
+ public:
+  explicit Lane(const Segment& segment)
+      : client_fd_(segment.client_fd), server_fd_(segment.server_fd), log_(segment.log) {
+    const MonoTime start = MonotonicNow();
+    engine_ = std::make_unique<PathEngine>(segment.scenario, start, this);
+    if (log_) log_->Start(segment.scenario, start);
+  }
+
+  void Deliver(Side to, std::span<const uint8_t> packet, PacketRecord& record) override {
+    const int fd = to == Side::kClient ? client_fd_ : server_fd_;
+    ssize_t n;
+    do {
+      n = write(fd, packet.data(), packet.size());
+    } while (n < 0 && errno == EINTR);
+    const MonoTime tx = MonotonicNow();
+    if (n < 0) {
+      ++stats_.write_errors;
+      record.fate = "write_failed";
+      if (log_) log_->Write(record, std::nullopt);
+      return;
+    }
+    ++stats_.delivered;
+    if (log_) log_->Write(record, tx);
+  }
+
+  void Dropped(const PacketRecord& record) override {
+    ++stats_.dropped;
+    if (log_) log_->Write(record, std::nullopt);
+  }
+
+  void Drain(Side side) {
+    const int fd = side == Side::kClient ? client_fd_ : server_fd_;
+    uint8_t buffer[65536];
+    for (int i = 0; i < 256; ++i) {
+      const ssize_t n = read(fd, buffer, sizeof buffer);
+      if (n <= 0) return;  // EAGAIN, or the device went away
+      ++stats_.received;
+      engine_->Receive(side, std::span<const uint8_t>(buffer, static_cast<size_t>(n)),
+                       MonotonicNow());
+    }
+  }
+
+  void Flush() {
+    if (log_) log_->Flush();
+  }
+
+  PathEngine& engine() { return *engine_; }
+  int fd(Side side) const { return side == Side::kClient ? client_fd_ : server_fd_; }
+  const Stats& stats() const { return stats_; }
+
+ private:
+  int client_fd_;
+  int server_fd_;
+  EventLog* log_;
+  std::unique_ptr<PathEngine> engine_;
+  Stats stats_;
+};
+
+Runner::Runner(std::vector<Segment> segments) {
   if (const char* spin = getenv("NETSIM_SPIN_US"); spin != nullptr) {
     spin_ = absl::Microseconds(atoi(spin));
   }
-  const MonoTime start = MonotonicNow();
-  engine_ = std::make_unique<PathEngine>(scenario, start, this);
-  if (log_) log_->Start(scenario, start);
+  for (const Segment& s : segments) lanes_.push_back(std::make_unique<Lane>(s));
 }
 
-void Runner::Deliver(Side to, std::span<const uint8_t> packet, PacketRecord& record) {
-  const int fd = to == Side::kClient ? client_fd_ : server_fd_;
-  ssize_t n;
-  do {
-    n = write(fd, packet.data(), packet.size());
-  } while (n < 0 && errno == EINTR);
-  const MonoTime tx = MonotonicNow();
-  if (n < 0) {
-    ++stats_.write_errors;
-    record.fate = "write_failed";
-    if (log_) log_->Write(record, std::nullopt);
-    return;
+Runner::~Runner() = default;
+
+Runner::Stats Runner::stats() const {
+  Stats sum;
+  for (const auto& lane : lanes_) {
+    sum.received += lane->stats().received;
+    sum.delivered += lane->stats().delivered;
+    sum.dropped += lane->stats().dropped;
+    sum.write_errors += lane->stats().write_errors;
   }
-  ++stats_.delivered;
-  if (log_) log_->Write(record, tx);
-}
-
-void Runner::Dropped(const PacketRecord& record) {
-  ++stats_.dropped;
-  if (log_) log_->Write(record, std::nullopt);
-}
-
-void Runner::DrainTun(Side side) {
-  const int fd = side == Side::kClient ? client_fd_ : server_fd_;
-  uint8_t buffer[65536];
-  for (int i = 0; i < 256; ++i) {
-    ssize_t n = read(fd, buffer, sizeof buffer);
-    if (n <= 0) return;  // EAGAIN, or the device went away
-    ++stats_.received;
-    engine_->Receive(side, std::span<const uint8_t>(buffer, static_cast<size_t>(n)),
-                     MonotonicNow());
-  }
+  return sum;
 }
 
 int Runner::Run(int signal_fd, const std::function<bool(const signalfd_siginfo&)>& on_signal) {
@@ -74,11 +111,23 @@ int Runner::Run(int signal_fd, const std::function<bool(const signalfd_siginfo&)
     param.sched_priority = 10;
     sched_setscheduler(0, SCHED_FIFO, &param);  // best effort: fails without CAP_SYS_NICE
   }
-  pollfd fds[3] = {{client_fd_, POLLIN, 0}, {server_fd_, POLLIN, 0}, {signal_fd, POLLIN, 0}};
+  // Two TUN devices per lane, then the signals.
+  std::vector<pollfd> fds;
+  for (const auto& lane : lanes_) {
+    fds.push_back({lane->fd(Side::kClient), POLLIN, 0});
+    fds.push_back({lane->fd(Side::kServer), POLLIN, 0});
+  }
+  fds.push_back({signal_fd, POLLIN, 0});
+  auto flush_all = [&] {
+    for (const auto& lane : lanes_) lane->Flush();
+  };
   for (;;) {
     MonoTime now = MonotonicNow();
-    engine_->RunUntil(now);
-    const MonoTime next = engine_->NextEventTime();
+    MonoTime next = MonoTime::Infinite();
+    for (const auto& lane : lanes_) {
+      lane->engine().RunUntil(now);
+      next = std::min(next, lane->engine().NextEventTime());
+    }
     timespec timeout;
     timespec* timeout_ptr = nullptr;
     if (next != MonoTime::Infinite()) {
@@ -92,22 +141,24 @@ int Runner::Run(int signal_fd, const std::function<bool(const signalfd_siginfo&)
       wait = wait > spin_ ? wait - spin_ : absl::ZeroDuration();
       timeout = absl::ToTimespec(wait);
       timeout_ptr = &timeout;
-      if (wait > absl::Milliseconds(2) && log_) log_->Flush();
-    } else if (log_) {
-      log_->Flush();
+      if (wait > absl::Milliseconds(2)) flush_all();
+    } else {
+      flush_all();
     }
-    int ready = ppoll(fds, 3, timeout_ptr, nullptr);
+    const int ready = ppoll(fds.data(), fds.size(), timeout_ptr, nullptr);
     if (ready < 0) {
       if (errno == EINTR) continue;
       return errno;
     }
     if (ready == 0) continue;
-    if (fds[0].revents & POLLIN) DrainTun(Side::kClient);
-    if (fds[1].revents & POLLIN) DrainTun(Side::kServer);
-    if (fds[2].revents & POLLIN) {
+    for (size_t i = 0; i < lanes_.size(); ++i) {
+      if (fds[2 * i].revents & POLLIN) lanes_[i]->Drain(Side::kClient);
+      if (fds[2 * i + 1].revents & POLLIN) lanes_[i]->Drain(Side::kServer);
+    }
+    if (fds.back().revents & POLLIN) {
       signalfd_siginfo si;
       if (read(signal_fd, &si, sizeof si) == sizeof si && on_signal(si)) {
-        if (log_) log_->Flush();
+        flush_all();
         return 0;
       }
     }

@@ -1,11 +1,13 @@
-// The real-time loop of pathpair-netsim: one thread reads packets from the two TUN devices,
-// hands them to the PathEngine with their receive time, sleeps with nanosecond timeouts (timer
-// slack 1 ns) until shortly before the next scheduled event, polls without sleeping for the
-// last stretch (NETSIM_SPIN_US, default 150 us), and writes packets out when they are due. Stops
-// when the caller's signal handler says so.
+// The real-time loop of the emulator: one thread reads packets from the TUN devices of one or more
+// segments, hands each to its segment's PathEngine with its receive time, sleeps with nanosecond
+// timeouts (timer slack 1 ns) until shortly before the next scheduled event, polls without
+// sleeping for the last stretch (NETSIM_SPIN_US, default 150 us), and writes packets out when
+// they are due. Stops when the caller's signal handler says so. A segment is a scenario's path
+// between the endpoints' namespaces (pathpair-netsim) or a wire between two routers
+// (pathpair-topo, WireScenario).
 //
-//   Runner runner(scenario, client_fd, server_fd, &event_log);
-//   int sig = runner.Run(signal_fd, [](const signalfd_siginfo& si) { return true; });
+//   Runner runner({Segment{scenario, client_fd, server_fd, &event_log}});
+//   int error = runner.Run(signal_fd, [](const signalfd_siginfo& si) { return true; });
 #ifndef PATHPAIR_TESTS_NETSIM_RUNNER_H_
 #define PATHPAIR_TESTS_NETSIM_RUNNER_H_
 
@@ -13,37 +15,38 @@
 
 #include <functional>
 #include <memory>
+#include <vector>
 
-#include "pathpair/v1/netsim.pb.h"
 #include "tests/netsim/event_log.h"
+#include "tests/netsim/netsim.pb.h"
 #include "tests/netsim/path_engine.h"
 
 namespace pathpair::netsim {
 
-class Runner : public PacketSink {
+struct Segment {
+  v1::Scenario scenario;  // validated
+  int client_fd = -1;     // the TUN at the client end (a wire's a end)
+  int server_fd = -1;
+  EventLog* log = nullptr;  // may be null
+};
+
+class Runner {
  public:
-  Runner(const pathpair::v1::Scenario& scenario, int client_fd, int server_fd, EventLog* log);
+  explicit Runner(std::vector<Segment> segments);
+  ~Runner();
 
   // Loops until `on_signal` returns true for a signal read from `signal_fd` (a signalfd).
   // Returns 0, or an error number if polling failed.
   int Run(int signal_fd, const std::function<bool(const signalfd_siginfo&)>& on_signal);
 
-  void Deliver(Side to, std::span<const uint8_t> packet, PacketRecord& record) override;
-  void Dropped(const PacketRecord& record) override;
-
   struct Stats {
     uint64_t received = 0, delivered = 0, dropped = 0, write_errors = 0;
   };
-  const Stats& stats() const { return stats_; }
+  Stats stats() const;  // over all segments
 
  private:
-  void DrainTun(Side side);
-
-  int client_fd_;
-  int server_fd_;
-  EventLog* log_;
-  std::unique_ptr<PathEngine> engine_;
-  Stats stats_;
+  class Lane;
+  std::vector<std::unique_ptr<Lane>> lanes_;
   // How long before an event the loop stops sleeping and polls (NETSIM_SPIN_US overrides).
   absl::Duration spin_ = absl::Microseconds(150);
 };

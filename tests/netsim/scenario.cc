@@ -1,41 +1,22 @@
 #include "tests/netsim/scenario.h"
 
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/net/ip_address.h"
 #include "common/status/status_macros.h"
-#include "google/protobuf/io/tokenizer.h"
-#include "google/protobuf/text_format.h"
+#include "tests/textproto/text_proto.h"
 
 namespace pathpair::netsim {
 namespace {
 
-using pathpair::v1::Link;
-using pathpair::v1::Path;
-using pathpair::v1::Router;
-using pathpair::v1::RouterBehavior;
-using pathpair::v1::Scenario;
-
-class CollectingErrorCollector : public google::protobuf::io::ErrorCollector {
- public:
-  explicit CollectingErrorCollector(std::string filename) : filename_(std::move(filename)) {}
-  void AddError(int line, google::protobuf::io::ColumnNumber column,
-                const std::string& message) override {
-    if (!first_.empty()) return;
-    first_ = absl::StrFormat("%s:%d:%d: %s", filename_, line + 1, column + 1, message);
-  }
-  void AddWarning(int, google::protobuf::io::ColumnNumber, const std::string&) override {}
-  const std::string& first() const { return first_; }
-
- private:
-  std::string filename_;
-  std::string first_;
-};
+using v1::Link;
+using v1::Path;
+using v1::Router;
+using v1::RouterBehavior;
+using v1::Scenario;
 
 absl::Status Invalid(absl::string_view where, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
@@ -51,14 +32,13 @@ absl::Status CheckNonNegative(double v, absl::string_view where) {
   return absl::OkStatus();
 }
 
-absl::Status CheckJitter(const pathpair::v1::Jitter& j, absl::string_view where) {
+absl::Status CheckJitter(const v1::Jitter& j, absl::string_view where) {
   PATHPAIR_RETURN_IF_ERROR(CheckNonNegative(j.mean_ms(), absl::StrCat(where, ".mean_ms")));
   PATHPAIR_RETURN_IF_ERROR(CheckNonNegative(j.max_ms(), absl::StrCat(where, ".max_ms")));
-  if (j.distribution() == pathpair::v1::JITTER_PARETO && j.pareto_shape() != 0 &&
-      !(j.pareto_shape() > 1.0)) {
+  if (j.distribution() == v1::JITTER_PARETO && j.pareto_shape() != 0 && !(j.pareto_shape() > 1.0)) {
     return Invalid(absl::StrCat(where, ".pareto_shape"), "must be > 1 (the mean must exist)");
   }
-  if (j.distribution() == pathpair::v1::JITTER_NONE && j.mean_ms() != 0) {
+  if (j.distribution() == v1::JITTER_NONE && j.mean_ms() != 0) {
     return Invalid(where, "mean_ms is set but distribution is JITTER_NONE");
   }
   return absl::OkStatus();
@@ -161,32 +141,42 @@ absl::Status CheckPath(const Path& path, absl::string_view where,
   return absl::OkStatus();
 }
 
-absl::Status CheckBucket(const pathpair::v1::TokenBucket& b, absl::string_view where) {
+absl::Status CheckBucket(const v1::TokenBucket& b, absl::string_view where) {
   PATHPAIR_RETURN_IF_ERROR(CheckNonNegative(b.rate_per_s(), absl::StrCat(where, ".rate_per_s")));
   return CheckNonNegative(b.burst(), absl::StrCat(where, ".burst"));
 }
 
+// A wire: two links and nothing else.
+absl::Status ValidateWire(const Scenario& s) {
+  if (s.has_client() || s.has_server() || s.routers_size() > 0 || s.forward().hops_size() > 0 ||
+      s.reverse().hops_size() > 0 || s.has_destination() || s.expect_size() > 0) {
+    return Invalid("pass_through", "a wire has only forward.last_link and reverse.last_link");
+  }
+  PATHPAIR_RETURN_IF_ERROR(CheckLink(s.forward().last_link(), "forward.last_link"));
+  return CheckLink(s.reverse().last_link(), "reverse.last_link");
+}
+
 }  // namespace
+
+Scenario WireScenario(const v1::Link& a_to_b, const v1::Link& b_to_a, uint64_t seed) {
+  Scenario wire;
+  wire.set_name("wire");
+  wire.set_seed(seed);
+  wire.set_pass_through(true);
+  *wire.mutable_forward()->mutable_last_link() = a_to_b;
+  *wire.mutable_reverse()->mutable_last_link() = b_to_a;
+  return wire;
+}
 
 absl::StatusOr<Scenario> ParseScenarioText(absl::string_view text, absl::string_view filename) {
   Scenario scenario;
-  google::protobuf::TextFormat::Parser parser;
-  CollectingErrorCollector errors{std::string(filename)};
-  parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(std::string(text), &scenario)) {
-    return absl::InvalidArgumentError(errors.first().empty()
-                                          ? absl::StrCat(filename, ": cannot parse scenario")
-                                          : errors.first());
-  }
+  PATHPAIR_RETURN_IF_ERROR(textproto::ParseText(text, filename, &scenario));
   return scenario;
 }
 
 absl::StatusOr<Scenario> LoadScenarioFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  PATHPAIR_ASSIGN_OR_RETURN(Scenario scenario, ParseScenarioText(buffer.str(), path));
+  PATHPAIR_ASSIGN_OR_RETURN(std::string text, textproto::ReadFile(path));
+  PATHPAIR_ASSIGN_OR_RETURN(Scenario scenario, ParseScenarioText(text, path));
   absl::Status valid = ValidateScenario(scenario);
   if (!valid.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", valid.message()));
@@ -200,6 +190,7 @@ bool HasExplicitReverse(const Scenario& scenario) {
 
 absl::Status ValidateScenario(const Scenario& s) {
   if (s.name().empty()) return Invalid("name", "is required");
+  if (s.pass_through()) return ValidateWire(s);
   const bool v4 = !s.client().ipv4().empty();
   const bool v6 = !s.client().ipv6().empty();
   if (!v4 && !v6) return Invalid("client", "needs an ipv4 or ipv6 address");

@@ -11,6 +11,7 @@
 #include "common/packet/packet.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/netsim/icmp_error.h"
 
 namespace pathpair::engine {
 namespace {
@@ -44,15 +45,15 @@ std::vector<uint8_t> BuildProbe(const ProbeIdentity& identity, const IpAddress& 
   return out;
 }
 
-std::vector<uint8_t> BuildError(packet::IcmpErrorKind kind, uint8_t code, const IpAddress& from,
+std::vector<uint8_t> BuildError(netsim::IcmpErrorKind kind, uint8_t code, const IpAddress& from,
                                 const std::vector<uint8_t>& offending) {
-  packet::IcmpErrorSpec spec;
+  netsim::IcmpErrorSpec spec;
   spec.kind = kind;
   spec.code = code;
   spec.source = from;
   spec.mpls = {packet::MplsLabel{.label = 24000, .bottom_of_stack = true, .ttl = 1}};
   std::vector<uint8_t> out(1500);
-  absl::StatusOr<size_t> n = packet::BuildIcmpErrorPacket(spec, offending, out);
+  absl::StatusOr<size_t> n = netsim::BuildIcmpErrorPacket(spec, offending, out);
   EXPECT_TRUE(n.ok()) << n.status();
   out.resize(n.ok() ? *n : 0);
   return out;
@@ -70,7 +71,7 @@ TEST_P(CodecMatchingTest, TimeExceededQuoteMatchesTheProbe) {
   for (uint16_t seq : {uint16_t{1}, uint16_t{0x1234}, uint16_t{0x8000}, uint16_t{0xfffe}}) {
     const std::vector<uint8_t> probe = BuildProbe(reg->identity, f.source, Sequence(seq), Ttl(3));
     const std::vector<uint8_t> error =
-        BuildError(packet::IcmpErrorKind::kTimeExceeded, 0, f.router, probe);
+        BuildError(netsim::IcmpErrorKind::kTimeExceeded, 0, f.router, probe);
     absl::StatusOr<ParsedReply> reply = Parse(error, v6);
     ASSERT_TRUE(reply.ok()) << reply.status();
     EXPECT_THAT(MatchReply(reg->identity, *reply), Optional(Sequence(seq)));
@@ -93,7 +94,7 @@ TEST_P(CodecMatchingTest, AnotherTracesProbeDoesNotMatch) {
   ASSERT_TRUE(ours.ok() && theirs.ok());
   const std::vector<uint8_t> probe = BuildProbe(theirs->identity, f.source, Sequence(77), Ttl(2));
   absl::StatusOr<ParsedReply> reply =
-      Parse(BuildError(packet::IcmpErrorKind::kTimeExceeded, 0, f.router, probe), v6);
+      Parse(BuildError(netsim::IcmpErrorKind::kTimeExceeded, 0, f.router, probe), v6);
   ASSERT_TRUE(reply.ok());
   EXPECT_EQ(MatchReply(ours->identity, *reply), std::nullopt);
   EXPECT_EQ(registry.RouteReply(*reply)->trace, theirs->trace);
@@ -114,7 +115,7 @@ TEST(CodecTargetReplyTest, UdpPortUnreachableFromTarget) {
                      .destination_port = 33434};
     const std::vector<uint8_t> probe = BuildProbe(id, f.source, Sequence(0x4321), Ttl(9));
     absl::StatusOr<ParsedReply> reply = Parse(
-        BuildError(packet::IcmpErrorKind::kDestinationUnreachable, v6 ? 4 : 3, f.target, probe),
+        BuildError(netsim::IcmpErrorKind::kDestinationUnreachable, v6 ? 4 : 3, f.target, probe),
         v6);
     ASSERT_TRUE(reply.ok()) << reply.status();
     EXPECT_THAT(MatchReply(id, *reply), Optional(Sequence(0x4321)));
@@ -165,7 +166,7 @@ TEST(CodecHostileInputTest, RandomAndMutatedPacketsNeverMisroute) {
   ASSERT_TRUE(reg.ok());
   const std::vector<uint8_t> probe = BuildProbe(reg->identity, kV4.source, Sequence(5), Ttl(2));
   const std::vector<uint8_t> valid =
-      BuildError(packet::IcmpErrorKind::kTimeExceeded, 0, kV4.router, probe);
+      BuildError(netsim::IcmpErrorKind::kTimeExceeded, 0, kV4.router, probe);
   std::mt19937 rng(1);
   int parsed = 0;
   for (int i = 0; i < 20000; ++i) {

@@ -1,22 +1,19 @@
-// Root integration test: two network namespaces joined by a veth pair, one OneWayRunner in each,
-// measuring both directions at once over real sockets. Loss is injected with an nftables
-// `numgen random` drop rule on one side's input (tc netem is not available).
-#include <fcntl.h>
-#include <sched.h>
+// Root integration test: two network namespaces joined by a veth pair (built by tests/topo), one
+// OneWayRunner in each, measuring both directions at once over real sockets. Loss is injected
+// with an nftables `numgen random` drop rule on one side's input (tc netem is not available).
 #include <unistd.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <random>
 #include <string>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "agent/oneway/runner.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/topo/spec.h"
+#include "tests/topo/topology.h"
 
 namespace pathpair::oneway {
 namespace {
@@ -24,50 +21,36 @@ namespace {
 constexpr char kAddressA[] = "198.51.100.1";
 constexpr char kAddressB[] = "198.51.100.2";
 
-int Shell(const std::string& command) { return std::system(command.c_str()); }
+// a -- b on one /30; the kernel's ICMP rate limits stay at their defaults.
+constexpr char kSpec[] = R"pb(
+  nodes { name: "a" }
+  nodes { name: "b" }
+  links {
+    a { node: "a" name: "a0" addresses: "198.51.100.1/30" }
+    b { node: "b" name: "b0" addresses: "198.51.100.2/30" }
+  }
+)pb";
 
 class OneWayNetnsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root to create network namespaces";
-    std::random_device random;
-    std::string tag = absl::StrFormat("pp%06x", random() & 0xffffff);
-    ns_a_ = tag + "-a";
-    ns_b_ = tag + "-b";
-    created_ = true;
-    ASSERT_EQ(Shell(absl::StrCat("ip netns add ", ns_a_, " && ip netns add ", ns_b_)), 0);
-    ASSERT_EQ(Shell(absl::StrCat("ip link add ", tag, "a netns ", ns_a_, " type veth peer name ",
-                                 tag, "b netns ", ns_b_)),
-              0);
-    for (auto [ns, dev, address] :
-         {std::tuple{ns_a_, tag + "a", kAddressA}, std::tuple{ns_b_, tag + "b", kAddressB}}) {
-      ASSERT_EQ(
-          Shell(absl::StrCat("ip -n ", ns, " link set lo up && ip -n ", ns, " addr add ", address,
-                             "/30 dev ", dev, " && ip -n ", ns, " link set ", dev, " up")),
-          0);
-    }
+    absl::StatusOr<topo::v1::Topology> spec = topo::ParseSpec(kSpec, "oneway");
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    absl::StatusOr<std::unique_ptr<topo::Topology>> path = topo::Topology::Up(*spec);
+    ASSERT_TRUE(path.ok()) << path.status();
+    path_ = *std::move(path);
   }
 
-  void TearDown() override {
-    if (!created_) return;
-    Shell(
-        absl::StrCat("ip netns del ", ns_a_, " 2>/dev/null; ip netns del ", ns_b_, " 2>/dev/null"));
-  }
-
-  // Binds a runner inside namespace `ns` (on a helper thread, since setns is per thread; the
+  // Binds a runner inside node `node` (on a helper thread, since setns is per thread; the
   // socket stays in that namespace afterwards).
-  std::unique_ptr<OneWayRunner> BindIn(const std::string& ns, const char* address) {
+  std::unique_ptr<OneWayRunner> BindIn(const std::string& node, const char* address) {
     absl::StatusOr<std::unique_ptr<OneWayRunner>> runner = absl::InternalError("not attempted");
-    std::thread binder([&] {
-      int fd = open(absl::StrCat("/run/netns/", ns).c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
-        runner = absl::InternalError(absl::StrCat("cannot enter ", ns));
-      } else {
-        runner = OneWayRunner::Bind(*IpAddress::Parse(address), 0);
-      }
-      if (fd >= 0) close(fd);
+    const absl::Status entered = topo::RunInNamespace(path_->NamespaceFile(node), [&] {
+      runner = OneWayRunner::Bind(*IpAddress::Parse(address), 0);
+      return absl::OkStatus();
     });
-    binder.join();
+    EXPECT_TRUE(entered.ok()) << entered;
     EXPECT_TRUE(runner.ok()) << runner.status();
     return runner.ok() ? *std::move(runner) : nullptr;
   }
@@ -103,14 +86,12 @@ class OneWayNetnsTest : public ::testing::Test {
     return config;
   }
 
-  bool created_ = false;
-  std::string ns_a_;
-  std::string ns_b_;
+  std::unique_ptr<topo::Topology> path_;
 };
 
 TEST_F(OneWayNetnsTest, CleanPathBothWays) {
-  std::unique_ptr<OneWayRunner> a = BindIn(ns_a_, kAddressA);
-  std::unique_ptr<OneWayRunner> b = BindIn(ns_b_, kAddressB);
+  std::unique_ptr<OneWayRunner> a = BindIn("a", kAddressA);
+  std::unique_ptr<OneWayRunner> b = BindIn("b", kAddressB);
   ASSERT_TRUE(a && b);
   EXPECT_TRUE(a->kernel_timestamps());
   Both both = RunBoth(*a, *b, Config(200));
@@ -139,15 +120,17 @@ TEST_F(OneWayNetnsTest, CleanPathBothWays) {
 }
 
 TEST_F(OneWayNetnsTest, TwentyPercentLossTowardsB) {
-  std::unique_ptr<OneWayRunner> a = BindIn(ns_a_, kAddressA);
-  std::unique_ptr<OneWayRunner> b = BindIn(ns_b_, kAddressB);
+  std::unique_ptr<OneWayRunner> a = BindIn("a", kAddressA);
+  std::unique_ptr<OneWayRunner> b = BindIn("b", kAddressB);
   ASSERT_TRUE(a && b);
-  ASSERT_EQ(Shell(absl::StrCat("ip netns exec ", ns_b_, " nft -f - <<'EOF'\n",
-                               "table inet pponeway {\n", "  chain input {\n",
-                               "    type filter hook input priority 0; policy accept;\n",
-                               "    udp dport ", b->local_port(),
-                               " numgen random mod 100 < 20 drop\n", "  }\n", "}\n", "EOF")),
-            0);
+  ASSERT_TRUE(
+      path_
+          ->Exec("b", {"nft", absl::StrCat("add table inet pponeway; add chain inet "
+                                           "pponeway input { type filter hook input "
+                                           "priority 0; policy accept; }; add rule inet "
+                                           "pponeway input udp dport ",
+                                           b->local_port(), " numgen random mod 100 < 20 drop")})
+          .ok());
   Both both = RunBoth(*a, *b, Config(400));
   ASSERT_TRUE(both.at_a.ok()) << both.at_a.status();
   ASSERT_TRUE(both.at_b.ok()) << both.at_b.status();
@@ -164,8 +147,8 @@ TEST_F(OneWayNetnsTest, TwentyPercentLossTowardsB) {
 TEST_F(OneWayNetnsTest, StartSkewCostsNoPackets) {
   // Both sockets are bound up front (as an agent does at startup); b's run starts 300 ms after
   // a's. a waits for b's first packet before testing, so neither direction loses anything.
-  std::unique_ptr<OneWayRunner> a = BindIn(ns_a_, kAddressA);
-  std::unique_ptr<OneWayRunner> b = BindIn(ns_b_, kAddressB);
+  std::unique_ptr<OneWayRunner> a = BindIn("a", kAddressA);
+  std::unique_ptr<OneWayRunner> b = BindIn("b", kAddressB);
   ASSERT_TRUE(a && b);
   Both both = RunBoth(*a, *b, Config(200), absl::Milliseconds(300));
   ASSERT_TRUE(both.at_a.ok()) << both.at_a.status();
@@ -177,7 +160,7 @@ TEST_F(OneWayNetnsTest, StartSkewCostsNoPackets) {
 }
 
 TEST_F(OneWayNetnsTest, UnroutablePeerIsReportedNotFatal) {
-  std::unique_ptr<OneWayRunner> a = BindIn(ns_a_, kAddressA);
+  std::unique_ptr<OneWayRunner> a = BindIn("a", kAddressA);
   ASSERT_TRUE(a);
   OneWayConfig config = Config(20);
   config.start_timeout = absl::Milliseconds(100);
@@ -194,7 +177,7 @@ TEST_F(OneWayNetnsTest, UnroutablePeerIsReportedNotFatal) {
 }
 
 TEST_F(OneWayNetnsTest, CancelStopsPromptly) {
-  std::unique_ptr<OneWayRunner> a = BindIn(ns_a_, kAddressA);
+  std::unique_ptr<OneWayRunner> a = BindIn("a", kAddressA);
   ASSERT_TRUE(a);
   // No peer listens on port 9; the run would take 1000 * 3 ms plus the start wait.
   absl::Time started = absl::Now();

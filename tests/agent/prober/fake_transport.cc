@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/packet/packet.h"
+#include "tests/netsim/icmp_error.h"
 
 namespace pathpair::prober {
 namespace {
@@ -61,13 +62,13 @@ net::ReceivedPacket Deliver(std::vector<uint8_t> whole, const IpAddress& from, c
 }
 
 std::vector<uint8_t> IcmpError(const net::OutgoingProbe& probe, const IpAddress& responder,
-                               packet::IcmpErrorKind kind, uint8_t code) {
-  packet::IcmpErrorSpec spec;
+                               netsim::IcmpErrorKind kind, uint8_t code) {
+  netsim::IcmpErrorSpec spec;
   spec.kind = kind;
   spec.code = code;
   spec.source = responder;
   std::vector<uint8_t> out(2000);
-  absl::StatusOr<size_t> n = packet::BuildIcmpErrorPacket(spec, WholeProbe(probe), out);
+  absl::StatusOr<size_t> n = netsim::BuildIcmpErrorPacket(spec, WholeProbe(probe), out);
   out.resize(n.ok() ? *n : 0);
   return out;
 }
@@ -133,11 +134,11 @@ net::ReceivedPacket MakeReply(const net::OutgoingProbe& probe, const IpAddress& 
                               bool from_target, MonoTime at) {
   std::vector<uint8_t> whole;
   if (!from_target) {
-    whole = IcmpError(probe, responder, packet::IcmpErrorKind::kTimeExceeded, 0);
+    whole = IcmpError(probe, responder, netsim::IcmpErrorKind::kTimeExceeded, 0);
   } else if (probe.protocol == ProbeProtocol::kIcmp) {
     whole = EchoReply(probe);
   } else if (probe.protocol == ProbeProtocol::kUdp) {
-    whole = IcmpError(probe, responder, packet::IcmpErrorKind::kDestinationUnreachable,
+    whole = IcmpError(probe, responder, netsim::IcmpErrorKind::kDestinationUnreachable,
                       probe.destination.is_v4() ? 3 : 4);
   } else {
     whole = TcpRst(probe);

@@ -19,7 +19,8 @@
 #include "agent/prober/run_trace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/agent/prober/netns_path.h"
+#include "tests/topo/spec.h"
+#include "tests/topo/topology.h"
 
 namespace pathpair::prober {
 namespace {
@@ -73,11 +74,14 @@ class NetnsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root";
-    absl::StatusOr<std::unique_ptr<NetnsPath>> path = NetnsPath::Create();
+    // client -- router -- server (tests/topo/specs/two_hop.textproto).
+    absl::StatusOr<topo::v1::Topology> spec = topo::LoadSpecFile(PATHPAIR_TWO_HOP_SPEC);
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    absl::StatusOr<std::unique_ptr<topo::Topology>> path = topo::Topology::Up(*spec);
     ASSERT_TRUE(path.ok()) << path.status();
     path_ = *std::move(path);
   }
-  std::unique_ptr<NetnsPath> path_;
+  std::unique_ptr<topo::Topology> path_;
 };
 
 struct PathCase {
@@ -92,7 +96,7 @@ TEST_P(TwoHopTest, ReachesTheServerThroughTheRouter) {
   const PathCase c = GetParam();
   const IpAddress server = c.ipv6 ? Addr("2001:db8:2::2") : Addr("203.0.113.2");
   const IpAddress router = c.ipv6 ? Addr("2001:db8:1::2") : Addr("198.51.100.2");
-  auto scope = path_->EnterClient();
+  auto scope = path_->Enter(topo::kClient);
   ASSERT_TRUE(scope->ok());
   const v1::ProbeOptions options = FastOptions(c.protocol, 3);
   absl::StatusOr<net::SocketSet> sockets = net::OpenSocketSet(PlanFor(options, server.family()));
@@ -142,7 +146,7 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 TEST_F(NetnsTest, RunTraceHonoursSourceInterfaceTosAndSize) {
-  auto scope = path_->EnterClient();
+  auto scope = path_->Enter(topo::kClient);
   ASSERT_TRUE(scope->ok());
   v1::ProbeOptions options = FastOptions(v1::PROTOCOL_UDP, 2);
   options.set_source_address("198.51.100.1");
@@ -167,7 +171,7 @@ TEST_F(NetnsTest, RunTraceHonoursSourceInterfaceTosAndSize) {
 // Loopback inside the client namespace: one hop, and our own echo requests, which the raw ICMP
 // socket also sees, are not mistaken for replies.
 TEST_F(NetnsTest, LoopbackTargetIsOneHopForEveryProtocol) {
-  auto scope = path_->EnterClient();
+  auto scope = path_->Enter(topo::kClient);
   ASSERT_TRUE(scope->ok());
   for (const char* target : {"127.0.0.1", "::1"}) {
     for (v1::Protocol protocol : {v1::PROTOCOL_ICMP, v1::PROTOCOL_UDP, v1::PROTOCOL_TCP}) {
@@ -186,7 +190,7 @@ TEST_F(NetnsTest, LoopbackTargetIsOneHopForEveryProtocol) {
 // What `pathpair trace` does on Ctrl-C: the flag is set (by a signal handler there, by a thread
 // here) and RunTrace returns at once with the rounds so far.
 TEST_F(NetnsTest, RunTraceEndsWhenInterrupted) {
-  auto scope = path_->EnterClient();
+  auto scope = path_->Enter(topo::kClient);
   ASSERT_TRUE(scope->ok());
   std::atomic<bool> interrupt{false};
   int snapshots = 0;
@@ -211,7 +215,7 @@ TEST_F(NetnsTest, RunTraceEndsWhenInterrupted) {
 // The agent's case: sockets opened for everything, not bound to an interface; one trace asks
 // for -I and its probes leave by that interface (per-packet IP_PKTINFO / IPV6_PKTINFO).
 TEST_F(NetnsTest, PerTraceInterfaceOnSharedSockets) {
-  auto scope = path_->EnterClient();
+  auto scope = path_->Enter(topo::kClient);
   ASSERT_TRUE(scope->ok());
   net::SocketPlan plan;
   plan.udp = true;
@@ -246,11 +250,12 @@ TEST_F(NetnsTest, PerTraceInterfaceOnSharedSockets) {
 // packet (shared sockets, as the agent); the same trace unmarked reaches the server.
 TEST_F(NetnsTest, MarkIsAppliedOnSocketsAndPerPacket) {
   ASSERT_TRUE(path_
-                  ->Exec(NetnsPath::Role::kClient,
-                         "nft 'add table inet pp; add chain inet pp out { type filter hook output "
-                         "priority 0; }; add rule inet pp out meta mark 42 drop'")
+                  ->Exec(topo::kClient,
+                         {"nft",
+                          "add table inet pp; add chain inet pp out { type filter hook output "
+                          "priority 0; }; add rule inet pp out meta mark 42 drop"})
                   .ok());
-  auto scope = path_->EnterClient();
+  auto scope = path_->Enter(topo::kClient);
   ASSERT_TRUE(scope->ok());
   v1::ProbeOptions marked = FastOptions(v1::PROTOCOL_ICMP, 2);
   marked.set_fwmark(42);
@@ -282,7 +287,7 @@ TEST_F(NetnsTest, MarkIsAppliedOnSocketsAndPerPacket) {
 }
 
 TEST_F(NetnsTest, TwoConcurrentTracesToOneTargetKeepExactCounts) {
-  auto scope = path_->EnterClient();
+  auto scope = path_->Enter(topo::kClient);
   ASSERT_TRUE(scope->ok());
   net::SocketPlan plan;
   plan.ipv4 = true;
@@ -317,14 +322,15 @@ TEST_F(NetnsTest, TwoConcurrentTracesToOneTargetKeepExactCounts) {
 
 // Runs `body` in a child process without CAP_NET_RAW, inside the client namespace; returns what
 // the child printed (one line) or an error description.
-std::string InChildWithoutNetRaw(const NetnsPath& path, const std::function<std::string()>& body) {
+std::string InChildWithoutNetRaw(const topo::Topology& path,
+                                 const std::function<std::string()>& body) {
   int pipe_fds[2];
   if (pipe(pipe_fds) != 0) return "pipe failed";
   const pid_t pid = fork();
   if (pid == 0) {
     close(pipe_fds[0]);
     std::string out;
-    NetnsPath::Scope scope(path.NetnsFile(NetnsPath::Role::kClient));
+    topo::NamespaceScope scope(path.NamespaceFile(topo::kClient));
     cap_t caps = cap_get_proc();
     const cap_value_t raw[] = {CAP_NET_RAW};
     if (!scope.ok() || caps == nullptr ||
@@ -360,8 +366,7 @@ std::string Describe(const absl::StatusOr<engine::TraceResult>& result) {
 
 TEST_F(NetnsTest, WithoutNetRawIcmpFallsBackToDatagramSockets) {
   ASSERT_TRUE(
-      path_->Exec(NetnsPath::Role::kClient, "sysctl -w net.ipv4.ping_group_range='0 2147483647'")
-          .ok());
+      path_->Exec(topo::kClient, {"sysctl", "-w", "net.ipv4.ping_group_range=0 2147483647"}).ok());
   const std::string v4 = InChildWithoutNetRaw(*path_, [] {
     absl::StatusOr<net::SocketSet> set =
         net::OpenSocketSet(PlanFor(FastOptions(v1::PROTOCOL_ICMP, 3), IpFamily::kV4));
@@ -406,7 +411,7 @@ TEST_F(NetnsTest, TracesAfterDroppingEveryCapability) {
   if (pid == 0) {
     close(pipe_fds[0]);
     std::string result;
-    NetnsPath::Scope scope(path_->NetnsFile(NetnsPath::Role::kClient));
+    topo::NamespaceScope scope(path_->NamespaceFile(topo::kClient));
     net::SocketPlan plan = PlanFor(FastOptions(v1::PROTOCOL_UDP, 2), IpFamily::kV4);
     absl::StatusOr<net::SocketSet> sockets = net::OpenSocketSet(plan);
     if (!scope.ok() || !sockets.ok()) {
@@ -433,8 +438,7 @@ TEST_F(NetnsTest, TracesAfterDroppingEveryCapability) {
 }
 
 TEST_F(NetnsTest, WithoutNetRawOrPingGroupTheErrorNamesBoth) {
-  ASSERT_TRUE(
-      path_->Exec(NetnsPath::Role::kClient, "sysctl -w net.ipv4.ping_group_range='1 0'").ok());
+  ASSERT_TRUE(path_->Exec(topo::kClient, {"sysctl", "-w", "net.ipv4.ping_group_range=1 0"}).ok());
   const std::string out = InChildWithoutNetRaw(*path_, [] {
     return Describe(RunTrace(FastOptions(v1::PROTOCOL_ICMP, 1), Addr("203.0.113.2"), nullptr));
   });

@@ -1,5 +1,5 @@
 // Root integration test: the real pathpair-agent binary, run inside network namespaces
-// (tests/agent/prober/netns_path.h: client -- router -- server, entered with nsenter), commanded
+// (tests/topo/specs/two_hop.textproto: client -- router -- server, entered with nsenter), commanded
 // over unix sockets from this process: allow-listed and paired traces with the real prober, the
 // one-way measurement between two agents, cancellation and lease expiry.
 #include <fcntl.h>
@@ -25,12 +25,12 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "pathpair/v1/agent.grpc.pb.h"
-#include "tests/agent/prober/netns_path.h"
+#include "tests/topo/spec.h"
+#include "tests/topo/topology.h"
 
 namespace pathpair::agent {
 namespace {
 
-using prober::NetnsPath;
 using ::testing::HasSubstr;
 
 constexpr char kPairing[] = "netns-pairing-42";
@@ -159,7 +159,9 @@ class AgentNetnsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces)";
-    absl::StatusOr<std::unique_ptr<NetnsPath>> path = NetnsPath::Create();
+    absl::StatusOr<topo::v1::Topology> spec = topo::LoadSpecFile(PATHPAIR_TWO_HOP_SPEC);
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    absl::StatusOr<std::unique_ptr<topo::Topology>> path = topo::Topology::Up(*spec);
     ASSERT_TRUE(path.ok()) << path.status();
     path_ = *std::move(path);
     char pattern[] = "/tmp/pathpair-agent-netns-XXXXXX";
@@ -172,22 +174,22 @@ class AgentNetnsTest : public ::testing::Test {
     if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
 
-  AgentProcess& StartAgent(NetnsPath::Role role, const std::string& name,
+  AgentProcess& StartAgent(const std::string& node, const std::string& name,
                            std::vector<std::string> args,
                            std::optional<TlsFiles> client_tls = std::nullopt) {
-    agents_.push_back(std::make_unique<AgentProcess>(path_->NetnsFile(role),
+    agents_.push_back(std::make_unique<AgentProcess>(path_->NamespaceFile(node),
                                                      dir_ + "/" + name + ".sock", std::move(args),
                                                      std::move(client_tls)));
     return *agents_.back();
   }
 
-  std::unique_ptr<NetnsPath> path_;
+  std::unique_ptr<topo::Topology> path_;
   std::string dir_;
   std::vector<std::unique_ptr<AgentProcess>> agents_;
 };
 
 TEST_F(AgentNetnsTest, AllowListedTraceRunsOnTheRealProberAndOthersAreRefused) {
-  AgentProcess& agent = StartAgent(NetnsPath::Role::kClient, "a", {"--allow", "203.0.113.2/32"});
+  AgentProcess& agent = StartAgent(topo::kClient, "a", {"--allow", "203.0.113.2/32"});
   absl::StatusOr<v1::InfoResponse> info = agent.WaitReady();
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_EQ(info->capabilities().socket_mode(), v1::Capabilities::SOCKET_MODE_RAW);
@@ -209,9 +211,8 @@ TEST_F(AgentNetnsTest, AllowListedTraceRunsOnTheRealProberAndOthersAreRefused) {
 }
 
 TEST_F(AgentNetnsTest, PairedAgentsTraceEachOtherAndMeasureOneWay) {
-  AgentProcess& client = StartAgent(NetnsPath::Role::kClient, "a", {});
-  AgentProcess& server =
-      StartAgent(NetnsPath::Role::kServer, "b", {"--listen", "203.0.113.2:8620"});
+  AgentProcess& client = StartAgent(topo::kClient, "a", {});
+  AgentProcess& server = StartAgent(topo::kServer, "b", {"--listen", "203.0.113.2:8620"});
   absl::StatusOr<v1::InfoResponse> client_info = client.WaitReady();
   absl::StatusOr<v1::InfoResponse> server_info = server.WaitReady();
   ASSERT_TRUE(client_info.ok()) << client_info.status();
@@ -301,7 +302,7 @@ TEST_F(AgentNetnsTest, MutualTlsAgentServesOnlyClientsWithTheOperatorsCertificat
       0);
   const TlsFiles client_files{pki + "/client.pem", pki + "/client.key", pki + "/ca.pem"};
   AgentProcess& agent =
-      StartAgent(NetnsPath::Role::kClient, "a",
+      StartAgent(topo::kClient, "a",
                  {"--tls-cert", pki + "/agent.pem", "--tls-key", pki + "/agent.key", "--tls-ca",
                   pki + "/ca.pem", "--allow", "203.0.113.0/24"},
                  client_files);
@@ -320,9 +321,8 @@ TEST_F(AgentNetnsTest, MutualTlsAgentServesOnlyClientsWithTheOperatorsCertificat
 }
 
 TEST_F(AgentNetnsTest, PairingAndTracesWorkOverIpv6) {
-  AgentProcess& client = StartAgent(NetnsPath::Role::kClient, "a", {});
-  AgentProcess& server =
-      StartAgent(NetnsPath::Role::kServer, "b", {"--listen", "[2001:db8:2::2]:8620"});
+  AgentProcess& client = StartAgent(topo::kClient, "a", {});
+  AgentProcess& server = StartAgent(topo::kServer, "b", {"--listen", "[2001:db8:2::2]:8620"});
   ASSERT_TRUE(client.WaitReady().ok());
   ASSERT_TRUE(server.WaitReady().ok());
   grpc::ClientContext context;
@@ -350,7 +350,7 @@ TEST_F(AgentNetnsTest, PairingAndTracesWorkOverIpv6) {
 }
 
 TEST_F(AgentNetnsTest, CancellingTheStreamStopsTheProbes) {
-  AgentProcess& agent = StartAgent(NetnsPath::Role::kClient, "a", {"--allow", "203.0.113.0/24"});
+  AgentProcess& agent = StartAgent(topo::kClient, "a", {"--allow", "203.0.113.0/24"});
   ASSERT_TRUE(agent.WaitReady().ok());
   grpc::ClientContext context;
   SetDeadline(context, absl::Seconds(20));
@@ -395,7 +395,7 @@ TEST(AgentNetnsChild, ControllerThatGetsKilled) {
 }
 
 TEST_F(AgentNetnsTest, ControllerKilledWithSigkillLeavesNoTraceRunning) {
-  AgentProcess& agent = StartAgent(NetnsPath::Role::kClient, "a", {"--allow", "203.0.113.0/24"});
+  AgentProcess& agent = StartAgent(topo::kClient, "a", {"--allow", "203.0.113.0/24"});
   ASSERT_TRUE(agent.WaitReady().ok());
   const std::string socket = dir_ + "/a.sock";
   int out[2];
@@ -441,7 +441,7 @@ TEST_F(AgentNetnsTest, ControllerKilledWithSigkillLeavesNoTraceRunning) {
 }
 
 TEST_F(AgentNetnsTest, TraceStopsWhenItsLeaseIsNotRenewed) {
-  AgentProcess& agent = StartAgent(NetnsPath::Role::kClient, "a", {"--allow", "203.0.113.0/24"});
+  AgentProcess& agent = StartAgent(topo::kClient, "a", {"--allow", "203.0.113.0/24"});
   ASSERT_TRUE(agent.WaitReady().ok());
   v1::StartTraceRequest request = FastTrace("203.0.113.2", 0);
   request.set_lease_ms(1000);
