@@ -14,7 +14,8 @@
 #   pathpair_test_proto(tests/netsim/netsim.proto) # a test tool's schema (imported from the root)
 
 # Compiles PROTO (absolute), whose imports are relative to IMPORT_ROOT; GRPC adds the stubs.
-function(_pathpair_protoc proto import_root grpc)
+# DECLARED_DEPS, when given, must name exactly the libraries of the imported schemas.
+function(_pathpair_protoc proto import_root grpc declared_deps)
   get_filename_component(name ${proto} NAME_WE)
   set(target pathpair_proto_${name})
   if(NOT EXISTS ${proto})
@@ -47,6 +48,15 @@ function(_pathpair_protoc proto import_root grpc)
     list(APPEND imported_schemas ${import_root}/${import})
     list(APPEND imported_libraries pathpair_proto_${import_name})
   endforeach()
+  if(declared_deps)
+    set(expected ${imported_libraries})
+    list(SORT expected)
+    list(SORT declared_deps)
+    if(NOT declared_deps STREQUAL expected)
+      message(FATAL_ERROR "${target}: DEPS (${declared_deps}) differ from the libraries of the "
+                          "schemas ${proto} imports (${expected}); drop DEPS, the imports say it")
+    endif()
+  endif()
 
   set(out ${CMAKE_BINARY_DIR}/include/${target})
   file(RELATIVE_PATH relative ${import_root} ${proto})
@@ -76,23 +86,21 @@ function(_pathpair_protoc proto import_root grpc)
 endfunction()
 
 # pathpair_proto(NAME [GRPC]): proto/pathpair/v1/NAME.proto into pathpair_proto_NAME (call it
-# from proto/CMakeLists.txt).
+# from proto/CMakeLists.txt). DEPS is accepted for older calls, and checked against the imports.
 function(pathpair_proto name)
-  cmake_parse_arguments(PARSE_ARGV 1 ARG "GRPC" "" "")
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "GRPC" "" "DEPS")
   if(ARG_UNPARSED_ARGUMENTS)
-    message(FATAL_ERROR "pathpair_proto(${name}): unknown arguments ${ARG_UNPARSED_ARGUMENTS} "
-                        "(the libraries of imported schemas are linked from the imports)")
+    message(FATAL_ERROR "pathpair_proto(${name}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
   endif()
   _pathpair_protoc(${PROJECT_SOURCE_DIR}/proto/pathpair/v1/${name}.proto
-                   ${PROJECT_SOURCE_DIR}/proto "${ARG_GRPC}")
+                   ${PROJECT_SOURCE_DIR}/proto "${ARG_GRPC}" "${ARG_DEPS}")
 endfunction()
 
 # pathpair_test_proto(PROTO): a test tool's schema, PROTO given from the repository root (which
 # is also its import root), into pathpair_proto_<name of PROTO>.
 function(pathpair_test_proto proto)
   if(ARGN)
-    message(FATAL_ERROR "pathpair_test_proto(${proto}): unknown arguments ${ARGN} "
-                        "(the libraries of imported schemas are linked from the imports)")
+    message(FATAL_ERROR "pathpair_test_proto(${proto}): unknown arguments ${ARGN}")
   endif()
-  _pathpair_protoc(${PROJECT_SOURCE_DIR}/${proto} ${PROJECT_SOURCE_DIR} "")
+  _pathpair_protoc(${PROJECT_SOURCE_DIR}/${proto} ${PROJECT_SOURCE_DIR} "" "")
 endfunction()
