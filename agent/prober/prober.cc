@@ -22,6 +22,8 @@ using packet::ProbeProtocol;
 constexpr uint16_t kDefaultUdpPort = 33434;  // as mtr and traceroute
 constexpr uint16_t kDefaultTcpPort = 80;     // as mtr
 constexpr size_t kDefaultPacketSize = 64;    // mtr's default -s
+// How often a paused loop looks at the pause flag (mtr's paused select() waits 0.1 s too).
+constexpr absl::Duration kPausedRecheck = absl::Milliseconds(100);
 
 absl::StatusOr<ProbeProtocol> ProtocolOf(const v1::ProbeOptions& options) {
   switch (options.protocol()) {
@@ -220,6 +222,7 @@ absl::StatusOr<Prober::TraceId> Prober::AddTrace(const TraceRequest& request,
       options.packet_size() > 0 ? static_cast<size_t>(options.packet_size()) : kDefaultPacketSize;
   spec.fill = static_cast<uint8_t>(options.bit_pattern());
 
+  trace->engine.SetPaused(paused_);
   const TraceId id = registration.trace;
   Trace& stored = *trace;
   traces_[id] = std::move(trace);
@@ -381,8 +384,18 @@ void Prober::RunPosted() {
   for (std::function<void()>& w : work) w();
 }
 
+void Prober::ApplyPauseFlag() {
+  if (pause_ == nullptr || pause_->load() == paused_) return;
+  paused_ = !paused_;
+  for (auto& [id, trace] : traces_) {
+    trace->engine.SetPaused(paused_);
+    Reschedule(id, *trace);
+  }
+}
+
 MonoTime Prober::Step() {
   RunPosted();
+  ApplyPauseFlag();
   ReceiveAndRoute();
   const MonoTime now = clock_.Now();
   // Collect first: running an engine reschedules it, possibly at or before `now` again, and
@@ -435,13 +448,15 @@ absl::Status Prober::RunLoop(bool until_stopped) {
       for (const auto& [id, trace] : traces_) ids.push_back(id);
       for (TraceId id : ids) Cancel(id);
     }
-    const MonoTime next = Step();
+    MonoTime next = Step();
     if (!until_stopped && traces_.empty()) {
       absl::MutexLock lock(&posted_mu_);
       if (posted_.empty()) return absl::OkStatus();
       continue;
     }
     const MonoTime now = clock_.Now();
+    // While paused nothing may be due for long: look at the flag again soon.
+    if (paused_) next = std::min(next, now + kPausedRecheck);
     pollfd fds[2] = {{transport_.wait_fd(), POLLIN, 0}, {wake_event_.get(), POLLIN, 0}};
     timespec timeout{};
     timespec* timeout_ptr = nullptr;

@@ -48,6 +48,8 @@ struct TraceHooks {
   // Set by another thread to end the trace now (the screen's q or r). nullptr: the runner
   // handles SIGINT/SIGTERM itself, ending the trace with what was measured.
   const std::atomic<bool>* stop = nullptr;
+  // While true (the screen's `p`), the runner starts no round: nothing is sent. May be null.
+  const std::atomic<bool>* pause = nullptr;
 };
 
 // Runs a whole trace to `target` (options.target() is the name as typed) and returns the final
