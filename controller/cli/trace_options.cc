@@ -159,8 +159,7 @@ const OptionSpec kOptions[] = {
        s.cmd.probe.set_ip_version(6);
        return absl::OkStatus();
      }},
-    {'F', "filename", "FILE",
-     "trace each host named in FILE (one a line; - is stdin), one after another, as mtr",
+    {'F', "filename", "FILE", "trace each host named in FILE in turn (one a line; - is stdin)",
      [](absl::string_view arg, ParseState& s) {
        if (arg != "-") PATHPAIR_RETURN_IF_ERROR(ParsePath('F', "filename", arg).status());
        s.cmd.hosts_file = std::string(arg);
@@ -315,7 +314,7 @@ const OptionSpec kOptions[] = {
     {'t', "curses", nullptr, "use the interactive screen (the default on a terminal)",
      [](absl::string_view, ParseState& s) { return SetFormat(s, OutputFormat::kScreen); }},
     {kDisplayModeOption, "displaymode", "MODE",
-     "the screen's first view: 0 statistics, 1 stripchart, 2 stripchart with latency",
+     "screen's first view: 0 statistics, 1 stripchart, 2 with latency",
      [](absl::string_view arg, ParseState& s) {
        PATHPAIR_ASSIGN_OR_RETURN(
            int64_t v, ParseInteger(arg, kDisplayModeOption, "displaymode", 0, kMaxDisplayMode));
@@ -328,15 +327,14 @@ const OptionSpec kOptions[] = {
        return absl::OkStatus();
      }},
     {'y', "ipinfo", "NUMBER",
-     "show IP information from Team Cymru's DNS: 0 origin AS, 1 prefix, 2 country, 3 registry, "
-     "4 allocation date",
+     "IP info column: 0 origin AS, 1 prefix, 2 country, 3 registry, 4 allocated",
      [](absl::string_view arg, ParseState& s) {
        PATHPAIR_ASSIGN_OR_RETURN(int64_t v, ParseInteger(arg, 'y', "ipinfo", 0, kMaxIpInfoField));
        s.cmd.output.show_as = true;
        s.cmd.output.ip_info_field = static_cast<int>(v);
        return absl::OkStatus();
      }},
-    {'z', "aslookup", nullptr, "show AS numbers (from --asn-db, else Team Cymru's DNS; -y 0)",
+    {'z', "aslookup", nullptr, "show AS numbers (--asn-db, else Team Cymru's DNS; -y 0)",
      [](absl::string_view, ParseState& s) {
        s.cmd.output.show_as = true;
        s.cmd.output.ip_info_field = 0;
@@ -377,13 +375,13 @@ const OptionSpec kOptions[] = {
        return absl::OkStatus();
      }},
     {kNoDiagnosisOption, "no-diagnosis", nullptr,
-     "print mtr's report (or JSON) alone, without pathpair's diagnosis",
+     "print mtr's report (or JSON) alone, no diagnosis",
      [](absl::string_view, ParseState& s) {
        s.cmd.output.diagnosis = false;
        return absl::OkStatus();
      }},
     {kNoDestCheckOption, "no-dest-check", nullptr,
-     "never send the destination check's TCP and UDP probes (see below)",
+     "never send the destination check's TCP/UDP probes (below)",
      [](absl::string_view, ParseState& s) {
        s.cmd.output.destination_check = false;
        return absl::OkStatus();

@@ -111,18 +111,14 @@ absl::StatusOr<ScreenExit> RunScreen(const std::vector<SnapshotSource>& sources,
                                      const ScreenOptions& options) {
   ScreenModelOptions model_options = options.model;
   model_options.titles.clear();
-  bool any_ip_info = false;
-  for (const SnapshotSource& s : sources) {
-    model_options.titles.push_back(s.title);
-    any_ip_info = any_ip_info || static_cast<bool>(s.ip_info);
-  }
-  if (any_ip_info) {
-    model_options.ip_info = [&sources](size_t source, const std::string& address, int field) {
-      return source < sources.size() && sources[source].ip_info
-                 ? sources[source].ip_info(address, field)
-                 : std::string();
-    };
-  }
+  for (const SnapshotSource& s : sources) model_options.titles.push_back(s.title);
+  // `z` / `y` show the column even for a source without the information ("AS???"), as mtr
+  // does when its lookups fail.
+  model_options.ip_info = [&sources](size_t source, const std::string& address, int field) {
+    return source < sources.size() && sources[source].ip_info
+               ? sources[source].ip_info(address, field)
+               : std::string();
+  };
   ScreenModel model(model_options);
   ScreenState state;
   state.dns = options.dns;

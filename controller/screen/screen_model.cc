@@ -136,10 +136,12 @@ KeyAction HandlePromptKey(ScreenState& state, int key) {
   return KeyAction::kNone;
 }
 
-std::string PromptLine(const ScreenState& state) {
+// The status line while a value is typed; `fields` are the columns shown now.
+std::string PromptLine(const ScreenState& state, const std::string& fields) {
   switch (state.prompt) {
     case PromptKind::kFields:
-      return absl::StrCat("Fields: ", state.typed, "_   (Enter sets them, Esc cancels)");
+      return absl::StrCat("Fields: ", state.typed, "_   (now '", fields,
+                          "'; Enter sets them, Esc cancels)");
     case PromptKind::kBitPattern:
       return absl::StrCat("Ping Bit Pattern: ", state.typed,
                           "_   (0 to 255; Enter sets it, Esc cancels)");
@@ -230,7 +232,7 @@ KeyAction HandleKey(ScreenState& state, int key) {
       return KeyAction::kNone;
     case 'o':
       state.prompt = PromptKind::kFields;
-      state.typed = state.fields;
+      state.typed.clear();
       return KeyAction::kNone;
     case 'b':
       state.prompt = PromptKind::kBitPattern;
@@ -535,7 +537,8 @@ std::vector<std::string> ScreenModel::Render(const ScreenState& state,
              width));
   }
   if (state.prompt != PromptKind::kNone) {
-    lines.push_back(Clip(PromptLine(state), width));
+    lines.push_back(
+        Clip(PromptLine(state, formats::FieldSpecOf(FieldsFor(state, options_.fields))), width));
   } else {
     std::string keys =
         "Keys:  Help   Display mode   Restart statistics   Order of fields   Pause   Quit";
