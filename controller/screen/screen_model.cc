@@ -136,6 +136,12 @@ KeyAction HandlePromptKey(ScreenState& state, int key) {
   return KeyAction::kNone;
 }
 
+KeyAction StartPrompt(ScreenState& state, PromptKind prompt) {
+  state.prompt = prompt;
+  state.typed.clear();
+  return KeyAction::kNone;
+}
+
 // The status line while a value is typed; `fields` are the columns shown now.
 std::string PromptLine(const ScreenState& state, const std::string& fields) {
   switch (state.prompt) {
@@ -151,17 +157,6 @@ std::string PromptLine(const ScreenState& state, const std::string& fields) {
       break;
   }
   return "";
-}
-
-const char* ProtocolName(v1::Protocol protocol) {
-  switch (protocol) {
-    case v1::PROTOCOL_UDP:
-      return "UDP";
-    case v1::PROTOCOL_TCP:
-      return "TCP";
-    default:
-      return "ICMP";
-  }
 }
 
 }  // namespace
@@ -231,17 +226,11 @@ KeyAction HandleKey(ScreenState& state, int key) {
       state.ip_info = state.ip_info < 0 ? 0 : -1;
       return KeyAction::kNone;
     case 'o':
-      state.prompt = PromptKind::kFields;
-      state.typed.clear();
-      return KeyAction::kNone;
+      return StartPrompt(state, PromptKind::kFields);
     case 'b':
-      state.prompt = PromptKind::kBitPattern;
-      state.typed.clear();
-      return KeyAction::kNone;
+      return StartPrompt(state, PromptKind::kBitPattern);
     case 'i':
-      state.prompt = PromptKind::kInterval;
-      state.typed.clear();
-      return KeyAction::kNone;
+      return StartPrompt(state, PromptKind::kInterval);
     case 'u':
       return KeyAction::kSwitchUdp;
     case 't':
@@ -276,7 +265,8 @@ std::string DescribeProbeKey(KeyAction action, const v1::ProbeOptions& options) 
   switch (action) {
     case KeyAction::kSwitchUdp:
     case KeyAction::kSwitchTcp:
-      return absl::StrCat("probing with ", ProtocolName(options.protocol()));
+      return absl::StrCat("probing with ",
+                          absl::AsciiStrToUpper(formats::ProtocolName(options.protocol())));
     case KeyAction::kBitPatternChanged:
       return absl::StrFormat("bit pattern 0x%02X", options.bit_pattern());
     case KeyAction::kIntervalChanged:

@@ -69,6 +69,17 @@ std::vector<std::string> MplsReportLines(const v1::Responder& responder) {
   return lines;
 }
 
+const char* ProtocolName(v1::Protocol protocol) {
+  switch (protocol) {
+    case v1::PROTOCOL_UDP:
+      return "udp";
+    case v1::PROTOCOL_TCP:
+      return "tcp";
+    default:
+      return "icmp";
+  }
+}
+
 std::string TraceEndsLabel(const v1::TraceResult& result, absl::string_view arrow) {
   const std::string& from =
       result.source_hostname().empty() ? result.source_address() : result.source_hostname();

@@ -61,6 +61,9 @@ std::vector<std::string> MplsReportLines(const v1::Responder& responder);
 // mtr's raw -l MPLS lines: "m <pos> <label> <tc> <s> <ttl>".
 std::vector<std::string> MplsRawLines(int pos, const v1::Responder& responder);
 
+// The probe protocol as pathpair's JSON names it: "icmp", "udp" or "tcp".
+const char* ProtocolName(v1::Protocol protocol);
+
 // A direction's title: "<source> <arrow> <target>", the source's name (else its address, else
 // "?") and the target as typed (else its address). E.g. "vm -> target.example".
 std::string TraceEndsLabel(const v1::TraceResult& result, absl::string_view arrow);
