@@ -26,9 +26,8 @@ constexpr char kPrefix[] = "pathpair trace: ";
 // it again (with other options).
 class TraceWorker {
  public:
-  TraceWorker(const ResolvedTrace& trace, TraceCommandDeps& deps, screen::SnapshotSlot& slot,
-              const AsInfoSources& as_info)
-      : trace_(trace), deps_(deps), slot_(slot), as_info_(as_info) {
+  TraceWorker(const ResolvedTrace& trace, TraceCommandDeps& deps, screen::SnapshotSlot& slot)
+      : trace_(trace), deps_(deps), slot_(slot) {
     // Without -c the display probes until `q`, as mtr's does.
     if (!trace_.command.count_given) trace_.command.probe.set_count(0);
   }
@@ -36,6 +35,7 @@ class TraceWorker {
 
   void Start() {
     stop_ = false;
+    restart_failed_ = false;
     thread_ = std::thread([this] { Run(); });
   }
   // Ends the trace at the runner's next wake-up and waits for the thread. Its final result is
@@ -73,6 +73,8 @@ class TraceWorker {
     absl::MutexLock lock(&mu_);
     return error_;
   }
+  // A trace restarted by a key could not run (its reason is on the screen).
+  bool restart_failed() const { return restart_failed_; }
 
  private:
   void Run() {
@@ -80,10 +82,10 @@ class TraceWorker {
     TraceHooks hooks;
     hooks.stop = &stop_;
     hooks.pause = &pause_;
+    // AS lookups start on the screen's thread, when the column or the diagnosis asks.
     hooks.on_snapshot = [&](const v1::TraceResult& snapshot) {
       v1::TraceResult live = snapshot;
       CompleteResult(live, trace_, deps_, started);
-      as_info_.Start(live);
       slot_.Publish(std::move(live));
     };
     absl::StatusOr<v1::TraceResult> ran = deps_.runner(trace_.command.probe, trace_.target, hooks);
@@ -99,6 +101,7 @@ class TraceWorker {
       failed.set_error(std::string(ran.status().message()));
       failed.set_final(true);
       slot_.Publish(std::move(failed));
+      restart_failed_ = true;
     } else {
       absl::MutexLock lock(&mu_);
       error_ = std::string(ran.status().message());
@@ -109,10 +112,10 @@ class TraceWorker {
   ResolvedTrace trace_;
   TraceCommandDeps& deps_;
   screen::SnapshotSlot& slot_;
-  const AsInfoSources& as_info_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> pause_{false};
   std::atomic<bool> keep_result_{true};
+  std::atomic<bool> restart_failed_{false};
   int restarts_ = 0;  // written by the screen's thread between runs only
   std::thread thread_;
   mutable absl::Mutex mu_;
@@ -122,7 +125,7 @@ class TraceWorker {
 // The diagnosis of the latest snapshot, recomputed only when the figures changed.
 class LiveDiagnosis {
  public:
-  LiveDiagnosis(const AsInfoSources& as_info) : as_info_(as_info) {}
+  explicit LiveDiagnosis(const AsInfoSources& as_info) : as_info_(as_info) {}
 
   std::vector<std::string> Lines(const v1::TraceResult& snapshot) {
     int64_t sent = 0;
@@ -166,7 +169,7 @@ int RunTraceScreen(const ResolvedTrace& trace, TraceCommandDeps& deps, AsInfoSou
                    std::ostream& err) {
   const TraceOutputOptions& output = trace.command.output;
   screen::SnapshotSlot slot;
-  TraceWorker worker(trace, deps, slot, as_info);
+  TraceWorker worker(trace, deps, slot);
   std::atomic<bool> dns_on{output.dns};
   LiveDiagnosis live_diagnosis(as_info);
 
@@ -180,7 +183,8 @@ int RunTraceScreen(const ResolvedTrace& trace, TraceCommandDeps& deps, AsInfoSou
   if (output.diagnosis) {
     source.footer = [&slot, &live_diagnosis] { return live_diagnosis.Lines(slot.Latest()); };
   }
-  // `z` / `y` work without -z as in mtr: the first use starts Team Cymru's DNS lookups.
+  // `z` / `y` work without -z as in mtr: the first use starts Team Cymru's DNS lookups. Called
+  // on this (the screen's) thread only, as the diagnosis pane, so `as_info` needs no lock.
   source.ip_info = [&as_info, &deps](const std::string& address, int field) -> std::string {
     if (as_info.dns == nullptr && (field != 0 || as_info.database == nullptr)) {
       asn::CymruAsLookup::Options options = deps.cymru;
@@ -210,7 +214,7 @@ int RunTraceScreen(const ResolvedTrace& trace, TraceCommandDeps& deps, AsInfoSou
   // failed (its reason is printed once the terminal is back).
   const bool count_given = trace.command.count_given;
   options.done = [&slot, &worker, count_given] {
-    return slot.finished() && (count_given || !worker.error().empty());
+    return slot.finished() && !worker.restart_failed() && (count_given || !worker.error().empty());
   };
 
   worker.Start();
