@@ -29,31 +29,41 @@ DEMO = os.environ.get("SCREEN_DEMO", "")
 PATHPAIR_BIN = os.environ.get("PATHPAIR_BIN", "")
 
 
-def tmux(*args, check=True):
-    return subprocess.run(["tmux"] + list(args), capture_output=True, text=True, check=check)
+def tmux(*args, check=True, socket=None):
+    prefix = ["tmux"] + (["-L", socket] if socket else [])
+    return subprocess.run(prefix + list(args), capture_output=True, text=True, check=check)
 
 
 class Pane:
     def __init__(self, width=100, height=30):
         self.session = "pp%s-screen" % secrets.token_hex(3)
-        tmux("new-session", "-d", "-s", self.session, "-x", str(width), "-y", str(height),
+        # A tmux server of its own: a new session never meets the previous test's server while
+        # it exits (its last session killed), nor another test's.
+        self.socket = self.session
+        self.tmux("new-session", "-d", "-s", self.session, "-x", str(width), "-y", str(height),
              "env PS1='pp-prompt$ ' TERM=xterm-256color bash --norc --noprofile")
         self.wait_for("pp-prompt$")
 
     def close(self):
-        tmux("kill-session", "-t", self.session, check=False)
+        self.tmux("kill-server", check=False)
+
+    def tmux(self, *args, check=True):
+        return tmux(*args, check=check, socket=self.socket)
+
+    def resize(self, width, height):
+        self.tmux("resize-window", "-t", self.session, "-x", str(width), "-y", str(height))
 
     def text(self):
-        return tmux("capture-pane", "-p", "-t", self.session).stdout
+        return self.tmux("capture-pane", "-p", "-t", self.session).stdout
 
     def keys(self, *keys):
-        tmux("send-keys", "-t", self.session, *keys)
+        self.tmux("send-keys", "-t", self.session, *keys)
 
     def run(self, command):
         self.keys(command + "; echo EXIT=$?", "Enter")
 
     def fmt(self, what):
-        return tmux("display-message", "-p", "-t", self.session, what).stdout.strip()
+        return self.tmux("display-message", "-p", "-t", self.session, what).stdout.strip()
 
     def wait_for(self, needle, timeout=5.0, absent=False):
         """Seconds it took until `needle` is on the pane (or gone, with absent=True)."""
@@ -166,7 +176,7 @@ class TmuxScreenTest(unittest.TestCase):
         self.pane.wait_for("[paused]", absent=True)
 
         for width, height in ((50, 12), (30, 5), (140, 45), (100, 30)):
-            tmux("resize-window", "-t", self.pane.session, "-x", str(width), "-y", str(height))
+            self.pane.resize(width, height)
             self.pane.wait_for("My traceroute" if width >= 40 else "My trace")
         self.assertIsNotNone(self.pane.child_pid(), "the screen died on a resize")
         self.pane.wait_for("Loss%")
@@ -218,7 +228,7 @@ class TmuxScreenTest(unittest.TestCase):
             self.pane.wait_for("Loss%")
             if path is not None:
                 self.check_real_screen_keys(path)
-            tmux("resize-window", "-t", self.pane.session, "-x", "60", "-y", "15")
+            self.pane.resize(60, 15)
             self.pane.wait_for("My traceroute")
             if path is not None:
                 self.pane.wait_for(path.server_v4)
@@ -303,9 +313,9 @@ class TmuxScreenTest(unittest.TestCase):
         self.pane.wait_for("Diagnosis: HEALTHY")
 
         # A narrow terminal shortens nothing here: every address stays whole.
-        tmux("resize-window", "-t", self.pane.session, "-x", "30", "-y", "15")
+        self.pane.resize(30, 15)
         self.wait_hop_rows(path)
-        tmux("resize-window", "-t", self.pane.session, "-x", "100", "-y", "30")
+        self.pane.resize(100, 30)
 
     def test_help_lists_mtrs_keys(self):
         """Every key on the real mtr's `?` page is on ours, but those documented as missing."""
