@@ -45,7 +45,10 @@ class Pane:
         self.wait_for("pp-prompt$")
 
     def close(self):
+        socket_path = self.fmt("#{socket_path}")
         self.tmux("kill-server", check=False)
+        if socket_path and os.path.exists(socket_path):
+            os.unlink(socket_path)  # the server leaves its socket file behind
 
     def tmux(self, *args, check=True):
         return tmux(*args, check=check, socket=self.socket)
