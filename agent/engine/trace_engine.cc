@@ -185,7 +185,7 @@ std::vector<ProbeRequest> TraceEngine::Poll(MonoTime now) {
   ExpireUntil(now);
   std::vector<ProbeRequest> due;
   const bool rounds_left = config_.count == 0 || rounds_started_ < config_.count;
-  if (!stopped_ && !finished_ && rounds_left && now >= next_round_at_) {
+  if (!stopped_ && !paused_ && !finished_ && rounds_left && now >= next_round_at_) {
     const Ttl limit = ProbeLimit();
     const int round = rounds_started_++;
     int& outstanding = outstanding_by_round_[round];
@@ -285,7 +285,7 @@ void TraceEngine::Stop(MonoTime now) {
 MonoTime TraceEngine::NextWakeup() const {
   if (finished_) return finished_at_;
   MonoTime wakeup = grace_deadline_;
-  if (!stopped_) wakeup = std::min(wakeup, next_round_at_);
+  if (!stopped_ && !paused_) wakeup = std::min(wakeup, next_round_at_);
   if (!deadlines_.empty()) wakeup = std::min(wakeup, deadlines_.begin()->first);
   return wakeup;
 }

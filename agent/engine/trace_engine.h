@@ -164,6 +164,11 @@ class TraceEngine {
   // last round.
   void Stop(MonoTime now);
 
+  // Paused: no round starts (the screen's `p`); probes already in flight are still answered or
+  // expire. Resuming starts the next round at once if its time has passed.
+  void SetPaused(bool paused) { paused_ = paused; }
+  bool paused() const { return paused_; }
+
   // When Poll should next be called: the next round, the earliest probe timeout or the end of
   // the grace. Once Finished(), the time it finished (in the past): an event loop that only
   // looks at NextWakeup still runs the trace once more and sees Finished(), even when the
@@ -223,6 +228,7 @@ class TraceEngine {
   int rounds_started_ = 0;
   int rounds_completed_ = 0;
   bool stopped_ = false;
+  bool paused_ = false;
   bool finished_ = false;
   MonoTime finished_at_;
   MonoTime grace_deadline_ = MonoTime::Infinite();

@@ -19,17 +19,6 @@ double Ms(double value) {
   return std::round(value * 1000.0) / 1000.0;
 }
 
-const char* ProtocolName(v1::Protocol protocol) {
-  switch (protocol) {
-    case v1::PROTOCOL_UDP:
-      return "udp";
-    case v1::PROTOCOL_TCP:
-      return "tcp";
-    default:
-      return "icmp";
-  }
-}
-
 Json MplsJson(const google::protobuf::RepeatedPtrField<v1::MplsLabel>& labels) {
   Json list = Json::array();
   for (const v1::MplsLabel& l : labels) {
@@ -104,7 +93,7 @@ Json TraceToJson(const v1::TraceResult& result, const JsonOptions& options) {
   mtr["start"] = FormatIsoUtc(result.start_unix_us());
   mtr["end"] = FormatIsoUtc(result.end_unix_us());
   mtr["reached"] = result.reached();
-  mtr["protocol"] = ProtocolName(p.protocol());
+  mtr["protocol"] = formats::ProtocolName(p.protocol());
   if (p.flows() > 1) mtr["flows"] = p.flows();  // --flows: absent for one flow, as in mtr
   if (!result.error().empty()) mtr["error"] = result.error();
 

@@ -60,10 +60,19 @@ std::string FormatReport(const v1::TraceResult& result, const ReportOptions& opt
     if (!options.show_mpls) return;
     for (const std::string& l : formats::MplsReportLines(responder)) absl::StrAppend(&out, l, "\n");
   };
+  auto prefix_of = [&](const v1::HopResult& hop) -> std::string {
+    if (!options.show_as || options.ip_info_field == 0) {
+      return formats::ReportHopPrefix(hop.ttl(), options.show_as, as_of(hop));
+    }
+    const std::string value = options.ip_info && hop.responders_size() > 0
+                                  ? options.ip_info(hop.responders(0).address())
+                                  : std::string();
+    return absl::StrFormat(" %2d. %s", hop.ttl(),
+                           formats::IpInfoColumn(options.ip_info_field, value));
+  };
   for (const v1::HopResult& hop : result.hops()) {
     const std::string line =
-        absl::StrFormat("%s%-*s", formats::ReportHopPrefix(hop.ttl(), options.show_as, as_of(hop)),
-                        w, formats::HopHostLabel(hop, label));
+        absl::StrFormat("%s%-*s", prefix_of(hop), w, formats::HopHostLabel(hop, label));
     absl::StrAppend(&out,
                     WithCells(line, options.wide ? line.size() : name_width,
                               formats::FormatFieldCells(fields, hop)),

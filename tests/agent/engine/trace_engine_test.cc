@@ -710,6 +710,30 @@ TEST(TraceEngineTest, StopEndsAnUnlimitedTrace) {
   EXPECT_EQ(result.hops[1].received, 11);
 }
 
+TEST(TraceEngineTest, PausedStartsNoRoundAndResumesAtOnce) {
+  Harness h(Config(0), {Router(kR1)});
+  h.net.RunUntil(h.clock, h.registry, h.clock.Now() + absl::Milliseconds(250));  // rounds 0..2
+  h.engine.SetPaused(true);
+  EXPECT_TRUE(h.engine.paused());
+  const int probes_before = h.net.probes_sent(h.registration.trace).at(1);
+  EXPECT_EQ(probes_before, 3);
+  // In-flight probes still resolve; nothing new is sent and nothing wakes the loop for a round.
+  h.net.RunUntil(h.clock, h.registry, h.clock.Now() + absl::Seconds(5));
+  EXPECT_EQ(h.net.probes_sent(h.registration.trace).at(1), probes_before);
+  EXPECT_EQ(h.engine.in_flight(), 0u);
+  EXPECT_EQ(h.engine.NextWakeup(), MonoTime::Infinite());
+  const TraceResult paused = h.engine.Snapshot();
+  EXPECT_EQ(paused.hops[0].sent, probes_before);
+  EXPECT_EQ(paused.hops[0].received, probes_before);
+
+  h.engine.SetPaused(false);
+  EXPECT_LE(h.engine.NextWakeup(), h.clock.Now());  // the overdue round starts now
+  EXPECT_THAT(h.engine.Poll(h.clock.Now()), SizeIs(2));
+  h.engine.Stop(h.clock.Now());
+  const TraceResult result = h.Run();
+  EXPECT_EQ(result.hops[0].sent, probes_before + 1);
+}
+
 TEST(TraceEngineTest, SendFailureCountsAsLost) {
   FakeClock clock;
   TraceConfig config = Config(1);

@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
@@ -228,6 +229,34 @@ TEST_F(ProberTest, CancelStopsProbesAtOnceAndLeavesOthersRunning) {
     EXPECT_EQ(hop.sent, hop.received);
   }
   prober_.Cancel(*a);  // unknown by now: ignored
+}
+
+TEST_F(ProberTest, PauseFlagStopsEveryRoundUntilCleared) {
+  std::atomic<bool> pause{false};
+  prober_.set_pause_flag(&pause);
+  Outcome outcome;
+  ASSERT_TRUE(Add(Options(0), Addr("203.0.113.9"), outcome).ok());
+  RunUntil(clock_.Now() + absl::Milliseconds(1500));  // rounds at 0 and 1 s
+  const int sent_before = SentTo(Addr("203.0.113.9"));
+  EXPECT_GT(sent_before, 0);
+  const uint64_t counter_before = prober_.counters().probes_sent;
+
+  pause = true;
+  RunUntil(clock_.Now() + absl::Seconds(10));
+  EXPECT_EQ(SentTo(Addr("203.0.113.9")), sent_before);
+  EXPECT_EQ(prober_.counters().probes_sent, counter_before);
+  EXPECT_FALSE(outcome.final_result.has_value());
+
+  // A trace added while paused waits too.
+  Outcome later;
+  ASSERT_TRUE(Add(Options(1), Addr("203.0.113.77"), later).ok());
+  RunUntil(clock_.Now() + absl::Seconds(3));
+  EXPECT_EQ(SentTo(Addr("203.0.113.77")), 0);
+
+  pause = false;
+  RunUntil(clock_.Now() + absl::Milliseconds(500));
+  EXPECT_GT(SentTo(Addr("203.0.113.9")), sent_before);
+  EXPECT_GT(SentTo(Addr("203.0.113.77")), 0);
 }
 
 TEST_F(ProberTest, ForeignAndMalformedPacketsAreCountedNotDelivered) {
