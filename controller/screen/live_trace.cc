@@ -39,6 +39,7 @@ void SnapshotSlot::Clear() {
   absl::MutexLock lock(&mu_);
   latest_.clear_hops();
   latest_.set_rounds(0);
+  latest_.set_rounds_started(0);
   finished_ = false;
 }
 

@@ -70,10 +70,15 @@ class NamespacePath:
     IPv4 198.51.100.(4i+1) on the left end, .(4i+2) on the right end; IPv6 2001:db8:0:i::1 / ::2.
     """
 
-    def __init__(self, routers=6, tcp_listener_port=None, twin_router=None):
+    def __init__(self, routers=6, tcp_listener_port=None, twin_router=None, forward_drop=None,
+                 default_icmp_limits=False):
         """twin_router=k (2..routers) adds a second router in parallel with router k, and
         router k-1 sends each packet to one of the two at random (per packet, over IPv4), so
-        that tracers see two responders at TTL k, as on an ECMP path."""
+        that tracers see two responders at TTL k, as on an ECMP path. forward_drop=(router,
+        percent) is add_forward_drop(router, percent) (the topology builder's form).
+        default_icmp_limits=True keeps the kernel's default ICMP rate limits in every namespace
+        (icmp_ratelimit 1000 ms per destination, ...), as on stock routers; by default they are
+        turned off, so that exact-count tests see no loss at fast intervals."""
         if routers < 1 or routers > 60:
             raise ValueError("routers must be 1..60 (IPv4 /30s within one /24)")
         if twin_router is not None and not 2 <= twin_router <= routers:
@@ -85,6 +90,7 @@ class NamespacePath:
         self.router_names = ["%s-r%d" % (self.tag, k) for k in range(1, routers + 1)]
         self.nodes = [self.client] + self.router_names + [self.server]
         self.links = len(self.nodes) - 1
+        self.default_icmp_limits = default_icmp_limits
         self.twin_address_v4 = None
         self.server_v4 = self.v4(self.links - 1, right=True)
         self.server_v6 = self.v6(self.links - 1, right=True)
@@ -97,6 +103,8 @@ class NamespacePath:
             self._build()
             if twin_router is not None:
                 self._add_twin(twin_router)
+            if forward_drop is not None:
+                self.add_forward_drop(*forward_drop)
             if tcp_listener_port is not None:
                 self.start_tcp_listener(tcp_listener_port)
         except BaseException:
@@ -130,14 +138,15 @@ class NamespacePath:
         _sh(["ip", "netns", "add", node])
         self._created.append(node)
         self.ns(node, ["ip", "link", "set", "lo", "up"])
+        # Kernel ICMP rate limits would look like loss at fast probe intervals.
+        icmp_limits_off = () if self.default_icmp_limits else (
+            ("net.ipv4.icmp_ratelimit", "0"),
+            ("net.ipv4.icmp_msgs_per_sec", "100000"),
+            ("net.ipv4.icmp_msgs_burst", "100000"),
+            ("net.ipv6.icmp.ratelimit", "0"))
         for key, value in (
                 ("net.ipv4.ip_forward", "1"),
-                ("net.ipv6.conf.all.forwarding", "1"),
-                # Kernel ICMP rate limits would look like loss at fast probe intervals.
-                ("net.ipv4.icmp_ratelimit", "0"),
-                ("net.ipv4.icmp_msgs_per_sec", "100000"),
-                ("net.ipv4.icmp_msgs_burst", "100000"),
-                ("net.ipv6.icmp.ratelimit", "0"),
+                ("net.ipv6.conf.all.forwarding", "1")) + icmp_limits_off + (
                 ("net.ipv6.conf.all.accept_dad", "0"),
                 ("net.ipv6.conf.default.accept_dad", "0"),
                 # The twin router's path is asymmetric; strict reverse-path filtering would drop.
