@@ -34,8 +34,6 @@ void RttAccumulator::Add(absl::Duration rtt) {
   histogram_.Add(rtt);
 }
 
-absl::Duration RttAccumulator::worst() const { return FromMicros(worst_us_); }
-
 RttSummary RttAccumulator::Summary() const {
   RttSummary s;
   if (count_ == 0) return s;

@@ -57,8 +57,6 @@ class RttAccumulator {
   void Add(absl::Duration rtt);
 
   int64_t count() const { return count_; }
-  // The largest RTT so far (zero before the first), without building a whole Summary.
-  absl::Duration worst() const;
   RttSummary Summary() const;
 
  private:

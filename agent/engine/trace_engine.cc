@@ -212,10 +212,12 @@ void TraceEngine::StartRound(MonoTime now, std::vector<ProbeRequest>& due) {
   state.matures_at = now;
   if (end_ttl_.has_value()) {
     // The end is known: the whole round at once, as far as it.
-    const int limit = ProbeLimit().value();
-    for (; state.next_ttl <= limit; ++state.next_ttl) {
+    const Ttl limit = ProbeLimit();
+    const std::vector<absl::Duration> overdue_delays = OverdueDelays(limit);
+    for (; state.next_ttl <= limit.value(); ++state.next_ttl) {
+      const absl::Duration delay = overdue_delays[state.next_ttl - config_.first_ttl.value()];
       // 65534 probes in flight: the rest of this round is skipped.
-      if (!SendProbe(round, state, Ttl(state.next_ttl), now, due)) break;
+      if (!SendProbe(round, state, Ttl(state.next_ttl), delay, now, due)) break;
     }
   } else {
     state.sweeping = true;
@@ -225,11 +227,11 @@ void TraceEngine::StartRound(MonoTime now, std::vector<ProbeRequest>& due) {
   RefreshRound(state);
 }
 
-bool TraceEngine::SendProbe(int round, RoundState& state, Ttl ttl, MonoTime now,
-                            std::vector<ProbeRequest>& due) {
+bool TraceEngine::SendProbe(int round, RoundState& state, Ttl ttl, absl::Duration overdue_delay,
+                            MonoTime now, std::vector<ProbeRequest>& due) {
   std::optional<Sequence> sequence = AllocateSequence();
   if (!sequence.has_value()) return false;
-  const MonoTime overdue_at = now + OverdueDelay(ttl);
+  const MonoTime overdue_at = now + overdue_delay;
   in_flight_.emplace(*sequence, InFlight{ttl, round, now, overdue_at, false});
   deadlines_.emplace(now + config_.probe_timeout, *sequence);
   overdue_deadlines_.emplace(overdue_at, *sequence);
@@ -249,7 +251,8 @@ bool TraceEngine::SweepMayStep(const RoundState& state) const {
 void TraceEngine::StepSweep(int round, RoundState& state, MonoTime now,
                             std::vector<ProbeRequest>& due) {
   if (SweepMayStep(state) && now >= state.next_step_at) {
-    if (SendProbe(round, state, Ttl(state.next_ttl), now, due)) {
+    const Ttl ttl(state.next_ttl);
+    if (SendProbe(round, state, ttl, OverdueDelay(ttl), now, due)) {
       ++state.next_ttl;
       state.next_step_at = now + SweepPace();
     } else {
@@ -279,7 +282,7 @@ void TraceEngine::RefreshAllRounds() {
 
 void TraceEngine::OnSent(Sequence sequence, MonoTime sent_at) {
   auto it = in_flight_.find(sequence);
-  if (it == in_flight_.end()) return;
+  if (it == in_flight_.end() || it->second.sent_at == sent_at) return;
   InFlight& probe = it->second;
   deadlines_.erase({probe.sent_at + config_.probe_timeout, sequence});
   deadlines_.emplace(sent_at + config_.probe_timeout, sequence);
@@ -324,6 +327,7 @@ std::optional<AcceptedReply> TraceEngine::OnReply(Sequence sequence,
   if (!probe.overdue) ++hop.sent;
   ++hop.received;
   hop.rtt.Add(rtt);
+  hop.worst_rtt = std::max(hop.worst_rtt, rtt);
   auto responder =
       std::find_if(hop.responders.begin(), hop.responders.end(),
                    [&](const ResponderState& r) { return r.address == reply.responder; });
@@ -334,9 +338,6 @@ std::optional<AcceptedReply> TraceEngine::OnReply(Sequence sequence,
   ++responder->received;
   responder->rtt.Add(rtt);
   responder->mpls = reply.mpls;
-  if (received_at < probe.overdue_at) {
-    young_answers_.emplace(probe.overdue_at, YoungAnswer{probe.ttl, reply.responder});
-  }
 
   const Outcome outcome = Classify(identity_, reply);
   if (outcome == Outcome::kDestination) hop.destination = true;
@@ -352,6 +353,9 @@ std::optional<AcceptedReply> TraceEngine::OnReply(Sequence sequence,
   if (round != rounds_.end()) {
     RoundState& state = round->second;
     state.settled_top = std::max(state.settled_top, probe.ttl.value());
+    if (received_at < probe.overdue_at) {
+      state.answers.push_back(Answer{probe.overdue_at, probe.ttl, reply.responder});
+    }
     // The sweep's highest probe answered: the next TTL may go out now.
     if (state.sweeping && probe.ttl.value() == state.top_sent) {
       state.next_step_at = std::min(state.next_step_at, received_at);
@@ -378,18 +382,18 @@ void TraceEngine::Interrupt(MonoTime now) {
   if (finished_) return;
   Advance(now);  // what is overdue or expired by now counts as lost
   // Probes younger than their overdue time are left out, answered or not.
-  for (auto it = young_answers_.upper_bound(now); it != young_answers_.end(); ++it) {
-    HopState& hop = Hop(it->second.ttl);
-    --hop.sent;
-    --hop.received;
-    for (ResponderState& responder : hop.responders) {
-      if (responder.address == it->second.responder) --responder.received;
-    }
-  }
-  young_answers_.clear();
   interrupted_rounds_ = rounds_retired_;
   for (const auto& [round, state] : rounds_) {
     if (!state.sweeping && state.matures_at <= now) ++interrupted_rounds_;
+    for (const Answer& answer : state.answers) {
+      if (answer.overdue_at <= now) continue;
+      HopState& hop = Hop(answer.ttl);
+      --hop.sent;
+      --hop.received;
+      for (ResponderState& responder : hop.responders) {
+        if (responder.address == answer.responder) --responder.received;
+      }
+    }
   }
   in_flight_.clear();  // overdue ones are already counted; the rest are left out
   deadlines_.clear();
@@ -538,7 +542,6 @@ void TraceEngine::RetireRounds(MonoTime now) {
       ++it;
     }
   }
-  young_answers_.erase(young_answers_.begin(), young_answers_.upper_bound(now));
 }
 
 void TraceEngine::Advance(MonoTime now) {
@@ -567,17 +570,29 @@ void TraceEngine::MaybeFinish(MonoTime now) {
 
 absl::Duration TraceEngine::HighestRtt() const {
   absl::Duration highest = absl::ZeroDuration();
-  for (const auto& [ttl, hop] : hops_) highest = std::max(highest, hop.rtt.worst());
+  for (const auto& [ttl, hop] : hops_) highest = std::max(highest, hop.worst_rtt);
   return highest;
 }
 
-absl::Duration TraceEngine::OverdueDelay(Ttl ttl) const {
-  absl::Duration reference = absl::ZeroDuration();
-  for (auto it = hops_.lower_bound(ttl); it != hops_.end(); ++it) {
-    reference = std::max(reference, it->second.rtt.worst());
+std::vector<absl::Duration> TraceEngine::OverdueDelays(Ttl last) const {
+  const int first = config_.first_ttl.value();
+  std::vector<absl::Duration> reference(std::max(last.value() - first + 1, 1));
+  // The highest RTT at each TTL or any later one: one pass from the last TTL seen down.
+  absl::Duration beyond = absl::ZeroDuration();
+  auto hop = hops_.rbegin();
+  for (int ttl = std::max(last.value(), hops_.empty() ? 0 : hops_.rbegin()->first.value());
+       ttl >= first; --ttl) {
+    for (; hop != hops_.rend() && hop->first.value() >= ttl; ++hop) {
+      beyond = std::max(beyond, hop->second.worst_rtt);
+    }
+    if (ttl <= last.value()) reference[ttl - first] = beyond;
   }
-  if (reference == absl::ZeroDuration()) reference = HighestRtt();
-  return std::min(std::max(kOverdueFloor, kOverdueRttMultiple * reference), config_.probe_timeout);
+  // None answered at a TTL or beyond yet: the highest RTT anywhere (`beyond`, now all hops).
+  for (absl::Duration& delay : reference) {
+    if (delay == absl::ZeroDuration()) delay = beyond;
+    delay = std::min(std::max(kOverdueFloor, kOverdueRttMultiple * delay), config_.probe_timeout);
+  }
+  return reference;
 }
 
 absl::Duration TraceEngine::SweepPace() const {

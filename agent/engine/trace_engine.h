@@ -261,6 +261,13 @@ class TraceEngine {
     MonoTime overdue_at;
     bool overdue = false;  // already counted as lost in its hop's `sent`
   };
+  // An answer to a probe, kept with its round until the round retires: Interrupt() takes out
+  // those that came before the probe's overdue time, if that time has not passed.
+  struct Answer {
+    MonoTime overdue_at;
+    Ttl ttl;
+    IpAddress responder;
+  };
   // A round not yet retired (retired: settled, nothing in flight, every probe past its
   // overdue time).
   struct RoundState {
@@ -270,10 +277,11 @@ class TraceEngine {
     int top_sent = 0;       // the highest TTL sent
     int settled_top = 0;    // the highest TTL answered or overdue
     MonoTime next_step_at = MonoTime::Infinite();
-    int in_flight = 0;     // probes without a final outcome (overdue ones included)
-    int pending = 0;       // probes in flight and not yet overdue
-    MonoTime matures_at;   // the latest overdue time of its probes
-    bool settled = false;  // counted in rounds_settled_
+    int in_flight = 0;            // probes without a final outcome (overdue ones included)
+    int pending = 0;              // probes in flight and not yet overdue
+    MonoTime matures_at;          // the latest overdue time of its probes
+    bool settled = false;         // counted in rounds_settled_
+    std::vector<Answer> answers;  // answers that came before their probe's overdue time
   };
   struct ResponderState {
     IpAddress address;
@@ -285,23 +293,19 @@ class TraceEngine {
     int64_t sent = 0;  // probes with a known outcome, overdue ones included
     int64_t received = 0;
     RttAccumulator rtt;
+    absl::Duration worst_rtt;                // rtt's Wrst, kept apart: read for every probe sent
     std::vector<ResponderState> responders;  // in order of first reply
     bool destination = false;
     bool unreachable = false;
     int unreachable_code = 0;
-  };
-  // An answer to a probe not yet past its overdue time: Interrupt() takes it out again.
-  struct YoungAnswer {
-    Ttl ttl;
-    IpAddress responder;
   };
 
   HopState& Hop(Ttl ttl);
   const HopState* FindHop(Ttl ttl) const;
   std::optional<Sequence> AllocateSequence();
   void StartRound(MonoTime now, std::vector<ProbeRequest>& due);
-  // Sends `ttl` in `round`; false when no sequence is free.
-  bool SendProbe(int round, RoundState& state, Ttl ttl, MonoTime now,
+  // Sends `ttl` in `round`, overdue after `overdue_delay`; false when no sequence is free.
+  bool SendProbe(int round, RoundState& state, Ttl ttl, absl::Duration overdue_delay, MonoTime now,
                  std::vector<ProbeRequest>& due);
   void StepSweep(int round, RoundState& state, MonoTime now, std::vector<ProbeRequest>& due);
   // Whether the sweep's next TTL may go out once its pacing step has come.
@@ -317,7 +321,9 @@ class TraceEngine {
   void RetireRounds(MonoTime now);
   void Advance(MonoTime now);
   void MaybeFinish(MonoTime now);
-  absl::Duration OverdueDelay(Ttl ttl) const;
+  // The overdue delays of TTLs first_ttl..last (index ttl - first_ttl), in one pass.
+  std::vector<absl::Duration> OverdueDelays(Ttl last) const;
+  absl::Duration OverdueDelay(Ttl ttl) const { return OverdueDelays(ttl).back(); }
   absl::Duration SweepPace() const;
   absl::Duration HighestRtt() const;
   Ttl HardLimit() const;
@@ -344,10 +350,9 @@ class TraceEngine {
   std::set<std::pair<MonoTime, Sequence>> deadlines_;
   // (overdue_at, sequence) of every probe in flight and not yet overdue, earliest first.
   std::set<std::pair<MonoTime, Sequence>> overdue_deadlines_;
-  std::map<int, RoundState> rounds_;                    // by round number, until retired
-  std::multimap<MonoTime, YoungAnswer> young_answers_;  // by overdue time
-  std::map<Ttl, HopState> hops_;  // by TTL; only TTLs that had a probe resolve
-  std::optional<Ttl> end_ttl_;    // destination or unreachable TTL, the lowest seen
+  std::map<int, RoundState> rounds_;  // by round number, until retired
+  std::map<Ttl, HopState> hops_;      // by TTL; only TTLs that had a probe resolve
+  std::optional<Ttl> end_ttl_;        // destination or unreachable TTL, the lowest seen
   absl::Status last_send_error_;
 };
 
