@@ -41,7 +41,9 @@
 //   probing. mtr's TCP probes are connect() sockets, so the kernel retransmits each unanswered
 //   SYN (at +1 s, +3 s, ...), with the same TTL and ports; the routers answer those later, from
 //   tokens refilled after the probing phase, and mtr counts the answers, with RTTs of 2-7 s.
-//   That is not loss measurement and is deliberately not copied: one probe, one chance.
+//   That is not loss measurement and is deliberately not copied: one probe, one chance. With
+//   -Z 1 (its sockets closed before the first retransmission) mtr shows our 63% too, which is
+//   how tests/integration/test_default_icmp_limits.py compares the two.
 // - Each probe expires probe_timeout after it was sent (mtr -Z). Replies before then are
 //   accepted, late or reordered; after, ignored (the probe counts as lost). A second reply to one
 //   probe is ignored.
