@@ -181,7 +181,11 @@ void Prober::Stop(TraceId id) {
 }
 
 void Prober::Cancel(TraceId id) {
-  if (traces_.contains(id)) Finish(id, "cancelled");
+  auto it = traces_.find(id);
+  if (it == traces_.end()) return;
+  // Overdue probes count as lost, younger ones are left out: the result stays honest.
+  it->second->engine.Interrupt(clock_.Now());
+  Finish(id, "cancelled");
 }
 
 void Prober::Reschedule(TraceId id, Trace& trace) {
@@ -297,10 +301,12 @@ void Prober::RunDue(TraceId id, MonoTime now) {
   auto it = traces_.find(id);
   if (it == traces_.end()) return;
   Trace& trace = *it->second;
+  const int rounds_before = trace.engine.rounds_started();
   const std::vector<engine::ProbeRequest> probes = trace.engine.Poll(now);
   if (!probes.empty()) {
     SendProbes(trace, probes);
-    if (trace.callbacks.on_snapshot) {
+    // One snapshot per round, when it starts (a sweep's later steps send probes too).
+    if (trace.callbacks.on_snapshot && trace.engine.rounds_started() != rounds_before) {
       // The callback may cancel this very trace (or add others): call a copy, then look the
       // trace up again.
       const std::function<void(const engine::TraceResult&)> on_snapshot =

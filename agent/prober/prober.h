@@ -107,7 +107,9 @@ class Prober {
   // Graceful end: no new rounds; outstanding probes get their grace (mtr -G), then on_finished.
   void Stop(TraceId trace);
   // Immediate end: no further probe is sent, replies in flight are ignored, and on_finished
-  // runs now with the result so far and error "cancelled". Unknown ids are ignored.
+  // runs now with the result so far (engine::TraceEngine::Interrupt: overdue probes count as
+  // lost, younger ones are left out; interrupted and incomplete set) and error "cancelled".
+  // Unknown ids are ignored.
   void Cancel(TraceId trace);
 
   // One turn of the loop at clock.Now(): receive and route replies, run due engines, send their

@@ -28,7 +28,8 @@ net::SocketPlan PlanFor(const v1::ProbeOptions& options, IpFamily family);
 // Errors: InvalidArgument for bad options; PermissionDenied naming what is missing when no
 // socket can be opened (CAP_NET_RAW, or net.ipv4.ping_group_range); Unavailable when there is
 // no route. `interrupt` (may be nullptr) is polled after every wake-up; a SIGINT handler that
-// sets it ends the trace at once and RunTrace returns the result so far (error "cancelled").
+// sets it ends the trace at once and RunTrace returns the result so far (error "cancelled",
+// interrupted: see Prober::Cancel).
 // `probe_events` (may be nullptr, not owned) sees every probe and accepted reply (mtr -l).
 // While `pause` (may be nullptr) is true no round starts (the screen's `p`; see
 // Prober::set_pause_flag).

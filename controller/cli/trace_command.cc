@@ -317,7 +317,9 @@ int RunToCompletion(const ResolvedTrace& prepared, TraceCommandDeps& deps,
     err << kPrefix << exported.message() << "\n";
     status = kExitRuntimeError;
   }
-  if (!result.error().empty()) {
+  if (result.interrupted() && !result.error().empty()) {
+    status = kExitInterrupted;  // Ctrl-C: what was measured is printed, and says so
+  } else if (!result.error().empty()) {
     err << kPrefix << result.error() << "\n";
     status = kExitRuntimeError;  // no verdict
   }

@@ -17,7 +17,9 @@
 // line on `err` and nothing on `out`; kExitRuntimeError when the trace could not run or stopped
 // on an error, or an export could not be written (what was measured is still printed). With
 // --diagnose-exit, a completed trace exits with diagnosis::ExitStatusFor(verdict) instead. With
-// -F, the highest status of all hosts.
+// -F, the highest status of all hosts. Interrupted (Ctrl-C; the result says interrupted): what
+// was measured is printed, with the report's "Interrupted after N rounds" line and an
+// INCOMPLETE diagnosis, and the exit code is kExitInterrupted (130), as `pathpair test`'s.
 #ifndef PATHPAIR_CONTROLLER_CLI_TRACE_COMMAND_H_
 #define PATHPAIR_CONTROLLER_CLI_TRACE_COMMAND_H_
 

@@ -126,11 +126,24 @@ v1::Verdict VerdictOf(const TraceAnalysis& a, const Findings& findings) {
   return degraded ? v1::VERDICT_DEGRADED : v1::VERDICT_HEALTHY;
 }
 
-v1::Finding HealthyFinding(const TraceAnalysis& a) {
+// Why `trace` is incomplete, in words; empty when it is complete.
+std::string IncompleteReason(const v1::TraceResult& trace) {
+  if (!trace.incomplete() && !trace.interrupted()) return "";
+  if (!trace.interrupted()) return "not measured to the end";
+  const int asked = trace.options().count();
+  return absl::StrCat("interrupted after ", trace.rounds(),
+                      asked > 0 ? absl::StrCat(" of ", asked) : "", " rounds");
+}
+
+v1::Finding HealthyFinding(const TraceAnalysis& a, const std::string& incomplete_reason) {
   v1::Finding finding = PathFinding(
       v1::HEALTHY, v1::SEVERITY_INFO,
-      absl::StrCat("No network exception found: effective loss ", Decimal(a.effective_loss_pct),
-                   "%, latency ", Decimal(a.effective_latency_ms), " ms to the last hop."));
+      absl::StrCat(incomplete_reason.empty()
+                       ? "No network exception found"
+                       : absl::StrCat("No network exception found in an incomplete trace (",
+                                      incomplete_reason, ")"),
+                   ": effective loss ", Decimal(a.effective_loss_pct), "%, latency ",
+                   Decimal(a.effective_latency_ms), " ms to the last hop."));
   AddNumber(finding, "effective_loss_pct", a.effective_loss_pct);
   AddNumber(finding, "effective_latency_ms", a.effective_latency_ms);
   AddNumber(finding, "hops", static_cast<double>(a.path.hops.size()));
@@ -206,8 +219,19 @@ v1::Diagnosis Diagnose(const v1::DiagnosisInput& input, const DiagnoseOptions& o
   v1::Verdict verdict = VerdictOf(forward, all);
   if (paired) verdict = std::max(verdict, VerdictOf(reverse, all));
   diagnosis.set_verdict(verdict);
+  std::string incomplete = IncompleteReason(input.forward());
+  if (const std::string reverse_reason = paired ? IncompleteReason(input.reverse()) : "";
+      !reverse_reason.empty()) {
+    incomplete = incomplete.empty()
+                     ? absl::StrCat("reverse trace ", reverse_reason)
+                     : absl::StrCat("forward trace ", incomplete, ", reverse ", reverse_reason);
+  }
+  diagnosis.set_incomplete(!incomplete.empty());
+  diagnosis.set_incomplete_reason(incomplete);
   for (v1::Finding& finding : all) *diagnosis.add_findings() = std::move(finding);
-  if (verdict == v1::VERDICT_HEALTHY) *diagnosis.add_findings() = HealthyFinding(forward);
+  if (verdict == v1::VERDICT_HEALTHY) {
+    *diagnosis.add_findings() = HealthyFinding(forward, incomplete);
+  }
   return diagnosis;
 }
 

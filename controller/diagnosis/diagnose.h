@@ -21,6 +21,8 @@
 // drops ICMP is BROKEN for an ICMP trace (it cannot be measured that way; the finding says to
 // use TCP or UDP), so the verdict does not depend on whether DEST_ICMP_BLOCKED or
 // LINK_INTERRUPTION is reported, which can depend on DiagnosisInput.forward_destination_check.
+// A trace not measured to its end (TraceResult.incomplete or interrupted) sets
+// Diagnosis.incomplete with the reason; its HEALTHY finding says "in an incomplete trace".
 #ifndef PATHPAIR_CONTROLLER_DIAGNOSIS_DIAGNOSE_H_
 #define PATHPAIR_CONTROLLER_DIAGNOSIS_DIAGNOSE_H_
 

@@ -96,6 +96,13 @@ Json TraceToJson(const v1::TraceResult& result, const JsonOptions& options) {
   mtr["protocol"] = formats::ProtocolName(p.protocol());
   if (p.flows() > 1) mtr["flows"] = p.flows();  // --flows: absent for one flow, as in mtr
   if (!result.error().empty()) mtr["error"] = result.error();
+  // Cut short (Ctrl-C, an agent's Stop): the hubs cover `rounds` of `rounds_started` rounds.
+  if (result.interrupted() || result.incomplete()) {
+    mtr["interrupted"] = result.interrupted();
+    mtr["incomplete"] = result.incomplete();
+    mtr["rounds"] = result.rounds();
+    mtr["rounds_started"] = result.rounds_started();
+  }
 
   Json hubs = Json::array();
   for (const v1::HopResult& hop : result.hops()) hubs.push_back(HubJson(hop, options.use_names));

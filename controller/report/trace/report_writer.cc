@@ -86,7 +86,22 @@ std::string FormatReport(const v1::TraceResult& result, const ReportOptions& opt
       append_mpls(hop.responders(i));
     }
   }
+  if (const std::string note = InterruptionNote(result); !note.empty()) {
+    absl::StrAppend(&out, note, "\n");
+  }
   return out;
+}
+
+std::string InterruptionNote(const v1::TraceResult& result) {
+  if (!result.interrupted()) return "";
+  std::string note = absl::StrCat("Interrupted after ", result.rounds());
+  if (result.options().count() > 0) absl::StrAppend(&note, " of ", result.options().count());
+  absl::StrAppend(&note, " rounds");
+  if (const int left_out = result.rounds_started() - result.rounds(); left_out > 0) {
+    absl::StrAppend(&note, "; ", left_out, left_out == 1 ? " more was" : " more were",
+                    " under way and left out (their losses were not yet known)");
+  }
+  return absl::StrCat(note, ".");
 }
 
 }  // namespace pathpair::output

@@ -48,8 +48,13 @@ struct ReportOptions {
   bool show_mpls = false;     // -e
 };
 
-// The whole report, each line ending in '\n'.
+// The whole report, each line ending in '\n'. An interrupted trace (Ctrl-C) gets one more line,
+// InterruptionNote's, under the hops (mtr prints nothing at all then).
 std::string FormatReport(const v1::TraceResult& result, const ReportOptions& options);
+
+// "Interrupted after 13 of 50 rounds; 5 more were under way and left out (their losses were not
+// yet known)." for an interrupted trace (v1::TraceResult.interrupted), "" otherwise.
+std::string InterruptionNote(const v1::TraceResult& result);
 
 }  // namespace pathpair::output
 

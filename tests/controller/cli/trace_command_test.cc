@@ -432,6 +432,31 @@ TEST(TraceOutputsTest, AsnDatabaseFeedsTheAsColumnAndTheDiagnosisAreas) {
   EXPECT_EQ(nlohmann::json::parse(json.out.str())["report"]["area_source"], "mmdb");
 }
 
+// Issue 15: Ctrl-C on `trace -r` prints what was measured, says it was interrupted, and the
+// diagnosis says the trace is incomplete; the exit code is 130, as `pathpair test`'s.
+TEST(TraceCommandTest, InterruptedRunPrintsWhatWasMeasuredAndSaysSo) {
+  Harness h;
+  v1::TraceResult r = TwoHopResult();
+  r.set_error("cancelled");
+  r.set_interrupted(true);
+  r.set_incomplete(true);
+  r.set_rounds(3);
+  r.set_rounds_started(5);
+  h.result = r;
+  EXPECT_EQ(h.Run({"-n", "-r", "-c", "50", "pathtest"}), kExitInterrupted);
+  EXPECT_THAT(h.out.str(), HasSubstr("  2.|-- 198.51.100.9"));
+  EXPECT_THAT(h.out.str(), HasSubstr("\nInterrupted after 3 of 50 rounds; 2 more were under way"));
+  EXPECT_THAT(h.out.str(), HasSubstr("Diagnosis: HEALTHY, INCOMPLETE TRACE (interrupted after 3 "
+                                     "of 50 rounds;"));
+  EXPECT_EQ(h.err.str(), "");
+  Harness json;
+  json.result = r;
+  EXPECT_EQ(json.Run({"-n", "-j", "-c", "50", "pathtest"}), kExitInterrupted);
+  const nlohmann::json report = nlohmann::json::parse(json.out.str())["report"];
+  EXPECT_EQ(report["mtr"]["interrupted"], true);
+  EXPECT_EQ(report["incomplete"], true);
+}
+
 }  // namespace
 }  // namespace pathpair::cli
 
