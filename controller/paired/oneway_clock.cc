@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 
 namespace pathpair::paired {
 namespace {
@@ -254,46 +255,61 @@ std::string ClockErrorText(const v1::OneWayClock& clock) {
 
 std::string DescribeRunClocks(const v1::PairedRun& run) {
   if (!run.oneway_requested()) return "";
-  std::vector<std::pair<const char*, v1::OneWayClock>> clocks;
+  struct Direction {
+    const char* name;
+    v1::OneWayClock clock;
+  };
+  std::vector<Direction> directions;
   if (run.has_oneway_forward()) {
-    clocks.emplace_back("client -> server", EffectiveClock(run.oneway_forward()));
+    directions.push_back({"client -> server", EffectiveClock(run.oneway_forward())});
   }
   if (run.has_oneway_reverse()) {
-    clocks.emplace_back("server -> client", EffectiveClock(run.oneway_reverse()));
+    directions.push_back({"server -> client", EffectiveClock(run.oneway_reverse())});
   }
-  if (clocks.empty()) return "";
-  const bool one_method = std::all_of(clocks.begin(), clocks.end(), [&](const auto& c) {
-    return c.second.method() == clocks.front().second.method();
-  });
-  std::string out = "Clocks: ";
-  for (size_t i = 0; i < clocks.size(); ++i) {
-    const auto& [direction, clock] = clocks[i];
-    if (!one_method) absl::StrAppend(&out, i == 0 ? "" : "; ", direction, ": ");
-    if (one_method && i > 0) break;
-    absl::StrAppend(&out, MethodWords(clock.method()), " (", ClockMethodName(clock.method()), ")");
-    if (!HasBound(clock.method())) continue;
-    const bool same_error = std::all_of(clocks.begin(), clocks.end(), [&](const auto& c) {
-      return ClockErrorText(c.second) == ClockErrorText(clock);  // as printed
+  if (directions.empty()) return "";
+  const bool one_method = std::all_of(
+      directions.begin(), directions.end(),
+      [&](const Direction& d) { return d.clock.method() == directions.front().clock.method(); });
+  // The method in words and its error: "<method> (<name>), error +-X ms (<why that bound>)",
+  // with the error per direction when it differs as printed.
+  const auto method_text = [&](const std::vector<Direction>& those) {
+    const v1::OneWayClock& clock = those.front().clock;
+    std::string text =
+        absl::StrCat(MethodWords(clock.method()), " (", ClockMethodName(clock.method()), ")");
+    if (!HasBound(clock.method())) return text;
+    const bool one_error = std::all_of(those.begin(), those.end(), [&](const Direction& d) {
+      return ClockErrorText(d.clock) == ClockErrorText(clock);
     });
-    if (!one_method || same_error) {
-      absl::StrAppend(&out, ", error ", ClockErrorText(clock));
-    } else {
-      absl::StrAppend(&out, ", error ", ClockErrorText(clocks[0].second), " ", clocks[0].first,
-                      " and ", ClockErrorText(clocks[1].second), " ", clocks[1].first);
+    const std::string errors =
+        one_error ? ClockErrorText(clock)
+                  : absl::StrJoin(those, " and ", [](std::string* out, const Direction& d) {
+                      absl::StrAppend(out, ClockErrorText(d.clock), " ", d.name);
+                    });
+    absl::StrAppend(&text, ", error ", errors, " (", ErrorSource(clock.method()), ")");
+    return text;
+  };
+  std::string out = "Clocks: ";
+  if (one_method) {
+    absl::StrAppend(&out, method_text(directions));
+  } else {
+    for (size_t i = 0; i < directions.size(); ++i) {
+      absl::StrAppend(&out, i == 0 ? "" : "; ", directions[i].name, ": ",
+                      method_text({directions[i]}));
     }
-    absl::StrAppend(&out, " (", ErrorSource(clock.method()), ")");
   }
   absl::StrAppend(&out, ".");
-  for (const auto& [direction, clock] : clocks) {
-    if (clock.note().empty()) continue;
-    absl::StrAppend(&out, " Note: ", clock.note(), ".");
-    break;  // one note stands for the run
+  // One note and one caveat stand for the run.
+  for (const Direction& d : directions) {
+    if (d.clock.note().empty()) continue;
+    absl::StrAppend(&out, " Note: ", d.clock.note(), ".");
+    break;
   }
-  std::string caveat;
-  for (const auto& [direction, clock] : clocks) {
-    if (caveat.empty()) caveat = Caveat(clock.method());
+  for (const Direction& d : directions) {
+    if (const std::string caveat = Caveat(d.clock.method()); !caveat.empty()) {
+      absl::StrAppend(&out, caveat);
+      break;
+    }
   }
-  absl::StrAppend(&out, caveat);
   return out;
 }
 

@@ -130,6 +130,11 @@ TEST(ResolveOneWayClocksTest, EstimatedSplitsAConstantAsymmetryEvenly) {
   EXPECT_EQ(run.oneway_reverse().clock().method(), v1::CLOCK_METHOD_NONE);
   EXPECT_DOUBLE_EQ(run.oneway_reverse().stats().delay().avg_ms(), 37.5 - 1000);  // raw
   EXPECT_TRUE(OneWayClockToJson(run.oneway_reverse().clock())["error_ms"].is_null());
+  const std::string words = DescribeRunClocks(run);
+  EXPECT_THAT(words, HasSubstr("Clocks: client -> server: not known to be synchronised"));
+  EXPECT_THAT(words, HasSubstr("error +-23.0 ms (half the smallest round trip); server -> "
+                               "client: not synchronised, and no offset could be estimated"));
+  EXPECT_THAT(words, HasSubstr("cannot be placed"));
 }
 
 TEST(ResolveOneWayClocksTest, AClaimTheExchangeContradictsFallsBackToTheEstimate) {
