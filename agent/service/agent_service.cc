@@ -200,7 +200,7 @@ grpc::ServerUnaryReactor* AgentService::Info(grpc::CallbackServerContext* contex
   for (v1::InterfaceAddress& a : ListInterfaceAddresses()) {
     *response->add_addresses() = std::move(a);
   }
-  *response->mutable_clock() = ReadClockStatus(clock_);
+  *response->mutable_clock() = ReadClockStatus(clock_, config_.test_clock);
   v1::Limits* limits = response->mutable_limits();
   limits->set_max_concurrent_traces(config_.max_concurrent_traces);
   limits->set_max_probe_rate_pps(config_.max_probe_rate_pps);

@@ -26,6 +26,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "agent/service/consent.h"
+#include "agent/service/host_info.h"
 #include "agent/service/session_registry.h"
 #include "agent/service/trace_runner.h"
 #include "common/time/clock.h"
@@ -48,6 +49,9 @@ struct AgentServiceConfig {
   int max_oneway_rate_pps = 1000;
   // Credentials for ReflectPeer's outbound call to another agent; nullptr: insecure.
   std::function<std::shared_ptr<grpc::ChannelCredentials>()> peer_credentials;
+  // TEST ONLY: what Info says about the clock (see TestClockOverrides). The one-way runner
+  // gets the same offset (SocketOneWayRunner::Bind).
+  TestClockOverrides test_clock;
 };
 
 class AgentService final : public v1::Agent::CallbackService {

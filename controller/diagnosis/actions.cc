@@ -92,7 +92,14 @@ std::string ActionFor(const v1::Finding& finding, bool has_reverse_trace) {
     case v1::LOSS_BOTH_DIRECTIONS:
       return ContactFor(finding);
     case v1::LATENCY_ON_RETURN_PATH:
-      return absl::StrCat("Look for the delay in the reverse trace; ", ContactFor(finding));
+    case v1::LATENCY_ON_FORWARD_PATH: {
+      const char* trace = finding.code() == v1::LATENCY_ON_RETURN_PATH ? "reverse" : "forward";
+      if (!finding.has_ttl()) {
+        return absl::StrCat("Look for the hop where the ", trace,
+                            " trace's latency steps up, and report the delay to its owner.");
+      }
+      return absl::StrCat("Look for the delay in the ", trace, " trace; ", ContactFor(finding));
+    }
     default:
       return "";
   }

@@ -179,8 +179,8 @@ v1::Diagnosis Diagnose(const v1::DiagnosisInput& input, const DiagnoseOptions& o
   Findings paired_whole;
   {
     Findings out;
-    FindReturnPathLatency(forward.findings, forward_oneway, reverse_oneway, out);
-    if (paired) ExplainReverseLatencySteps(reverse.findings, forward_oneway, reverse_oneway);
+    FindLatencyDirection(forward.findings, paired ? &reverse.findings : nullptr, forward_oneway,
+                         reverse_oneway, out);
     FindLossDirection(forward.path, forward.loss, paired ? &reverse.path : nullptr,
                       paired ? &reverse.loss : nullptr, forward_oneway, reverse_oneway, out);
     if (paired) FindAsymmetricPath(forward.path, reverse.path, out);

@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "common/net/ip_address.h"
@@ -209,111 +211,249 @@ void ResolveReturnPathCaveat(v1::Finding& increase, absl::string_view conclusion
   increase.set_summary(absl::StrReplaceAll(increase.summary(), {{kReturnPathCaveat, conclusion}}));
 }
 
-std::string AlikeBothWays(const v1::OneWayResult& forward, const v1::OneWayResult& reverse) {
-  return absl::StrCat(" One-way delays are alike both ways (", Decimal(forward.delay_avg_ms()),
-                      " ms out, ", Decimal(reverse.delay_avg_ms()),
-                      " ms back), so it is no return-path effect: a steady step like this is a "
-                      "long-distance link, or a congested one if it varies.");
+bool Finite(std::initializer_list<double> values) {
+  return std::all_of(values.begin(), values.end(), [](double v) { return std::isfinite(v); });
 }
 
-enum class StepSide { kOut, kBack, kBoth };
+// A clock error with the digits its size needs: 0.002, 1.25, 46.
+std::string ErrorMs(double ms) { return Decimal(ms, ms < 0.1 ? 3 : ms < 10 ? 2 : 0); }
 
-// What the two one-way results say about a latency step of `step_ms`: whether one direction
-// carries at least kReturnPathMinShare of it. Queueing delay above each direction's minimum does
-// not depend on the clock offset; the difference of the averages does, within twice the offset
-// error. Out = client to server.
-class OneWayDelays {
+std::string ClockWords(v1::ClockMethod method) {
+  switch (method) {
+    case v1::CLOCK_METHOD_SAME_HOST:
+      return "one host's clock";
+    case v1::CLOCK_METHOD_SYNCHRONIZED:
+      return "synchronised clocks";
+    case v1::CLOCK_METHOD_ESTIMATED:
+      return "clocks reconciled by an offset estimated from the exchange";
+    case v1::CLOCK_METHOD_NONE:
+      return "unsynchronised clocks";
+    default:
+      return "the clocks";
+  }
+}
+
+enum class Side { kOut, kBack, kAlike, kUnplaced };
+
+// What the two one-way results say about direction (see kOneWayNoiseFloorMs). Out = client to
+// server. Usable only when both directions received packets, their figures are finite, and
+// the clocks give the delays a bound (not CLOCK_METHOD_NONE).
+class DirectionalDelays {
  public:
-  OneWayDelays(const v1::OneWayResult& out, const v1::OneWayResult& back)
-      : out_excess_(out.delay_avg_ms() - out.delay_min_ms()),
-        back_excess_(back.delay_avg_ms() - back.delay_min_ms()),
-        offset_error_(std::abs(out.offset_error_ms()) + std::abs(back.offset_error_ms())),
-        back_minus_out_(back.delay_avg_ms() - out.delay_avg_ms()) {}
+  DirectionalDelays(const v1::OneWayResult* out, const v1::OneWayResult* back) {
+    if (out == nullptr || back == nullptr) return;
+    have_data_ = out->received() > 0 && back->received() > 0;
+    method_ = back->clock_method() != v1::CLOCK_METHOD_UNSPECIFIED ? back->clock_method()
+                                                                   : out->clock_method();
+    out_ms_ = out->delay_avg_ms();
+    back_ms_ = back->delay_avg_ms();
+    clock_error_ = std::abs(out->offset_error_ms()) + std::abs(back->offset_error_ms());
+    noise_ =
+        std::max(kOneWayNoiseFloorMs, std::hypot(out->delay_stdev_ms(), back->delay_stdev_ms()));
+    usable_ = have_data_ && Finite({out_ms_, back_ms_, clock_error_, noise_}) &&
+              out->clock_method() != v1::CLOCK_METHOD_NONE &&
+              back->clock_method() != v1::CLOCK_METHOD_NONE;
+  }
 
-  StepSide SideOf(double step_ms) const {
-    const double needed = kReturnPathMinShare * step_ms;
-    const bool back = BackMargin() >= needed;
-    const bool out =
-        out_excess_ - back_excess_ >= needed || -back_minus_out_ - offset_error_ >= needed;
-    if (back && !out) return StepSide::kBack;
-    if (out && !back) return StepSide::kOut;
-    return StepSide::kBoth;
+  bool have_data() const { return have_data_; }
+  bool usable() const { return usable_; }
+  // How much longer the way back is (negative: the way out is longer).
+  double back_minus_out() const { return back_ms_ - out_ms_; }
+  double out_ms() const { return out_ms_; }
+  double back_ms() const { return back_ms_; }
+  double clock_error() const { return clock_error_; }
+  double noise() const { return noise_; }
+  v1::ClockMethod method() const { return method_; }
+
+  // The direction whose delay is longer by more than the clock error plus the noise.
+  Side Longer() const {
+    if (!usable_) return Side::kUnplaced;
+    const double needed = clock_error_ + noise_;
+    if (back_minus_out() > needed) return Side::kBack;
+    if (-back_minus_out() > needed) return Side::kOut;
+    return Side::kAlike;
   }
-  // How far the way back exceeds the way out, by the better of the two measures.
-  double BackMargin() const {
-    return std::max(back_excess_ - out_excess_, back_minus_out_ - offset_error_);
+
+  // Where a trace's latency step of `step_ms` is: in the direction that is longer by at least
+  // kStepDirectionMinShare of the step beyond the clock error (and by more than error plus
+  // noise); alike both ways when the measurement could have shown that share and did not;
+  // unplaced when the clock error and noise are too large for it.
+  Side SideOf(double step_ms) const {
+    if (!usable_ || !std::isfinite(step_ms)) return Side::kUnplaced;
+    const double needed = kStepDirectionMinShare * step_ms;
+    const Side longer = Longer();
+    const double certain = std::abs(back_minus_out()) - clock_error_;
+    if ((longer == Side::kBack || longer == Side::kOut) && certain >= needed) return longer;
+    if (clock_error_ + noise_ < needed) return Side::kAlike;
+    return Side::kUnplaced;
   }
-  double out_excess() const { return out_excess_; }
-  double back_excess() const { return back_excess_; }
-  double offset_error() const { return offset_error_; }
-  double back_minus_out() const { return back_minus_out_; }
 
  private:
-  double out_excess_, back_excess_, offset_error_, back_minus_out_;
+  bool have_data_ = false;
+  bool usable_ = false;
+  v1::ClockMethod method_ = v1::CLOCK_METHOD_UNSPECIFIED;
+  double out_ms_ = 0, back_ms_ = 0, clock_error_ = 0, noise_ = 0;
 };
 
-bool UsableOneWay(const v1::OneWayResult* forward, const v1::OneWayResult* reverse) {
-  return forward != nullptr && reverse != nullptr && forward->received() > 0 &&
-         reverse->received() > 0;
+const char* EvidenceName(Side side) {
+  switch (side) {
+    case Side::kOut:
+      return "forward";
+    case Side::kBack:
+      return "return";
+    case Side::kAlike:
+      return "both";
+    case Side::kUnplaced:
+      break;
+  }
+  return "unplaced";
+}
+
+// The sentence a LATENCY_INCREASE gets in place of its caveat.
+std::string StepConclusion(Side side, const DirectionalDelays& delays) {
+  switch (side) {
+    case Side::kOut:
+      return " One-way delays put it on the way out (client to server).";
+    case Side::kBack:
+      return " One-way delays put it on the way back (server to client).";
+    case Side::kAlike:
+      if (delays.Longer() == Side::kAlike) {
+        return absl::StrCat(" One-way delays are alike both ways (", Decimal(delays.out_ms()),
+                            " ms out, ", Decimal(delays.back_ms()),
+                            " ms back), so it is no return-path effect: a steady step like this "
+                            "is a long-distance link, or a congested one if it varies.");
+      }
+      return absl::StrCat(
+          " One-way delays are ", Decimal(std::abs(delays.back_minus_out())), " ms longer ",
+          delays.Longer() == Side::kBack ? "back (server to client)" : "out (client to server)",
+          ", less than half of it: most of the step is in both directions.");
+    case Side::kUnplaced:
+      break;
+  }
+  if (!delays.have_data()) {
+    return " Without one-way delays of both directions, its direction cannot be placed.";
+  }
+  if (!delays.usable()) {
+    return " Its direction cannot be placed: the clocks are not synchronised and no offset "
+           "could be estimated. Synchronise both ends' clocks (NTP, chrony or PTP) to place it.";
+  }
+  std::string text = absl::StrCat(" The one-way delays cannot place its direction: with ",
+                                  ClockWords(delays.method()), " they are only good to +-",
+                                  ErrorMs(delays.clock_error()), " ms.");
+  if (delays.method() == v1::CLOCK_METHOD_ESTIMATED) {
+    absl::StrAppend(&text,
+                    " That estimate splits any constant asymmetry evenly over both directions; "
+                    "synchronise both ends' clocks (NTP, chrony or PTP) to place it.");
+  }
+  return text;
+}
+
+// The trace step (LATENCY_INCREASE) that the one-way delays put in direction `side`: the trace
+// that probes in that direction first (its step is where the slow link is), then the other
+// (its replies cross the slow direction). nullptr when no step is put there.
+struct PlacedStep {
+  const v1::Finding* step = nullptr;
+  bool reverse_trace = false;
+};
+
+PlacedStep StepOnSide(Side side, const Findings& forward_findings, const Findings* reverse_findings,
+                      const DirectionalDelays& delays) {
+  auto first_on_side = [&](const Findings& findings) -> const v1::Finding* {
+    for (const v1::Finding& f : findings) {
+      if (f.code() != v1::LATENCY_INCREASE) continue;
+      const v1::Evidence* step = FindEvidence(f, "step_ms");
+      if (step != nullptr && delays.SideOf(step->number()) == side) return &f;
+    }
+    return nullptr;
+  };
+  const Findings empty;
+  const Findings& reverse = reverse_findings != nullptr ? *reverse_findings : empty;
+  const bool reverse_first = side == Side::kBack;
+  for (bool use_reverse : {reverse_first, !reverse_first}) {
+    if (const v1::Finding* f = first_on_side(use_reverse ? reverse : forward_findings)) {
+      return {f, use_reverse};
+    }
+  }
+  return {};
+}
+
+v1::Finding DirectionFinding(Side side, const DirectionalDelays& delays, const PlacedStep& placed,
+                             const v1::OneWayResult& out, const v1::OneWayResult& back) {
+  const bool back_longer = side == Side::kBack;
+  const v1::FindingCode code =
+      back_longer ? v1::LATENCY_ON_RETURN_PATH : v1::LATENCY_ON_FORWARD_PATH;
+  const double longer_by = std::abs(delays.back_minus_out());
+  const v1::Severity severity = longer_by - delays.clock_error() >= kDirectionalLatencyWarningMs
+                                    ? v1::SEVERITY_WARNING
+                                    : v1::SEVERITY_INFO;
+  std::string figures = absl::StrCat(
+      "one-way delay ", back_longer ? "back (server to client)" : "out (client to server)", " is ",
+      Decimal(longer_by), " ms longer than ", back_longer ? "out" : "back", " (",
+      Decimal(back_longer ? delays.back_ms() : delays.out_ms()), " against ",
+      Decimal(back_longer ? delays.out_ms() : delays.back_ms()), " ms; ",
+      ClockWords(delays.method()), ", error +-", ErrorMs(delays.clock_error()), " ms; noise ",
+      Decimal(delays.noise(), 2), " ms).");
+  v1::Finding finding;
+  const v1::Evidence* step =
+      placed.step != nullptr ? FindEvidence(*placed.step, "step_ms") : nullptr;
+  if (step != nullptr) {
+    finding = *placed.step;
+    finding.clear_evidence();
+    finding.set_code(code);
+    finding.set_severity(severity);
+    finding.set_summary(absl::StrCat("The latency step at hop ", placed.step->ttl(), " of the ",
+                                     placed.reverse_trace ? "reverse" : "forward", " trace (",
+                                     Decimal(step->number()), " ms) is on the way ",
+                                     back_longer ? "back" : "out", ": ", figures));
+    if (placed.reverse_trace) finding.set_direction(v1::TRACE_DIRECTION_REVERSE);
+    AddNumber(finding, "step_ms", step->number());
+  } else {
+    std::string sentence = figures;
+    sentence[0] = absl::ascii_toupper(static_cast<unsigned char>(sentence[0]));
+    finding = PathFinding(code, severity, std::move(sentence));
+    if (severity == v1::SEVERITY_INFO) {
+      absl::StrAppend(finding.mutable_summary(),
+                      " A small difference like this is common when the two directions take "
+                      "different routes.");
+    }
+  }
+  AddNumber(finding, "forward_delay_avg_ms", delays.out_ms());
+  AddNumber(finding, "reverse_delay_avg_ms", delays.back_ms());
+  AddNumber(finding, "difference_ms", longer_by);
+  AddNumber(finding, "clock_error_ms", delays.clock_error());
+  AddNumber(finding, "noise_ms", delays.noise());
+  const double margin = longer_by - delays.clock_error() - delays.noise();
+  finding.set_confidence(RoundConfidence(std::min(0.95, 0.5 + 0.5 * margin / longer_by)));
+  finding.set_probes(OneWaySent(out) + OneWaySent(back));
+  return finding;
 }
 
 }  // namespace
 
-void FindReturnPathLatency(Findings& forward_findings, const v1::OneWayResult* forward_oneway,
-                           const v1::OneWayResult* reverse_oneway, Findings& out) {
-  if (!UsableOneWay(forward_oneway, reverse_oneway)) return;
-  const OneWayDelays delays(*forward_oneway, *reverse_oneway);
-  for (v1::Finding& increase : forward_findings) {
-    if (increase.code() != v1::LATENCY_INCREASE) continue;
-    const v1::Evidence* step_evidence = FindEvidence(increase, "step_ms");
-    if (step_evidence == nullptr) continue;
-    const double step = step_evidence->number();
-    switch (delays.SideOf(step)) {
-      case StepSide::kOut:
-        AddText(increase, "direction", "forward");
-        ResolveReturnPathCaveat(increase,
-                                " One-way delays put it on the way out (client to server).");
-        continue;
-      case StepSide::kBoth:
-        ResolveReturnPathCaveat(increase, AlikeBothWays(*forward_oneway, *reverse_oneway));
-        continue;
-      case StepSide::kBack:
-        break;
-    }
-    v1::Finding finding = increase;
-    finding.set_code(v1::LATENCY_ON_RETURN_PATH);
-    finding.set_severity(v1::SEVERITY_WARNING);
-    finding.clear_evidence();
-    finding.set_summary(absl::StrCat(
-        "The latency step at hop ", increase.ttl(), " (", Decimal(step),
-        " ms) is on the return path: one-way delay back is ", Decimal(delays.back_minus_out()),
-        " ms above the way out (clock error +-", Decimal(delays.offset_error()), " ms)."));
-    AddNumber(finding, "step_ms", step);
-    AddNumber(finding, "forward_delay_avg_ms", forward_oneway->delay_avg_ms());
-    AddNumber(finding, "reverse_delay_avg_ms", reverse_oneway->delay_avg_ms());
-    AddNumber(finding, "forward_queueing_ms", delays.out_excess());
-    AddNumber(finding, "reverse_queueing_ms", delays.back_excess());
-    AddNumber(finding, "offset_error_ms", delays.offset_error());
-    finding.set_confidence(
-        RoundConfidence(std::min(0.95, 0.5 + 0.5 * delays.BackMargin() / std::max(step, 1e-9))));
-    finding.set_probes(OneWaySent(*forward_oneway) + OneWaySent(*reverse_oneway));
-    AddText(increase, "direction", "return");
-    out.push_back(std::move(finding));
-  }
-}
-
-void ExplainReverseLatencySteps(Findings& reverse_findings, const v1::OneWayResult* forward_oneway,
-                                const v1::OneWayResult* reverse_oneway) {
-  if (!UsableOneWay(forward_oneway, reverse_oneway)) return;
-  const OneWayDelays delays(*forward_oneway, *reverse_oneway);
-  for (v1::Finding& increase : reverse_findings) {
-    if (increase.code() != v1::LATENCY_INCREASE) continue;
-    const v1::Evidence* step_evidence = FindEvidence(increase, "step_ms");
-    if (step_evidence == nullptr) continue;
-    if (delays.SideOf(step_evidence->number()) == StepSide::kBoth) {
-      ResolveReturnPathCaveat(increase, AlikeBothWays(*forward_oneway, *reverse_oneway));
+void FindLatencyDirection(Findings& forward_findings, Findings* reverse_findings,
+                          const v1::OneWayResult* forward_oneway,
+                          const v1::OneWayResult* reverse_oneway, Findings& out) {
+  const DirectionalDelays delays(forward_oneway, reverse_oneway);
+  const bool have_oneway = forward_oneway != nullptr || reverse_oneway != nullptr;
+  // A lone trace keeps its caveat (compare with a reverse trace): there is nothing to place
+  // the step with. Otherwise every step gets what the one-way delays say.
+  if (have_oneway || reverse_findings != nullptr) {
+    for (Findings* findings : {&forward_findings, reverse_findings}) {
+      if (findings == nullptr) continue;
+      for (v1::Finding& increase : *findings) {
+        if (increase.code() != v1::LATENCY_INCREASE) continue;
+        const v1::Evidence* step = FindEvidence(increase, "step_ms");
+        if (step == nullptr) continue;
+        const Side side = delays.SideOf(step->number());
+        ResolveReturnPathCaveat(increase, StepConclusion(side, delays));
+        AddText(increase, "direction", EvidenceName(side));
+      }
     }
   }
+  const Side longer = delays.Longer();
+  if (longer != Side::kOut && longer != Side::kBack) return;
+  const PlacedStep placed = StepOnSide(longer, forward_findings, reverse_findings, delays);
+  out.push_back(DirectionFinding(longer, delays, placed, *forward_oneway, *reverse_oneway));
 }
 
 void AttributeTraceLossToDirection(const Findings& paired, Findings& forward_findings,

@@ -10,7 +10,9 @@
 #include "agent/oneway/session.h"
 #include "agent/oneway/wire.h"
 #include "agent/prober/run_trace.h"
+#include "agent/service/host_info.h"
 #include "common/net/ip_address.h"
+#include "common/time/clock.h"
 
 namespace pathpair::paired {
 
@@ -37,6 +39,8 @@ absl::StatusOr<v1::InfoResponse> LocalEndpoint::Info() {
   info.set_hostname(options_.hostname);
   info.mutable_capabilities()->set_oneway(true);
   info.set_oneway_port(v4_->local_port());
+  // The same clock report as an agent's: the one-way clock method depends on both ends.
+  *info.mutable_clock() = agent::ReadClockStatus(SystemClock::Get());
   return info;
 }
 

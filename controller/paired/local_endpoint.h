@@ -1,7 +1,9 @@
 // The controller's own machine as the client end of a paired test (`pathpair test` without
 // --client): traces run in-process with the agent's engine (prober::RunTrace) and the one-way
 // half with the agent's one-way runner (oneway::OneWayRunner), so a customer needs only the
-// `pathpair` binary. Needs the same privileges as `pathpair trace` (raw sockets).
+// `pathpair` binary. Info reports this host's clock as an agent does (agent/service/host_info.h),
+// since the one-way clock method depends on both ends. Needs the same privileges as `pathpair
+// trace` (raw sockets).
 //
 //   LocalEndpoint::Options options;
 //   options.reflect = [&](const std::string& peer, const std::string& pairing) {

@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "common/status/status_macros.h"
 #include "controller/history/history_store.h"
+#include "controller/paired/oneway_clock.h"
 
 namespace pathpair::paired {
 
@@ -116,8 +117,10 @@ absl::StatusOr<EndsInfo> CheckEnds(Endpoint& client, Endpoint& server, v1::Paire
   }
   run.mutable_server()->set_hostname(server_info->hostname());
   run.mutable_server()->set_version(server_info->version());
+  *run.mutable_server()->mutable_clock() = server_info->clock();
   run.mutable_client()->set_hostname(client_info->hostname());
   run.mutable_client()->set_version(client_info->version());
+  *run.mutable_client()->mutable_clock() = client_info->clock();
   return EndsInfo{.client = *std::move(client_info), .server = *std::move(server_info)};
 }
 
@@ -322,7 +325,7 @@ v1::OneWayMeasurement CollectOneWay(const OneWayOutcome& outcome, const char* en
   v1::OneWayMeasurement measurement;
   if (outcome.result.has_value()) {
     *measurement.mutable_stats() = outcome.result->inbound();
-    *measurement.mutable_clock() = outcome.result->offset();
+    *measurement.mutable_offset_estimate() = outcome.result->offset();
   }
   const std::string reported = outcome.result.has_value() ? outcome.result->error() : "";
   if (FailedForReal(outcome.status, interrupted)) {
@@ -376,6 +379,7 @@ absl::StatusOr<v1::PairedRun> RunPairedTest(const PairedTestPlan& plan, Endpoint
         CollectOneWay(outcomes.server_oneway, "server", run.interrupted());
     *run.mutable_oneway_reverse() =
         CollectOneWay(outcomes.client_oneway, "client", run.interrupted());
+    ResolveOneWayClocks(run);  // the delays on one time base, by both ends' clocks
   }
   if (const std::optional<double> skew = monitor.StartSkewMs()) run.set_start_skew_ms(*skew);
   run.set_end_unix_us(deps.now_unix_us());

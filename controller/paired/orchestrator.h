@@ -1,7 +1,8 @@
 // The paired test's orchestration (`pathpair test`): check both ends, learn the reverse
 // target, start the forward trace, the reverse trace and both halves of the one-way
-// measurement together, follow them to the end (or to Ctrl-C), and collect a PairedRun. A side
-// that fails mid-test never stops the other: its error is recorded and the run is partial.
+// measurement together, follow them to the end (or to Ctrl-C), and collect a PairedRun (the
+// one-way delays put on one time base by both ends' clocks: oneway_clock.h). A side that fails
+// mid-test never stops the other: its error is recorded and the run is partial.
 //
 // It only talks to the two Endpoints (endpoint.h), so tests drive it with fakes.
 //

@@ -2,6 +2,7 @@
 
 #include "controller/diagnosis/diagnose.h"
 #include "controller/diagnosis/render.h"
+#include "controller/paired/oneway_clock.h"
 #include "pathpair/v1/diagnosis.pb.h"
 
 namespace pathpair::paired {
@@ -17,7 +18,9 @@ v1::OneWayResult ToDiagnosisOneWay(const v1::OneWayMeasurement& measurement) {
   out.set_delay_avg_ms(stats.delay().avg_ms());
   out.set_delay_max_ms(stats.delay().max_ms());
   out.set_delay_stdev_ms(stats.delay().stdev_ms());
-  out.set_offset_error_ms(OffsetErrorMs(measurement).value_or(0));
+  const v1::OneWayClock clock = EffectiveClock(measurement);
+  out.set_offset_error_ms(clock.error_ms());
+  out.set_clock_method(clock.method());
   return out;
 }
 

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "controller/mtrjson/mtr_json.h"
+#include "controller/paired/oneway_clock.h"
 #include "controller/paired/paired_run.h"
 #include "controller/paired/proto_json.h"
 #include "controller/report/common/time_format.h"
@@ -30,6 +31,7 @@ ordered_json SideToJson(const v1::PairedSide& side, const std::string& address) 
                      ? ordered_json(output::FormatIsoUtc(side.started_unix_us()))
                      : ordered_json();
   j["error"] = NullOr(side.error());
+  j["clock"] = ProtoToJson(side.clock());
   return j;
 }
 
@@ -53,9 +55,17 @@ absl::StatusOr<std::optional<v1::OneWayMeasurement>> OneWayFromJson(const nlohma
     return absl::InvalidArgumentError(
         absl::StrCat("\"oneway\".\"", key, "\" of the paired report: ", s.message()));
   }
-  if (const auto bound = j.find("offset_error_ms"); bound != j.end() && bound->is_number()) {
-    measurement.mutable_clock()->set_estimated(true);
-    measurement.mutable_clock()->set_error_bound_ms(bound->get<double>());
+  if (const auto clock = j.find("clock"); clock != j.end() && !clock->is_null()) {
+    absl::StatusOr<v1::OneWayClock> read = OneWayClockFromJson(*clock);
+    if (!read.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("\"oneway\".\"", key, "\" of the paired report: ", read.status().message()));
+    }
+    *measurement.mutable_clock() = *std::move(read);
+  } else if (const auto bound = j.find("offset_error_ms"); bound != j.end() && bound->is_number()) {
+    // A report written before the clock method: its delays were corrected by the estimate.
+    measurement.mutable_offset_estimate()->set_estimated(true);
+    measurement.mutable_offset_estimate()->set_error_bound_ms(bound->get<double>());
   }
   if (const auto error = j.find("error"); error != j.end() && error->is_string()) {
     measurement.set_error(error->get<std::string>());
@@ -67,8 +77,7 @@ absl::StatusOr<std::optional<v1::OneWayMeasurement>> OneWayFromJson(const nlohma
 
 ordered_json OneWayToJson(const v1::OneWayMeasurement& measurement) {
   ordered_json j = ProtoToJson(measurement.stats());
-  const std::optional<double> offset_error = OffsetErrorMs(measurement);
-  j["offset_error_ms"] = offset_error.has_value() ? ordered_json(*offset_error) : ordered_json();
+  j["clock"] = OneWayClockToJson(EffectiveClock(measurement));
   j["error"] = NullOr(measurement.error());
   return j;
 }

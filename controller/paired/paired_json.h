@@ -4,7 +4,9 @@
 // Report, top-level keys in this order:
 //   run_id, start, end (ISO 8601 UTC), status ("complete" | "partial" | "failed"),
 //   client, server: {"endpoint", "hostname", "version", "address" (the target the other side
-//                    traced, when known), "started", "error" (null when fine)},
+//                    traced, when known), "started", "error" (null when fine), "clock" (the
+//                    protobuf JSON mapping of its ClockStatus: synchronized,
+//                    estimated_error_us, maximum_error_us, unix_time_us, source, boot_id)},
 //   start_skew_ms (null when fewer than two activities started),
 //   forward, reverse: each the same object as `pathpair trace -j` ({"report": {...}}), with
 //                     its diagnosis; null when that side produced nothing. reverse stays in
@@ -12,8 +14,9 @@
 //   oneway: {"forward": {...}, "reverse": {...}} (null when not measured), each the protobuf
 //           JSON mapping of OneWayDirection (oneway.proto) — {"sent", "received", "loss_pct",
 //           "duplicates", "reordered", "delay_ms": {"min", "avg", "max", "stdev"},
-//           "jitter_ms"} — then "offset_error_ms" (null: unsynchronised) and "error" (null
-//           when fine);
+//           "jitter_ms", "raw_delay_ms": {...}} — then "clock": {"method" (same_host |
+//           synchronized | estimated | none), "error_ms" (the delays' bound; null with none),
+//           "note"} (oneway_clock.h) and "error" (null when fine);
 //   paths: merge::PathsToJson (null without both traces);
 //   diagnosis: the merged findings (an array);
 //   errors: one string per failure.

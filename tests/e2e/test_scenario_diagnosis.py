@@ -51,7 +51,7 @@ V6_CHECKED = {"healthy", "forwarding_loss", "icmp_rate_limited_hop", "routing_lo
 
 # Codes only a paired run (`pathpair test`, with the reverse trace and one-way results) gives.
 PAIRED_CODES = {"ASYMMETRIC_PATH", "LOSS_FORWARD_DIRECTION", "LOSS_REVERSE_DIRECTION",
-                "LOSS_BOTH_DIRECTIONS", "LATENCY_ON_RETURN_PATH"}
+                "LOSS_BOTH_DIRECTIONS", "LATENCY_ON_RETURN_PATH", "LATENCY_ON_FORWARD_PATH"}
 
 # The verdict of a single forward trace in each scenario (the same table as
 # tests/controller/mtrjson/netsim_capture_test.cc, for the checked-in mtr captures).

@@ -38,9 +38,10 @@ def scenario(name):
 class Netsim:
     """`pathpair-netsim up` in the background, with both agents; torn down on exit."""
 
-    def __init__(self, scenario_name):
+    def __init__(self, scenario_name, agent_args=None):
         self.name = "pq%06x" % random.getrandbits(24)  # "pq": this file's instances
         self.scenario = scenario(scenario_name)
+        self.agent_args = agent_args or {}  # side -> extra pathpair-agent flags
         self.proc = None
         self.agents = {}
         self.logs = []
@@ -82,7 +83,8 @@ class Netsim:
         self.logs.append(log)
         proc = subprocess.Popen(
             ["ip", "netns", "exec", self.namespace(side), AGENT, "--listen",
-             "0.0.0.0:%d" % AGENT_PORT, "--insecure"], stdout=log, stderr=log)
+             "0.0.0.0:%d" % AGENT_PORT, "--insecure"] + self.agent_args.get(side, []),
+            stdout=log, stderr=log)
         self.agents[side] = proc
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:

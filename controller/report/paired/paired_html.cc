@@ -4,10 +4,13 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "controller/paired/oneway_clock.h"
+#include "controller/report/paired/paired_text_report.h"
 
 namespace pathpair::subcommands {
 namespace {
@@ -99,6 +102,15 @@ html::PairedReport BuildPairedHtmlReport(const v1::PairedRun& run, const merge::
     for (const auto& f : diagnosis.json.paired) {
       if (f.is_object()) report.findings.push_back(ToReportFinding(f));
     }
+  }
+  if (run.oneway_requested()) {
+    for (const auto& [label, present, measurement] :
+         {std::tuple{"client -> server", run.has_oneway_forward(), &run.oneway_forward()},
+          std::tuple{"server -> client", run.has_oneway_reverse(), &run.oneway_reverse()}}) {
+      report.oneway.emplace_back(
+          label, present ? paired::FormatOneWayLine(*measurement) : std::string("not measured"));
+    }
+    report.clocks = paired::DescribeRunClocks(run);
   }
   for (const std::string& error : paired::RunErrors(run)) {
     report.findings.push_back({.code = "RUN_ERROR",

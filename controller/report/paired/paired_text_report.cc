@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "controller/paired/oneway_clock.h"
 #include "controller/report/common/time_format.h"
 #include "controller/report/paired/side_by_side_text.h"
 #include "controller/report/trace/report_writer.h"
@@ -35,8 +36,10 @@ std::string FormatOneWayLine(const v1::OneWayMeasurement& measurement) {
       "%.2f/%.2f/%.2f/%.2f ms",
       stats.sent(), stats.received(), stats.loss_pct(), stats.delay().min_ms(),
       stats.delay().avg_ms(), stats.delay().max_ms(), stats.delay().stdev_ms());
-  if (const std::optional<double> offset_error = OffsetErrorMs(measurement)) {
-    absl::StrAppendFormat(&line, " (clock offset error +-%.2f ms)", *offset_error);
+  const v1::OneWayClock clock = EffectiveClock(measurement);
+  const std::string error = ClockErrorText(clock);
+  if (!error.empty()) {
+    absl::StrAppend(&line, " (", ClockMethodName(clock.method()), ", clock error ", error, ")");
   } else {
     absl::StrAppend(&line, " (clocks unsynchronised: only the variation is meaningful)");
   }
@@ -97,6 +100,9 @@ std::string FormatPairedRunText(const v1::PairedRun& run, const merge::MergedPat
                     run.has_oneway_reverse() ? FormatOneWayLine(run.oneway_reverse())
                                              : std::string("not measured"),
                     "\n");
+    if (const std::string clocks = DescribeRunClocks(run); !clocks.empty()) {
+      absl::StrAppend(&out, "  ", clocks, "\n");
+    }
   }
   if (merged != nullptr) {
     absl::StrAppend(&out, "\nPaths: ", merged->symmetric ? "symmetric" : "asymmetric", ", ",

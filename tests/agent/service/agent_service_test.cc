@@ -7,6 +7,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "agent/client/lease_renewer.h"
 #include "agent/service/agent_server.h"
 #include "agent/service/consent.h"
+#include "agent/service/host_info.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "gtest/gtest.h"
@@ -101,6 +103,48 @@ TEST_F(AgentServiceTest, InfoReportsVersionCapabilitiesLimitsAndClock) {
   bool has_loopback = false;
   for (const auto& a : info.addresses()) has_loopback |= a.address() == "127.0.0.1";
   EXPECT_TRUE(has_loopback);
+}
+
+TEST_F(AgentServiceTest, InfoReportsTheBootIdAndTheTestClockOverrides) {
+  {
+    TestAgent agent(clock_);
+    grpc::ClientContext context;
+    SetDeadline(context);
+    v1::InfoResponse info;
+    ASSERT_TRUE(agent.stub->Info(&context, v1::InfoRequest(), &info).ok());
+    EXPECT_EQ(info.clock().boot_id(), ReadBootId());  // the kernel's: one per running kernel
+    EXPECT_EQ(info.clock().boot_id().size(), 36u);
+  }
+  AgentServiceConfig config;
+  config.test_clock.offset = absl::Milliseconds(1500);
+  config.test_clock.synchronized = true;
+  config.test_clock.estimated_error_us = 250;
+  config.test_clock.boot_id = "fake-host-a";
+  TestAgent agent(clock_, config);
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::InfoResponse info;
+  ASSERT_TRUE(agent.stub->Info(&context, v1::InfoRequest(), &info).ok());
+  EXPECT_EQ(info.clock().boot_id(), "fake-host-a");
+  EXPECT_TRUE(info.clock().synchronized());
+  EXPECT_EQ(info.clock().estimated_error_us(), 250);
+  EXPECT_EQ(info.clock().unix_time_us(),
+            absl::ToUnixMicros(clock_.WallNow() + absl::Milliseconds(1500)));
+  EXPECT_EQ(info.clock().source(), "adjtimex with test overrides");
+}
+
+TEST(HostInfoTest, BootIdIsAUuidOrNothing) {
+  const std::string dir = ::testing::TempDir();
+  const auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir + name) << text;
+    return dir + name;
+  };
+  EXPECT_EQ(ReadBootId(write("boot_id_ok", "0f5c1b2e-5a8e-4c1e-9f00-1a2b3c4d5e6f\n")),
+            "0f5c1b2e-5a8e-4c1e-9f00-1a2b3c4d5e6f");
+  EXPECT_EQ(ReadBootId(write("boot_id_short", "0f5c1b2e\n")), "");
+  EXPECT_EQ(ReadBootId(write("boot_id_junk", "0f5c1b2e-5a8e-4c1e-9f00-1a2b3c4d5e6g\n")), "");
+  EXPECT_EQ(ReadBootId(write("boot_id_empty", "")), "");
+  EXPECT_EQ(ReadBootId(dir + "no_such_boot_id"), "");
 }
 
 TEST_F(AgentServiceTest, ReflectReturnsTheCallersAddressAndPort) {

@@ -36,6 +36,15 @@ class FakeEndpoint : public Endpoint {
   bool oneway_fails = false;
   int64_t oneway_received = 300;  // of the requested count, in the direction measured here
   bool oneway_until_cancelled = false;
+  // The raw delays (receive minus send stamp, as the two clocks stamped them) and the offset
+  // estimate this end reports, as an agent does.
+  double raw_delay_min_ms = 1;
+  double raw_delay_avg_ms = 2;
+  double raw_delay_max_ms = 3;
+  double raw_delay_stdev_ms = 0.5;
+  bool offset_estimated = true;
+  double offset_ms = 0;
+  double offset_error_bound_ms = 0.25;
 
   // What it was asked.
   absl::Mutex mu;
@@ -137,13 +146,16 @@ class FakeEndpoint : public Endpoint {
     r.mutable_inbound()->set_loss_pct(100.0 *
                                       static_cast<double>(request.count() - oneway_received) /
                                       static_cast<double>(request.count()));
-    r.mutable_inbound()->mutable_delay()->set_min_ms(1);
-    r.mutable_inbound()->mutable_delay()->set_avg_ms(2);
-    r.mutable_inbound()->mutable_delay()->set_max_ms(3);
-    r.mutable_inbound()->mutable_delay()->set_stdev_ms(0.5);
+    r.mutable_inbound()->mutable_raw_delay()->set_min_ms(raw_delay_min_ms);
+    r.mutable_inbound()->mutable_raw_delay()->set_avg_ms(raw_delay_avg_ms);
+    r.mutable_inbound()->mutable_raw_delay()->set_max_ms(raw_delay_max_ms);
+    r.mutable_inbound()->mutable_raw_delay()->set_stdev_ms(raw_delay_stdev_ms);
     r.mutable_outbound()->set_sent(request.count());
-    r.mutable_offset()->set_estimated(true);
-    r.mutable_offset()->set_error_bound_ms(0.25);
+    if (offset_estimated) {
+      r.mutable_offset()->set_estimated(true);
+      r.mutable_offset()->set_offset_ms(offset_ms);
+      r.mutable_offset()->set_error_bound_ms(offset_error_bound_ms);
+    }
     r.set_final(true);
     out.result = r;
     if (hooks.on_update) hooks.on_update(r);

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "controller/cli/trace_options.h"
+#include "controller/paired/oneway_clock.h"
 #include "controller/paired/paired_run.h"
 #include "tests/controller/paired/fake_endpoint.h"
 
@@ -97,7 +98,10 @@ TEST(OrchestratorTest, CompleteRunLearnsReverseTargetAndStartsEverythingTogether
   EXPECT_NEAR(run->oneway_forward().stats().loss_pct(), 1.0, 1e-9);
   ASSERT_TRUE(run->has_oneway_reverse());
   EXPECT_EQ(run->oneway_reverse().stats().received(), 300);
-  EXPECT_EQ(OffsetErrorMs(run->oneway_reverse()), 0.25);
+  // The fakes report no clock: the offset estimate corrects the raw delays.
+  EXPECT_EQ(EffectiveClock(run->oneway_reverse()).method(), v1::CLOCK_METHOD_ESTIMATED);
+  EXPECT_EQ(EffectiveClock(run->oneway_reverse()).error_ms(), 0.25);
+  EXPECT_EQ(run->oneway_reverse().stats().delay().avg_ms(), 2);
 
   // The four activities started on four consecutive clock reads: 3 ms apart in this fake.
   ASSERT_TRUE(run->has_start_skew_ms());
@@ -108,6 +112,45 @@ TEST(OrchestratorTest, CompleteRunLearnsReverseTargetAndStartsEverythingTogether
   ASSERT_TRUE(run->client().has_trace());
   EXPECT_TRUE(run->client().trace().final());
   EXPECT_EQ(run->run_id(), "20261127T000000.000Z-00000001");
+}
+
+TEST(OrchestratorTest, BothEndsClocksDecideHowTheDelaysAreCorrected) {
+  // Two ends of one host (equal boot ids): the raw delays stand, whatever the estimates say.
+  FakeEndpoint client("local");
+  FakeEndpoint server("agent.example:8620");
+  for (FakeEndpoint* end : {&client, &server}) {
+    end->info.mutable_clock()->set_boot_id("0f5c1b2e-5a8e-4c1e-9f00-1a2b3c4d5e6f");
+    end->offset_ms = 0.2;  // within its bound (0.25 ms) of the true offset, 0
+  }
+  server.raw_delay_avg_ms = 8.5;   // client -> server, measured at the server
+  client.raw_delay_avg_ms = 37.5;  // server -> client
+  CancelToken cancel;
+  absl::StatusOr<v1::PairedRun> run =
+      RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->client().clock().boot_id(), run->server().clock().boot_id());
+  EXPECT_EQ(run->oneway_forward().clock().method(), v1::CLOCK_METHOD_SAME_HOST);
+  EXPECT_EQ(run->oneway_forward().stats().delay().avg_ms(), 8.5);
+  EXPECT_EQ(run->oneway_reverse().stats().delay().avg_ms(), 37.5);
+  EXPECT_EQ(run->oneway_reverse().offset_estimate().offset_ms(), 0.2);  // kept as evidence
+
+  // An estimate 3 ms off (+-0.25) contradicts "one clock": the estimate is used, and said why.
+  client.offset_ms = 3;
+  run = RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->oneway_forward().clock().method(), v1::CLOCK_METHOD_ESTIMATED);
+  EXPECT_THAT(run->oneway_forward().clock().note(), HasSubstr("same boot id"));
+  EXPECT_DOUBLE_EQ(run->oneway_reverse().stats().delay().avg_ms(), 40.5);
+
+  // Two hosts without synchronised clocks: the estimates correct the raw delays.
+  client.offset_ms = 0.2;
+  server.info.mutable_clock()->set_boot_id("7d0e2f4a-1b3c-4d5e-8f9a-0b1c2d3e4f50");
+  run = RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->oneway_forward().clock().method(), v1::CLOCK_METHOD_ESTIMATED);
+  EXPECT_TRUE(run->oneway_forward().clock().note().empty());
+  EXPECT_DOUBLE_EQ(run->oneway_forward().stats().delay().avg_ms(), 8.7);
+  EXPECT_DOUBLE_EQ(run->oneway_reverse().stats().delay().avg_ms(), 37.7);
 }
 
 TEST(OrchestratorTest, GivenReverseTargetWinsAndReflectFailureIsTolerated) {

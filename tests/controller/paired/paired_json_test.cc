@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "controller/paired/oneway_clock.h"
 #include "controller/paired/paired_run.h"
 #include "tests/controller/paired/sample_run.h"
 
@@ -35,8 +36,12 @@ TEST(PairedJsonTest, TopLevelKeysAndShapes) {
   EXPECT_EQ(j["reverse"]["report"]["hubs"][2]["host"], "198.51.100.9");
   EXPECT_EQ(j["oneway"]["forward"]["loss_pct"], 20.0);
   EXPECT_EQ(j["oneway"]["forward"]["received"], 240);
-  EXPECT_TRUE(j["oneway"]["forward"]["offset_error_ms"].is_null());  // unsynchronised
-  EXPECT_EQ(j["oneway"]["reverse"]["offset_error_ms"], 0.5);
+  // Unsynchronised and no estimate: no bound. The reverse delays were corrected by the estimate.
+  EXPECT_EQ(j["oneway"]["forward"]["clock"]["method"], "none");
+  EXPECT_TRUE(j["oneway"]["forward"]["clock"]["error_ms"].is_null());
+  EXPECT_EQ(j["oneway"]["reverse"]["clock"]["method"], "estimated");
+  EXPECT_EQ(j["oneway"]["reverse"]["clock"]["error_ms"], 0.5);
+  EXPECT_TRUE(j["oneway"]["reverse"]["clock"]["note"].is_null());
   for (const char* k : {"min", "avg", "max", "stdev"}) {
     EXPECT_TRUE(j["oneway"]["reverse"]["delay_ms"].contains(k)) << k;
   }
@@ -44,7 +49,7 @@ TEST(PairedJsonTest, TopLevelKeysAndShapes) {
   std::vector<std::string> oneway_keys;
   for (const auto& [key, value] : j["oneway"]["forward"].items()) oneway_keys.push_back(key);
   EXPECT_THAT(oneway_keys, ::testing::UnorderedElementsAre(
-                               "sent", "received", "loss_pct", "delay_ms", "offset_error_ms",
+                               "sent", "received", "loss_pct", "delay_ms", "raw_delay_ms", "clock",
                                "jitter_ms", "duplicates", "reordered", "error"));
   EXPECT_TRUE(j["oneway"]["forward"]["sent"].is_number_integer());
   EXPECT_TRUE(j["oneway"]["forward"]["error"].is_null());
@@ -83,8 +88,9 @@ TEST(PairedJsonTest, ReportReadsBackIntoTheSameRun) {
   ASSERT_TRUE(again.has_value());
   ASSERT_TRUE(again->ok()) << again->status();
   EXPECT_EQ((*again)->oneway_forward().stats().received(), 240);
-  EXPECT_FALSE(OffsetErrorMs((*again)->oneway_forward()).has_value());
-  EXPECT_EQ(OffsetErrorMs((*again)->oneway_reverse()), 0.5);
+  EXPECT_EQ(EffectiveClock((*again)->oneway_forward()).method(), v1::CLOCK_METHOD_NONE);
+  EXPECT_EQ(EffectiveClock((*again)->oneway_reverse()).method(), v1::CLOCK_METHOD_ESTIMATED);
+  EXPECT_EQ(EffectiveClock((*again)->oneway_reverse()).error_ms(), 0.5);
   EXPECT_EQ((*again)->server().error(), run.server().error());
   EXPECT_EQ((*again)->reverse_target(), "198.51.100.9");
   EXPECT_EQ(OneWayToJson((*again)->oneway_forward()).dump(),
