@@ -26,12 +26,6 @@ int64_t OneWayLost(const v1::OneWayResult& result) {
       0, OneWaySent(result) - std::clamp<int64_t>(result.received(), 0, kMaxCount));
 }
 
-double OneWayLossPct(const v1::OneWayResult& result) {
-  return OneWaySent(result) > 0 ? 100.0 * static_cast<double>(OneWayLost(result)) /
-                                      static_cast<double>(OneWaySent(result))
-                                : 0;
-}
-
 bool OneWayHasLoss(const v1::OneWayResult* result) {
   return result != nullptr && OneWaySent(*result) > 0 && OneWayLost(*result) >= kMinLostProbes &&
          WilsonInterval(OneWayLost(*result), OneWaySent(*result)).low > kSignificantLossFloor;
@@ -133,6 +127,12 @@ void FindLossDirectionFromTraces(const PathView& forward, const LossProfile& for
 }
 
 }  // namespace
+
+double OneWayLossPct(const v1::OneWayResult& result) {
+  return OneWaySent(result) > 0 ? 100.0 * static_cast<double>(OneWayLost(result)) /
+                                      static_cast<double>(OneWaySent(result))
+                                : 0;
+}
 
 bool SameLink(const std::string& a, const std::string& b) {
   if (a == b) return true;
@@ -275,6 +275,7 @@ void FindReturnPathLatency(Findings& forward_findings, const v1::OneWayResult* f
                                 " One-way delays put it on the way out (client to server).");
         continue;
       case StepSide::kBoth:
+        AddText(increase, "direction", "both");
         ResolveReturnPathCaveat(increase, AlikeBothWays(*forward_oneway, *reverse_oneway));
         continue;
       case StepSide::kBack:
@@ -310,7 +311,12 @@ void ExplainReverseLatencySteps(Findings& reverse_findings, const v1::OneWayResu
     if (increase.code() != v1::LATENCY_INCREASE) continue;
     const v1::Evidence* step_evidence = FindEvidence(increase, "step_ms");
     if (step_evidence == nullptr) continue;
-    if (delays.SideOf(step_evidence->number()) == StepSide::kBoth) {
+    const StepSide side = delays.SideOf(step_evidence->number());
+    AddText(increase, "direction",
+            side == StepSide::kBoth  ? "both"
+            : side == StepSide::kOut ? "forward"
+                                     : "return");
+    if (side == StepSide::kBoth) {
       ResolveReturnPathCaveat(increase, AlikeBothWays(*forward_oneway, *reverse_oneway));
     }
   }

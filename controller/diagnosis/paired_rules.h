@@ -39,6 +39,10 @@ inline constexpr double kAsymmetricConfidence = 0.8;
 
 bool SameLink(const std::string& a, const std::string& b);
 
+// A one-way direction's loss in percent (counts clamped: the input is untrusted); 0 when nothing
+// was sent.
+double OneWayLossPct(const v1::OneWayResult& result);
+
 // Direction from round trips alone is an inference (see FindLossDirection).
 inline constexpr double kTraceDirectionConfidence = 0.7;
 
@@ -54,13 +58,15 @@ void FindLossDirection(const PathView& forward, const LossProfile& forward_loss,
 // For each LATENCY_INCREASE in forward_findings: LATENCY_ON_RETURN_PATH when the one-way delays
 // put the step on the way back; when they put it on the way out, the LATENCY_INCREASE gets
 // evidence "direction": "forward" and its summary says so; when the delays are alike both ways,
-// the summary says the step is no return-path effect. Needs both one-way results.
+// "direction": "both" and the summary says the step is no return-path effect. Needs both one-way
+// results. (distance_rules.h reads "direction": a step on one direction is no long link.)
 void FindReturnPathLatency(Findings& forward_findings, const v1::OneWayResult* forward_oneway,
                            const v1::OneWayResult* reverse_oneway, Findings& out);
 
-// The reverse trace's LATENCY_INCREASE findings, read against the one-way delays: when those are
-// alike both ways, the return-path caveat in their summary gives way to that fact. (A step that
-// one direction alone carries is named by FindReturnPathLatency on the forward trace.)
+// The reverse trace's LATENCY_INCREASE findings, read against the one-way delays: evidence
+// "direction" says which way they put the step ("forward" = client to server, "return", "both");
+// when alike both ways, the return-path caveat in their summary gives way to that fact. (A step
+// that one direction alone carries is named by FindReturnPathLatency on the forward trace.)
 void ExplainReverseLatencySteps(Findings& reverse_findings, const v1::OneWayResult* forward_oneway,
                                 const v1::OneWayResult* reverse_oneway);
 
