@@ -13,6 +13,7 @@
 #include "controller/diagnosis/diagnose.h"
 #include "controller/diagnosis/exit_status.h"
 #include "controller/diagnosis/render.h"
+#include "controller/geo/mmdb_geo_lookup.h"
 #include "controller/report/trace/json_writer.h"
 #include "controller/report/trace/report_writer.h"
 #include "controller/report/trace/winmtr_export.h"
@@ -156,7 +157,7 @@ namespace {
 
 // Everything a report-style run (every mode but the screen) prints while and after probing.
 int RunToCompletion(const ResolvedTrace& prepared, TraceCommandDeps& deps, asn::AsLookup* as_lookup,
-                    std::ostream& out, std::ostream& err) {
+                    geo::GeoLookup* geo_lookup, std::ostream& out, std::ostream& err) {
   const TraceOutputOptions& output = prepared.command.output;
   dns::ReverseDnsCache* names = output.dns ? deps.names : nullptr;
   const formats::MtrFormatOptions mtr = MtrFormatOptionsFor(output, as_lookup);
@@ -196,6 +197,7 @@ int RunToCompletion(const ResolvedTrace& prepared, TraceCommandDeps& deps, asn::
   }
   diagnosis::DiagnoseOptions diagnose;
   diagnose.as_lookup = as_lookup;
+  diagnose.geo_lookup = geo_lookup;
   // An ICMP trace that never reached its target: a few TCP/UDP probes tell a destination that
   // drops ICMP from a path that is cut (the diagnosis needs both to name the right one).
   v1::DiagnosisInput input;
@@ -252,10 +254,21 @@ int RunTraceCommand(const std::vector<std::string>& args, TraceCommandDeps& deps
     }
     as_lookup = *std::move(opened);
   }
+  std::unique_ptr<geo::GeoLookup> geo_lookup;
+  if (!command.output.geo_db.empty()) {
+    absl::StatusOr<std::unique_ptr<geo::MmdbGeoLookup>> opened =
+        geo::MmdbGeoLookup::Open(command.output.geo_db);
+    if (!opened.ok()) {
+      err << kPrefix << "--geo-db " << command.output.geo_db << ": " << opened.status().message()
+          << "\n";
+      return kExitBadInput;
+    }
+    geo_lookup = *std::move(opened);
+  }
   if (deps.interactive && !command.output.format_given) {
     return RunTraceScreen(*prepared, deps, err);
   }
-  return RunToCompletion(*prepared, deps, as_lookup.get(), out, err);
+  return RunToCompletion(*prepared, deps, as_lookup.get(), geo_lookup.get(), out, err);
 }
 
 }  // namespace pathpair::cli

@@ -46,6 +46,7 @@ struct TraceOutputOptions {
   std::string export_html;     // --export-html FILE
   std::string asn_db;          // --asn-db PATH: MaxMind-format AS database for -z and diagnosis
   bool diagnose_exit = false;  // --diagnose-exit: exit with diagnosis::ExitStatusFor(verdict)
+  std::string geo_db;          // --geo-db PATH: MaxMind-format city database for the diagnosis
 };
 
 struct TraceCommandLine {
