@@ -126,10 +126,12 @@ void ClassifyLongLinks(const PathView& path, const LossProfile& loss, geo::GeoLo
     const v1::Evidence* step_evidence = FindEvidence(finding, "step_ms");
     const v1::Evidence* previous_evidence = FindEvidence(finding, "previous_hop");
     if (step_evidence == nullptr || previous_evidence == nullptr) continue;
-    // One-way delays that put the step on one direction: a detour or a queue on that side.
+    // One-way delays that put the step on one direction: a detour or a queue on that side. (A
+    // step they cannot place is not shown to differ: it is judged by its steadiness.)
     const v1::Evidence* direction = FindEvidence(finding, "direction");
-    const bool alike_both_ways = direction != nullptr && direction->text() == "both";
-    if (direction != nullptr && !alike_both_ways) continue;
+    const std::string side = direction != nullptr ? direction->text() : "";
+    if (side == "forward" || side == "return") continue;
+    const bool alike_both_ways = side == "both";
     const int step = IndexOfTtl(path, finding.ttl());
     const int previous = IndexOfTtl(path, static_cast<int>(previous_evidence->number()));
     if (step < 0 || previous < 0 || lossy) continue;

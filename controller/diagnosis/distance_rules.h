@@ -9,7 +9,8 @@
 //    kLongLinkMaxStdevShare of the step;
 //  - no loss: no loss persists from any hop to the end (the destination's own ICMP limit aside);
 //  - when one-way delays exist, they are alike both ways: the paired rules (paired_rules.h) did
-//    not put the step on one direction (its evidence "direction" is absent or "both");
+//    not put the step on one direction (its evidence "direction" is neither "forward" nor
+//    "return");
 //  - with a location database (DiagnoseOptions::geo_lookup), the step is no larger than the
 //    fibre distance between the two hops explains (see kMaxRouteFactor); a step far above it
 //    stays a LATENCY_INCREASE (warning), with the distance in its evidence. Without one, or when
