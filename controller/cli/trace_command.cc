@@ -19,6 +19,7 @@
 #include "controller/diagnosis/diagnose.h"
 #include "controller/diagnosis/exit_status.h"
 #include "controller/diagnosis/render.h"
+#include "controller/geo/mmdb_geo_lookup.h"
 #include "controller/report/trace/json_writer.h"
 #include "controller/report/trace/report_writer.h"
 #include "controller/report/trace/winmtr_export.h"
@@ -240,8 +241,8 @@ bool WasInterrupted(const v1::TraceResult& result) {
 // Everything a report-style run (every mode but the screen) prints while and after probing.
 // `interrupted` is set when Ctrl-C (or SIGTERM) ended the trace.
 int RunToCompletion(const ResolvedTrace& prepared, TraceCommandDeps& deps,
-                    const AsInfoSources& as_info, std::ostream& out, std::ostream& err,
-                    bool& interrupted) {
+                    const AsInfoSources& as_info, geo::GeoLookup* geo_lookup, std::ostream& out,
+                    std::ostream& err, bool& interrupted) {
   const TraceOutputOptions& output = prepared.command.output;
   dns::ReverseDnsCache* names = output.dns ? deps.names : nullptr;
   const formats::MtrFormatOptions mtr = MtrFormatOptionsFor(output, &as_info);
@@ -291,6 +292,7 @@ int RunToCompletion(const ResolvedTrace& prepared, TraceCommandDeps& deps,
   if (output.diagnosis || output.diagnose_exit) {
     diagnosis::DiagnoseOptions diagnose;
     diagnose.as_lookup = as_info.for_diagnosis();
+    diagnose.geo_lookup = geo_lookup;
     v1::DiagnosisInput input;
     *input.mutable_forward() = result;
     // An ICMP trace that never reached its target: a few TCP/UDP probes tell a destination that
@@ -428,6 +430,17 @@ int RunTraceCommand(const std::vector<std::string>& args, TraceCommandDeps& deps
     err << kPrefix << as_info.status().message() << "\n";
     return kExitBadInput;
   }
+  std::unique_ptr<geo::GeoLookup> geo_lookup;
+  if (!command.output.geo_db.empty()) {
+    absl::StatusOr<std::unique_ptr<geo::MmdbGeoLookup>> opened =
+        geo::MmdbGeoLookup::Open(command.output.geo_db);
+    if (!opened.ok()) {
+      err << kPrefix << "--geo-db " << command.output.geo_db << ": " << opened.status().message()
+          << "\n";
+      return kExitBadInput;
+    }
+    geo_lookup = *std::move(opened);
+  }
   const bool screen = command.output.format == OutputFormat::kScreen ||
                       (deps.interactive && !command.output.format_given);
   int worst = kExitOk;
@@ -447,7 +460,8 @@ int RunTraceCommand(const std::vector<std::string>& args, TraceCommandDeps& deps
     // As mtr's display, the screen traces the first host only.
     if (screen) return std::max(worst, RunTraceScreen(*prepared, deps, *as_info, err));
     bool interrupted = false;
-    worst = std::max(worst, RunToCompletion(*prepared, deps, *as_info, out, err, interrupted));
+    worst = std::max(
+        worst, RunToCompletion(*prepared, deps, *as_info, geo_lookup.get(), out, err, interrupted));
     if (interrupted) break;
   }
   return worst;

@@ -48,6 +48,7 @@ enum LongOnly : int {
   kDisplayModeOption,
   kNoDestCheckOption,
   kNoDiagnosisOption,
+  kGeoDbOption,
 };
 
 // mtr's ranges for -y and --displaymode.
@@ -366,6 +367,12 @@ const OptionSpec kOptions[] = {
     {kAsnDbOption, "asn-db", "PATH", "MaxMind-format AS database (-z, diagnosis areas)",
      [](absl::string_view arg, ParseState& s) {
        PATHPAIR_ASSIGN_OR_RETURN(s.cmd.output.asn_db, ParsePath(kAsnDbOption, "asn-db", arg));
+       return absl::OkStatus();
+     }},
+    {kGeoDbOption, "geo-db", "PATH",
+     "MaxMind-format city database (diagnosis: long links against distance)",
+     [](absl::string_view arg, ParseState& s) {
+       PATHPAIR_ASSIGN_OR_RETURN(s.cmd.output.geo_db, ParsePath(kGeoDbOption, "geo-db", arg));
        return absl::OkStatus();
      }},
     {kDiagnoseExitOption, "diagnose-exit", nullptr,

@@ -57,6 +57,7 @@ struct TraceOutputOptions {
   bool diagnosis = true;          // false with --no-diagnosis: mtr's output alone
   bool destination_check = true;  // false with --no-dest-check
   int display_mode = 0;  // --displaymode: 0 statistics, 1 stripchart, 2 stripchart with latency
+  std::string geo_db;    // --geo-db PATH: MaxMind-format city database for the diagnosis
 };
 
 // Whether a trace that missed its ICMP target gets the destination check (TCP SYNs to ports 80

@@ -68,8 +68,14 @@ std::string ActionFor(const v1::Finding& finding, bool has_reverse_trace) {
     case v1::ASYMMETRIC_PATH:
       return "None by itself: diagnose each direction with its own trace.";
     case v1::DEST_ICMP_BLOCKED:
+      if (finding.severity() == v1::SEVERITY_INFO) {
+        return "None for the path: the destination is up and its firewall drops ICMP. Re-run in "
+               "TCP (-T) or UDP (-u) mode to measure the destination itself.";
+      }
       return "Check the destination's security policy (firewall, iptables, security group): it "
              "drops ICMP. Re-run in TCP (-T) or UDP (-u) mode to measure the destination.";
+    case v1::LONG_DISTANCE_LINK:
+      return "None: the delay is the distance the packets travel; nothing to report.";
     case v1::DEST_ICMP_RATE_LIMITED:
       return "Check the destination's security policy or ICMP rate limit, or re-run in TCP (-T) "
              "or UDP (-u) mode; a reverse trace (pathpair test) tells real loss from rate "

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "controller/diagnosis/actions.h"
 #include "controller/diagnosis/areas.h"
+#include "controller/diagnosis/distance_rules.h"
 #include "controller/diagnosis/finding.h"
 #include "controller/diagnosis/latency_rules.h"
 #include "controller/diagnosis/loss_rules.h"
@@ -109,9 +110,19 @@ void Annotate(Findings& findings, const AreaMap& areas, bool has_reverse_trace,
   }
 }
 
-bool EndsThePath(v1::FindingCode code) {
-  return code == v1::LINK_INTERRUPTION || code == v1::ROUTING_LOOP ||
-         code == v1::DEST_UNREACHABLE || code == v1::DEST_ICMP_BLOCKED;
+// A finding that says the destination is not reached. DEST_ICMP_BLOCKED as info (the
+// destination check found the host up) does not.
+bool EndsThePath(const v1::Finding& finding) {
+  const v1::FindingCode code = finding.code();
+  return (code == v1::LINK_INTERRUPTION || code == v1::ROUTING_LOOP ||
+          code == v1::DEST_UNREACHABLE || code == v1::DEST_ICMP_BLOCKED) &&
+         finding.severity() == v1::SEVERITY_PROBLEM;
+}
+
+// One-way loss as high as kBrokenLossPct breaks the path as well: the traces' ICMP may get
+// through while most of the agents' own packets do not.
+bool OneWayBroken(const v1::OneWayResult* result) {
+  return result != nullptr && result->sent() > 0 && OneWayLossPct(*result) >= kBrokenLossPct;
 }
 
 v1::Verdict VerdictOf(const TraceAnalysis& a, const Findings& findings) {
@@ -120,7 +131,7 @@ v1::Verdict VerdictOf(const TraceAnalysis& a, const Findings& findings) {
   }
   bool degraded = false;
   for (const v1::Finding& finding : findings) {
-    if (EndsThePath(finding.code())) return v1::VERDICT_BROKEN;
+    if (EndsThePath(finding)) return v1::VERDICT_BROKEN;
     degraded = degraded || finding.severity() >= v1::SEVERITY_WARNING;
   }
   return degraded ? v1::VERDICT_DEGRADED : v1::VERDICT_HEALTHY;
@@ -184,6 +195,9 @@ v1::Diagnosis Diagnose(const v1::DiagnosisInput& input, const DiagnoseOptions& o
     FindLossDirection(forward.path, forward.loss, paired ? &reverse.path : nullptr,
                       paired ? &reverse.loss : nullptr, forward_oneway, reverse_oneway, out);
     if (paired) FindAsymmetricPath(forward.path, reverse.path, out);
+    // After the paired rules, which may put a step on one direction.
+    ClassifyLongLinks(forward.path, forward.loss, options.geo_lookup, forward.findings);
+    if (paired) ClassifyLongLinks(reverse.path, reverse.loss, options.geo_lookup, reverse.findings);
     for (v1::Finding& finding : out) {
       if (!finding.has_ttl()) {
         paired_whole.push_back(std::move(finding));
@@ -218,6 +232,7 @@ v1::Diagnosis Diagnose(const v1::DiagnosisInput& input, const DiagnoseOptions& o
   }
   v1::Verdict verdict = VerdictOf(forward, all);
   if (paired) verdict = std::max(verdict, VerdictOf(reverse, all));
+  if (OneWayBroken(forward_oneway) || OneWayBroken(reverse_oneway)) verdict = v1::VERDICT_BROKEN;
   diagnosis.set_verdict(verdict);
   std::string incomplete = IncompleteReason(input.forward());
   if (const std::string reverse_reason = paired ? IncompleteReason(input.reverse()) : "";

@@ -28,12 +28,6 @@ int64_t OneWayLost(const v1::OneWayResult& result) {
       0, OneWaySent(result) - std::clamp<int64_t>(result.received(), 0, kMaxCount));
 }
 
-double OneWayLossPct(const v1::OneWayResult& result) {
-  return OneWaySent(result) > 0 ? 100.0 * static_cast<double>(OneWayLost(result)) /
-                                      static_cast<double>(OneWaySent(result))
-                                : 0;
-}
-
 bool OneWayHasLoss(const v1::OneWayResult* result) {
   return result != nullptr && OneWaySent(*result) > 0 && OneWayLost(*result) >= kMinLostProbes &&
          WilsonInterval(OneWayLost(*result), OneWaySent(*result)).low > kSignificantLossFloor;
@@ -135,6 +129,12 @@ void FindLossDirectionFromTraces(const PathView& forward, const LossProfile& for
 }
 
 }  // namespace
+
+double OneWayLossPct(const v1::OneWayResult& result) {
+  return OneWaySent(result) > 0 ? 100.0 * static_cast<double>(OneWayLost(result)) /
+                                      static_cast<double>(OneWaySent(result))
+                                : 0;
+}
 
 bool SameLink(const std::string& a, const std::string& b) {
   if (a == b) return true;

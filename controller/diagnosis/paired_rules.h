@@ -56,6 +56,10 @@ inline constexpr double kAsymmetricConfidence = 0.8;
 
 bool SameLink(const std::string& a, const std::string& b);
 
+// A one-way direction's loss in percent (counts clamped: the input is untrusted); 0 when nothing
+// was sent.
+double OneWayLossPct(const v1::OneWayResult& result);
+
 // Direction from round trips alone is an inference (see FindLossDirection).
 inline constexpr double kTraceDirectionConfidence = 0.7;
 

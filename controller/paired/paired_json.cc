@@ -89,6 +89,7 @@ ordered_json PairedRunToJson(const v1::PairedRun& run, const nlohmann::json& pat
   j["start"] = output::FormatIsoUtc(run.start_unix_us());
   j["end"] = output::FormatIsoUtc(run.end_unix_us());
   j["status"] = CompletenessName(RunCompleteness(run));
+  j["verdict"] = diagnosis.verdict.is_string() ? diagnosis.verdict : ordered_json();
   j["client"] = SideToJson(run.client(), run.reverse_target());
   j["server"] = SideToJson(run.server(), run.forward_target());
   j["start_skew_ms"] = run.has_start_skew_ms() ? ordered_json(run.start_skew_ms()) : ordered_json();

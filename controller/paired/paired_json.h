@@ -3,6 +3,9 @@
 //
 // Report, top-level keys in this order:
 //   run_id, start, end (ISO 8601 UTC), status ("complete" | "partial" | "failed"),
+//   verdict ("healthy" | "degraded" | "broken"; null without a diagnosis): the one verdict over
+//            both directions and the one-way results, as `pathpair history` lists it and
+//            `pathpair test` exits with it,
 //   client, server: {"endpoint", "hostname", "version", "address" (the target the other side
 //                    traced, when known), "started", "error" (null when fine), "clock" (the
 //                    protobuf JSON mapping of its ClockStatus: synchronized,
@@ -41,6 +44,7 @@ struct DiagnosisJson {
   nlohmann::ordered_json forward;
   nlohmann::ordered_json reverse;
   nlohmann::ordered_json paired = nlohmann::ordered_json::array();  // findings
+  nlohmann::ordered_json verdict;  // "healthy" | "degraded" | "broken"; null: no diagnosis
 };
 
 // One direction of "oneway".

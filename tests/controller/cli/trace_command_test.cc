@@ -746,3 +746,76 @@ TEST(ScreenDiagnosisTest, VerdictLineAndTheTopFinding) {
 
 }  // namespace
 }  // namespace pathpair::cli
+
+// --geo-db with a real city database (the fixture): the long-link rule checks the distance.
+namespace pathpair::cli {
+namespace {
+
+// 198.51.100.1 (Frankfurt) at 10 ms, then a steady 76 ms step at `far_hop`, and the target.
+v1::TraceResult LongHaulResult(const std::string& far_hop) {
+  v1::TraceResult r = TwoHopResult();
+  r.clear_hops();
+  const std::vector<std::pair<std::string, double>> hops = {
+      {"198.51.100.1", 10}, {far_hop, 86}, {"198.51.100.9", 87}};
+  int ttl = 0;
+  for (const auto& [address, avg] : hops) {
+    v1::HopResult* hop = r.add_hops();
+    hop->set_ttl(++ttl);
+    hop->set_sent(10);
+    hop->set_received(10);
+    hop->mutable_rtt()->set_count(10);
+    hop->mutable_rtt()->set_avg_ms(avg);
+    hop->mutable_rtt()->set_best_ms(avg - 0.5);
+    hop->mutable_rtt()->set_worst_ms(avg + 1);
+    hop->mutable_rtt()->set_stdev_ms(0.4);
+    v1::Responder* responder = hop->add_responders();
+    responder->set_address(address);
+    responder->set_received(10);
+  }
+  r.mutable_hops(2)->set_termination(v1::HOP_TERMINATION_DESTINATION);
+  return r;
+}
+
+std::vector<std::string> Codes(const std::string& json_text) {
+  std::vector<std::string> codes;
+  const nlohmann::json report = nlohmann::json::parse(json_text)["report"];
+  for (const auto& f : report["diagnosis"]) codes.push_back(f["code"]);
+  return codes;
+}
+
+TEST(TraceOutputsTest, GeoDatabaseChecksLongLinksAgainstTheDistance) {
+  absl::StatusOr<std::string> db = asn::testing::WriteCityFixture("trace-city.mmdb");
+  ASSERT_TRUE(db.ok()) << db.status();
+  struct Case {
+    const char* far_hop;
+    bool geo_db;
+    int code;  // with --diagnose-exit
+    const char* code_name;
+    const char* says;
+  };
+  for (const Case& c : {
+           // Without it, a steady step is a long link whose distance was not checked.
+           Case{"203.0.113.5", false, kExitOk, "LONG_DISTANCE_LINK", "distance was not checked"},
+           // Frankfurt to New York: the ocean explains 76 ms.
+           Case{"203.0.113.5", true, kExitOk, "LONG_DISTANCE_LINK", "New York, US"},
+           // Both hops in Frankfurt: 76 ms is no distance, a warning.
+           Case{"203.0.113.130", true, kExitDegraded, "LATENCY_INCREASE", "far above"},
+       }) {
+    SCOPED_TRACE(c.says);
+    Harness h;
+    h.result = LongHaulResult(c.far_hop);
+    std::vector<std::string> args = {"-n", "-j", "--diagnose-exit", "pathtest"};
+    if (c.geo_db) args.insert(args.begin(), {"--geo-db", *db});
+    ASSERT_EQ(h.Run(args), c.code) << h.err.str();
+    EXPECT_THAT(Codes(h.out.str()), ::testing::Contains(c.code_name));
+    EXPECT_THAT(h.out.str(), HasSubstr(c.says));
+  }
+  // A file that is missing or not a database is bad input.
+  Harness missing;
+  EXPECT_EQ(missing.Run({"-r", "--geo-db", "nope.mmdb", "pathtest"}), kExitBadInput);
+  EXPECT_THAT(missing.err.str(), HasSubstr("--geo-db nope.mmdb: "));
+  EXPECT_TRUE(missing.out.str().empty());
+}
+
+}  // namespace
+}  // namespace pathpair::cli

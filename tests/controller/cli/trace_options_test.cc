@@ -219,7 +219,7 @@ TEST(TraceOutputOptionsTest, EachFormatFlagAndTheLastOneWins) {
 TEST(TraceOutputOptionsTest, DisplayFlagsFieldsExportsAndDatabase) {
   absl::StatusOr<TraceCommandLine> cmd =
       Parse({"-bze", "-o", "LDRS NBAWVGJMXI", "--export-text", "t.txt", "--export-html=t.html",
-             "--asn-db", "as.mmdb", "--diagnose-exit", "h"});
+             "--asn-db", "as.mmdb", "--geo-db", "city.mmdb", "--diagnose-exit", "h"});
   ASSERT_TRUE(cmd.ok()) << cmd.status();
   EXPECT_TRUE(cmd->output.show_ips);
   EXPECT_TRUE(cmd->output.show_as);
@@ -228,6 +228,7 @@ TEST(TraceOutputOptionsTest, DisplayFlagsFieldsExportsAndDatabase) {
   EXPECT_EQ(cmd->output.export_text, "t.txt");
   EXPECT_EQ(cmd->output.export_html, "t.html");
   EXPECT_EQ(cmd->output.asn_db, "as.mmdb");
+  EXPECT_EQ(cmd->output.geo_db, "city.mmdb");
   EXPECT_TRUE(cmd->output.diagnose_exit);
   EXPECT_FALSE(cmd->output.format_given);  // none of these is a format
   EXPECT_EQ(Parse({"--fields", "LSD", "h"})->output.fields, "LSD");
@@ -259,6 +260,8 @@ TEST(TraceOutputOptionsTest, BadValuesNameTheOption) {
       {{"--export-html", "a\tb", "h"}, "--export-html must be a file name"},
       {{"--asn-db", "", "h"}, "--asn-db must be a file name"},
       {{"h", "--asn-db"}, "option --asn-db needs a value"},
+      {{"--geo-db=", "h"}, "--geo-db must be a file name"},
+      {{"h", "--geo-db"}, "option --geo-db needs a value"},
       {{"--diagnose-exit=1", "h"}, "option --diagnose-exit takes no value"},
       {{"--flows", "0", "h"}, "--flows must be an integer from 1 to 16, got '0'"},
       {{"--flows=17", "h"}, "--flows must be an integer from 1 to 16"},
@@ -280,7 +283,7 @@ TEST(TraceOutputOptionsTest, HelpListsTheNewFlags) {
        {" -C, --csv", " -x, --xml", " -l, --raw", " -p, --split", " -b, --show-ips",
         " -z, --aslookup", " -e, --mpls", " -o, --order FIELDS", "     --fields FIELDS",
         "     --export-text FILE", "     --export-html FILE", "     --asn-db PATH",
-        "     --diagnose-exit", "     --flows N"}) {
+        "     --geo-db PATH", "     --diagnose-exit", "     --flows N"}) {
     EXPECT_THAT(usage, HasSubstr(line));
   }
 }

@@ -18,20 +18,24 @@ using ::testing::ElementsAre;
 using testing::Has;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using testing::OneWay;
 using testing::TraceBuilder;
 using testing::TtlsOf;
 using testing::WithCode;
 
 // client 198.51.100.10 -> r1 192.168.1.1 -> r2 198.51.100.1 -> r3 198.51.100.65 -> server.
-// lossy_from: TTL from which every hop loses (0 = clean); dest_avg: latency at the server.
+// lossy_from: TTL from which every hop loses (0 = clean); step_ms: latency added from hop 3 on,
+// by queueing (Best stays where it was, so it is no steady long-distance link).
 v1::TraceResult Forward(int lossy_from = 0, double step_ms = 0) {
   const char* routers[] = {"192.168.1.1", "198.51.100.1", "198.51.100.65"};
   TraceBuilder b("203.0.113.10");
   for (int ttl = 1; ttl <= 3; ++ttl) {
     b.Hop(routers[ttl - 1], 30, lossy_from > 0 && ttl >= lossy_from ? 21 : 30,
-          ttl + (ttl >= 3 ? step_ms : 0));
+          ttl + (ttl >= 3 ? step_ms : 0), 0.9 * ttl);
   }
-  return b.Hop("203.0.113.10", 30, lossy_from > 0 ? 21 : 30, 4 + step_ms).Reached().Build();
+  return b.Hop("203.0.113.10", 30, lossy_from > 0 ? 21 : 30, 4 + step_ms, 0.9 * 4)
+      .Reached()
+      .Build();
 }
 
 // The mirrored path, traced from the server back to the client.
@@ -42,18 +46,6 @@ v1::TraceResult Reverse(int lossy_from = 0, const char* middle = "198.51.100.1")
     b.Hop(routers[ttl - 1], 30, lossy_from > 0 && ttl >= lossy_from ? 21 : 30, ttl);
   }
   return b.Hop("198.51.100.10", 30, lossy_from > 0 ? 21 : 30, 4).Reached().Build();
-}
-
-v1::OneWayResult OneWay(int sent, int received, double min_ms = 2, double avg_ms = 2.5) {
-  v1::OneWayResult r;
-  r.set_sent(sent);
-  r.set_received(received);
-  r.set_loss_pct(100.0 * (sent - received) / sent);
-  r.set_delay_min_ms(min_ms);
-  r.set_delay_avg_ms(avg_ms);
-  r.set_delay_max_ms(avg_ms * 2);
-  r.set_offset_error_ms(0.5);
-  return r;
 }
 
 TEST(LossDirectionTest, ForwardLossNamesTheForwardHop) {

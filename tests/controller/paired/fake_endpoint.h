@@ -34,7 +34,8 @@ class FakeEndpoint : public Endpoint {
   int fail_trace_after_snapshots = -1;  // >= 0: fail (UNAVAILABLE) after that many snapshots
   bool trace_until_cancelled = false;   // the trace never ends by itself
   bool oneway_fails = false;
-  int64_t oneway_received = 300;  // of the requested count, in the direction measured here
+  // Of the requested count, in the direction measured here; -1: every packet (a healthy run).
+  int64_t oneway_received = -1;
   bool oneway_until_cancelled = false;
   // The raw delays (receive minus send stamp, as the two clocks stamped them) and the offset
   // estimate this end reports, as an agent does.
@@ -141,10 +142,10 @@ class FakeEndpoint : public Endpoint {
       return out;
     }
     v1::AgentOneWayResult r;
+    const int64_t received = oneway_received < 0 ? request.count() : oneway_received;
     r.mutable_inbound()->set_sent(request.count());
-    r.mutable_inbound()->set_received(oneway_received);
-    r.mutable_inbound()->set_loss_pct(100.0 *
-                                      static_cast<double>(request.count() - oneway_received) /
+    r.mutable_inbound()->set_received(received);
+    r.mutable_inbound()->set_loss_pct(100.0 * static_cast<double>(request.count() - received) /
                                       static_cast<double>(request.count()));
     r.mutable_inbound()->mutable_raw_delay()->set_min_ms(raw_delay_min_ms);
     r.mutable_inbound()->mutable_raw_delay()->set_avg_ms(raw_delay_avg_ms);

@@ -17,14 +17,18 @@ TEST(PairedJsonTest, TopLevelKeysAndShapes) {
   const v1::PairedRun run = SampleRun();
   DiagnosisJson diagnosis;
   diagnosis.paired.push_back({{"code", "LOSS_REVERSE_DIRECTION"}});
+  diagnosis.verdict = "degraded";
   nlohmann::json paths = {{"symmetric", false}};
   const nlohmann::ordered_json j = PairedRunToJson(run, paths, diagnosis);
   std::vector<std::string> keys;
   for (const auto& [key, value] : j.items()) keys.push_back(key);
-  EXPECT_THAT(keys,
-              ElementsAre("run_id", "start", "end", "status", "client", "server", "start_skew_ms",
-                          "forward", "reverse", "oneway", "paths", "diagnosis", "errors"));
+  EXPECT_THAT(keys, ElementsAre("run_id", "start", "end", "status", "verdict", "client", "server",
+                                "start_skew_ms", "forward", "reverse", "oneway", "paths",
+                                "diagnosis", "errors"));
   EXPECT_EQ(j["status"], "partial");
+  EXPECT_EQ(j["verdict"], "degraded");
+  // Without a diagnosis the verdict is null, never a guess.
+  EXPECT_TRUE(PairedRunToJson(run, paths, DiagnosisJson())["verdict"].is_null());
   EXPECT_EQ(j["start"], "2027-01-15T08:00:00.000Z");
   EXPECT_EQ(j["client"]["address"], "198.51.100.9");
   EXPECT_EQ(j["server"]["address"], "203.0.113.80");
