@@ -170,7 +170,7 @@ v1::Diagnosis Diagnose(const v1::DiagnosisInput& input, const DiagnoseOptions& o
     if (paired) ExplainReverseLatencySteps(reverse.findings, forward_oneway, reverse_oneway);
     FindLossDirection(forward.path, forward.loss, paired ? &reverse.path : nullptr,
                       paired ? &reverse.loss : nullptr, forward_oneway, reverse_oneway, out);
-    if (paired) FindAsymmetricPath(forward.path, reverse.path, out);
+    if (paired) FindAsymmetricPath(input, out);
     for (v1::Finding& finding : out) {
       if (!finding.has_ttl()) {
         paired_whole.push_back(std::move(finding));

@@ -11,7 +11,9 @@
 //    (one trace loses from a hop on, the other only at its destination) decides;
 //  - LATENCY_ON_RETURN_PATH: a forward latency step that the one-way delays put on the way
 //    back;
-//  - ASYMMETRIC_PATH compares the hops of the two traces.
+//  - ASYMMETRIC_PATH: a router one direction crosses and the other does not, matched router by
+//    router (controller/merge: same address, alias probes, link addresses; the ends' own
+//    networks never count).
 //
 //   Findings out;
 //   FindLossDirection(forward, forward_loss, reverse, reverse_loss, &fwd_ow, &rev_ow, out);
@@ -21,6 +23,7 @@
 #include "controller/diagnosis/finding.h"
 #include "controller/diagnosis/loss_rules.h"
 #include "controller/diagnosis/path_view.h"
+#include "pathpair/v1/diagnosis.pb.h"
 
 namespace pathpair::diagnosis {
 
@@ -28,16 +31,7 @@ namespace pathpair::diagnosis {
 // of it in the reverse direction (and on the forward path when they show it forward).
 inline constexpr double kReturnPathMinShare = 0.5;
 
-// Two hop addresses are the same router (or the two ends of one link, as forward and reverse
-// traces see routers from opposite sides) when they share this prefix.
-inline constexpr int kSameLinkPrefixV4 = 30;
-inline constexpr int kSameLinkPrefixV6 = 64;
-// Answering hops of one direction with no counterpart in the other before the paths count as
-// asymmetric.
-inline constexpr int kAsymmetricMinUnmatchedHops = 1;
 inline constexpr double kAsymmetricConfidence = 0.8;
-
-bool SameLink(const std::string& a, const std::string& b);
 
 // Direction from round trips alone is an inference (see FindLossDirection).
 inline constexpr double kTraceDirectionConfidence = 0.7;
@@ -71,8 +65,10 @@ void ExplainReverseLatencySteps(Findings& reverse_findings, const v1::OneWayResu
 void AttributeTraceLossToDirection(const Findings& paired, Findings& forward_findings,
                                    Findings& reverse_findings);
 
-// ASYMMETRIC_PATH (info) when answering hops of one trace have no counterpart in the other.
-void FindAsymmetricPath(const PathView& forward, const PathView& reverse, Findings& out);
+// ASYMMETRIC_PATH (info) when a router one direction crosses is absent from the other: the
+// input's forward and reverse traces merged router by router with its aliases
+// (merge::MergePaths). Names those routers (evidence only_forward / only_reverse).
+void FindAsymmetricPath(const v1::DiagnosisInput& input, Findings& out);
 
 }  // namespace pathpair::diagnosis
 

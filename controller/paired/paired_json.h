@@ -15,6 +15,9 @@
 //           "jitter_ms"} — then "offset_error_ms" (null: unsynchronised) and "error" (null
 //           when fine);
 //   paths: merge::PathsToJson (null without both traces);
+//   aliases: {"client": {...}, "server": {...}}: the router aliases each end resolved (the
+//            protobuf JSON mapping of AliasResults, alias.proto: {"resolutions": [{"address",
+//            "reply_source", "method", "rtt_ms", "distance"}], "error"}; null when not resolved);
 //   diagnosis: the merged findings (an array);
 //   errors: one string per failure.
 //

@@ -101,10 +101,7 @@ absl::StatusOr<std::unique_ptr<asn::AsLookup>> OpenAsLookup(const ReadFlags& fla
 
 void PrintRun(const v1::PairedRun& run, const ReadFlags& flags, asn::AsLookup* as_lookup,
               std::ostream& out) {
-  std::optional<merge::MergedPaths> merged;
-  if (run.client().has_trace() && run.server().has_trace()) {
-    merged = merge::MergePaths(run.client().trace(), run.server().trace(), as_lookup);
-  }
+  const std::optional<merge::MergedPaths> merged = merge::MergeRun(run, as_lookup);
   const paired::DiagnosisOutput diagnosis = paired::DiagnosePairedRun(run, as_lookup);
   if (flags.json) {
     const nlohmann::json paths =

@@ -1,5 +1,9 @@
 #include "controller/report/paired/paired_text_report.h"
 
+#include <map>
+#include <string>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -14,6 +18,19 @@ std::string SideLine(const char* role, const v1::PairedSide& side) {
   std::string line = absl::StrCat(role, side.endpoint());
   if (!side.hostname().empty()) absl::StrAppend(&line, " (", side.hostname(), ")");
   return line;
+}
+
+// "3 router(s) matched both ways (1 same address, 2 by link)".
+std::string RouterMatches(const std::vector<merge::AlignedRow>& matched) {
+  std::map<merge::MatchKind, int> by_kind;
+  for (const merge::AlignedRow& row : matched) ++by_kind[row.match];
+  std::vector<std::string> kinds;
+  for (const auto& [kind, count] : by_kind) {
+    kinds.push_back(absl::StrCat(count, " ", merge::MatchKindText(kind)));
+  }
+  std::string out = absl::StrCat(matched.size(), " router(s) matched both ways");
+  if (!kinds.empty()) absl::StrAppend(&out, " (", absl::StrJoin(kinds, ", "), ")");
+  return out;
 }
 
 std::string AsPath(const std::vector<merge::AsPathEntry>& path) {
@@ -100,7 +117,18 @@ std::string FormatPairedRunText(const v1::PairedRun& run, const merge::MergedPat
   }
   if (merged != nullptr) {
     absl::StrAppend(&out, "\nPaths: ", merged->symmetric ? "symmetric" : "asymmetric", ", ",
-                    merged->common_hops.size(), " hop(s) seen both ways\n");
+                    RouterMatches(merged->common_hops), "\n");
+    if (!merged->only_forward.empty()) {
+      absl::StrAppend(&out, "  only on the way out: ", absl::StrJoin(merged->only_forward, ", "),
+                      "\n");
+    }
+    if (!merged->only_reverse.empty()) {
+      absl::StrAppend(&out, "  only on the way back: ", absl::StrJoin(merged->only_reverse, ", "),
+                      "\n");
+    }
+    for (const v1::AliasResults* aliases : {&run.client_aliases(), &run.server_aliases()}) {
+      if (!aliases->error().empty()) absl::StrAppend(&out, "  ", aliases->error(), "\n");
+    }
     absl::StrAppend(&out, "  forward AS path: ", AsPath(merged->forward_as_path), "\n");
     absl::StrAppend(&out, "  reverse AS path: ", AsPath(merged->reverse_as_path), "\n");
   }
