@@ -307,7 +307,6 @@ void FindAsymmetricPath(const v1::DiagnosisInput& input, Findings& out) {
   std::vector<std::string> forward_hops;
   std::vector<std::pair<int, std::string>> reverse_hops;  // (index in the reverse trace, address)
   int64_t probes = 0;
-  int matched = 0;
   for (const merge::AlignedRow& row : merged.rows) {
     for (const std::optional<merge::HopRef>* side : {&row.forward, &row.reverse}) {
       if (!side->has_value()) continue;
@@ -320,8 +319,6 @@ void FindAsymmetricPath(const v1::DiagnosisInput& input, Findings& out) {
         reverse_hops.emplace_back(hop.index, hop.address);
       }
     }
-    matched += row.forward.has_value() && row.reverse.has_value() &&
-               row.match != merge::MatchKind::kUnknown;
   }
   std::sort(reverse_hops.begin(), reverse_hops.end());
   std::vector<std::string> reverse_order;  // as the server traced it
@@ -341,14 +338,13 @@ void FindAsymmetricPath(const v1::DiagnosisInput& input, Findings& out) {
   v1::Finding finding = PathFinding(
       v1::ASYMMETRIC_PATH, v1::SEVERITY_INFO,
       absl::StrCat("The two directions take different routers: ", absl::StrJoin(differences, "; "),
-                   " (", matched,
-                   " router(s) matched both ways, by address, alias probe or link). Read each "
-                   "direction's trace on its own."));
+                   "; ", merge::DescribeMatches(merged),
+                   ". Read each direction's trace on its own."));
   AddList(finding, "forward_hops", forward_hops);
   AddList(finding, "reverse_hops", reverse_order);
   AddList(finding, "only_forward", merged.only_forward);
   AddList(finding, "only_reverse", merged.only_reverse);
-  AddNumber(finding, "routers_matched", matched);
+  AddNumber(finding, "routers_matched", static_cast<double>(merged.common_hops.size()));
   finding.set_confidence(kAsymmetricConfidence);
   finding.set_probes(probes);
   out.push_back(std::move(finding));

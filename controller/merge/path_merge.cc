@@ -440,6 +440,18 @@ const char* RowPlaceName(RowPlace place) {
   return "path";
 }
 
+std::string DescribeMatches(const MergedPaths& merged) {
+  std::map<MatchKind, int> by_kind;
+  for (const AlignedRow& row : merged.common_hops) ++by_kind[row.match];
+  std::string out = std::to_string(merged.common_hops.size()) + " router(s) matched both ways";
+  std::string kinds;
+  for (const auto& [kind, count] : by_kind) {
+    kinds += (kinds.empty() ? "" : ", ") + std::to_string(count) + " " + MatchKindText(kind);
+  }
+  if (!kinds.empty()) out += " (" + kinds + ")";
+  return out;
+}
+
 bool AreLinkPartners(const IpAddress& a, const IpAddress& b) {
   if (a.family() != b.family() || a == b) return false;
   // In a /30 (/126) only .1 and .2 (::1 and ::2) of the block are hosts; .0 and .3 are the

@@ -153,6 +153,9 @@ MergedPaths MergePaths(const v1::TraceResult& forward, const v1::TraceResult& re
 // A paired run's two traces with its aliases; nullopt unless the run holds both traces.
 std::optional<MergedPaths> MergeRun(const v1::PairedRun& run, asn::AsLookup* as_lookup);
 
+// "3 router(s) matched both ways (1 same address, 2 by link)": the common hops by method.
+std::string DescribeMatches(const MergedPaths& merged);
+
 // The point-to-point link test on its own: different addresses of one family in the same /31
 // or as the two host addresses of a /30 (IPv4); in the same /127 or as ::1 and ::2 of a /126
 // (IPv6, which also covers the ::1/::2 convention on /64 links).

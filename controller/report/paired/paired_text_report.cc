@@ -1,6 +1,5 @@
 #include "controller/report/paired/paired_text_report.h"
 
-#include <map>
 #include <string>
 #include <vector>
 
@@ -18,19 +17,6 @@ std::string SideLine(const char* role, const v1::PairedSide& side) {
   std::string line = absl::StrCat(role, side.endpoint());
   if (!side.hostname().empty()) absl::StrAppend(&line, " (", side.hostname(), ")");
   return line;
-}
-
-// "3 router(s) matched both ways (1 same address, 2 by link)".
-std::string RouterMatches(const std::vector<merge::AlignedRow>& matched) {
-  std::map<merge::MatchKind, int> by_kind;
-  for (const merge::AlignedRow& row : matched) ++by_kind[row.match];
-  std::vector<std::string> kinds;
-  for (const auto& [kind, count] : by_kind) {
-    kinds.push_back(absl::StrCat(count, " ", merge::MatchKindText(kind)));
-  }
-  std::string out = absl::StrCat(matched.size(), " router(s) matched both ways");
-  if (!kinds.empty()) absl::StrAppend(&out, " (", absl::StrJoin(kinds, ", "), ")");
-  return out;
 }
 
 std::string AsPath(const std::vector<merge::AsPathEntry>& path) {
@@ -117,7 +103,7 @@ std::string FormatPairedRunText(const v1::PairedRun& run, const merge::MergedPat
   }
   if (merged != nullptr) {
     absl::StrAppend(&out, "\nPaths: ", merged->symmetric ? "symmetric" : "asymmetric", ", ",
-                    RouterMatches(merged->common_hops), "\n");
+                    merge::DescribeMatches(*merged), "\n");
     if (!merged->only_forward.empty()) {
       absl::StrAppend(&out, "  only on the way out: ", absl::StrJoin(merged->only_forward, ", "),
                       "\n");

@@ -46,7 +46,7 @@ class FakeTraceRunner final : public TraceRunner {
     {
       absl::MutexLock lock(&mu_);
       if (!start_error_.ok()) return start_error_;
-      if (options.protocol() == refused_protocol_) {
+      if (refused_protocol_ == options.protocol()) {
         return absl::FailedPreconditionError("the sockets cannot carry this protocol");
       }
       traces_.push_back(Trace{options, target, callbacks});
@@ -151,7 +151,7 @@ class FakeTraceRunner final : public TraceRunner {
   std::vector<Trace> traces_ ABSL_GUARDED_BY(mu_);
   absl::Status start_error_ ABSL_GUARDED_BY(mu_);
   Script script_ ABSL_GUARDED_BY(mu_);
-  v1::Protocol refused_protocol_ ABSL_GUARDED_BY(mu_) = v1::PROTOCOL_UNSPECIFIED;
+  std::optional<v1::Protocol> refused_protocol_ ABSL_GUARDED_BY(mu_);
 };
 
 class FakeOneWayRunner final : public OneWayRunner {
