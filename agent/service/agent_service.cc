@@ -491,12 +491,16 @@ grpc::ServerUnaryReactor* AgentService::ResolveAliases(grpc::CallbackServerConte
     // The probes run on the trace runner; this thread only waits for them, so that no gRPC
     // callback thread blocks.
     alias_workers_.push_back(
-        {std::thread([this, reactor, response, checked = *std::move(checked), deadline, done] {
-           *response = agent::ResolveAliases(checked, trace_runner_, config_.aliases, deadline,
-                                             [this] { return shutting_down_.HasBeenNotified(); });
-           done->store(true);  // before answering: the caller may call again at once
-           reactor->Finish(grpc::Status::OK);
-         }),
+        {std::thread(
+             [this, context, reactor, response, checked = *std::move(checked), deadline, done] {
+               // A caller that went away (cancelled, disconnected) stops the probes too.
+               *response = agent::ResolveAliases(
+                   checked, trace_runner_, config_.aliases, deadline, [this, context] {
+                     return shutting_down_.HasBeenNotified() || context->IsCancelled();
+                   });
+               done->store(true);  // before answering: the caller may call again at once
+               reactor->Finish(grpc::Status::OK);
+             }),
          done});
   }
   return reactor;

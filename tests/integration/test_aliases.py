@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Routers matched, not addresses: `pathpair test` between two agents on stock Linux routers.
 
-A chain of real Linux routers in namespaces (nspath.NamespacePath: one /30 per link, each router
-answering from the interface its route back to the prober leaves by) shows every router under a
-different address in the forward and the reverse trace. The paired test resolves router aliases
+A chain of real Linux routers in namespaces (one /30 per link, each router answering from the
+interface its route back to the prober leaves by) shows every router under a different address
+in the forward and the reverse trace. The paired test resolves router aliases
 on both agents and merges the traces router by router:
 
   - a symmetric chain gives no ASYMMETRIC_PATH;
@@ -14,20 +14,32 @@ The hop lists still equal mtr's in each direction. An agent runs in the client a
 namespace; the controller runs in the client namespace, reaching its agent on the loopback and
 the server agent over the path. Needs root; exits 77 (skipped) without it.
 
-Environment: PATHPAIR_BIN, PATHPAIR_AGENT_BIN.
+The chain comes from tests/topo (`chain { routers: 3 detours {...} }`) where that builder is
+present, else from NamespacePath with a detour of its own (`add_return_detour`, the same shape
+and addresses), which can go once tests/topo is on every branch.
+
+Environment: PATHPAIR_BIN, PATHPAIR_AGENT_BIN (and PATHPAIR_TOPO_BIN with tests/topo).
 """
+import collections
+import contextlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "topo"))
 import nspath  # noqa: E402
+
+try:
+    import topo  # noqa: E402  tests/topo, the shared namespace builder
+except ImportError:
+    topo = None
 
 PATHPAIR = os.environ.get("PATHPAIR_BIN", "pathpair")
 AGENT = os.environ.get("PATHPAIR_AGENT_BIN", "pathpair-agent")
@@ -36,7 +48,8 @@ FAST = ["-n", "-i", "0.1", "-c", "5"]
 
 
 def add_return_detour(path, from_router, to_router):
-    """Traffic toward the client that reaches router `from_router` goes through a new router d1
+    """For NamespacePath without tests/topo (tests/topo's `detours` builds the same): traffic
+    toward the client that reaches router `from_router` goes through a new router d1
     to router `to_router` instead of back along the chain (IPv4). d1 takes the next two /30s:
     "near" to `to_router` and "far" to `from_router`. Returns d1's address on the far link, the
     address the reverse trace shows for it."""
@@ -64,18 +77,40 @@ def add_return_detour(path, from_router, to_router):
     return path.v4(far, False)
 
 
-class Agents:
-    """pathpair-agent in the client and in the server namespace of `path`; killed on exit."""
+# What the tests need of a chain: the two end namespaces, their addresses, and the address the
+# reverse trace shows for the detour router (None without a detour).
+Chain = collections.namedtuple("Chain", "client server client_v4 server_v4 detour_v4")
 
-    def __init__(self, path):
-        self.path = path
+
+@contextlib.contextmanager
+def linux_chain(detour):
+    """client -- r1 -- r2 -- r3 -- server; with `detour`, the way back goes r3 -> d1 -> r1."""
+    if topo is not None:
+        chain = {"routers": 3}
+        if detour:
+            chain["detours"] = [{"from_router": 3, "to_router": 1}]
+        with topo.Topology({"icmp_rate_limits": "ICMP_RATE_LIMITS_OFF", "chain": chain}) as t:
+            detour_v4 = t.addresses("d1", "r")[0].split("/")[0] if detour else None
+            yield Chain(t.namespace("client"), t.namespace("server"), t.chain["client"]["ipv4"],
+                        t.chain["server"]["ipv4"], detour_v4)
+        return
+    with nspath.NamespacePath(routers=3) as path:
+        detour_v4 = add_return_detour(path, from_router=3, to_router=1) if detour else None
+        yield Chain(path.client, path.server, path.v4(0, False), path.server_v4, detour_v4)
+
+
+class Agents:
+    """pathpair-agent in the client and in the server namespace of `chain`; killed on exit."""
+
+    def __init__(self, chain):
+        self.chain = chain
         self.procs = []
         self.logs = []
 
     def __enter__(self):
         try:
-            for node, address in ((self.path.client, "127.0.0.1"),
-                                  (self.path.server, self.path.server_v4)):
+            for node, address in ((self.chain.client, "127.0.0.1"),
+                                  (self.chain.server, self.chain.server_v4)):
                 self.start(node, address)
         except BaseException:
             self.__exit__(None, None, None)
@@ -119,17 +154,18 @@ class RouterAliasTest(unittest.TestCase):
     def tearDown(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def paired_test(self, path):
+    def paired_test(self, chain):
         """`pathpair test` between the two agents; returns its JSON report."""
-        proc = path.run_in_client(
-            [PATHPAIR, "test", "--client", "127.0.0.1:%d" % AGENT_PORT, "--server",
-             "%s:%d" % (path.server_v4, AGENT_PORT), "--target", path.server_v4, "--insecure",
-             "--json", "--history-db", os.path.join(self.tmp, "history.db")] + FAST,
-            timeout=120)
-        self.assertEqual(proc.returncode, 0, proc)
+        proc = subprocess.run(
+            ["ip", "netns", "exec", chain.client, PATHPAIR, "test", "--client",
+             "127.0.0.1:%d" % AGENT_PORT, "--server", "%s:%d" % (chain.server_v4, AGENT_PORT),
+             "--target", chain.server_v4, "--insecure", "--json", "--history-db",
+             os.path.join(self.tmp, "history.db")] + FAST,
+            capture_output=True, text=True, timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
         return json.loads(proc.stdout)
 
-    def mtr_hosts(self, path, node, target):
+    def mtr_hosts(self, node, target):
         proc = subprocess.run(["ip", "netns", "exec", node, "mtr", "-n", "-j", "-c", "5", "-i",
                                "0.1", target], capture_output=True, text=True, timeout=60)
         self.assertEqual(proc.returncode, 0, proc.stderr)
@@ -139,20 +175,20 @@ class RouterAliasTest(unittest.TestCase):
     def hosts(trace_json):
         return [hub["host"] for hub in trace_json["report"]["hubs"]]
 
-    def check_hops_equal_mtr(self, path, report):
+    def check_hops_equal_mtr(self, chain, report):
         self.assertEqual(self.hosts(report["forward"]),
-                         self.mtr_hosts(path, path.client, path.server_v4))
+                         self.mtr_hosts(chain.client, chain.server_v4))
         self.assertEqual(self.hosts(report["reverse"]),
-                         self.mtr_hosts(path, path.server, path.v4(0, False)))
+                         self.mtr_hosts(chain.server, chain.client_v4))
 
     @staticmethod
     def codes(report):
         return [finding["code"] for finding in report["diagnosis"]]
 
     def test_symmetric_chain_has_no_asymmetric_path(self):
-        with nspath.NamespacePath(routers=3) as path, Agents(path):
-            report = self.paired_test(path)
-            self.check_hops_equal_mtr(path, report)
+        with linux_chain(detour=False) as chain, Agents(chain):
+            report = self.paired_test(chain)
+            self.check_hops_equal_mtr(chain, report)
         # Every router shows a different address each way...
         forward = self.hosts(report["forward"])[:-1]
         reverse = self.hosts(report["reverse"])[:-1]
@@ -178,11 +214,10 @@ class RouterAliasTest(unittest.TestCase):
         self.assertEqual(server["198.51.100.2"]["distance"], 3)
 
     def test_detour_router_on_the_way_back_is_asymmetric_path(self):
-        with nspath.NamespacePath(routers=3) as path:
-            detour = add_return_detour(path, from_router=3, to_router=1)
-            with Agents(path):
-                report = self.paired_test(path)
-                self.check_hops_equal_mtr(path, report)
+        with linux_chain(detour=True) as chain, Agents(chain):
+            report = self.paired_test(chain)
+            self.check_hops_equal_mtr(chain, report)
+        detour = chain.detour_v4
         self.assertIn(detour, self.hosts(report["reverse"]))
         self.assertNotIn(detour, self.hosts(report["forward"]))
         paths = report["paths"]

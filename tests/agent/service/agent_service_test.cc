@@ -741,5 +741,22 @@ TEST_F(AgentServiceTest, ResolveAliasesRunsOneAtATimeAndAnswersByItsDeadline) {
   EXPECT_TRUE(CallResolveAliases(agent, AliasesOf({"203.0.113.9"}), &second_response).ok());
 }
 
+TEST_F(AgentServiceTest, ResolveAliasesStopsProbingWhenTheCallerGoesAway) {
+  TestAgent agent(clock_);
+  agent.consent.GrantPeer(kPairing, *IpAddress::Parse("198.51.100.7"));
+  grpc::ClientContext context;
+  SetDeadline(context, absl::Seconds(30));
+  v1::ResolveAliasesResponse response;
+  grpc::Status status;
+  std::thread call([&] {
+    status = agent.stub->ResolveAliases(&context, AliasesOf({"203.0.113.5"}), &response);
+  });
+  ASSERT_TRUE(agent.runner.WaitForStarted(1));
+  context.TryCancel();
+  call.join();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_TRUE(agent.runner.WaitForCancelled(0, absl::Seconds(5)));
+}
+
 }  // namespace
 }  // namespace pathpair::agent
