@@ -50,7 +50,7 @@ inline constexpr int kAliasUdpPort = 33434;
 struct AliasLimits {
   int max_addresses = 64;    // per call
   int default_max_ttl = 30;  // when the request says 0
-  int max_ttl = 64;          // the most a request may ask
+  int max_ttl = 32;          // the most a request may ask
   int rounds = 2;            // per trace: a lost answer at the owner's TTL is seen at the next
   absl::Duration interval = absl::Milliseconds(200);
   absl::Duration probe_timeout = absl::Seconds(1);

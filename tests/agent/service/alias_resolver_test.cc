@@ -96,7 +96,7 @@ TEST(CheckAliasRequestTest, LimitsAddressesAndTtl) {
   EXPECT_THAT(checked.status().message(), HasSubstr("at most 64"));
   many.pop_back();
   EXPECT_TRUE(CheckAliasRequest(Wire(many), AliasLimits{}).ok());
-  for (int ttl : {-1, 65}) {
+  for (int ttl : {-1, 33}) {
     EXPECT_EQ(CheckAliasRequest(Wire({"198.51.100.5"}, ttl), AliasLimits{}).status().code(),
               absl::StatusCode::kInvalidArgument)
         << ttl;
