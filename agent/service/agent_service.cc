@@ -470,9 +470,6 @@ grpc::ServerUnaryReactor* AgentService::ResolveAliases(grpc::CallbackServerConte
   }
   absl::StatusOr<AliasRequest> checked = CheckAliasRequest(*request, config_.aliases);
   if (!checked.ok()) return FinishUnary(context, checked.status());
-  if (shutting_down_.HasBeenNotified()) {
-    return FinishUnary(context, absl::UnavailableError("the agent is shutting down"));
-  }
   JoinAliasWorkers(/*all=*/false);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   // Answer a little before the caller's deadline, so that what was learned arrives.
@@ -480,6 +477,11 @@ grpc::ServerUnaryReactor* AgentService::ResolveAliases(grpc::CallbackServerConte
   auto done = std::make_shared<std::atomic<bool>>(false);
   {
     absl::MutexLock lock(&alias_mu_);
+    // Under the lock, so that Shutdown (which joins every worker under it) misses none.
+    if (shutting_down_.HasBeenNotified()) {
+      reactor->Finish(ToGrpcStatus(absl::UnavailableError("the agent is shutting down")));
+      return reactor;
+    }
     const auto running = std::count_if(alias_workers_.begin(), alias_workers_.end(),
                                        [](const AliasWorker& w) { return !w.done->load(); });
     if (running >= config_.max_alias_calls) {
