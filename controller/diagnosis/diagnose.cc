@@ -194,7 +194,7 @@ v1::Diagnosis Diagnose(const v1::DiagnosisInput& input, const DiagnoseOptions& o
                          reverse_oneway, out);
     FindLossDirection(forward.path, forward.loss, paired ? &reverse.path : nullptr,
                       paired ? &reverse.loss : nullptr, forward_oneway, reverse_oneway, out);
-    if (paired) FindAsymmetricPath(forward.path, reverse.path, out);
+    if (paired) FindAsymmetricPath(input, out);
     // After the paired rules, which may put a step on one direction.
     ClassifyLongLinks(forward.path, forward.loss, options.geo_lookup, forward.findings);
     if (paired) ClassifyLongLinks(reverse.path, reverse.loss, options.geo_lookup, reverse.findings);

@@ -3,15 +3,18 @@
 #include <algorithm>
 #include <cmath>
 #include <initializer_list>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
-#include "common/net/ip_address.h"
 #include "controller/diagnosis/latency_rules.h"
 #include "controller/diagnosis/statistics.h"
+#include "controller/merge/path_merge.h"
 
 namespace pathpair::diagnosis {
 namespace {
@@ -45,43 +48,6 @@ void AddOneWay(v1::Finding& finding, absl::string_view prefix, const v1::OneWayR
   AddNumber(finding, absl::StrCat(prefix, "_loss_pct"), OneWayLossPct(*result));
   AddNumber(finding, absl::StrCat(prefix, "_sent"), static_cast<double>(OneWaySent(*result)));
   AddNumber(finding, absl::StrCat(prefix, "_lost"), static_cast<double>(OneWayLost(*result)));
-}
-
-std::vector<std::string> Addresses(const PathView& path, bool with_destination) {
-  std::vector<std::string> out;
-  for (int i = 0; i < static_cast<int>(path.hops.size()); ++i) {
-    if (path.hops[i].address.empty()) continue;
-    if (!with_destination && path.IsDestination(i)) continue;
-    out.push_back(path.hops[i].address);
-  }
-  return out;
-}
-
-bool HasCounterpart(const std::string& address, const std::vector<std::string>& others) {
-  return std::any_of(others.begin(), others.end(),
-                     [&](const std::string& other) { return SameLink(address, other); });
-}
-
-// Every responder of every hop: a load-balanced hop may show one member forward and another in
-// reverse.
-std::vector<std::string> AllResponders(const PathView& path) {
-  std::vector<std::string> out;
-  for (const HopView& hop : path.hops) {
-    out.insert(out.end(), hop.addresses.begin(), hop.addresses.end());
-  }
-  return out;
-}
-
-// Whether any responder of the hop whose main responder is address has a counterpart.
-bool HopHasCounterpart(const PathView& path, const std::string& address,
-                       const std::vector<std::string>& others) {
-  for (const HopView& hop : path.hops) {
-    if (hop.address != address) continue;
-    for (const std::string& responder : hop.addresses) {
-      if (HasCounterpart(responder, others)) return true;
-    }
-  }
-  return HasCounterpart(address, others);
 }
 
 // Without one-way results: when one trace loses from some hop to its end while the other
@@ -134,14 +100,6 @@ double OneWayLossPct(const v1::OneWayResult& result) {
   return OneWaySent(result) > 0 ? 100.0 * static_cast<double>(OneWayLost(result)) /
                                       static_cast<double>(OneWaySent(result))
                                 : 0;
-}
-
-bool SameLink(const std::string& a, const std::string& b) {
-  if (a == b) return true;
-  auto x = IpAddress::Parse(a);
-  auto y = IpAddress::Parse(b);
-  if (!x.ok() || !y.ok() || x->family() != y->family()) return false;
-  return x->SharesPrefix(*y, x->is_v4() ? kSameLinkPrefixV4 : kSameLinkPrefixV6);
 }
 
 void FindLossDirection(const PathView& forward, const LossProfile& forward_loss,
@@ -479,39 +437,55 @@ void AttributeTraceLossToDirection(const Findings& paired, Findings& forward_fin
   }
 }
 
-void FindAsymmetricPath(const PathView& forward, const PathView& reverse, Findings& out) {
-  const std::vector<std::string> forward_hops = Addresses(forward, false);
-  const std::vector<std::string> reverse_hops = Addresses(reverse, false);
-  if (forward_hops.empty() || reverse_hops.empty()) return;
-  // Endpoints count as counterparts: the far end's neighbour link holds the destination.
-  std::vector<std::string> forward_all = AllResponders(forward);
-  std::vector<std::string> reverse_all = AllResponders(reverse);
-  if (!forward.target_address.empty()) forward_all.push_back(forward.target_address);
-  if (!reverse.target_address.empty()) reverse_all.push_back(reverse.target_address);
-  std::vector<std::string> only_forward;
-  std::vector<std::string> only_reverse;
-  for (const std::string& address : forward_hops) {
-    if (!HopHasCounterpart(forward, address, reverse_all)) only_forward.push_back(address);
+void FindAsymmetricPath(const v1::DiagnosisInput& input, Findings& out) {
+  const merge::RouterAliases aliases{
+      .client = input.has_client_aliases() ? &input.client_aliases() : nullptr,
+      .server = input.has_server_aliases() ? &input.server_aliases() : nullptr};
+  const merge::MergedPaths merged =
+      merge::MergePaths(input.forward(), input.reverse(), /*as_lookup=*/nullptr, aliases);
+  if (merged.only_forward.empty() && merged.only_reverse.empty()) return;
+  std::vector<std::string> forward_hops;
+  std::vector<std::pair<int, std::string>> reverse_hops;  // (index in the reverse trace, address)
+  int64_t probes = 0;
+  for (const merge::AlignedRow& row : merged.rows) {
+    for (const std::optional<merge::HopRef>* side : {&row.forward, &row.reverse}) {
+      if (!side->has_value()) continue;
+      const merge::HopRef& hop = **side;
+      probes += std::clamp<int64_t>(hop.received, 0, kMaxCount);
+      if (hop.is_destination || hop.addresses.empty()) continue;
+      if (side == &row.forward) {
+        forward_hops.push_back(hop.address);
+      } else {
+        reverse_hops.emplace_back(hop.index, hop.address);
+      }
+    }
   }
-  for (const std::string& address : reverse_hops) {
-    if (!HopHasCounterpart(reverse, address, forward_all)) only_reverse.push_back(address);
+  std::sort(reverse_hops.begin(), reverse_hops.end());
+  std::vector<std::string> reverse_order;  // as the server traced it
+  for (auto& [index, address] : reverse_hops) reverse_order.push_back(std::move(address));
+
+  std::vector<std::string> differences;
+  if (!merged.only_reverse.empty()) {
+    differences.push_back(absl::StrCat("the way back crosses ",
+                                       absl::StrJoin(merged.only_reverse, ", "),
+                                       ", which the way out does not"));
   }
-  const int unmatched = static_cast<int>(only_forward.size() + only_reverse.size());
-  if (unmatched < kAsymmetricMinUnmatchedHops) return;
+  if (!merged.only_forward.empty()) {
+    differences.push_back(absl::StrCat("the way out crosses ",
+                                       absl::StrJoin(merged.only_forward, ", "),
+                                       ", which the way back does not"));
+  }
   v1::Finding finding = PathFinding(
       v1::ASYMMETRIC_PATH, v1::SEVERITY_INFO,
-      absl::StrCat("The two directions take different paths: ", only_forward.size(),
-                   " forward hop(s) and ", only_reverse.size(),
-                   " reverse hop(s) have no counterpart; read each direction's trace on its "
-                   "own."));
+      absl::StrCat("The two directions take different routers: ", absl::StrJoin(differences, "; "),
+                   "; ", merge::DescribeMatches(merged),
+                   ". Read each direction's trace on its own."));
   AddList(finding, "forward_hops", forward_hops);
-  AddList(finding, "reverse_hops", reverse_hops);
-  AddList(finding, "only_forward", only_forward);
-  AddList(finding, "only_reverse", only_reverse);
+  AddList(finding, "reverse_hops", reverse_order);
+  AddList(finding, "only_forward", merged.only_forward);
+  AddList(finding, "only_reverse", merged.only_reverse);
+  AddNumber(finding, "routers_matched", static_cast<double>(merged.common_hops.size()));
   finding.set_confidence(kAsymmetricConfidence);
-  int64_t probes = 0;
-  for (const HopView& hop : forward.hops) probes += hop.received;
-  for (const HopView& hop : reverse.hops) probes += hop.received;
   finding.set_probes(probes);
   out.push_back(std::move(finding));
 }

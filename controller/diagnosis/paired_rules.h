@@ -12,7 +12,9 @@
 //  - LATENCY_ON_FORWARD_PATH / LATENCY_ON_RETURN_PATH: one direction's one-way delay is longer
 //    than the other's by more than the clock error plus noise; each trace's LATENCY_INCREASE is
 //    put on the direction the one-way delays show, or said to be unplaceable;
-//  - ASYMMETRIC_PATH compares the hops of the two traces.
+//  - ASYMMETRIC_PATH: a router one direction crosses and the other does not, matched router by
+//    router (controller/merge: same address, alias probes, link addresses; the ends' own
+//    networks never count).
 //
 //   Findings out;
 //   FindLossDirection(forward, forward_loss, reverse, reverse_loss, &fwd_ow, &rev_ow, out);
@@ -23,6 +25,7 @@
 #include "controller/diagnosis/finding.h"
 #include "controller/diagnosis/loss_rules.h"
 #include "controller/diagnosis/path_view.h"
+#include "pathpair/v1/diagnosis.pb.h"
 
 namespace pathpair::diagnosis {
 
@@ -45,16 +48,7 @@ inline constexpr double kDirectionalLatencyWarningMs = 10.0;
 // with CLOCK_METHOD_ESTIMATED, whose E is about the round trip).
 inline constexpr double kStepDirectionMinShare = 0.5;
 
-// Two hop addresses are the same router (or the two ends of one link, as forward and reverse
-// traces see routers from opposite sides) when they share this prefix.
-inline constexpr int kSameLinkPrefixV4 = 30;
-inline constexpr int kSameLinkPrefixV6 = 64;
-// Answering hops of one direction with no counterpart in the other before the paths count as
-// asymmetric.
-inline constexpr int kAsymmetricMinUnmatchedHops = 1;
 inline constexpr double kAsymmetricConfidence = 0.8;
-
-bool SameLink(const std::string& a, const std::string& b);
 
 // A one-way direction's loss in percent (counts clamped: the input is untrusted); 0 when nothing
 // was sent.
@@ -90,8 +84,10 @@ void FindLatencyDirection(Findings& forward_findings, Findings* reverse_findings
 void AttributeTraceLossToDirection(const Findings& paired, Findings& forward_findings,
                                    Findings& reverse_findings);
 
-// ASYMMETRIC_PATH (info) when answering hops of one trace have no counterpart in the other.
-void FindAsymmetricPath(const PathView& forward, const PathView& reverse, Findings& out);
+// ASYMMETRIC_PATH (info) when a router one direction crosses is absent from the other: the
+// input's forward and reverse traces merged router by router with its aliases
+// (merge::MergePaths). Names those routers (evidence only_forward / only_reverse).
+void FindAsymmetricPath(const v1::DiagnosisInput& input, Findings& out);
 
 }  // namespace pathpair::diagnosis
 

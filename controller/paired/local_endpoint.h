@@ -3,7 +3,9 @@
 // half with the agent's one-way runner (oneway::OneWayRunner), so a customer needs only the
 // `pathpair` binary. Info reports this host's clock as an agent does (agent/service/host_info.h),
 // since the one-way clock method depends on both ends. Needs the same privileges as `pathpair
-// trace` (raw sockets).
+// trace` (raw sockets). Router aliases are resolved as an agent does
+// (agent/service/alias_resolver.h), on a prober of its own whose sockets are opened at the first
+// ResolveAliases.
 //
 //   LocalEndpoint::Options options;
 //   options.reflect = [&](const std::string& peer, const std::string& pairing) {
@@ -23,6 +25,9 @@
 
 namespace pathpair::oneway {
 class OneWayRunner;
+}
+namespace pathpair::agent {
+class ProberTraceRunner;
 }
 
 namespace pathpair::paired {
@@ -50,6 +55,10 @@ class LocalEndpoint : public Endpoint {
                         const CancelToken& cancel) override;
   OneWayOutcome RunOneWay(const v1::StartOneWayRequest& request, const OneWayHooks& hooks,
                           const CancelToken& cancel) override;
+  // The same checks and probes as an agent's, without the consent (this is the user's own
+  // machine, as for `pathpair trace`).
+  absl::StatusOr<v1::ResolveAliasesResponse> ResolveAliases(
+      const v1::ResolveAliasesRequest& request, const CancelToken& cancel) override;
 
  private:
   LocalEndpoint(Options options, std::unique_ptr<oneway::OneWayRunner> v4,
@@ -58,6 +67,7 @@ class LocalEndpoint : public Endpoint {
   Options options_;
   std::unique_ptr<oneway::OneWayRunner> v4_;
   std::unique_ptr<oneway::OneWayRunner> v6_;
+  std::unique_ptr<agent::ProberTraceRunner> alias_runner_;  // opened by the first ResolveAliases
 };
 
 }  // namespace pathpair::paired

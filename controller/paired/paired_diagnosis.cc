@@ -68,7 +68,12 @@ DiagnosisOutput DiagnosePairedRun(const v1::PairedRun& run, asn::AsLookup* as_lo
     *input.mutable_forward() = run.client().trace();
     input.set_forward_destination_check(check);
     have_primary = true;
-    if (run.server().has_trace()) *input.mutable_reverse() = run.server().trace();
+    if (run.server().has_trace()) {
+      *input.mutable_reverse() = run.server().trace();
+      // Router aliases, to match the two traces router by router (ASYMMETRIC_PATH).
+      if (run.has_client_aliases()) *input.mutable_client_aliases() = run.client_aliases();
+      if (run.has_server_aliases()) *input.mutable_server_aliases() = run.server_aliases();
+    }
   } else if (run.server().has_trace()) {
     // Only the reverse side answered: diagnose it alone rather than nothing.
     *input.mutable_forward() = run.server().trace();

@@ -104,6 +104,9 @@ ordered_json PairedRunToJson(const v1::PairedRun& run, const nlohmann::json& pat
     j["oneway"] = ordered_json();
   }
   j["paths"] = paths.is_null() ? ordered_json() : ordered_json::parse(paths.dump());
+  j["aliases"] = {
+      {"client", run.has_client_aliases() ? ProtoToJson(run.client_aliases()) : ordered_json()},
+      {"server", run.has_server_aliases() ? ProtoToJson(run.server_aliases()) : ordered_json()}};
   j["diagnosis"] = diagnosis.paired.is_array() ? diagnosis.paired : ordered_json::array();
   j["errors"] = RunErrors(run);
   return j;
@@ -150,6 +153,20 @@ std::optional<absl::StatusOr<v1::PairedRun>> PairedRunFromJson(const nlohmann::j
         OneWayFromJson(oneway, "reverse");
     if (!reverse.ok()) return Result(reverse.status());
     if (reverse->has_value()) *run.mutable_oneway_reverse() = **std::move(reverse);
+  }
+  const nlohmann::json& aliases = report.value("aliases", nlohmann::json());
+  if (aliases.is_object()) {
+    for (const auto& [key, results] : {std::pair{"client", run.mutable_client_aliases()},
+                                       std::pair{"server", run.mutable_server_aliases()}}) {
+      const nlohmann::json& j = aliases.value(key, nlohmann::json());
+      if (!j.is_object()) continue;
+      if (absl::Status s = ProtoFromJson(j, *results, /*ignore_unknown=*/true); !s.ok()) {
+        return Result(absl::InvalidArgumentError(
+            absl::StrCat("\"aliases\".\"", key, "\" of the paired report: ", s.message())));
+      }
+    }
+    if (!aliases.value("client", nlohmann::json()).is_object()) run.clear_client_aliases();
+    if (!aliases.value("server", nlohmann::json()).is_object()) run.clear_server_aliases();
   }
   return Result(std::move(run));
 }

@@ -21,6 +21,9 @@
 //           synchronized | estimated | none), "error_ms" (the delays' bound; null with none),
 //           "note"} (oneway_clock.h) and "error" (null when fine);
 //   paths: merge::PathsToJson (null without both traces);
+//   aliases: {"client": {...}, "server": {...}}: the router aliases each end resolved (the
+//            protobuf JSON mapping of AliasResults, alias.proto: {"resolutions": [{"address",
+//            "reply_source", "method", "rtt_ms", "distance"}], "error"}; null when not resolved);
 //   diagnosis: the merged findings (an array);
 //   errors: one string per failure.
 //

@@ -115,10 +115,7 @@ absl::StatusOr<Lookups> OpenLookups(const ReadFlags& flags) {
 v1::Verdict PrintRun(const v1::PairedRun& run, const ReadFlags& flags, const Lookups& lookups,
                      std::ostream& out) {
   asn::AsLookup* as_lookup = lookups.as.get();
-  std::optional<merge::MergedPaths> merged;
-  if (run.client().has_trace() && run.server().has_trace()) {
-    merged = merge::MergePaths(run.client().trace(), run.server().trace(), as_lookup);
-  }
+  const std::optional<merge::MergedPaths> merged = merge::MergeRun(run, as_lookup);
   const paired::DiagnosisOutput diagnosis =
       paired::DiagnosePairedRun(run, as_lookup, lookups.geo.get());
   if (flags.json) {

@@ -427,10 +427,7 @@ void StoreRun(history::HistoryStore& store, v1::PairedRun run, v1::Verdict verdi
 // loses it), the report printed, the --html page written.
 absl::Status ReportTest(const PreparedTest& test, const v1::PairedRun& run, std::ostream& out,
                         std::ostream& err, std::optional<v1::Verdict>& exit_verdict) {
-  std::optional<merge::MergedPaths> merged;
-  if (run.client().has_trace() && run.server().has_trace()) {
-    merged = merge::MergePaths(run.client().trace(), run.server().trace(), test.as_lookup.get());
-  }
+  const std::optional<merge::MergedPaths> merged = merge::MergeRun(run, test.as_lookup.get());
   const merge::MergedPaths* paths = merged.has_value() ? &*merged : nullptr;
   const paired::DiagnosisOutput diagnosis =
       paired::DiagnosePairedRun(run, test.as_lookup.get(), test.geo_lookup.get());

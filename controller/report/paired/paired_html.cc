@@ -136,19 +136,11 @@ html::PairedReport BuildPairedHtmlReport(const v1::PairedRun& run, const merge::
     report.forward_areas = AreasOf(forward, names);
     report.reverse_areas = AreasOf(reverse, names);
   }
-  // The first row (client first) whose two hops are not the same router or link; rows holding
-  // only a trace's own destination or a lone silent hop are not a divergence.
-  if (!merged->symmetric) {
-    for (const merge::AlignedRow& row : merged->rows) {
-      const bool matched = row.match == merge::MatchKind::kSameAddress ||
-                           row.match == merge::MatchKind::kLinkPartner ||
-                           row.match == merge::MatchKind::kUnknown;
-      if (matched) continue;
-      const auto& side = row.forward.has_value() ? row.forward : row.reverse;
-      if (side->is_destination || side->address == "???") continue;
-      report.divergence_row = row.forward.has_value() ? row.forward->index : row.reverse->index;
-      break;
-    }
+  // The first router (client first) only one direction crosses.
+  for (const merge::AlignedRow& row : merged->rows) {
+    if (!row.one_way_only) continue;
+    report.divergence_row = row.forward.has_value() ? row.forward->index : row.reverse->index;
+    break;
   }
   return report;
 }

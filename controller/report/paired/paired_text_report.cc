@@ -1,5 +1,8 @@
 #include "controller/report/paired/paired_text_report.h"
 
+#include <string>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -106,7 +109,18 @@ std::string FormatPairedRunText(const v1::PairedRun& run, const merge::MergedPat
   }
   if (merged != nullptr) {
     absl::StrAppend(&out, "\nPaths: ", merged->symmetric ? "symmetric" : "asymmetric", ", ",
-                    merged->common_hops.size(), " hop(s) seen both ways\n");
+                    merge::DescribeMatches(*merged), "\n");
+    if (!merged->only_forward.empty()) {
+      absl::StrAppend(&out, "  only on the way out: ", absl::StrJoin(merged->only_forward, ", "),
+                      "\n");
+    }
+    if (!merged->only_reverse.empty()) {
+      absl::StrAppend(&out, "  only on the way back: ", absl::StrJoin(merged->only_reverse, ", "),
+                      "\n");
+    }
+    for (const v1::AliasResults* aliases : {&run.client_aliases(), &run.server_aliases()}) {
+      if (!aliases->error().empty()) absl::StrAppend(&out, "  ", aliases->error(), "\n");
+    }
     absl::StrAppend(&out, "  forward AS path: ", AsPath(merged->forward_as_path), "\n");
     absl::StrAppend(&out, "  reverse AS path: ", AsPath(merged->reverse_as_path), "\n");
   }

@@ -157,9 +157,11 @@ TEST(CymruTest, PeekNeverWaitsAndTheAnswerFillsInLater) {
   options.lookup_wait = absl::ZeroDuration();  // as the trace command uses it
   auto dns = CymruAsLookup::Create(options);
   ASSERT_TRUE(dns.ok()) << dns.status();
+  server.set_hold(true);  // the answer cannot arrive before the checks below
   EXPECT_EQ((*dns)->Peek(Ip("198.51.100.7")), std::nullopt);  // started, not waited for
   EXPECT_EQ((*dns)->Lookup(Ip("198.51.100.7")).status().code(),
             absl::StatusCode::kDeadlineExceeded);
+  server.set_hold(false);
   ASSERT_TRUE((*dns)->WaitIdle(absl::Seconds(10)));
   std::optional<IpInfo> info = (*dns)->Peek(Ip("198.51.100.7"));
   ASSERT_TRUE(info.has_value());

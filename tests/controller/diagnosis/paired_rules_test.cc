@@ -400,13 +400,64 @@ TEST(AsymmetricPathTest, LoadBalancedMembersAreCounterparts) {
   EXPECT_FALSE(Has(Diagnose(input), v1::ASYMMETRIC_PATH));
 }
 
-TEST(AsymmetricPathTest, InterfaceAddressesOfOneLinkMatch) {
-  // Real routers answer from the interface facing the prober: forward and reverse traces see
-  // the two ends of the same /30.
-  EXPECT_TRUE(SameLink("198.51.100.1", "198.51.100.2"));
-  EXPECT_FALSE(SameLink("198.51.100.3", "198.51.100.4"));
-  EXPECT_TRUE(SameLink("2001:db8:1::1", "2001:db8:1::2"));
-  EXPECT_FALSE(SameLink("2001:db8:1::1", "198.51.100.1"));
+// tests/topo's chain of three stock Linux routers, one /30 per link (198.51.100.4i/30): each
+// router answers from its interface toward the prober, so the two traces see every router under
+// a different address. `detour`: the way back goes r3 -> d1 -> r1 instead of through r2.
+v1::DiagnosisInput LinuxChain(bool detour) {
+  v1::DiagnosisInput input;
+  TraceBuilder forward("198.51.100.14");
+  for (const char* hop :
+       {"198.51.100.2", "198.51.100.6", detour ? "198.51.100.22" : "198.51.100.10"}) {
+    forward.Hop(hop, 10, 10, 1);
+  }
+  *input.mutable_forward() = forward.Hop("198.51.100.14", 10, 10, 1).Reached().Build();
+  TraceBuilder reverse("198.51.100.1");
+  for (const char* hop :
+       {"198.51.100.13", detour ? "198.51.100.21" : "198.51.100.9", "198.51.100.5"}) {
+    reverse.Hop(hop, 10, 10, 1);
+  }
+  *input.mutable_reverse() = reverse.Hop("198.51.100.1", 10, 10, 1).Reached().Build();
+  return input;
+}
+
+// Linux answers an alias probe from the probed address: only the distance is learned.
+void AddLinuxAliases(v1::AliasResults& results,
+                     const std::vector<std::pair<std::string, int>>& distances) {
+  for (const auto& [address, distance] : distances) {
+    v1::AliasResolution* r = results.add_resolutions();
+    r->set_address(address);
+    r->set_reply_source(address);
+    r->set_method(v1::ALIAS_METHOD_ICMP_ECHO);
+    r->set_distance(distance);
+  }
+}
+
+TEST(AsymmetricPathTest, PerInterfaceAddressesOfASymmetricChainAreNoAsymmetry) {
+  v1::DiagnosisInput input = LinuxChain(/*detour=*/false);
+  EXPECT_FALSE(Has(Diagnose(input), v1::ASYMMETRIC_PATH));
+  AddLinuxAliases(*input.mutable_client_aliases(),
+                  {{"198.51.100.13", 3}, {"198.51.100.9", 2}, {"198.51.100.5", 1}});
+  AddLinuxAliases(*input.mutable_server_aliases(),
+                  {{"198.51.100.2", 3}, {"198.51.100.6", 2}, {"198.51.100.10", 1}});
+  const v1::Diagnosis d = Diagnose(input);
+  EXPECT_FALSE(Has(d, v1::ASYMMETRIC_PATH));
+  EXPECT_EQ(d.verdict(), v1::VERDICT_HEALTHY);
+}
+
+TEST(AsymmetricPathTest, DetourRouterOnTheWayBackIsNamed) {
+  v1::DiagnosisInput input = LinuxChain(/*detour=*/true);
+  AddLinuxAliases(*input.mutable_client_aliases(),
+                  {{"198.51.100.13", 3}, {"198.51.100.21", 4}, {"198.51.100.5", 1}});
+  AddLinuxAliases(*input.mutable_server_aliases(),
+                  {{"198.51.100.2", 3}, {"198.51.100.6", 2}, {"198.51.100.22", 1}});
+  const v1::Diagnosis d = Diagnose(input);
+  ASSERT_THAT(TtlsOf(d, v1::ASYMMETRIC_PATH), ElementsAre(0));
+  const v1::Finding f = WithCode(d, v1::ASYMMETRIC_PATH)[0];
+  EXPECT_THAT(FindEvidence(f, "only_reverse")->list().values(), ElementsAre("198.51.100.21"));
+  EXPECT_THAT(FindEvidence(f, "only_forward")->list().values(), ElementsAre("198.51.100.6"));
+  EXPECT_THAT(f.summary(), HasSubstr("the way back crosses 198.51.100.21"));
+  EXPECT_THAT(f.summary(), HasSubstr("the way out crosses 198.51.100.6"));
+  EXPECT_EQ(FindEvidence(f, "routers_matched")->number(), 2);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // A scripted Endpoint for the paired-test unit tests: answers Info and Reflect from fields,
-// runs a "trace" of a few snapshots (optionally failing midway or running until cancelled) and
-// a one-way half with given figures, and records every request it got.
+// runs a "trace" of a few snapshots (optionally failing midway or running until cancelled), a
+// one-way half with given figures and an alias resolution from a table, and records every
+// request it got.
 //
 //   FakeEndpoint server("203.0.113.80:8620");
 //   server.fail_trace_after_snapshots = 1;    // the agent "dies" after one round
@@ -8,6 +9,7 @@
 #define PATHPAIR_TESTS_CONTROLLER_PAIRED_FAKE_ENDPOINT_H_
 
 #include <atomic>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -46,12 +48,16 @@ class FakeEndpoint : public Endpoint {
   bool offset_estimated = true;
   double offset_ms = 0;
   double offset_error_bound_ms = 0.25;
+  absl::Status aliases_status;  // ResolveAliases fails with this when set
+  // address -> (reply source, distance); other addresses answer nothing.
+  std::map<std::string, std::pair<std::string, int>> aliases;
 
   // What it was asked.
   absl::Mutex mu;
   std::string reflect_peer, reflect_pairing;
   v1::StartTraceRequest trace_request;
   v1::StartOneWayRequest oneway_request;
+  std::vector<v1::ResolveAliasesRequest> alias_requests;
   std::atomic<bool> saw_cancel{false};
 
   std::string Describe() const override { return name_; }
@@ -120,6 +126,24 @@ class FakeEndpoint : public Endpoint {
       if (last) return out;
       if (trace_until_cancelled) cancel.WaitFor(absl::Milliseconds(20));
     }
+  }
+
+  absl::StatusOr<v1::ResolveAliasesResponse> ResolveAliases(
+      const v1::ResolveAliasesRequest& request, const CancelToken& /*cancel*/) override {
+    absl::MutexLock lock(&mu);
+    alias_requests.push_back(request);
+    if (!aliases_status.ok()) return aliases_status;
+    v1::ResolveAliasesResponse response;
+    for (const std::string& address : request.addresses()) {
+      v1::AliasResolution* resolution = response.add_resolutions();
+      resolution->set_address(address);
+      auto it = aliases.find(address);
+      if (it == aliases.end()) continue;
+      resolution->set_reply_source(it->second.first);
+      resolution->set_distance(it->second.second);
+      resolution->set_method(v1::ALIAS_METHOD_UDP_PORT_UNREACHABLE);
+    }
+    return response;
   }
 
   OneWayOutcome RunOneWay(const v1::StartOneWayRequest& request, const OneWayHooks& hooks,

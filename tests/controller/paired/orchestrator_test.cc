@@ -257,6 +257,9 @@ TEST(OrchestratorTest, CancellationStopsBothSidesAndKeepsWhatWasMeasured) {
   EXPECT_TRUE(run->client().error().empty());
   ASSERT_TRUE(run->client().has_trace());
   EXPECT_GE(run->client().trace().rounds(), 1);
+  // No alias phase after an interruption.
+  EXPECT_TRUE(client.alias_requests.empty());
+  EXPECT_FALSE(run->has_client_aliases());
 }
 
 TEST(OrchestratorTest, ZeroRoundsIsRefused) {
@@ -276,6 +279,75 @@ TEST(OrchestratorTest, OneWayCountFollowsTheTraceLength) {
   EXPECT_EQ(OneWayPacketCount(plan), 1000);
   plan.oneway_count = 50;
   EXPECT_EQ(OneWayPacketCount(plan), 50);
+}
+
+// A symmetric chain of Linux routers: each end sees a router under its own address.
+void ChainEnds(FakeEndpoint& client, FakeEndpoint& server) {
+  client.reflected_address = "198.51.100.1";
+  client.hop_addresses = {"198.51.100.2", "198.51.100.6"};                  // then 203.0.113.80
+  server.hop_addresses = {"198.51.100.9", "198.51.100.5", "198.51.100.2"};  // then the client
+}
+
+TEST(OrchestratorTest, EachEndResolvesTheOtherDirectionsAddresses) {
+  FakeEndpoint client("local");
+  FakeEndpoint server("agent.example:8620");
+  ChainEnds(client, server);
+  client.aliases = {{"198.51.100.5", {"198.51.100.2", 1}}};
+  server.aliases = {{"198.51.100.6", {"198.51.100.9", 2}}};
+  CancelToken cancel;
+  absl::StatusOr<v1::PairedRun> run =
+      RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_TRUE(run.ok()) << run.status();
+
+  // The client resolves the reverse trace's routers it did not see itself (the shared
+  // 198.51.100.2 and the client's own address need no probe), the server the forward trace's.
+  ASSERT_EQ(client.alias_requests.size(), 1u);
+  EXPECT_THAT(client.alias_requests[0].addresses(),
+              ::testing::ElementsAre("198.51.100.9", "198.51.100.5"));
+  EXPECT_EQ(client.alias_requests[0].pairing_id(), client.reflect_pairing);
+  EXPECT_EQ(client.alias_requests[0].max_ttl(), 8);  // 3 forward hops + 4, at least 8
+  ASSERT_EQ(server.alias_requests.size(), 1u);
+  EXPECT_THAT(server.alias_requests[0].addresses(), ::testing::ElementsAre("198.51.100.6"));
+
+  ASSERT_TRUE(run->has_client_aliases());
+  ASSERT_EQ(run->client_aliases().resolutions_size(), 2);
+  EXPECT_EQ(run->client_aliases().resolutions(1).reply_source(), "198.51.100.2");
+  EXPECT_EQ(run->client_aliases().resolutions(0).method(), v1::ALIAS_METHOD_NONE);
+  EXPECT_EQ(run->server_aliases().resolutions(0).reply_source(), "198.51.100.9");
+  EXPECT_TRUE(run->client_aliases().error().empty());
+  EXPECT_EQ(RunCompleteness(*run), Completeness::kComplete);
+}
+
+TEST(OrchestratorTest, AliasFailuresAreNotedWithoutFailingTheRun) {
+  FakeEndpoint client("local");
+  FakeEndpoint server("agent.example:8620");
+  ChainEnds(client, server);
+  client.aliases_status = absl::PermissionDeniedError("no live pairing");
+  server.aliases_status = absl::UnimplementedError("Method not found");
+  CancelToken cancel;
+  absl::StatusOr<v1::PairedRun> run =
+      RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_THAT(run->client_aliases().error(),
+              HasSubstr("the client side could not resolve router aliases: no live pairing"));
+  EXPECT_THAT(run->server_aliases().error(), HasSubstr("an older version"));
+  EXPECT_EQ(RunCompleteness(*run), Completeness::kComplete);
+  EXPECT_TRUE(RunErrors(*run).empty());
+}
+
+TEST(OrchestratorTest, AliasPhaseCanBeLeftOut) {
+  FakeEndpoint client("local");
+  FakeEndpoint server("agent.example:8620");
+  ChainEnds(client, server);
+  PairedTestPlan plan = Plan();
+  plan.resolve_aliases = false;
+  CancelToken cancel;
+  absl::StatusOr<v1::PairedRun> run =
+      RunPairedTest(plan, client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_TRUE(client.alias_requests.empty());
+  EXPECT_TRUE(server.alias_requests.empty());
+  EXPECT_FALSE(run->has_client_aliases());
 }
 
 }  // namespace

@@ -101,6 +101,25 @@ TEST(PairedDiagnosisTest, DifferentRoutersBackIsAsymmetric) {
   EXPECT_TRUE(HasCode(d.json.paired, "ASYMMETRIC_PATH")) << d.json.paired.dump(2);
 }
 
+TEST(PairedDiagnosisTest, TheRunsAliasesReachTheAsymmetryRule) {
+  // tests/topo's three-router chain whose way back goes r3 -> d1 -> r1: the addresses alone fit
+  // one router per TTL; the client's alias probe finds d1's 198.51.100.21 four hops away.
+  v1::PairedRun run = ReverseLossRun();
+  *run.mutable_client()->mutable_trace() =
+      Trace("198.51.100.14", {"198.51.100.2", "198.51.100.6", "198.51.100.22"}, 0, 0);
+  *run.mutable_server()->mutable_trace() =
+      Trace("198.51.100.1", {"198.51.100.13", "198.51.100.21", "198.51.100.5"}, 0, 0);
+  *run.mutable_oneway_reverse() = run.oneway_forward();
+  EXPECT_FALSE(HasCode(DiagnosePairedRun(run, nullptr).json.paired, "ASYMMETRIC_PATH"));
+  v1::AliasResolution* d1 = run.mutable_client_aliases()->add_resolutions();
+  d1->set_address("198.51.100.21");
+  d1->set_reply_source("198.51.100.21");
+  d1->set_method(v1::ALIAS_METHOD_ICMP_ECHO);
+  d1->set_distance(4);
+  const DiagnosisOutput d = DiagnosePairedRun(run, nullptr);
+  EXPECT_TRUE(HasCode(d.json.paired, "ASYMMETRIC_PATH")) << d.json.paired.dump(2);
+}
+
 TEST(PairedDiagnosisTest, MissingReverseStillDiagnosesForward) {
   v1::PairedRun run = ReverseLossRun();
   run.mutable_server()->clear_trace();

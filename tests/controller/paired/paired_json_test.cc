@@ -23,7 +23,7 @@ TEST(PairedJsonTest, TopLevelKeysAndShapes) {
   std::vector<std::string> keys;
   for (const auto& [key, value] : j.items()) keys.push_back(key);
   EXPECT_THAT(keys, ElementsAre("run_id", "start", "end", "status", "verdict", "client", "server",
-                                "start_skew_ms", "forward", "reverse", "oneway", "paths",
+                                "start_skew_ms", "forward", "reverse", "oneway", "paths", "aliases",
                                 "diagnosis", "errors"));
   EXPECT_EQ(j["status"], "partial");
   EXPECT_EQ(j["verdict"], "degraded");
@@ -61,6 +61,41 @@ TEST(PairedJsonTest, TopLevelKeysAndShapes) {
   EXPECT_EQ(j["diagnosis"][0]["code"], "LOSS_REVERSE_DIRECTION");
   EXPECT_EQ(j["start_skew_ms"], 4.5);
   EXPECT_EQ(j["errors"].size(), 1u);
+  EXPECT_TRUE(j["aliases"]["client"].is_null());  // not resolved in this run
+  EXPECT_TRUE(j["aliases"]["server"].is_null());
+}
+
+TEST(PairedJsonTest, AliasesAreWrittenAndReadBack) {
+  v1::PairedRun run = SampleRun();
+  v1::AliasResolution* resolution = run.mutable_client_aliases()->add_resolutions();
+  resolution->set_address("10.9.0.1");
+  resolution->set_reply_source("10.9.0.2");
+  resolution->set_method(v1::ALIAS_METHOD_UDP_PORT_UNREACHABLE);
+  resolution->set_distance(2);
+  resolution->set_rtt_ms(1.5);
+  run.mutable_server_aliases()->set_error("the server agent does not resolve router aliases");
+  const nlohmann::ordered_json j = PairedRunToJson(run, nlohmann::json(), DiagnosisJson());
+  const nlohmann::ordered_json& client = j["aliases"]["client"]["resolutions"][0];
+  EXPECT_EQ(client["address"], "10.9.0.1");
+  EXPECT_EQ(client["reply_source"], "10.9.0.2");
+  EXPECT_EQ(client["method"], "ALIAS_METHOD_UDP_PORT_UNREACHABLE");
+  EXPECT_EQ(client["distance"], 2);
+  EXPECT_EQ(client["rtt_ms"], 1.5);
+  EXPECT_THAT(j["aliases"]["server"]["error"].get<std::string>(), HasSubstr("does not resolve"));
+
+  std::optional<absl::StatusOr<v1::PairedRun>> again =
+      PairedRunFromJson(nlohmann::json::parse(j.dump()));
+  ASSERT_TRUE(again.has_value());
+  ASSERT_TRUE(again->ok()) << again->status();
+  EXPECT_EQ((*again)->client_aliases().SerializeAsString(),
+            run.client_aliases().SerializeAsString());
+  EXPECT_EQ((*again)->server_aliases().error(), run.server_aliases().error());
+
+  nlohmann::json bad = nlohmann::json::parse(j.dump());
+  bad["aliases"]["client"]["resolutions"][0]["distance"] = "far";
+  std::optional<absl::StatusOr<v1::PairedRun>> refused = PairedRunFromJson(bad);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_FALSE(refused->ok());
 }
 
 TEST(PairedJsonTest, MissingSideIsNull) {
@@ -99,6 +134,7 @@ TEST(PairedJsonTest, ReportReadsBackIntoTheSameRun) {
   EXPECT_EQ((*again)->reverse_target(), "198.51.100.9");
   EXPECT_EQ(OneWayToJson((*again)->oneway_forward()).dump(),
             OneWayToJson(run.oneway_forward()).dump());
+  EXPECT_FALSE((*again)->has_client_aliases());  // null in the report: not resolved
 
   EXPECT_FALSE(PairedRunFromJson(nlohmann::json::parse(R"({"report": {}})")).has_value());
   nlohmann::json bad = nlohmann::json::parse(report.dump());
