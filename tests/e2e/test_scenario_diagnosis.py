@@ -65,6 +65,7 @@ VERDICTS = {
     "latency_increase": "degraded", "return_latency": "degraded", "unresponsive_hop": "healthy",
     "routing_loop": "broken", "link_interruption_midway": "broken", "link_interruption": "broken",
     "asymmetric": "healthy", "ecmp": "healthy", "ecmp_per_packet": "healthy",
+    "symmetric_interfaces": "healthy", "detour_return": "healthy",
 }
 
 # Extra tracer flags per scenario: ecmp's load balancing hashes the flow, so only a tracer that
