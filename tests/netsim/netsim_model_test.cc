@@ -288,14 +288,16 @@ absl::Status ValidateText(const std::string& text) {
   return ValidateScenario(*s);
 }
 
-// kMinimal with `extra` merged in (repeated fields such as hops and routers are appended).
-Scenario Minimal(const std::string& extra = "") {
+// `base` with `extra` merged in (repeated fields such as hops and routers are appended).
+Scenario Merged(const char* base, const std::string& extra) {
   Scenario s, more;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(kMinimal, &s));
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(base, &s));
   EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(extra, &more)) << extra;
   s.MergeFrom(more);
   return s;
 }
+
+Scenario Minimal(const std::string& extra = "") { return Merged(kMinimal, extra); }
 
 TEST(ScenarioTest, MinimalScenarioIsValid) { EXPECT_TRUE(ValidateText(kMinimal).ok()); }
 
@@ -798,11 +800,8 @@ constexpr char kDetour[] = R"pb(
   icmp_return: ICMP_RETURN_OTHER_PATH
 )pb";
 
-Scenario Detour(const std::string& extra = "") {
-  Scenario s, more;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(kDetour, &s));
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(extra, &more)) << extra;
-  s.MergeFrom(more);
+Scenario Detour() {
+  Scenario s = Merged(kDetour, "");
   EXPECT_TRUE(ValidateScenario(s).ok()) << ValidateScenario(s);
   return s;
 }
@@ -1144,15 +1143,12 @@ TEST(ScenarioTest, InterfaceValidation) {
       {R"pb(expect_absent { code: "" })pb", "expect_absent[0].code"},
   };
   for (const Case& c : cases) {
-    Scenario s, more;
-    ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(kDetour, &s));
-    ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(c.edit, &more)) << c.edit;
+    Scenario s = Merged(kDetour, c.edit);
     // An edit of router r2 merges into it; of another router, adds one.
-    if (more.routers_size() > 0 && more.routers(0).name() == "r2") {
-      s.mutable_routers(1)->MergeFrom(more.routers(0));
-      more.mutable_routers()->Clear();
+    if (s.routers_size() > 4 && s.routers(4).name() == "r2") {
+      s.mutable_routers(1)->MergeFrom(s.routers(4));
+      s.mutable_routers()->RemoveLast();
     }
-    s.MergeFrom(more);
     absl::Status st = ValidateScenario(s);
     EXPECT_THAT(std::string(st.message()), HasSubstr(c.expected)) << c.edit;
   }

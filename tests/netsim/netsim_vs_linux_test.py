@@ -17,15 +17,14 @@ Needs root (exit 77 otherwise). Environment: PATHPAIR_TOPO_BIN, NETSIM_BIN.
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "topo"))
+import netsim_up  # noqa: E402
 import topo  # noqa: E402
 
 NETSIM = os.environ.get("NETSIM_BIN", "pathpair-netsim")
@@ -101,19 +100,11 @@ class Emulated:
         self.name = "pv%06x" % random.getrandbits(24)
         self.proc = subprocess.Popen([NETSIM, "up", self.file.name, "--name", self.name],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.env = {}
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
-                self.close()
-                raise RuntimeError("pathpair-netsim up failed: " + self.proc.stderr.read())
-            key, _, value = line.strip().partition("=")
-            self.env[key] = value
-            if key == "NETSIM_READY":
-                return
-        self.close()
-        raise RuntimeError("pathpair-netsim up: not ready")
+        self.env = netsim_up.read_announcement(self.proc)
+        if "NETSIM_READY" not in self.env:
+            error = self.proc.stderr.read()
+            self.close()
+            raise RuntimeError("pathpair-netsim up failed: " + error)
 
     def run(self, node, argv):
         ns = self.env["NETSIM_CLIENT_NS" if node == "client" else "NETSIM_SERVER_NS"]
@@ -121,14 +112,8 @@ class Emulated:
                               timeout=120)
 
     def close(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                subprocess.run([NETSIM, "down", self.name], capture_output=True)
+        if not netsim_up.stop(self.proc):
+            subprocess.run([NETSIM, "down", self.name], capture_output=True)
         self.proc.stdout.close()
         self.proc.stderr.close()
         os.unlink(self.file.name)

@@ -62,12 +62,6 @@ bool IsEchoRequest(const PacketRecord& r) {
          (r.source.is_v6() && r.protocol == 58 && r.icmp_type == 128);
 }
 
-bool IsEchoRequestPacket(const packet::IpHeaderView& h, std::span<const uint8_t> bytes) {
-  if (bytes.size() < h.header_length + 8) return false;
-  const uint8_t type = bytes[h.header_length];
-  return h.family == IpFamily::kV4 ? h.protocol == 1 && type == 8 : h.protocol == 58 && type == 128;
-}
-
 Side OtherSide(Side side) { return side == Side::kClient ? Side::kServer : Side::kClient; }
 
 bool IsMulticastOrBroadcast(const IpAddress& a) {
@@ -558,7 +552,7 @@ void PathEngine::ArriveAtAddressedRouter(MonoTime at, std::unique_ptr<Flight> fl
   std::vector<uint8_t> buffer(1500);
   absl::StatusOr<size_t> size = absl::UnimplementedError("");
   absl::Duration delay;
-  if (IsEchoRequestPacket(*header, flight->bytes)) {
+  if (IsEchoRequest(r)) {
     // Echo replies come from the address asked, and the kernel does not rate-limit them.
     delay = router.EchoReplyDelay(at - start_);
     size = BuildEchoReplyPacket(header->destination, 64, flight->bytes, buffer);
