@@ -69,6 +69,7 @@ VERDICTS = {
     "latency_increase": "degraded", "return_latency": "healthy", "unresponsive_hop": "healthy",
     "routing_loop": "broken", "link_interruption_midway": "broken", "link_interruption": "broken",
     "asymmetric": "healthy", "ecmp": "healthy", "ecmp_per_packet": "healthy",
+    "symmetric_interfaces": "healthy", "detour_return": "healthy",
 }
 
 # Where `pathpair diagnose` of an mtr report must differ from `pathpair trace`, with why.
