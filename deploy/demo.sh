@@ -102,5 +102,6 @@ set +e
   "${controller_security[@]}" --history-db "$work/history.db" -n -c 10 -i 0.5 "$@"
 status=$?
 set -e
-echo "demo: pathpair test exited $status (0 complete, 3 partial; see pathpair test --help)" >&2
+echo "demo: pathpair test exited $status (0 healthy, 3 degraded, 4 broken, 5 partial, 1 could not" \
+  "run, 130 interrupted; see pathpair test --help)" >&2
 exit $status

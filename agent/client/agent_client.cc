@@ -107,6 +107,28 @@ absl::StatusOr<v1::ReflectPeerResponse> AgentClient::ReflectPeer(
   return response;
 }
 
+absl::StatusOr<v1::ResolveAliasesResponse> AgentClient::ResolveAliases(
+    const v1::ResolveAliasesRequest& request, absl::Duration timeout, const CancelWait& cancel) {
+  grpc::ClientContext context;
+  Prepare(context, timeout);
+  absl::Notification finished;
+  std::thread watcher([&] {
+    if (!cancel) return;
+    while (!finished.HasBeenNotified()) {
+      if (cancel(kCancelPoll)) {
+        context.TryCancel();
+        return;
+      }
+    }
+  });
+  v1::ResolveAliasesResponse response;
+  absl::Status status = FromGrpcStatus(stub_->ResolveAliases(&context, request, &response));
+  finished.Notify();
+  watcher.join();
+  if (!status.ok()) return status;
+  return response;
+}
+
 void AgentClient::StopOnCancel(const GrantedSession& session, grpc::ClientContext& context,
                                const absl::Notification& finished, const CancelWait& cancel) {
   if (!cancel) return;

@@ -90,6 +90,12 @@ class AgentClient {
                                                   const SessionHooks<v1::AgentOneWayResult>& hooks,
                                                   const CancelWait& cancel);
 
+  // Router alias resolution (ResolveAliases). The call's deadline is `timeout` from now (the
+  // agent answers a little before it with what it learned); `cancel` firing cuts the call
+  // (Cancelled).
+  absl::StatusOr<v1::ResolveAliasesResponse> ResolveAliases(
+      const v1::ResolveAliasesRequest& request, absl::Duration timeout, const CancelWait& cancel);
+
  private:
   // The id of a running session once the agent granted it, shared with the cancel watcher.
   class GrantedSession;

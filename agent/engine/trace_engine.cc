@@ -182,23 +182,16 @@ TraceEngine::TraceEngine(const TraceConfig& config, const ProbeIdentity& identit
 }
 
 std::vector<ProbeRequest> TraceEngine::Poll(MonoTime now) {
-  ExpireUntil(now);
+  Advance(now);
   std::vector<ProbeRequest> due;
-  const bool rounds_left = config_.count == 0 || rounds_started_ < config_.count;
-  if (!stopped_ && !finished_ && rounds_left && now >= next_round_at_) {
-    const Ttl limit = ProbeLimit();
-    const int round = rounds_started_++;
-    int& outstanding = outstanding_by_round_[round];
-    const int flow = round % FlowCount(identity_);
-    for (int ttl = config_.first_ttl.value(); ttl <= limit.value(); ++ttl) {
-      std::optional<Sequence> sequence = AllocateSequence();
-      if (!sequence.has_value()) break;  // 65534 probes in flight: send the rest next round
-      in_flight_.emplace(*sequence, InFlight{Ttl(ttl), round, now});
-      deadlines_.emplace(now + config_.probe_timeout, *sequence);
-      ++outstanding;
-      due.push_back(ProbeRequest{*sequence, Ttl(ttl), flow});
+  if (!finished_) {
+    for (auto& [round, state] : rounds_) {
+      if (state.sweeping) StepSweep(round, state, now, due);
     }
-    if (outstanding == 0) CompleteRound(round);
+  }
+  const bool rounds_left = config_.count == 0 || rounds_started_ < config_.count;
+  if (!stopped_ && !paused_ && !finished_ && rounds_left && now >= next_round_at_) {
+    StartRound(now, due);
     next_round_at_ = next_round_at_ + config_.interval;
     if (next_round_at_ <= now) next_round_at_ = now + config_.interval;  // no catch-up bursts
     if (config_.count != 0 && rounds_started_ >= config_.count) {
@@ -210,19 +203,105 @@ std::vector<ProbeRequest> TraceEngine::Poll(MonoTime now) {
   return due;
 }
 
+void TraceEngine::StartRound(MonoTime now, std::vector<ProbeRequest>& due) {
+  const int round = rounds_started_++;
+  RoundState& state = rounds_[round];
+  state.flow = round % FlowCount(identity_);
+  state.next_ttl = config_.first_ttl.value();
+  state.top_sent = state.settled_top = config_.first_ttl.value() - 1;
+  state.matures_at = now;
+  if (end_ttl_.has_value()) {
+    // The end is known: the whole round at once, as far as it.
+    const Ttl limit = ProbeLimit();
+    const std::vector<absl::Duration> overdue_delays = OverdueDelays(limit);
+    for (; state.next_ttl <= limit.value(); ++state.next_ttl) {
+      const absl::Duration delay = overdue_delays[state.next_ttl - config_.first_ttl.value()];
+      // 65534 probes in flight: the rest of this round is skipped.
+      if (!SendProbe(round, state, Ttl(state.next_ttl), delay, now, due)) break;
+    }
+  } else {
+    state.sweeping = true;
+    state.next_step_at = now;
+    StepSweep(round, state, now, due);
+  }
+  RefreshRound(state);
+}
+
+bool TraceEngine::SendProbe(int round, RoundState& state, Ttl ttl, absl::Duration overdue_delay,
+                            MonoTime now, std::vector<ProbeRequest>& due) {
+  std::optional<Sequence> sequence = AllocateSequence();
+  if (!sequence.has_value()) return false;
+  const MonoTime overdue_at = now + overdue_delay;
+  in_flight_.emplace(*sequence, InFlight{ttl, round, now, overdue_at, false});
+  deadlines_.emplace(now + config_.probe_timeout, *sequence);
+  overdue_deadlines_.emplace(overdue_at, *sequence);
+  ++state.in_flight;
+  ++state.pending;
+  state.top_sent = std::max(state.top_sent, ttl.value());
+  state.matures_at = std::max(state.matures_at, overdue_at);
+  due.push_back(ProbeRequest{*sequence, ttl, state.flow});
+  return true;
+}
+
+bool TraceEngine::SweepMayStep(const RoundState& state) const {
+  return state.sweeping && state.next_ttl <= ProbeLimit().value() &&
+         state.next_ttl <= state.settled_top + kSweepWindow;
+}
+
+void TraceEngine::StepSweep(int round, RoundState& state, MonoTime now,
+                            std::vector<ProbeRequest>& due) {
+  if (SweepMayStep(state) && now >= state.next_step_at) {
+    const Ttl ttl(state.next_ttl);
+    if (SendProbe(round, state, ttl, OverdueDelay(ttl), now, due)) {
+      ++state.next_ttl;
+      state.next_step_at = now + SweepPace();
+    } else {
+      state.sweeping = false;  // no sequence free: the rest of this round is skipped
+    }
+  }
+  RefreshRound(state);
+}
+
+void TraceEngine::RefreshRound(RoundState& state) {
+  if (state.sweeping) {
+    if (state.next_ttl > HardLimit().value()) {
+      state.sweeping = false;  // max_ttl, or the path ends before the next TTL
+    } else if (state.next_ttl > ProbeLimit().value() && state.pending == 0) {
+      state.sweeping = false;  // -U: nothing that could still answer would move the limit
+    }
+  }
+  if (!state.settled && !state.sweeping && state.pending == 0) {
+    state.settled = true;
+    ++rounds_settled_;
+  }
+}
+
+void TraceEngine::RefreshAllRounds() {
+  for (auto& [round, state] : rounds_) RefreshRound(state);
+}
+
 void TraceEngine::OnSent(Sequence sequence, MonoTime sent_at) {
   auto it = in_flight_.find(sequence);
-  if (it == in_flight_.end()) return;
-  deadlines_.erase({it->second.sent_at + config_.probe_timeout, sequence});
-  it->second.sent_at = sent_at;
+  if (it == in_flight_.end() || it->second.sent_at == sent_at) return;
+  InFlight& probe = it->second;
+  deadlines_.erase({probe.sent_at + config_.probe_timeout, sequence});
   deadlines_.emplace(sent_at + config_.probe_timeout, sequence);
+  const absl::Duration overdue_delay = probe.overdue_at - probe.sent_at;
+  if (!probe.overdue) overdue_deadlines_.erase({probe.overdue_at, sequence});
+  probe.sent_at = sent_at;
+  probe.overdue_at = sent_at + overdue_delay;
+  if (!probe.overdue) overdue_deadlines_.emplace(probe.overdue_at, sequence);
+  auto round = rounds_.find(probe.round);
+  if (round != rounds_.end()) {
+    round->second.matures_at = std::max(round->second.matures_at, probe.overdue_at);
+  }
 }
 
 void TraceEngine::OnSendFailed(Sequence sequence, const absl::Status& error) {
   auto it = in_flight_.find(sequence);
   if (it == in_flight_.end()) return;
   const MonoTime when = it->second.sent_at;
-  ++Hop(it->second.ttl).sent;
+  CountLost(sequence);
   last_send_error_ = error;
   Resolve(sequence);
   MaybeFinish(when);
@@ -235,18 +314,20 @@ std::optional<AcceptedReply> TraceEngine::OnReply(Sequence sequence,
   if (it == in_flight_.end()) return std::nullopt;  // unknown, expired or already answered
   if (MatchReply(identity_, reply) != sequence) return std::nullopt;  // not a reply to it
   const InFlight probe = it->second;
-  HopState& hop = Hop(probe.ttl);
-  ++hop.sent;
   if (received_at >= probe.sent_at + config_.probe_timeout) {
     // Poll was late to expire it, but the reply still came after the timeout: lost.
+    CountLost(sequence);
     Resolve(sequence);
     MaybeFinish(received_at);
     return std::nullopt;
   }
   const absl::Duration rtt = std::max(absl::ZeroDuration(), received_at - probe.sent_at);
-
+  HopState& hop = Hop(probe.ttl);
+  // An overdue probe is already in `sent` as lost: its answer takes the loss back.
+  if (!probe.overdue) ++hop.sent;
   ++hop.received;
   hop.rtt.Add(rtt);
+  hop.worst_rtt = std::max(hop.worst_rtt, rtt);
   auto responder =
       std::find_if(hop.responders.begin(), hop.responders.end(),
                    [&](const ResponderState& r) { return r.address == reply.responder; });
@@ -264,10 +345,24 @@ std::optional<AcceptedReply> TraceEngine::OnReply(Sequence sequence,
     hop.unreachable = true;
     hop.unreachable_code = reply.icmp_code;
   }
+  const std::optional<Ttl> previous_end = end_ttl_;
   if (outcome != Outcome::kTransit) {
     end_ttl_ = end_ttl_.has_value() ? std::min(*end_ttl_, probe.ttl) : probe.ttl;
   }
+  auto round = rounds_.find(probe.round);
+  if (round != rounds_.end()) {
+    RoundState& state = round->second;
+    state.settled_top = std::max(state.settled_top, probe.ttl.value());
+    if (received_at < probe.overdue_at) {
+      state.answers.push_back(Answer{probe.overdue_at, probe.ttl, reply.responder});
+    }
+    // The sweep's highest probe answered: the next TTL may go out now.
+    if (state.sweeping && probe.ttl.value() == state.top_sent) {
+      state.next_step_at = std::min(state.next_step_at, received_at);
+    }
+  }
   Resolve(sequence);
+  if (end_ttl_ != previous_end) RefreshAllRounds();
   MaybeFinish(received_at);
   return AcceptedReply{probe.ttl, rtt, end_ttl_.has_value() && probe.ttl > *end_ttl_};
 }
@@ -276,17 +371,49 @@ void TraceEngine::Stop(MonoTime now) {
   if (finished_) return;
   if (!stopped_) {
     stopped_ = true;
+    stopped_early_ = config_.count == 0 || rounds_started_ < config_.count;
     grace_deadline_ = now + config_.grace;
   }
-  ExpireUntil(now);
+  Advance(now);
   MaybeFinish(now);
+}
+
+void TraceEngine::Interrupt(MonoTime now) {
+  if (finished_) return;
+  Advance(now);  // what is overdue or expired by now counts as lost
+  // Probes younger than their overdue time are left out, answered or not.
+  interrupted_rounds_ = rounds_retired_;
+  for (const auto& [round, state] : rounds_) {
+    if (!state.sweeping && state.matures_at <= now) ++interrupted_rounds_;
+    for (const Answer& answer : state.answers) {
+      if (answer.overdue_at <= now) continue;
+      HopState& hop = Hop(answer.ttl);
+      --hop.sent;
+      --hop.received;
+      for (ResponderState& responder : hop.responders) {
+        if (responder.address == answer.responder) --responder.received;
+      }
+    }
+  }
+  in_flight_.clear();  // overdue ones are already counted; the rest are left out
+  deadlines_.clear();
+  overdue_deadlines_.clear();
+  rounds_.clear();
+  interrupted_ = true;
+  stopped_ = true;
+  finished_ = true;
+  finished_at_ = now;
 }
 
 MonoTime TraceEngine::NextWakeup() const {
   if (finished_) return finished_at_;
   MonoTime wakeup = grace_deadline_;
-  if (!stopped_) wakeup = std::min(wakeup, next_round_at_);
+  if (!stopped_ && !paused_) wakeup = std::min(wakeup, next_round_at_);
   if (!deadlines_.empty()) wakeup = std::min(wakeup, deadlines_.begin()->first);
+  if (!overdue_deadlines_.empty()) wakeup = std::min(wakeup, overdue_deadlines_.begin()->first);
+  for (const auto& [round, state] : rounds_) {
+    if (SweepMayStep(state)) wakeup = std::min(wakeup, state.next_step_at);
+  }
   return wakeup;
 }
 
@@ -296,7 +423,10 @@ TraceResult TraceEngine::Snapshot() const {
   // Reached when the hop that ends the path is the destination (not an unreachable hop).
   const HopState* end_hop = end_ttl_.has_value() ? FindHop(*end_ttl_) : nullptr;
   result.reached = end_hop != nullptr && end_hop->destination;
-  result.rounds = rounds_completed_;
+  result.rounds = interrupted_ ? interrupted_rounds_ : rounds_settled_;
+  result.rounds_started = rounds_started_;
+  result.interrupted = interrupted_ || stopped_early_;
+  result.incomplete = result.interrupted;
   result.final = finished_;
   const int last = LastHopShown().value();
   for (int ttl = config_.first_ttl.value(); ttl <= last; ++ttl) {
@@ -353,49 +483,130 @@ std::optional<Sequence> TraceEngine::AllocateSequence() {
   return std::nullopt;
 }
 
-void TraceEngine::Resolve(Sequence sequence) {
-  auto it = in_flight_.find(sequence);
-  if (it == in_flight_.end()) return;
-  const int round = it->second.round;
-  deadlines_.erase({it->second.sent_at + config_.probe_timeout, sequence});
-  in_flight_.erase(it);
-  auto outstanding = outstanding_by_round_.find(round);
-  if (outstanding != outstanding_by_round_.end() && --outstanding->second == 0) {
-    CompleteRound(round);
+void TraceEngine::CountLost(Sequence sequence) {
+  InFlight& probe = in_flight_.at(sequence);
+  if (probe.overdue) return;
+  ++Hop(probe.ttl).sent;
+  probe.overdue = true;
+  overdue_deadlines_.erase({probe.overdue_at, sequence});
+  auto round = rounds_.find(probe.round);
+  if (round != rounds_.end()) {
+    RoundState& state = round->second;
+    --state.pending;
+    state.settled_top = std::max(state.settled_top, probe.ttl.value());
+    RefreshRound(state);
   }
 }
 
-void TraceEngine::CompleteRound(int round) {
-  outstanding_by_round_.erase(round);
-  ++rounds_completed_;
-  if (round == 0) first_round_complete_ = true;
+void TraceEngine::Resolve(Sequence sequence) {
+  auto it = in_flight_.find(sequence);
+  if (it == in_flight_.end()) return;
+  const InFlight& probe = it->second;
+  deadlines_.erase({probe.sent_at + config_.probe_timeout, sequence});
+  if (!probe.overdue) overdue_deadlines_.erase({probe.overdue_at, sequence});
+  auto round = rounds_.find(probe.round);
+  if (round != rounds_.end()) {
+    RoundState& state = round->second;
+    --state.in_flight;
+    if (!probe.overdue) --state.pending;
+    in_flight_.erase(it);
+    RefreshRound(state);
+    return;
+  }
+  in_flight_.erase(it);
+}
+
+void TraceEngine::MarkOverdueUntil(MonoTime now) {
+  // Earliest first (ties by sequence), so results never depend on hash-map order.
+  while (!overdue_deadlines_.empty() && overdue_deadlines_.begin()->first <= now) {
+    CountLost(overdue_deadlines_.begin()->second);  // erases the overdue deadline
+  }
 }
 
 void TraceEngine::ExpireUntil(MonoTime now) {
   const bool grace_over = now >= grace_deadline_;
-  // Earliest deadline first (ties by sequence), so results never depend on hash-map order.
   while (!deadlines_.empty() && (grace_over || deadlines_.begin()->first <= now)) {
     const Sequence sequence = deadlines_.begin()->second;
-    ++Hop(in_flight_.at(sequence).ttl).sent;
+    CountLost(sequence);
     Resolve(sequence);  // erases the deadline
   }
 }
 
+void TraceEngine::RetireRounds(MonoTime now) {
+  for (auto it = rounds_.begin(); it != rounds_.end();) {
+    const RoundState& state = it->second;
+    if (state.settled && state.in_flight == 0 && state.matures_at <= now) {
+      ++rounds_retired_;
+      it = rounds_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void TraceEngine::Advance(MonoTime now) {
+  if (finished_) return;
+  MarkOverdueUntil(now);
+  ExpireUntil(now);
+  RetireRounds(now);
+}
+
 void TraceEngine::MaybeFinish(MonoTime now) {
   if (finished_ || !stopped_) return;
-  if (now >= grace_deadline_) ExpireUntil(now);
-  if (in_flight_.empty()) {
+  if (now >= grace_deadline_) {
+    ExpireUntil(now);
+    for (auto& [round, state] : rounds_) {
+      state.sweeping = false;  // TTLs a sweep had not reached by now are never sent
+      RefreshRound(state);
+    }
+  }
+  const bool sweeping =
+      std::any_of(rounds_.begin(), rounds_.end(), [](const auto& r) { return r.second.sweeping; });
+  if (in_flight_.empty() && !sweeping) {
     finished_ = true;
     finished_at_ = now;
   }
 }
 
-Ttl TraceEngine::ProbeLimit() const {
+absl::Duration TraceEngine::HighestRtt() const {
+  absl::Duration highest = absl::ZeroDuration();
+  for (const auto& [ttl, hop] : hops_) highest = std::max(highest, hop.worst_rtt);
+  return highest;
+}
+
+std::vector<absl::Duration> TraceEngine::OverdueDelays(Ttl last) const {
+  const int first = config_.first_ttl.value();
+  std::vector<absl::Duration> reference(std::max(last.value() - first + 1, 1));
+  // The highest RTT at each TTL or any later one: one pass from the last TTL seen down.
+  absl::Duration beyond = absl::ZeroDuration();
+  auto hop = hops_.rbegin();
+  for (int ttl = std::max(last.value(), hops_.empty() ? 0 : hops_.rbegin()->first.value());
+       ttl >= first; --ttl) {
+    for (; hop != hops_.rend() && hop->first.value() >= ttl; ++hop) {
+      beyond = std::max(beyond, hop->second.worst_rtt);
+    }
+    if (ttl <= last.value()) reference[ttl - first] = beyond;
+  }
+  // None answered at a TTL or beyond yet: the highest RTT anywhere (`beyond`, now all hops).
+  for (absl::Duration& delay : reference) {
+    if (delay == absl::ZeroDuration()) delay = beyond;
+    delay = std::min(std::max(kOverdueFloor, kOverdueRttMultiple * delay), config_.probe_timeout);
+  }
+  return reference;
+}
+
+absl::Duration TraceEngine::SweepPace() const {
+  return std::clamp(kSweepPaceRttMultiple * HighestRtt(), kMinSweepPace, kMaxSweepPace);
+}
+
+Ttl TraceEngine::HardLimit() const {
   int limit = config_.max_ttl.value();
   if (end_ttl_.has_value()) limit = std::min(limit, end_ttl_->value());
-  if (first_round_complete_) {
-    limit = std::min(limit, LastResponding().value() + config_.max_unknown);
-  }
+  return Ttl(limit);
+}
+
+Ttl TraceEngine::ProbeLimit() const {
+  const int limit = std::min(HardLimit().value(), LastResponding().value() + config_.max_unknown);
   return Ttl(std::max(limit, config_.first_ttl.value()));
 }
 

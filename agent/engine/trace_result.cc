@@ -97,6 +97,9 @@ v1::TraceResult ToProto(const TraceResult& result) {
   if (result.end.has_value()) out.set_end_unix_us(absl::ToUnixMicros(*result.end));
   out.set_reached(result.reached);
   out.set_rounds(result.rounds);
+  out.set_rounds_started(result.rounds_started);
+  out.set_interrupted(result.interrupted);
+  out.set_incomplete(result.incomplete);
   for (const HopResult& hop : result.hops) *out.add_hops() = ToProto(hop);
   out.set_final(result.final);
   out.set_error(result.error);

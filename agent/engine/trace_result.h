@@ -7,8 +7,9 @@
 //   result.source_address = local;
 //   v1::TraceResult proto = ToProto(result);
 //
-// The engine fills: target_address, reached, rounds, hops, final. The caller (prober / CLI)
-// fills: options, source_address, source_hostname, start, end, error, and responder hostnames.
+// The engine fills: target_address, reached, rounds, rounds_started, interrupted, incomplete,
+// hops, final. The caller (prober / CLI) fills: options, source_address, source_hostname, start,
+// end, error, and responder hostnames.
 #ifndef PATHPAIR_AGENT_ENGINE_TRACE_RESULT_H_
 #define PATHPAIR_AGENT_ENGINE_TRACE_RESULT_H_
 
@@ -43,8 +44,9 @@ enum class HopTermination : uint8_t {
 
 struct HopResult {
   Ttl ttl;
-  // Probes at this TTL whose outcome is known (answered or timed out). In a final result:
-  // exactly the probes sent at this TTL. Drop = sent - received.
+  // Probes at this TTL whose outcome is known: answered, or lost (timed out, or overdue: see
+  // trace_engine.h). In a final result: exactly the probes sent at this TTL, unless the trace
+  // was interrupted (then the probes past their overdue time). Drop = sent - received.
   int64_t sent = 0;
   int64_t received = 0;
   RttSummary rtt;  // over every reply at this TTL, whichever responder sent it
@@ -61,8 +63,13 @@ struct TraceResult {
   IpAddress target_address;
   std::optional<absl::Time> start;  // wall clock, for display only
   std::optional<absl::Time> end;
-  bool reached = false;         // the target answered at least once
-  int rounds = 0;               // rounds whose probes have all completed
+  bool reached = false;  // the target answered at least once
+  // Rounds whose probes are all answered or lost (overdue included); after an interrupt, the
+  // rounds whose every probe counted. v1::TraceResult.rounds says more.
+  int rounds = 0;
+  int rounds_started = 0;       // rounds begun
+  bool interrupted = false;     // stopped before its last round (v1::TraceResult.interrupted)
+  bool incomplete = false;      // not measured to its end (v1::TraceResult.incomplete)
   std::vector<HopResult> hops;  // contiguous, first_ttl up to the last hop
   bool final = false;           // false for live snapshots
   std::string error;            // set when the trace stopped on an error

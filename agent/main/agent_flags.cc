@@ -1,10 +1,14 @@
 #include "agent/main/agent_flags.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "agent/service/consent.h"
 
 namespace pathpair::agent {
@@ -18,6 +22,51 @@ void AddBounded(CLI::App& app, const std::string& name, Number& value, int min, 
       ->type_name(type_name)
       ->check(CLI::Range(min, max).description(""))
       ->capture_default_str();
+}
+
+constexpr char kTestingOnly[] = "Testing only";
+
+// The test-only clock seam (TestClockOverrides), grouped under "Testing only" in --help. They
+// let tests on one host make two agents look like hosts with different clocks, so that every
+// one-way clock method can be exercised; in production they would make results wrong.
+void AddTestClockFlags(CLI::App& app, TestClockOverrides& test) {
+  app.add_option_function<double>(
+         "--test-clock-offset-ms", [&test](double ms) { test.offset = absl::Milliseconds(ms); },
+         "TEST ONLY: stamp one-way packets (and Info's clock) as if this host's clock were off "
+         "by MS milliseconds (-86400000..86400000)")
+      ->type_name("MS")
+      ->check(CLI::Range(-86400000.0, 86400000.0).description(""))
+      ->group(kTestingOnly);
+  app.add_option_function<std::string>(
+         "--test-clock-synchronized",
+         [&test](const std::string& value) { test.synchronized = value == "true"; },
+         "TEST ONLY: make Info report the clock as synchronised (true) or not (false), whatever "
+         "adjtimex says")
+      ->type_name("true|false")
+      ->check(CLI::IsMember({"true", "false"}).description(""))
+      ->group(kTestingOnly);
+  app.add_option_function<int64_t>(
+         "--test-clock-esterror-us", [&test](int64_t us) { test.estimated_error_us = us; },
+         "TEST ONLY: make Info report this estimated clock error (adjtimex esterror, "
+         "0..100000000)")
+      ->type_name("US")
+      ->check(CLI::Range(int64_t{0}, int64_t{100000000}).description(""))
+      ->group(kTestingOnly);
+  app.add_option_function<std::string>(
+         "--test-boot-id", [&test](const std::string& id) { test.boot_id = id; },
+         "TEST ONLY: make Info report this boot id instead of the kernel's (1..64 letters, "
+         "digits or dashes), so that two agents on one host look like two hosts")
+      ->type_name("ID")
+      ->check(CLI::Validator(
+          [](std::string& id) -> std::string {
+            const bool valid =
+                !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
+                  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-';
+                });
+            return valid ? "" : "a boot id is 1..64 letters, digits or dashes";
+          },
+          ""))
+      ->group(kTestingOnly);
 }
 
 // Declares every flag, writing into `flags`.
@@ -69,6 +118,7 @@ std::unique_ptr<CLI::App> MakeAgentApp(AgentFlags& flags) {
              "how long a peer's Reflect consent lasts");
   AddBounded(*app, "--oneway-port", flags.oneway_port, 0, 65535, "PORT",
              "UDP port of the one-way measurement endpoint; 0: any, Info reports it");
+  AddTestClockFlags(*app, flags.test_clock);
   return app;
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "agent/service/host_info.h"
 
 namespace pathpair::agent {
 
@@ -28,6 +29,9 @@ struct AgentFlags {
   int max_packet_size = 9000;
   int consent_ttl_s = 600;
   int oneway_port = 0;
+  // TEST ONLY: the "Testing only" flags (--test-clock-offset-ms, --test-clock-synchronized,
+  // --test-clock-esterror-us, --test-boot-id); see TestClockOverrides.
+  TestClockOverrides test_clock;
   bool help = false;
   bool version = false;
 };

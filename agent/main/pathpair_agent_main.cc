@@ -76,6 +76,11 @@ int Run(int argc, char** argv) {
   config.max_concurrent_traces = flags->max_traces;
   config.max_probe_rate_pps = flags->max_rate_pps;
   config.max_packet_size = flags->max_packet_size;
+  config.test_clock = flags->test_clock;
+  if (config.test_clock.any()) {
+    std::cerr << "pathpair-agent: WARNING: test-only clock flags are set: one-way results "
+                 "involving this agent do not describe the real clock\n";
+  }
   if (!flags->token_file.empty()) {
     absl::StatusOr<std::string> token = ReadTokenFile(flags->token_file);
     if (!token.ok()) {
@@ -128,7 +133,7 @@ int Run(int argc, char** argv) {
   }
 
   absl::StatusOr<std::unique_ptr<SocketOneWayRunner>> oneway =
-      SocketOneWayRunner::Bind(static_cast<uint16_t>(flags->oneway_port));
+      SocketOneWayRunner::Bind(static_cast<uint16_t>(flags->oneway_port), flags->test_clock.offset);
   if (!oneway.ok()) {
     std::cerr << "pathpair-agent: warning: no one-way endpoint: " << oneway.status().message()
               << "\n";

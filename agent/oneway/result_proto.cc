@@ -13,10 +13,12 @@ v1::AgentOneWayResult ResultToProto(const OneWayResult& result) {
   inbound->set_loss_pct(in.loss_pct);
   inbound->set_duplicates(in.duplicates);
   inbound->set_reordered(in.reordered);
-  inbound->mutable_delay()->set_min_ms(in.delay.min_ms);
-  inbound->mutable_delay()->set_avg_ms(in.delay.avg_ms);
-  inbound->mutable_delay()->set_max_ms(in.delay.max_ms);
-  inbound->mutable_delay()->set_stdev_ms(in.delay.stdev_ms);
+  // Raw: the controller puts the delays on one time base (controller/paired/oneway_clock.h).
+  v1::DelayStats* raw = inbound->mutable_raw_delay();
+  raw->set_min_ms(in.raw_delay.min_ms);
+  raw->set_avg_ms(in.raw_delay.avg_ms);
+  raw->set_max_ms(in.raw_delay.max_ms);
+  raw->set_stdev_ms(in.raw_delay.stdev_ms);
   inbound->set_jitter_ms(in.jitter_ms);
   // Only the count is known here; the peer measures what arrived.
   out.mutable_outbound()->set_sent(result.outbound_sent);

@@ -1,7 +1,8 @@
 // The proto form (v1::AgentOneWayResult) of a one-way result measured at this end: the peer ->
-// us direction in full, the count of packets we sent the other way (the peer measures what
-// arrived), and the clock offset estimate. Shared by the agent's service and the controller's
-// in-process endpoint, which both report a local OneWaySession's outcome.
+// us direction in full (its delays raw, as the two clocks stamped them), the count of packets
+// we sent the other way (the peer measures what arrived), and the clock offset estimate. Shared by
+// the agent's service and the controller's in-process endpoint, which both report a local
+// OneWaySession's outcome.
 //
 //   v1::AgentOneWayResult proto = oneway::ResultToProto(*result);
 //   proto.set_final(true);
@@ -13,8 +14,9 @@
 
 namespace pathpair::oneway {
 
-// Sets the inbound direction, outbound.sent, the offset (when estimated) and an error when no
-// packet from the peer arrived. Leaves the times and `final` to the caller.
+// Sets the inbound direction (raw_delay, not delay), outbound.sent, the offset (when
+// estimated) and an error when no packet from the peer arrived. Leaves the times and `final`
+// to the caller.
 v1::AgentOneWayResult ResultToProto(const OneWayResult& result);
 
 }  // namespace pathpair::oneway

@@ -106,7 +106,7 @@ absl::StatusOr<OneWayResult> OneWayRunner::Run(const IpAddress& peer, uint16_t p
   while (!session.Done(clock.Now())) {
     if (cancelled && cancelled()) return absl::CancelledError("one-way measurement cancelled");
     while (std::optional<std::vector<uint8_t>> packet =
-               session.PacketToSend(clock.Now(), clock.WallNow())) {
+               session.PacketToSend(clock.Now(), clock.WallNow() + options.test_clock_offset)) {
       // A lost send is a lost packet, which is what the peer measures; errors such as
       // ECONNREFUSED from an earlier ICMP error or ENOBUFS are counted, not fatal.
       if (sendto(fd_, packet->data(), packet->size(), MSG_DONTWAIT,
@@ -140,7 +140,7 @@ absl::StatusOr<OneWayResult> OneWayRunner::Run(const IpAddress& peer, uint16_t p
         if (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH) continue;
         return ErrnoStatus("one-way recvmsg");
       }
-      absl::Time received = KernelStamp(&msg).value_or(clock.WallNow());
+      absl::Time received = KernelStamp(&msg).value_or(clock.WallNow()) + options.test_clock_offset;
       absl::Status accepted =
           session.OnDatagram(std::span<const uint8_t>(buffer.data(), static_cast<size_t>(size)),
                              clock.Now(), received);

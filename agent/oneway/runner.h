@@ -1,8 +1,9 @@
 // OneWayRunner: runs a OneWaySession over one real UDP socket. Receive times come from the
 // kernel (SO_TIMESTAMPNS, CLOCK_REALTIME) when it provides them and from clock_gettime
 // otherwise; send times are CLOCK_REALTIME read just before sendto. CLOCK_REALTIME is used on
-// purpose: one-way delay compares stamps of two hosts, and the session's round-trip offset
-// estimate (session.h) cancels whatever difference remains between their wall clocks.
+// purpose: one-way delay compares stamps of two hosts, whose wall clocks are either one kernel
+// clock, disciplined (NTP, chrony, PTP), or reconciled by the session's round-trip offset
+// estimate (session.h); the controller decides which (controller/paired/oneway_clock.h).
 //
 // Binding is separate from running so that an agent can report its port before the test starts
 // (bind with port 0 for an ephemeral one):
@@ -32,6 +33,10 @@ struct RunOptions {
   // packet of the session arrives (the peer may be behind NAT). Packets of the session are
   // accepted from any source either way: the 64-bit session id is the filter.
   bool follow_peer_source = false;
+  // TEST ONLY (pathpair-agent --test-clock-offset-ms): added to every wall-clock stamp, sent
+  // and received, as if this host's clock were off by this much. Lets tests on one host show
+  // what each one-way clock method does with a clock that is wrong. Zero in production.
+  absl::Duration test_clock_offset = absl::ZeroDuration();
 };
 
 class OneWayRunner {

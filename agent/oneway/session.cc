@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -152,7 +153,9 @@ void OneWaySession::OnPeerTest(const TestPacket& packet, int64_t receive_ns) {
   raw_delay_ns_.push_back(transit);
   if (last_transit_ns_.has_value()) {
     // RFC 3550 section 6.4.1: J += (|D| - J) / 16, on the change in transit time.
-    double change = std::fabs(static_cast<double>(transit - *last_transit_ns_));
+    // In doubles: the peer's stamps are untrusted, and an int64 difference could overflow.
+    double change =
+        std::fabs(static_cast<double>(transit) - static_cast<double>(*last_transit_ns_));
     jitter_ns_ += (change - jitter_ns_) / 16.0;
   }
   last_transit_ns_ = transit;
@@ -226,25 +229,26 @@ OneWayResult OneWaySession::Result() const {
     in.offset->samples = offset_samples_;
   }
   if (!raw_delay_ns_.empty()) {
-    absl::Duration correction = offset_.has_value() ? offset_->offset : absl::ZeroDuration();
+    // Relative to the first delay: the raw figures carry the clocks' difference, which may be
+    // years and would swamp the spread in doubles. Durations, not int64: a peer's stamps are
+    // untrusted, and their differences must not overflow.
+    const absl::Duration reference = absl::Nanoseconds(raw_delay_ns_.front());
+    const auto [min, max] = std::minmax_element(raw_delay_ns_.begin(), raw_delay_ns_.end());
+    std::vector<double> deviations;  // from the reference, ns
+    deviations.reserve(raw_delay_ns_.size());
     double sum = 0;
-    double min = 0;
-    double max = 0;
-    std::vector<double> delays;
-    delays.reserve(raw_delay_ns_.size());
     for (int64_t raw : raw_delay_ns_) {
-      double ms = ToMs(absl::Nanoseconds(raw) + correction);
-      if (delays.empty() || ms < min) min = ms;
-      if (delays.empty() || ms > max) max = ms;
-      sum += ms;
-      delays.push_back(ms);
+      deviations.push_back(absl::ToDoubleNanoseconds(absl::Nanoseconds(raw) - reference));
+      sum += deviations.back();
     }
-    double avg = sum / static_cast<double>(delays.size());
+    const double count = static_cast<double>(deviations.size());
+    const double mean = sum / count;
     double squares = 0;
-    for (double ms : delays) squares += (ms - avg) * (ms - avg);
-    in.delay = DelayStats{static_cast<int64_t>(delays.size()), min, avg, max,
-                          std::sqrt(squares / static_cast<double>(delays.size()))};
-    in.delay_variation_ms = max - min;
+    for (double d : deviations) squares += (d - mean) * (d - mean);
+    in.raw_delay = DelayStats{static_cast<int64_t>(deviations.size()),
+                              ToMs(absl::Nanoseconds(*min)), ToMs(reference) + mean / 1e6,
+                              ToMs(absl::Nanoseconds(*max)), std::sqrt(squares / count) / 1e6};
+    in.delay_variation_ms = ToMs(absl::Nanoseconds(*max) - absl::Nanoseconds(*min));
   }
   return result;
 }

@@ -23,10 +23,11 @@
 //   offset = ((t2 - t1) + (t3 - t4)) / 2      (peer clock minus ours)
 //   rtt    = (t4 - t1) - (t3 - t2)
 // and the sample with the smallest RTT is kept: the true offset lies within +-rtt/2 of it,
-// whatever the (unknown) split of the RTT between the two directions. One-way delays are the
-// receive stamps minus the peer's send stamps, corrected by that offset, so they carry the
-// same +-rtt/2 error bound. Without any sample the result says "unsynchronised" (no offset) and
-// the delays are the raw clock differences; delay variation and jitter need no offset.
+// whatever the (unknown) split of the RTT between the two directions. The session reports the
+// raw one-way delays (receive stamps minus the peer's send stamps, each on its own clock) and
+// that estimate side by side; the controller, which knows both ends' clocks, decides whether
+// to correct the delays by it (controller/paired/oneway_clock.h). Without any sample the result
+// says "unsynchronised" (no offset); delay variation and jitter need no offset.
 #ifndef PATHPAIR_AGENT_ONEWAY_SESSION_H_
 #define PATHPAIR_AGENT_ONEWAY_SESSION_H_
 
@@ -91,8 +92,9 @@ struct DirectionReport {
   int64_t duplicates = 0;  // copies of a test packet already received
   int64_t reordered = 0;   // test packets that arrived after a higher sequence number
   double loss_pct = 0;     // 100 * (sent - received) / sent; 0 when nothing was sent
-  // One-way delay: corrected by `offset` when there is one, raw clock difference otherwise.
-  DelayStats delay;
+  // Receive stamp minus the peer's send stamp, each on its own clock (uncorrected): add
+  // `offset` (peer minus us) for the estimated one-way delay.
+  DelayStats raw_delay;
   double delay_variation_ms = 0;         // max - min delay (needs no offset)
   double jitter_ms = 0;                  // RFC 3550 interarrival jitter (needs no offset)
   std::optional<OffsetEstimate> offset;  // nullopt: unsynchronised

@@ -20,6 +20,8 @@ using packet::ProbeProtocol;
 
 // Attempts at an unprivileged ICMP echo id before giving up (another process may hold one).
 constexpr int kIcmpIdentifierAttempts = 9;
+// How often a paused loop looks at the pause flag (mtr's paused select() waits 0.1 s too).
+constexpr absl::Duration kPausedRecheck = absl::Milliseconds(100);
 
 // FailedPrecondition unless the transport's sockets can carry the trace's family and protocol.
 absl::Status CheckTransportServes(const net::TransportCapabilities& caps,
@@ -148,6 +150,7 @@ absl::StatusOr<Prober::TraceId> Prober::AddTrace(const TraceRequest& request,
   trace->spec = config.BaseProbeSpec(*request.source);
   const TraceId id = registration.trace;
   Trace& stored = *trace;
+  trace->engine.SetPaused(paused_);
   traces_[id] = std::move(trace);
   Reschedule(id, stored);
   return id;
@@ -178,7 +181,11 @@ void Prober::Stop(TraceId id) {
 }
 
 void Prober::Cancel(TraceId id) {
-  if (traces_.contains(id)) Finish(id, "cancelled");
+  auto it = traces_.find(id);
+  if (it == traces_.end()) return;
+  // Overdue probes count as lost, younger ones are left out: the result stays honest.
+  it->second->engine.Interrupt(clock_.Now());
+  Finish(id, "cancelled");
 }
 
 void Prober::Reschedule(TraceId id, Trace& trace) {
@@ -294,10 +301,12 @@ void Prober::RunDue(TraceId id, MonoTime now) {
   auto it = traces_.find(id);
   if (it == traces_.end()) return;
   Trace& trace = *it->second;
+  const int rounds_before = trace.engine.rounds_started();
   const std::vector<engine::ProbeRequest> probes = trace.engine.Poll(now);
   if (!probes.empty()) {
     SendProbes(trace, probes);
-    if (trace.callbacks.on_snapshot) {
+    // One snapshot per round, when it starts (a sweep's later steps send probes too).
+    if (trace.callbacks.on_snapshot && trace.engine.rounds_started() != rounds_before) {
       // The callback may cancel this very trace (or add others): call a copy, then look the
       // trace up again.
       const std::function<void(const engine::TraceResult&)> on_snapshot =
@@ -323,8 +332,18 @@ void Prober::RunPosted() {
   for (std::function<void()>& w : work) w();
 }
 
+void Prober::ApplyPauseFlag() {
+  if (pause_ == nullptr || pause_->load() == paused_) return;
+  paused_ = !paused_;
+  for (auto& [id, trace] : traces_) {
+    trace->engine.SetPaused(paused_);
+    Reschedule(id, *trace);
+  }
+}
+
 MonoTime Prober::Step() {
   RunPosted();
+  ApplyPauseFlag();
   ReceiveAndRoute();
   const MonoTime now = clock_.Now();
   // Collect first: running an engine reschedules it, possibly at or before `now` again, and
@@ -377,13 +396,15 @@ absl::Status Prober::RunLoop(bool until_stopped) {
       for (const auto& [id, trace] : traces_) ids.push_back(id);
       for (TraceId id : ids) Cancel(id);
     }
-    const MonoTime next = Step();
+    MonoTime next = Step();
     if (!until_stopped && traces_.empty()) {
       absl::MutexLock lock(&posted_mu_);
       if (posted_.empty()) return absl::OkStatus();
       continue;
     }
     const MonoTime now = clock_.Now();
+    // While paused nothing may be due for long: look at the flag again soon.
+    if (paused_) next = std::min(next, now + kPausedRecheck);
     pollfd fds[2] = {{transport_.wait_fd(), POLLIN, 0}, {wake_event_.get(), POLLIN, 0}};
     timespec timeout{};
     timespec* timeout_ptr = nullptr;

@@ -107,7 +107,9 @@ class Prober {
   // Graceful end: no new rounds; outstanding probes get their grace (mtr -G), then on_finished.
   void Stop(TraceId trace);
   // Immediate end: no further probe is sent, replies in flight are ignored, and on_finished
-  // runs now with the result so far and error "cancelled". Unknown ids are ignored.
+  // runs now with the result so far (engine::TraceEngine::Interrupt: overdue probes count as
+  // lost, younger ones are left out; interrupted and incomplete set) and error "cancelled".
+  // Unknown ids are ignored.
   void Cancel(TraceId trace);
 
   // One turn of the loop at clock.Now(): receive and route replies, run due engines, send their
@@ -129,6 +131,10 @@ class Prober {
   // Async-signal-safe cancellation for the CLI: a SIGINT handler sets the flag, ppoll returns
   // EINTR, and the loop cancels every trace (each gets its on_finished). nullptr: none.
   void set_interrupt_flag(const std::atomic<bool>* flag) { interrupt_ = flag; }
+  // Pause for the CLI's screen (`p`): while the flag is true no trace starts a round (replies to
+  // probes in flight are still counted), and Run wakes every 100 ms to see it cleared. Read at
+  // every Step(). nullptr: none.
+  void set_pause_flag(const std::atomic<bool>* flag) { pause_ = flag; }
 
   size_t active_traces() const { return traces_.size(); }
   const ProberCounters& counters() const { return counters_; }
@@ -149,6 +155,7 @@ class Prober {
   void Finish(TraceId id, const std::string& error);
   engine::TraceResult ResultOf(const Trace& trace) const;
   void RunPosted();
+  void ApplyPauseFlag();
 
   net::ProbeTransport& transport_;
   const Clock& clock_;
@@ -161,6 +168,8 @@ class Prober {
   ProberCounters counters_;
 
   const std::atomic<bool>* interrupt_ = nullptr;
+  const std::atomic<bool>* pause_ = nullptr;
+  bool paused_ = false;             // the pause flag's value as last applied to the engines
   net::FileDescriptor wake_event_;  // eventfd for Post/RequestStop
   absl::Mutex posted_mu_;
   std::vector<std::function<void()>> posted_ ABSL_GUARDED_BY(posted_mu_);

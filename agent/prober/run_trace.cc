@@ -25,17 +25,17 @@ net::SocketPlan PlanFor(const v1::ProbeOptions& options, IpFamily family) {
 absl::StatusOr<engine::TraceResult> RunTrace(
     const v1::ProbeOptions& options, const IpAddress& target,
     std::function<void(const engine::TraceResult&)> on_snapshot, const std::atomic<bool>* interrupt,
-    ProbeEventSink* probe_events) {
+    ProbeEventSink* probe_events, const std::atomic<bool>* pause) {
   PATHPAIR_ASSIGN_OR_RETURN(net::SocketSet sockets,
                             net::OpenSocketSet(PlanFor(options, target.family())));
   return RunTrace(std::move(sockets), options, target, std::move(on_snapshot), interrupt,
-                  probe_events);
+                  probe_events, pause);
 }
 
 absl::StatusOr<engine::TraceResult> RunTrace(
     net::SocketSet sockets, const v1::ProbeOptions& options, const IpAddress& target,
     std::function<void(const engine::TraceResult&)> on_snapshot, const std::atomic<bool>* interrupt,
-    ProbeEventSink* probe_events) {
+    ProbeEventSink* probe_events, const std::atomic<bool>* pause) {
   TraceRequest request;
   request.options = options;
   request.target = target;
@@ -44,6 +44,7 @@ absl::StatusOr<engine::TraceResult> RunTrace(
                             net::SocketTransport::Create(std::move(sockets)));
   Prober prober(*transport, SystemClock::Get());
   prober.set_interrupt_flag(interrupt);
+  prober.set_pause_flag(pause);
   std::optional<engine::TraceResult> final_result;
   TraceCallbacks callbacks;
   callbacks.on_snapshot = std::move(on_snapshot);

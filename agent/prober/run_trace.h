@@ -28,12 +28,16 @@ net::SocketPlan PlanFor(const v1::ProbeOptions& options, IpFamily family);
 // Errors: InvalidArgument for bad options; PermissionDenied naming what is missing when no
 // socket can be opened (CAP_NET_RAW, or net.ipv4.ping_group_range); Unavailable when there is
 // no route. `interrupt` (may be nullptr) is polled after every wake-up; a SIGINT handler that
-// sets it ends the trace at once and RunTrace returns the result so far (error "cancelled").
+// sets it ends the trace at once and RunTrace returns the result so far (error "cancelled",
+// interrupted: see Prober::Cancel).
 // `probe_events` (may be nullptr, not owned) sees every probe and accepted reply (mtr -l).
+// While `pause` (may be nullptr) is true no round starts (the screen's `p`; see
+// Prober::set_pause_flag).
 absl::StatusOr<engine::TraceResult> RunTrace(
     const v1::ProbeOptions& options, const IpAddress& target,
     std::function<void(const engine::TraceResult&)> on_snapshot,
-    const std::atomic<bool>* interrupt = nullptr, ProbeEventSink* probe_events = nullptr);
+    const std::atomic<bool>* interrupt = nullptr, ProbeEventSink* probe_events = nullptr,
+    const std::atomic<bool>* pause = nullptr);
 
 // The same over sockets the caller opened (OpenSocketSet with PlanFor), so that a program can
 // drop its privileges (net::DropPrivilegesAfterOpen) between opening them and tracing:
@@ -45,7 +49,8 @@ absl::StatusOr<engine::TraceResult> RunTrace(
 absl::StatusOr<engine::TraceResult> RunTrace(
     net::SocketSet sockets, const v1::ProbeOptions& options, const IpAddress& target,
     std::function<void(const engine::TraceResult&)> on_snapshot,
-    const std::atomic<bool>* interrupt = nullptr, ProbeEventSink* probe_events = nullptr);
+    const std::atomic<bool>* interrupt = nullptr, ProbeEventSink* probe_events = nullptr,
+    const std::atomic<bool>* pause = nullptr);
 
 }  // namespace pathpair::prober
 

@@ -59,6 +59,9 @@ grpc::Status StatusFor(StopReason reason, absl::Duration lease) {
   return grpc::Status::OK;
 }
 
+// ResolveAliases answers this long before the caller's deadline.
+constexpr absl::Duration kAliasAnswerMargin = absl::Milliseconds(500);
+
 template <typename Update>
 grpc::ServerWriteReactor<Update>* FailStream(const absl::Status& status) {
   std::shared_ptr<SessionStream<Update>> stream = SessionStream<Update>::Create();
@@ -138,6 +141,23 @@ void AgentService::Shutdown() {
   if (!shutting_down_.HasBeenNotified()) shutting_down_.Notify();
   if (reaper_.joinable()) reaper_.join();
   sessions_.StopAll();
+  JoinAliasWorkers(/*all=*/true);
+}
+
+void AgentService::JoinAliasWorkers(bool all) {
+  std::vector<std::thread> finished;
+  {
+    absl::MutexLock lock(&alias_mu_);
+    for (auto it = alias_workers_.begin(); it != alias_workers_.end();) {
+      if (all || it->done->load()) {
+        finished.push_back(std::move(it->thread));
+        it = alias_workers_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  for (std::thread& thread : finished) thread.join();
 }
 
 absl::Status AgentService::CheckCall(const grpc::CallbackServerContext& context) const {
@@ -200,7 +220,7 @@ grpc::ServerUnaryReactor* AgentService::Info(grpc::CallbackServerContext* contex
   for (v1::InterfaceAddress& a : ListInterfaceAddresses()) {
     *response->add_addresses() = std::move(a);
   }
-  *response->mutable_clock() = ReadClockStatus(clock_);
+  *response->mutable_clock() = ReadClockStatus(clock_, config_.test_clock);
   v1::Limits* limits = response->mutable_limits();
   limits->set_max_concurrent_traces(config_.max_concurrent_traces);
   limits->set_max_probe_rate_pps(config_.max_probe_rate_pps);
@@ -439,6 +459,53 @@ grpc::ServerUnaryReactor* AgentService::Renew(grpc::CallbackServerContext* conte
     if (!sessions_.Renew(id)) response->add_unknown_session_ids(id);
   }
   return FinishUnary(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* AgentService::ResolveAliases(grpc::CallbackServerContext* context,
+                                                       const v1::ResolveAliasesRequest* request,
+                                                       v1::ResolveAliasesResponse* response) {
+  if (absl::Status s = CheckCall(*context); !s.ok()) return FinishUnary(context, s);
+  if (absl::Status s = consent_.CheckPairing(request->pairing_id()); !s.ok()) {
+    return FinishUnary(context, s);
+  }
+  absl::StatusOr<AliasRequest> checked = CheckAliasRequest(*request, config_.aliases);
+  if (!checked.ok()) return FinishUnary(context, checked.status());
+  JoinAliasWorkers(/*all=*/false);
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // Answer a little before the caller's deadline, so that what was learned arrives.
+  const absl::Time deadline = absl::FromChrono(context->deadline()) - kAliasAnswerMargin;
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  {
+    absl::MutexLock lock(&alias_mu_);
+    // Under the lock, so that Shutdown (which joins every worker under it) misses none.
+    if (shutting_down_.HasBeenNotified()) {
+      reactor->Finish(ToGrpcStatus(absl::UnavailableError("the agent is shutting down")));
+      return reactor;
+    }
+    const auto running = std::count_if(alias_workers_.begin(), alias_workers_.end(),
+                                       [](const AliasWorker& w) { return !w.done->load(); });
+    if (running >= config_.max_alias_calls) {
+      reactor->Finish(ToGrpcStatus(absl::ResourceExhaustedError(
+          absl::StrCat("an alias resolution is already running (limit ", config_.max_alias_calls,
+                       " at a time); try again when it has answered"))));
+      return reactor;
+    }
+    // The probes run on the trace runner; this thread only waits for them, so that no gRPC
+    // callback thread blocks.
+    alias_workers_.push_back(
+        {std::thread(
+             [this, context, reactor, response, checked = *std::move(checked), deadline, done] {
+               // A caller that went away (cancelled, disconnected) stops the probes too.
+               *response = agent::ResolveAliases(
+                   checked, trace_runner_, config_.aliases, deadline, [this, context] {
+                     return shutting_down_.HasBeenNotified() || context->IsCancelled();
+                   });
+               done->store(true);  // before answering: the caller may call again at once
+               reactor->Finish(grpc::Status::OK);
+             }),
+         done});
+  }
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* AgentService::Stop(grpc::CallbackServerContext* context,

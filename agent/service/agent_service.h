@@ -2,7 +2,8 @@
 // API. It checks every call (bearer token, deadline), consent and limits, then hands traces to
 // a TraceRunner and one-way measurements to a OneWayRunner, streaming their results back.
 // Sessions hold leases (SessionRegistry) and stop when the stream is cancelled, when the lease
-// lapses, or on Stop.
+// lapses, or on Stop. ResolveAliases runs short traces on the same TraceRunner
+// (alias_resolver.h) on a worker thread of its own, answering within the call's deadline.
 //
 //   AgentServiceConfig config;                 // limits, token, version...
 //   ConsentPolicy consent(SystemClock::Get(), absl::Minutes(10));
@@ -16,16 +17,20 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "agent/service/alias_resolver.h"
 #include "agent/service/consent.h"
+#include "agent/service/host_info.h"
 #include "agent/service/session_registry.h"
 #include "agent/service/trace_runner.h"
 #include "common/time/clock.h"
@@ -48,6 +53,12 @@ struct AgentServiceConfig {
   int max_oneway_rate_pps = 1000;
   // Credentials for ReflectPeer's outbound call to another agent; nullptr: insecure.
   std::function<std::shared_ptr<grpc::ChannelCredentials>()> peer_credentials;
+  // TEST ONLY: what Info says about the clock (see TestClockOverrides). The one-way runner
+  // gets the same offset (SocketOneWayRunner::Bind).
+  TestClockOverrides test_clock;
+  // ResolveAliases: its bounds, and how many calls may run at once.
+  AliasLimits aliases;
+  int max_alias_calls = 1;
 };
 
 class AgentService final : public v1::Agent::CallbackService {
@@ -60,7 +71,8 @@ class AgentService final : public v1::Agent::CallbackService {
 
   // A thread that calls sessions().ExpireLeases() every `period` until Shutdown.
   void StartLeaseReaper(absl::Duration period);
-  // Stops the reaper and every session (their streams end). Call before Server::Shutdown.
+  // Stops the reaper and every session (their streams end), and waits for running
+  // ResolveAliases calls to answer (they stop probing at once). Call before Server::Shutdown.
   void Shutdown();
 
   SessionRegistry& sessions() { return sessions_; }
@@ -84,6 +96,9 @@ class AgentService final : public v1::Agent::CallbackService {
   grpc::ServerUnaryReactor* Stop(grpc::CallbackServerContext* context,
                                  const v1::StopRequest* request,
                                  v1::StopResponse* response) override;
+  grpc::ServerUnaryReactor* ResolveAliases(grpc::CallbackServerContext* context,
+                                           const v1::ResolveAliasesRequest* request,
+                                           v1::ResolveAliasesResponse* response) override;
 
  private:
   // Token and deadline checks shared by every RPC.
@@ -93,6 +108,8 @@ class AgentService final : public v1::Agent::CallbackService {
   // Reserves capacity for a trace probing at `rate_pps`; RESOURCE_EXHAUSTED when over a limit.
   absl::Status ReserveTrace(double rate_pps);
   void ReleaseTrace(double rate_pps);
+  // Joins the alias workers that have finished (all of them with `all`, after Shutdown began).
+  void JoinAliasWorkers(bool all);
 
   const AgentServiceConfig config_;
   TraceRunner& trace_runner_;
@@ -105,6 +122,14 @@ class AgentService final : public v1::Agent::CallbackService {
   int running_traces_ ABSL_GUARDED_BY(capacity_mu_) = 0;
   double running_rate_pps_ ABSL_GUARDED_BY(capacity_mu_) = 0;
   int running_oneway_ ABSL_GUARDED_BY(capacity_mu_) = 0;
+
+  // A ResolveAliases call's thread; `done` once it answered.
+  struct AliasWorker {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  absl::Mutex alias_mu_;
+  std::vector<AliasWorker> alias_workers_ ABSL_GUARDED_BY(alias_mu_);
 
   absl::Notification shutting_down_;
   std::thread reaper_;

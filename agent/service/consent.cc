@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "agent/service/peer_address.h"
+#include "common/status/status_macros.h"
 
 namespace pathpair::agent {
 
@@ -108,6 +109,19 @@ absl::Status ConsentPolicy::Check(const IpAddress& target, absl::string_view pai
                      absl::FormatDuration(now - it->second), " ago; repeat the Reflect exchange"));
   }
   return absl::OkStatus();
+}
+
+absl::Status ConsentPolicy::CheckPairing(absl::string_view pairing_id) const {
+  PATHPAIR_RETURN_IF_ERROR(ValidatePairingId(pairing_id));
+  const MonoTime now = clock_.Now();
+  absl::MutexLock lock(&mu_);
+  for (const auto& [key, expiry] : grants_) {
+    if (key.first == pairing_id && expiry > now) return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat("no live pairing '", pairing_id,
+                   "': no peer agent has answered a Reflect exchange in it (or its consent "
+                   "expired); repeat the Reflect exchange"));
 }
 
 }  // namespace pathpair::agent

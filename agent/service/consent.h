@@ -5,7 +5,9 @@
 // Reflect with a pairing id, A has seen B's packets arrive from B's address, so A records
 // (pairing id, B's address); when B gets A's answer, B records (pairing id, A's address). A trace
 // or one-way measurement that names the same pairing id may then probe that address, until the
-// grant expires. Everything else is refused with PERMISSION_DENIED and the reason.
+// grant expires. Everything else is refused with PERMISSION_DENIED and the reason. Alias
+// resolution (a few probes to the routers a paired test's traces crossed) needs only a live
+// pairing (CheckPairing).
 //
 //   ConsentPolicy consent(clock, absl::Minutes(10));
 //   PATHPAIR_RETURN_IF_ERROR(consent.AllowCidr("198.51.100.0/24"));
@@ -56,6 +58,11 @@ class ConsentPolicy {
   // OK when `target` may be probed (allow-list, or a live grant for pairing_id); otherwise
   // PermissionDenied explaining why and what would make it allowed.
   absl::Status Check(const IpAddress& target, absl::string_view pairing_id) const;
+
+  // OK when `pairing_id` holds a live grant for some peer (the pairing is under way): what
+  // ResolveAliases needs before it probes the routers between the two agents. Otherwise
+  // PermissionDenied saying why.
+  absl::Status CheckPairing(absl::string_view pairing_id) const;
 
   absl::Duration grant_lifetime() const { return grant_lifetime_; }
   const std::vector<Cidr>& allow_list() const { return allow_list_; }

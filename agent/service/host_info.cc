@@ -10,26 +10,44 @@
 #include <bit>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace pathpair::agent {
 
-v1::ClockStatus ReadClockStatus(const Clock& clock) {
+std::string ReadBootId(const std::string& path) {
+  std::ifstream file(path);
+  std::string id;
+  if (!file || !std::getline(file, id)) return "";
+  id = std::string(absl::StripAsciiWhitespace(id));
+  // A UUID: 36 characters of hex digits and dashes. Anything else is not trusted as one.
+  const bool uuid = id.size() == 36 && std::all_of(id.begin(), id.end(), [](char c) {
+                      return absl::ascii_isxdigit(static_cast<unsigned char>(c)) || c == '-';
+                    });
+  return uuid ? id : "";
+}
+
+v1::ClockStatus ReadClockStatus(const Clock& clock, const TestClockOverrides& test) {
   v1::ClockStatus status;
-  status.set_unix_time_us(absl::ToUnixMicros(clock.WallNow()));
+  status.set_unix_time_us(absl::ToUnixMicros(clock.WallNow() + test.offset));
+  status.set_boot_id(test.boot_id.value_or(ReadBootId()));
   struct timex tx;
   std::memset(&tx, 0, sizeof(tx));
   const int state = adjtimex(&tx);
   if (state < 0) {
     status.set_source(absl::StrCat("adjtimex failed: ", std::strerror(errno)));
-    return status;
+  } else {
+    status.set_synchronized(state != TIME_ERROR && (tx.status & STA_UNSYNC) == 0);
+    status.set_estimated_error_us(tx.esterror);
+    status.set_maximum_error_us(tx.maxerror);
+    status.set_source("adjtimex");
   }
-  status.set_synchronized(state != TIME_ERROR && (tx.status & STA_UNSYNC) == 0);
-  status.set_estimated_error_us(tx.esterror);
-  status.set_maximum_error_us(tx.maxerror);
-  status.set_source("adjtimex");
+  if (test.synchronized.has_value()) status.set_synchronized(*test.synchronized);
+  if (test.estimated_error_us.has_value()) status.set_estimated_error_us(*test.estimated_error_us);
+  if (test.any()) status.set_source(absl::StrCat(status.source(), " with test overrides"));
   return status;
 }
 

@@ -12,7 +12,8 @@
 
 namespace pathpair::agent {
 
-absl::StatusOr<std::unique_ptr<SocketOneWayRunner>> SocketOneWayRunner::Bind(uint16_t port) {
+absl::StatusOr<std::unique_ptr<SocketOneWayRunner>> SocketOneWayRunner::Bind(
+    uint16_t port, absl::Duration test_clock_offset) {
   absl::StatusOr<std::unique_ptr<oneway::OneWayRunner>> v4 =
       oneway::OneWayRunner::Bind(IpAddress::Any(IpFamily::kV4), port);
   if (!v4.ok()) return v4.status();
@@ -20,7 +21,8 @@ absl::StatusOr<std::unique_ptr<SocketOneWayRunner>> SocketOneWayRunner::Bind(uin
   absl::StatusOr<std::unique_ptr<oneway::OneWayRunner>> v6 =
       oneway::OneWayRunner::Bind(IpAddress::Any(IpFamily::kV6), (*v4)->local_port());
   return std::unique_ptr<SocketOneWayRunner>(new SocketOneWayRunner(
-      *std::move(v4), v6.ok() ? *std::move(v6) : std::unique_ptr<oneway::OneWayRunner>()));
+      *std::move(v4), v6.ok() ? *std::move(v6) : std::unique_ptr<oneway::OneWayRunner>(),
+      test_clock_offset));
 }
 
 SocketOneWayRunner::~SocketOneWayRunner() {
@@ -94,7 +96,7 @@ absl::StatusOr<OneWayRunner::Handle> SocketOneWayRunner::Start(
     const int64_t start_us = absl::ToUnixMicros(absl::Now());
     absl::StatusOr<oneway::OneWayResult> result = socket->Run(
         peer, peer_port, config, [session] { return session->cancelled.load(); },
-        oneway::RunOptions{.follow_peer_source = true});
+        oneway::RunOptions{.follow_peer_source = true, .test_clock_offset = test_clock_offset_});
     v1::AgentOneWayResult out;
     if (result.ok()) {
       out = oneway::ResultToProto(*result);

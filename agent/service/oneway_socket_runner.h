@@ -26,7 +26,10 @@ namespace pathpair::agent {
 
 class SocketOneWayRunner final : public OneWayRunner {
  public:
-  static absl::StatusOr<std::unique_ptr<SocketOneWayRunner>> Bind(uint16_t port);
+  // `test_clock_offset`: TEST ONLY, added to every wall-clock stamp of every session
+  // (oneway::RunOptions::test_clock_offset); zero in production.
+  static absl::StatusOr<std::unique_ptr<SocketOneWayRunner>> Bind(
+      uint16_t port, absl::Duration test_clock_offset = absl::ZeroDuration());
   // Cancels running sessions and joins their threads.
   ~SocketOneWayRunner() override;
 
@@ -43,11 +46,12 @@ class SocketOneWayRunner final : public OneWayRunner {
   };
 
   SocketOneWayRunner(std::unique_ptr<oneway::OneWayRunner> v4,
-                     std::unique_ptr<oneway::OneWayRunner> v6)
-      : v4_(std::move(v4)), v6_(std::move(v6)) {}
+                     std::unique_ptr<oneway::OneWayRunner> v6, absl::Duration test_clock_offset)
+      : v4_(std::move(v4)), v6_(std::move(v6)), test_clock_offset_(test_clock_offset) {}
 
   std::unique_ptr<oneway::OneWayRunner> v4_;
   std::unique_ptr<oneway::OneWayRunner> v6_;  // may be null
+  const absl::Duration test_clock_offset_;
   absl::Mutex mu_;
   Handle next_handle_ ABSL_GUARDED_BY(mu_) = 1;
   bool busy_v4_ ABSL_GUARDED_BY(mu_) = false;

@@ -131,6 +131,12 @@ bool IpAddress::IsLinkLocal() const {
 
 bool IpAddress::IsCgnat() const { return is_v4() && bytes_[0] == 100 && (bytes_[1] & 0xc0) == 64; }
 
+bool IpAddress::IsMulticast() const {
+  return is_v4() ? (bytes_[0] & 0xf0) == 0xe0 : bytes_[0] == 0xff;
+}
+
+bool IpAddress::IsBroadcast() const { return is_v4() && v4_host_order() == 0xffffffffu; }
+
 bool IpAddress::IsDocumentation() const {
   if (is_v4()) {
     const uint32_t a = v4_host_order() & 0xffffff00u;

@@ -56,6 +56,11 @@ class IpAddress {
   bool IsCgnat() const;
   // Documentation ranges: 192.0.2/24, 198.51.100/24, 203.0.113/24, 2001:db8::/32.
   bool IsDocumentation() const;
+  // 224.0.0.0/4 or ff00::/8.
+  bool IsMulticast() const;
+  // 255.255.255.255 (IPv4's limited broadcast; a subnet's broadcast address cannot be told from
+  // the address alone).
+  bool IsBroadcast() const;
   // Whether the first prefix_len bits equal those of other (same family only).
   bool SharesPrefix(const IpAddress& other, int prefix_len) const;
 

@@ -1,16 +1,28 @@
 // The process exit codes of every pathpair command, in one table, so that a code means the same
 // thing whichever command a script ran (2 is always bad input, 1 always "nothing to report").
-// Commands that report a verdict (`pathpair diagnose`, `pathpair trace --diagnose-exit`,
-// `pathpair test`) map it with diagnosis::ExitStatusFor (controller/diagnosis/exit_status.h);
-// plain `pathpair trace` exits kExitOk after any completed trace, as mtr does.
+// The subcommands turn how they ended into a code in one place (controller/subcommands/
+// command_line.h's ExitCodeFor); verdicts map through diagnosis::ExitStatusFor
+// (controller/diagnosis/exit_status.h).
 //
 //   0    kExitOk            success; with a verdict: healthy (VERDICT_HEALTHY)
-//   1    kExitRuntimeError  no result or no verdict: the trace or the run could not be made
+//   1    kExitRuntimeError  no result or no verdict: the trace or the run could not be made, the
+//                           history could not be read
 //   2    kExitBadInput      bad flags or values, an unreadable or malformed file, an unknown run id
 //   3    kExitDegraded      verdict degraded (a warning or problem, destination reachable)
 //   4    kExitBroken        verdict broken (destination not reached, or effective loss >= 50%)
-//   5    kExitPartial       `pathpair test`: one direction's result is missing
+//   5    kExitPartial       a paired run that did not measure everything (one side or one
+//                           one-way direction failed, or a stored run was interrupted)
 //   130  kExitInterrupted   `pathpair test` stopped with Ctrl-C (128 + SIGINT, as shells report)
+//
+// Which commands exit with their verdict (3 and 4):
+//   trace     only with --diagnose-exit. It is mtr's drop-in: a completed trace exits 0 whatever
+//             it found, as mtr does, so that scripts written for mtr keep working.
+//   test      always: the verdict is what it is for. --diagnose-exit is accepted and changes
+//             nothing. A partial run exits 5 and an interrupted one 130 whatever its verdict
+//             (the verdict covers only what was measured; it is in the report).
+//   diagnose  always, like test (a stored or saved paired run that is partial: 5).
+//   show      only with --diagnose-exit (then like diagnose): it reprints a stored run.
+//   history   never: 0 when it listed the runs.
 //
 //   if (!options.ok()) return pathpair::kExitBadInput;
 #ifndef PATHPAIR_COMMON_STATUS_EXIT_CODES_H_

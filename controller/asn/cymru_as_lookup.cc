@@ -1,9 +1,5 @@
 #include "controller/asn/cymru_as_lookup.h"
 
-#include <ares.h>
-#include <sys/select.h>
-
-#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -12,42 +8,33 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "common/time/clock.h"
 
 namespace pathpair::asn {
-namespace {
 
-constexpr int kDnsClassIn = 1;
-constexpr int kDnsTypeTxt = 16;
-
-struct QueryResult {
-  bool done = false;
-  int status = ARES_SUCCESS;
-  std::string txt;
+// AS names already known, so that addresses of one AS ask for its name once.
+struct CymruAsLookup::AsNames {
+  absl::Mutex mu;
+  std::map<uint32_t, std::string> by_number ABSL_GUARDED_BY(mu);
 };
 
-void OnTxtAnswer(void* arg, int status, int /*timeouts*/, unsigned char* answer, int length) {
-  auto* result = static_cast<QueryResult*>(arg);
-  result->done = true;
-  result->status = status;
-  if (status != ARES_SUCCESS) return;
-  ares_txt_reply* reply = nullptr;
-  result->status = ares_parse_txt_reply(answer, length, &reply);
-  if (result->status == ARES_SUCCESS && reply != nullptr) {
-    result->txt.assign(reinterpret_cast<const char*>(reply->txt), reply->length);
-  } else if (result->status == ARES_SUCCESS) {
-    result->status = ARES_ENODATA;
+std::string IpInfoField(const IpInfo& info, int field) {
+  switch (field) {
+    case 0:
+      return info.as.number == 0 ? std::string() : absl::StrCat(info.as.number);
+    case 1:
+      return info.prefix;
+    case 2:
+      return info.country;
+    case 3:
+      return info.registry;
+    case 4:
+      return info.allocated;
+    default:
+      return "";
   }
-  if (reply != nullptr) ares_free_data(reply);
 }
-
-}  // namespace
-
-struct CymruAsLookup::Channel {
-  ares_channel channel = nullptr;
-  ~Channel() {
-    if (channel != nullptr) ares_destroy(channel);
-  }
-};
 
 std::string CymruQueryName(const IpAddress& address) {
   std::string name;
@@ -66,19 +53,21 @@ std::string CymruQueryName(const IpAddress& address) {
   return absl::StrCat(name, "origin6.asn.cymru.com");
 }
 
-absl::StatusOr<AsInfo> ParseCymruOriginTxt(absl::string_view txt) {
+absl::StatusOr<IpInfo> ParseCymruOriginTxt(absl::string_view txt) {
   std::vector<absl::string_view> fields = absl::StrSplit(txt, '|');
   if (fields.size() < 2) {
     return absl::InvalidArgumentError(absl::StrCat("not a Cymru origin record: ", txt));
   }
-  std::vector<absl::string_view> origins =
-      absl::StrSplit(absl::StripAsciiWhitespace(fields[0]), ' ', absl::SkipEmpty());
+  for (absl::string_view& field : fields) field = absl::StripAsciiWhitespace(field);
+  std::vector<absl::string_view> origins = absl::StrSplit(fields[0], ' ', absl::SkipEmpty());
   uint32_t number = 0;
   if (origins.empty() || !absl::SimpleAtoi(origins[0], &number) || number == 0) {
     return absl::InvalidArgumentError(absl::StrCat("no AS number in Cymru record: ", txt));
   }
-  AsInfo info;
-  info.number = number;
+  IpInfo info;
+  info.as.number = number;
+  std::string* rest[] = {&info.prefix, &info.country, &info.registry, &info.allocated};
+  for (size_t i = 1; i < fields.size() && i <= 4; ++i) *rest[i - 1] = std::string(fields[i]);
   return info;
 }
 
@@ -94,87 +83,85 @@ CymruAsLookup::CymruAsLookup() = default;
 CymruAsLookup::~CymruAsLookup() = default;
 
 absl::StatusOr<std::unique_ptr<CymruAsLookup>> CymruAsLookup::Create(const Options& options) {
-  static const int library = ares_library_init(ARES_LIB_INIT_ALL);
-  if (library != ARES_SUCCESS) {
-    return absl::InternalError(absl::StrCat("c-ares: ", ares_strerror(library)));
-  }
+  dns::AresResolver::Options ares;
+  ares.servers = options.servers;
+  ares.timeout = absl::Milliseconds(std::max(1, options.timeout_ms));
+  ares.tries = options.tries;
+  absl::StatusOr<std::unique_ptr<dns::AresResolver>> resolver = dns::AresResolver::Create(ares);
+  if (!resolver.ok()) return resolver.status();
   auto lookup = std::unique_ptr<CymruAsLookup>(new CymruAsLookup());
   lookup->options_ = options;
-  auto channel = std::make_unique<Channel>();
-  ares_options ares{};
-  ares.timeout = std::max(1, options.timeout_ms);
-  ares.tries = std::max(1, options.tries);
-  int rc = ares_init_options(&channel->channel, &ares, ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
-  if (rc != ARES_SUCCESS) {
-    channel->channel = nullptr;
-    return absl::UnavailableError(absl::StrCat("c-ares init: ", ares_strerror(rc)));
-  }
-  if (!options.servers.empty()) {
-    rc = ares_set_servers_ports_csv(channel->channel, options.servers.c_str());
-    if (rc != ARES_SUCCESS) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("DNS servers \"", options.servers, "\": ", ares_strerror(rc)));
-    }
-  }
-  lookup->channel_ = std::move(channel);
+  lookup->as_names_ = std::make_shared<AsNames>();
+  lookup->resolver_ = *std::move(resolver);
+  CymruAsLookup* self = lookup.get();
+  lookup->cache_ = std::make_unique<dns::LookupCache<IpInfo>>(
+      [self](const IpAddress& address, dns::LookupCache<IpInfo>::Done done) {
+        self->Start(address, std::move(done));
+      },
+      SystemClock::Get());
   return lookup;
 }
 
-absl::StatusOr<std::string> CymruAsLookup::QueryTxt(const std::string& name) {
-  QueryResult result;
-  ares_query(channel_->channel, name.c_str(), kDnsClassIn, kDnsTypeTxt, &OnTxtAnswer, &result);
-  while (!result.done) {
-    fd_set readers;
-    fd_set writers;
-    FD_ZERO(&readers);
-    FD_ZERO(&writers);
-    const int count = ares_fds(channel_->channel, &readers, &writers);
-    if (count == 0) break;  // nothing in flight: the callback has run or never will
-    timeval wait{};
-    timeval* timeout = ares_timeout(channel_->channel, nullptr, &wait);
-    select(count, &readers, &writers, nullptr, timeout);
-    ares_process(channel_->channel, &readers, &writers);
-  }
-  if (!result.done) return absl::InternalError(absl::StrCat("DNS query for ", name, " lost"));
-  if (result.status == ARES_ENOTFOUND || result.status == ARES_ENODATA) {
-    return absl::NotFoundError(absl::StrCat("no TXT record for ", name));
-  }
-  if (result.status != ARES_SUCCESS) {
-    return absl::UnavailableError(
-        absl::StrCat("DNS query for ", name, ": ", ares_strerror(result.status)));
-  }
-  return result.txt;
+void CymruAsLookup::Start(const IpAddress& address, dns::LookupCache<IpInfo>::Done done) {
+  dns::TxtResolver* resolver = resolver_.get();
+  std::shared_ptr<AsNames> names = as_names_;
+  const bool lookup_names = options_.lookup_names;
+  resolver->QueryTxt(
+      CymruQueryName(address),
+      [resolver, names, lookup_names, done = std::move(done)](absl::StatusOr<std::string> txt) {
+        if (!txt.ok()) {
+          done(txt.status());
+          return;
+        }
+        absl::StatusOr<IpInfo> info = ParseCymruOriginTxt(*txt);
+        if (!info.ok() || !lookup_names) {
+          done(std::move(info));
+          return;
+        }
+        {
+          absl::MutexLock lock(&names->mu);
+          auto known = names->by_number.find(info->as.number);
+          if (known != names->by_number.end()) {
+            info->as.name = known->second;
+            done(std::move(info));
+            return;
+          }
+        }
+        const uint32_t number = info->as.number;
+        resolver->QueryTxt(absl::StrCat("AS", number, ".asn.cymru.com"),
+                           [names, number, info = *std::move(info),
+                            done](absl::StatusOr<std::string> as_txt) mutable {
+                             absl::StatusOr<std::string> name =
+                                 as_txt.ok() ? ParseCymruAsNameTxt(*as_txt)
+                                             : absl::StatusOr<std::string>(as_txt.status());
+                             // No AS record: the number alone, and do not ask again.
+                             if (name.ok() || absl::IsNotFound(name.status())) {
+                               info.as.name = name.ok() ? *name : std::string();
+                               absl::MutexLock lock(&names->mu);
+                               names->by_number.emplace(number, info.as.name);
+                             }
+                             done(std::move(info));
+                           });
+      });
 }
 
 absl::StatusOr<AsInfo> CymruAsLookup::Lookup(const IpAddress& address) {
-  if (channel_ == nullptr) {
+  if (cache_ == nullptr) {
     return absl::UnimplementedError(
         absl::StrCat("DNS AS lookup (", CymruQueryName(address), ") is not configured"));
   }
-  auto cached = by_address_.find(address);
-  if (cached != by_address_.end()) return cached->second;
+  absl::StatusOr<IpInfo> info = cache_->Get(address, options_.lookup_wait);
+  if (!info.ok()) return info.status();
+  return info->as;
+}
 
-  absl::StatusOr<AsInfo> info = [&]() -> absl::StatusOr<AsInfo> {
-    absl::StatusOr<std::string> txt = QueryTxt(CymruQueryName(address));
-    if (!txt.ok()) return txt.status();
-    return ParseCymruOriginTxt(*txt);
-  }();
-  if (info.ok() && options_.lookup_names) {
-    auto name = names_.find(info->number);
-    if (name == names_.end()) {
-      absl::StatusOr<std::string> txt =
-          QueryTxt(absl::StrCat("AS", info->number, ".asn.cymru.com"));
-      absl::StatusOr<std::string> parsed =
-          txt.ok() ? ParseCymruAsNameTxt(*txt) : absl::StatusOr<std::string>(txt.status());
-      name = names_.emplace(info->number, parsed.ok() ? *parsed : std::string()).first;
-    }
-    info->name = name->second;
-  }
-  // Cache answers and NotFound; retry transient failures next time.
-  if (info.ok() || absl::IsNotFound(info.status()) || absl::IsInvalidArgument(info.status())) {
-    by_address_.emplace(address, info);
-  }
-  return info;
+std::optional<IpInfo> CymruAsLookup::Peek(const IpAddress& address) {
+  if (cache_ == nullptr) return std::nullopt;
+  return cache_->Peek(address);
+}
+
+bool CymruAsLookup::WaitIdle(absl::Duration timeout) {
+  return cache_ == nullptr || cache_->WaitIdle(timeout);
 }
 
 }  // namespace pathpair::asn

@@ -1,7 +1,8 @@
 // MmdbAsLookup: AS numbers and names from an offline MaxMind DB file in the GeoLite2-ASN or
 // DB-IP ASN-lite layout (records with `autonomous_system_number` and
-// `autonomous_system_organization`), read with libmaxminddb. The file is memory-mapped once;
-// lookups do no other I/O. Works with IPv4-only, IPv6-only and mixed databases.
+// `autonomous_system_organization`), read with libmaxminddb (controller/mmdb). The file is
+// memory-mapped once; lookups do no other I/O. Works with IPv4-only, IPv6-only and mixed
+// databases.
 //
 //   auto db = MmdbAsLookup::Open("/var/lib/GeoIP/GeoLite2-ASN.mmdb");
 //   if (!db.ok()) return db.status();
@@ -15,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "controller/asn/as_lookup.h"
+#include "controller/mmdb/mmdb_file.h"
 
 namespace pathpair::asn {
 
@@ -23,7 +25,6 @@ class MmdbAsLookup : public AsLookup {
   // Opens and validates the database; InvalidArgument / NotFound when the file is missing or
   // is not a MaxMind DB.
   static absl::StatusOr<std::unique_ptr<MmdbAsLookup>> Open(const std::string& path);
-  ~MmdbAsLookup() override;
   MmdbAsLookup(const MmdbAsLookup&) = delete;
   MmdbAsLookup& operator=(const MmdbAsLookup&) = delete;
 
@@ -33,9 +34,8 @@ class MmdbAsLookup : public AsLookup {
   std::string database_type() const;
 
  private:
-  struct Handle;
-  explicit MmdbAsLookup(std::unique_ptr<Handle> handle);
-  std::unique_ptr<Handle> handle_;
+  explicit MmdbAsLookup(std::unique_ptr<mmdb::MmdbFile> file) : file_(std::move(file)) {}
+  std::unique_ptr<mmdb::MmdbFile> file_;
 };
 
 }  // namespace pathpair::asn

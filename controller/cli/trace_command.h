@@ -1,9 +1,11 @@
-// `pathpair trace [options] HOST`: parse and check the options, resolve HOST, run the trace
-// through an injected runner, add reverse names while probing (unless -n), diagnose the result,
-// and print it in the requested format: mtr's report (with the findings under it), JSON (with
-// report.diagnosis/verdict/effective), CSV, XML, split or raw lines, plus WinMTR's exports.
-// Without a format flag on a terminal, the interactive screen runs instead (trace_screen.h).
-// Every dependency with I/O or time is passed in, so the whole command runs in unit tests.
+// `pathpair trace [options] HOST`: parse and check the options, resolve HOST (or each host of
+// -F FILE in turn, as mtr), run the trace through an injected runner, add reverse names and AS
+// information while probing (asynchronously; unless -n / without -z -y), diagnose the result,
+// and print it in the requested format: mtr's report (with the findings under it unless
+// --no-diagnosis), JSON (with report.diagnosis/verdict/effective unless --no-diagnosis), CSV,
+// XML, split or raw lines, plus WinMTR's exports. Without a format flag on a terminal, or with
+// -t, the interactive screen runs instead (trace_screen.h). Every dependency with I/O or time
+// is passed in, so the whole command runs in unit tests.
 //
 //   TraceCommandDeps deps = {.resolver = &system_resolver, .names = &dns_cache,
 //                            .runner = MyRunner, .now_unix_us = WallClockMicros,
@@ -11,10 +13,13 @@
 //   return RunTraceCommand(args_after_trace, deps, std::cout, std::cerr);
 //
 // Exit codes: kExitOk after a completed trace (whatever it found, as mtr); kExitBadInput (bad
-// option, value, pair, host, an unresolvable name or an unreadable --asn-db), with one line on
-// `err` and nothing on `out`; kExitRuntimeError when the trace could not run or stopped on an
-// error, or an export could not be written (what was measured is still printed). With
-// --diagnose-exit, a completed trace exits with diagnosis::ExitStatusFor(verdict) instead.
+// option, value, pair, host, an unresolvable name, an unreadable --asn-db or -F file), with one
+// line on `err` and nothing on `out`; kExitRuntimeError when the trace could not run or stopped
+// on an error, or an export could not be written (what was measured is still printed). With
+// --diagnose-exit, a completed trace exits with diagnosis::ExitStatusFor(verdict) instead. With
+// -F, the highest status of all hosts. Interrupted (Ctrl-C; the result says interrupted): what
+// was measured is printed, with the report's "Interrupted after N rounds" line and an
+// INCOMPLETE diagnosis, and the exit code is kExitInterrupted (130), as `pathpair test`'s.
 #ifndef PATHPAIR_CONTROLLER_CLI_TRACE_COMMAND_H_
 #define PATHPAIR_CONTROLLER_CLI_TRACE_COMMAND_H_
 
@@ -31,6 +36,7 @@
 #include "common/net/ip_address.h"
 #include "common/trace/probe_events.h"
 #include "controller/asn/as_lookup.h"
+#include "controller/asn/cymru_as_lookup.h"
 #include "controller/cli/resolver.h"
 #include "controller/cli/trace_options.h"
 #include "controller/dns/reverse_dns.h"
@@ -48,6 +54,8 @@ struct TraceHooks {
   // Set by another thread to end the trace now (the screen's q or r). nullptr: the runner
   // handles SIGINT/SIGTERM itself, ending the trace with what was measured.
   const std::atomic<bool>* stop = nullptr;
+  // While true (the screen's `p`), the runner starts no round: nothing is sent. May be null.
+  const std::atomic<bool>* pause = nullptr;
 };
 
 // Runs a whole trace to `target` (options.target() is the name as typed) and returns the final
@@ -73,6 +81,28 @@ struct TraceCommandDeps {
   bool interactive = false;
   // Opens --asn-db (e.g. asn::MmdbAsLookup::Open); empty: --asn-db is an error.
   AsDatabaseOpener open_as_database;
+  // Team Cymru's DNS for -z without --asn-db and for -y: the servers (empty: resolv.conf) and
+  // timeouts. Lookups never wait in Peek; reports wait at most dns_wait for the last answers.
+  asn::CymruAsLookup::Options cymru;
+  // Reads -F FILE ("-": stdin); empty: the file system and std::cin.
+  std::function<absl::StatusOr<std::string>(const std::string& path)> read_hosts_file;
+};
+
+// Where the -z / -y column and the diagnosis's AS areas come from: --asn-db (an offline
+// database) and Team Cymru's DNS (asynchronous: Start begins lookups, answers fill in later).
+struct AsInfoSources {
+  std::unique_ptr<asn::AsLookup> database;  // --asn-db; may be null
+  std::unique_ptr<asn::CymruAsLookup> dns;  // -z without --asn-db, or -y; may be null
+
+  // For the diagnosis: the database, else the DNS lookup (answers known so far), else null.
+  asn::AsLookup* for_diagnosis() const;
+  // Starts the DNS lookups of every responder of `result` (never blocks).
+  void Start(const v1::TraceResult& result) const;
+  // Waits for DNS lookups in flight, at most `timeout`.
+  void WaitIdle(absl::Duration timeout) const;
+  // The AS number of an address for the -z column (0: unknown yet), and -y's field text.
+  formats::AsNumberOf AsNumber() const;
+  formats::IpInfoOf InfoField(int field) const;
 };
 
 // Options after parsing and resolution: what the runner gets.
@@ -81,8 +111,16 @@ struct ResolvedTrace {
   IpAddress target;
 };
 
-// Parse + resolve + cross-check (-a against the target's family). Errors are InvalidArgument
-// or NotFound with a user-facing one-line message; both mean kExitBadInput.
+// As mtr: only root may probe faster than once a second (-i). InvalidArgument otherwise.
+absl::Status CheckPrivileges(const v1::ProbeOptions& probe, bool privileged);
+
+// Resolves `command`'s target and cross-checks (-a against the target's family, -i against
+// the privileges). Errors are InvalidArgument or NotFound with a user-facing one-line message;
+// both mean kExitBadInput.
+absl::StatusOr<ResolvedTrace> ResolveTrace(TraceCommandLine command, HostResolver& resolver,
+                                           bool privileged = true);
+
+// Parse + ResolveTrace (help and version need no host and are returned unresolved).
 absl::StatusOr<ResolvedTrace> PrepareTrace(const std::vector<std::string>& args,
                                            HostResolver& resolver, bool privileged = true);
 
@@ -91,16 +129,16 @@ absl::StatusOr<ResolvedTrace> PrepareTrace(const std::vector<std::string>& args,
 void CompleteResult(v1::TraceResult& result, const ResolvedTrace& trace,
                     const TraceCommandDeps& deps, int64_t started_unix_us);
 
-// The machine formats' options (-n -b -z -e -w -o) with AS numbers from `as_lookup` (may be
-// nullptr: every AS unknown).
+// The machine formats' options (-n -b -z -e -w -o) with AS numbers from `as_info` (may be
+// nullptr: every AS unknown). mtr's CSV shows its AS column only for -z / -y 0.
 formats::MtrFormatOptions MtrFormatOptionsFor(const TraceOutputOptions& output,
-                                              asn::AsLookup* as_lookup);
+                                              const AsInfoSources* as_info);
 
 // Renders the final result in the requested format: the report (-r/-w) with the diagnosis
-// text under it, JSON with the diagnosis members, CSV or XML. Raw and split print while
-// probing and render nothing here.
-std::string RenderTrace(const v1::TraceResult& result, const v1::Diagnosis& diagnosis,
-                        const TraceOutputOptions& output, asn::AsLookup* as_lookup = nullptr);
+// text under it, JSON with the diagnosis members (diagnosis null: mtr's output alone), CSV or
+// XML. Raw and split print while probing and render nothing here.
+std::string RenderTrace(const v1::TraceResult& result, const v1::Diagnosis* diagnosis,
+                        const TraceOutputOptions& output, const AsInfoSources* as_info = nullptr);
 
 // Writes --export-text / --export-html (when asked) from `result`.
 absl::Status WriteExports(const v1::TraceResult& result, const TraceOutputOptions& output);

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "common/net/ip_address.h"
 #include "common/status/status_macros.h"
@@ -44,7 +45,15 @@ enum LongOnly : int {
   kAsnDbOption,
   kDiagnoseExitOption,
   kFlowsOption,
+  kDisplayModeOption,
+  kNoDestCheckOption,
+  kNoDiagnosisOption,
+  kGeoDbOption,
 };
+
+// mtr's ranges for -y and --displaymode.
+constexpr int kMaxIpInfoField = 4;
+constexpr int kMaxDisplayMode = 2;
 
 // Facts the per-option handlers record so that conflicts can be checked after the last option.
 struct ParseState {
@@ -151,6 +160,12 @@ const OptionSpec kOptions[] = {
        s.cmd.probe.set_ip_version(6);
        return absl::OkStatus();
      }},
+    {'F', "filename", "FILE", "trace each host named in FILE in turn (one a line; - is stdin)",
+     [](absl::string_view arg, ParseState& s) {
+       if (arg != "-") PATHPAIR_RETURN_IF_ERROR(ParsePath('F', "filename", arg).status());
+       s.cmd.hosts_file = std::string(arg);
+       return absl::OkStatus();
+     }},
     {'u', "udp", nullptr, "probe with UDP datagrams instead of ICMP echo",
      [](absl::string_view, ParseState& s) {
        s.saw_udp = true;
@@ -162,6 +177,11 @@ const OptionSpec kOptions[] = {
        s.saw_tcp = true;
        s.cmd.probe.set_protocol(v1::PROTOCOL_TCP);
        return absl::OkStatus();
+     }},
+    {'S', "sctp", nullptr, "SCTP probes: not supported (exits 2); use -T or -u",
+     [](absl::string_view, ParseState&) {
+       return absl::InvalidArgumentError(
+           "-S (--sctp): pathpair cannot send SCTP probes; use -T (TCP) or -u (UDP)");
      }},
     {'I', "interface", "NAME", "send probes through this network interface",
      [](absl::string_view arg, ParseState& s) {
@@ -292,14 +312,33 @@ const OptionSpec kOptions[] = {
      [](absl::string_view, ParseState& s) { return SetFormat(s, OutputFormat::kRaw); }},
     {'p', "split", nullptr, "print mtr's split format: changed hop lines every round",
      [](absl::string_view, ParseState& s) { return SetFormat(s, OutputFormat::kSplit); }},
+    {'t', "curses", nullptr, "use the interactive screen (the default on a terminal)",
+     [](absl::string_view, ParseState& s) { return SetFormat(s, OutputFormat::kScreen); }},
+    {kDisplayModeOption, "displaymode", "MODE",
+     "screen's first view: 0 statistics, 1 stripchart, 2 with latency",
+     [](absl::string_view arg, ParseState& s) {
+       PATHPAIR_ASSIGN_OR_RETURN(
+           int64_t v, ParseInteger(arg, kDisplayModeOption, "displaymode", 0, kMaxDisplayMode));
+       s.cmd.output.display_mode = static_cast<int>(v);
+       return absl::OkStatus();
+     }},
     {'b', "show-ips", nullptr, "show both host names and IP addresses",
      [](absl::string_view, ParseState& s) {
        s.cmd.output.show_ips = true;
        return absl::OkStatus();
      }},
-    {'z', "aslookup", nullptr, "show AS numbers (needs --asn-db; AS??? without it)",
+    {'y', "ipinfo", "NUMBER",
+     "IP info column: 0 origin AS, 1 prefix, 2 country, 3 registry, 4 allocated",
+     [](absl::string_view arg, ParseState& s) {
+       PATHPAIR_ASSIGN_OR_RETURN(int64_t v, ParseInteger(arg, 'y', "ipinfo", 0, kMaxIpInfoField));
+       s.cmd.output.show_as = true;
+       s.cmd.output.ip_info_field = static_cast<int>(v);
+       return absl::OkStatus();
+     }},
+    {'z', "aslookup", nullptr, "show AS numbers (--asn-db, else Team Cymru's DNS; -y 0)",
      [](absl::string_view, ParseState& s) {
        s.cmd.output.show_as = true;
+       s.cmd.output.ip_info_field = 0;
        return absl::OkStatus();
      }},
     {'e', "mpls", nullptr, "show MPLS labels from ICMP extensions",
@@ -330,10 +369,28 @@ const OptionSpec kOptions[] = {
        PATHPAIR_ASSIGN_OR_RETURN(s.cmd.output.asn_db, ParsePath(kAsnDbOption, "asn-db", arg));
        return absl::OkStatus();
      }},
+    {kGeoDbOption, "geo-db", "PATH",
+     "MaxMind-format city database (diagnosis: long links against distance)",
+     [](absl::string_view arg, ParseState& s) {
+       PATHPAIR_ASSIGN_OR_RETURN(s.cmd.output.geo_db, ParsePath(kGeoDbOption, "geo-db", arg));
+       return absl::OkStatus();
+     }},
     {kDiagnoseExitOption, "diagnose-exit", nullptr,
      "exit with the verdict: 0 healthy, 3 degraded, 4 broken",
      [](absl::string_view, ParseState& s) {
        s.cmd.output.diagnose_exit = true;
+       return absl::OkStatus();
+     }},
+    {kNoDiagnosisOption, "no-diagnosis", nullptr,
+     "print mtr's report (or JSON) alone, no diagnosis",
+     [](absl::string_view, ParseState& s) {
+       s.cmd.output.diagnosis = false;
+       return absl::OkStatus();
+     }},
+    {kNoDestCheckOption, "no-dest-check", nullptr,
+     "never send the destination check's TCP/UDP probes (below)",
+     [](absl::string_view, ParseState& s) {
+       s.cmd.output.destination_check = false;
        return absl::OkStatus();
      }},
     {'n', "no-dns", nullptr, "show numeric addresses, do not look up host names",
@@ -360,6 +417,8 @@ const OptionSpec* FindByLetter(int letter) {
   return nullptr;
 }
 
+}  // namespace
+
 absl::Status CheckHost(absl::string_view host) {
   if (host.empty()) return absl::InvalidArgumentError("the HOST is empty");
   for (char c : host) {
@@ -375,6 +434,27 @@ absl::Status CheckHost(absl::string_view host) {
   }
   return absl::OkStatus();
 }
+
+std::vector<std::string> ParseHostsFile(absl::string_view text) {
+  std::vector<std::string> hosts;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    line = absl::StripAsciiWhitespace(line);
+    if (!line.empty()) hosts.emplace_back(line);
+  }
+  return hosts;
+}
+
+bool IsPureMtrFormat(OutputFormat format) {
+  return format == OutputFormat::kCsv || format == OutputFormat::kXml ||
+         format == OutputFormat::kRaw || format == OutputFormat::kSplit;
+}
+
+bool WantsDestinationCheck(const TraceOutputOptions& output) {
+  return output.destination_check && !IsPureMtrFormat(output.format) &&
+         output.format != OutputFormat::kScreen && (output.diagnosis || output.diagnose_exit);
+}
+
+namespace {
 
 // Conflicts that only show once every option is known (any order on the command line).
 absl::Status CheckCombination(const ParseState& s) {
@@ -487,15 +567,18 @@ absl::StatusOr<TraceCommandLine> ParseTraceCommandLine(const std::vector<std::st
 
   std::vector<absl::string_view> hosts;
   for (int i = optind; i < argc; ++i) hosts.push_back(argv[i]);
-  if (hosts.empty()) {
+  if (hosts.empty() && state.cmd.hosts_file.empty()) {
     return absl::InvalidArgumentError("missing HOST (usage: pathpair trace [options] HOST)");
   }
   if (hosts.size() > 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("expected one HOST, got ", hosts.size(), ": ", absl::StrJoin(hosts, " ")));
+    return absl::InvalidArgumentError(absl::StrCat("expected one HOST, got ", hosts.size(), ": ",
+                                                   absl::StrJoin(hosts, " "),
+                                                   " (several hosts: -F FILE)"));
   }
-  PATHPAIR_RETURN_IF_ERROR(CheckHost(hosts[0]));
-  state.cmd.probe.set_target(std::string(hosts[0]));
+  if (!hosts.empty()) {
+    PATHPAIR_RETURN_IF_ERROR(CheckHost(hosts[0]));
+    state.cmd.probe.set_target(std::string(hosts[0]));
+  }
 
   PATHPAIR_RETURN_IF_ERROR(CheckCombination(state));
   if (state.saw_tcp && !state.saw_port) state.cmd.probe.set_port(80);  // as mtr
@@ -505,9 +588,10 @@ absl::StatusOr<TraceCommandLine> ParseTraceCommandLine(const std::vector<std::st
 std::string TraceUsage() {
   std::string text =
       "Usage: pathpair trace [options] HOST\n"
+      "       pathpair trace [options] -F FILE [HOST]\n"
       "\n"
-      "Probes every hop on the path to HOST and prints loss and round-trip statistics.\n"
-      "Options follow mtr's letters and meanings.\n"
+      "Probes every hop on the path to HOST and prints loss and round-trip statistics,\n"
+      "then pathpair's diagnosis. Options follow mtr's letters and meanings.\n"
       "\n";
   for (const OptionSpec& spec : kOptions) {
     std::string left = spec.letter < kFieldsOption
@@ -516,10 +600,25 @@ std::string TraceUsage() {
     if (spec.arg_name != nullptr) absl::StrAppend(&left, " ", spec.arg_name);
     absl::StrAppendFormat(&text, "%-28s %s\n", left, spec.help);
   }
-  absl::StrAppend(&text,
-                  "\nWithout -r -w -j -C -x -l -p, a terminal gets the interactive screen.\n"
-                  "Exit status: 0 on success, 1 when the trace could not run, 2 on bad input\n"
-                  "(with --diagnose-exit, a completed trace: 0 healthy, 3 degraded, 4 broken).\n");
+  absl::StrAppend(
+      &text,
+      "\nWithout -r -w -j -C -x -l -p, a terminal gets the interactive screen (? lists its "
+      "keys).\n"
+      "\n"
+      "Destination check: when an ICMP trace does not reach its target, pathpair also sends\n"
+      "the target 3 TCP SYNs to port 80, 3 to port 443 and 3 UDP datagrams (at the full TTL),\n"
+      "to tell a host that only drops ICMP from a path that is cut; the diagnosis says which.\n"
+      "mtr never does this. It only runs when a diagnosis is printed (-r, -w, -j) or used\n"
+      "(--diagnose-exit); never with -C -x -l -p, --no-diagnosis alone, or --no-dest-check.\n"
+      "\n"
+      "-z uses --asn-db when given, else Team Cymru's DNS (origin.asn.cymru.com) as mtr does;\n"
+      "-y 1..4 always ask Team Cymru. Lookups never hold up probing or the screen; a report\n"
+      "waits at most 2 s for the last answers and shows AS??? / ??? for the others.\n"
+      "\n"
+      "Exit status: 0 on success, 1 when the trace could not run, 2 on bad input\n"
+      "(with --diagnose-exit, a completed trace: 0 healthy, 3 degraded, 4 broken).\n"
+      "With -F, each host in turn as mtr (a host that cannot be resolved is reported and\n"
+      "skipped); the exit status is then the highest of the hosts'.\n");
   return text;
 }
 

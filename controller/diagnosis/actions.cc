@@ -68,8 +68,14 @@ std::string ActionFor(const v1::Finding& finding, bool has_reverse_trace) {
     case v1::ASYMMETRIC_PATH:
       return "None by itself: diagnose each direction with its own trace.";
     case v1::DEST_ICMP_BLOCKED:
+      if (finding.severity() == v1::SEVERITY_INFO) {
+        return "None for the path: the destination is up and its firewall drops ICMP. Re-run in "
+               "TCP (-T) or UDP (-u) mode to measure the destination itself.";
+      }
       return "Check the destination's security policy (firewall, iptables, security group): it "
              "drops ICMP. Re-run in TCP (-T) or UDP (-u) mode to measure the destination.";
+    case v1::LONG_DISTANCE_LINK:
+      return "None: the delay is the distance the packets travel; nothing to report.";
     case v1::DEST_ICMP_RATE_LIMITED:
       return "Check the destination's security policy or ICMP rate limit, or re-run in TCP (-T) "
              "or UDP (-u) mode; a reverse trace (pathpair test) tells real loss from rate "
@@ -92,7 +98,14 @@ std::string ActionFor(const v1::Finding& finding, bool has_reverse_trace) {
     case v1::LOSS_BOTH_DIRECTIONS:
       return ContactFor(finding);
     case v1::LATENCY_ON_RETURN_PATH:
-      return absl::StrCat("Look for the delay in the reverse trace; ", ContactFor(finding));
+    case v1::LATENCY_ON_FORWARD_PATH: {
+      const char* trace = finding.code() == v1::LATENCY_ON_RETURN_PATH ? "reverse" : "forward";
+      if (!finding.has_ttl()) {
+        return absl::StrCat("Look for the hop where the ", trace,
+                            " trace's latency steps up, and report the delay to its owner.");
+      }
+      return absl::StrCat("Look for the delay in the ", trace, " trace; ", ContactFor(finding));
+    }
     default:
       return "";
   }

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "controller/diagnosis/actions.h"
 #include "controller/diagnosis/areas.h"
+#include "controller/diagnosis/distance_rules.h"
 #include "controller/diagnosis/finding.h"
 #include "controller/diagnosis/latency_rules.h"
 #include "controller/diagnosis/loss_rules.h"
@@ -109,9 +110,19 @@ void Annotate(Findings& findings, const AreaMap& areas, bool has_reverse_trace,
   }
 }
 
-bool EndsThePath(v1::FindingCode code) {
-  return code == v1::LINK_INTERRUPTION || code == v1::ROUTING_LOOP ||
-         code == v1::DEST_UNREACHABLE || code == v1::DEST_ICMP_BLOCKED;
+// A finding that says the destination is not reached. DEST_ICMP_BLOCKED as info (the
+// destination check found the host up) does not.
+bool EndsThePath(const v1::Finding& finding) {
+  const v1::FindingCode code = finding.code();
+  return (code == v1::LINK_INTERRUPTION || code == v1::ROUTING_LOOP ||
+          code == v1::DEST_UNREACHABLE || code == v1::DEST_ICMP_BLOCKED) &&
+         finding.severity() == v1::SEVERITY_PROBLEM;
+}
+
+// One-way loss as high as kBrokenLossPct breaks the path as well: the traces' ICMP may get
+// through while most of the agents' own packets do not.
+bool OneWayBroken(const v1::OneWayResult* result) {
+  return result != nullptr && result->sent() > 0 && OneWayLossPct(*result) >= kBrokenLossPct;
 }
 
 v1::Verdict VerdictOf(const TraceAnalysis& a, const Findings& findings) {
@@ -120,17 +131,30 @@ v1::Verdict VerdictOf(const TraceAnalysis& a, const Findings& findings) {
   }
   bool degraded = false;
   for (const v1::Finding& finding : findings) {
-    if (EndsThePath(finding.code())) return v1::VERDICT_BROKEN;
+    if (EndsThePath(finding)) return v1::VERDICT_BROKEN;
     degraded = degraded || finding.severity() >= v1::SEVERITY_WARNING;
   }
   return degraded ? v1::VERDICT_DEGRADED : v1::VERDICT_HEALTHY;
 }
 
-v1::Finding HealthyFinding(const TraceAnalysis& a) {
+// Why `trace` is incomplete, in words; empty when it is complete.
+std::string IncompleteReason(const v1::TraceResult& trace) {
+  if (!trace.incomplete() && !trace.interrupted()) return "";
+  if (!trace.interrupted()) return "not measured to the end";
+  const int asked = trace.options().count();
+  return absl::StrCat("interrupted after ", trace.rounds(),
+                      asked > 0 ? absl::StrCat(" of ", asked) : "", " rounds");
+}
+
+v1::Finding HealthyFinding(const TraceAnalysis& a, const std::string& incomplete_reason) {
   v1::Finding finding = PathFinding(
       v1::HEALTHY, v1::SEVERITY_INFO,
-      absl::StrCat("No network exception found: effective loss ", Decimal(a.effective_loss_pct),
-                   "%, latency ", Decimal(a.effective_latency_ms), " ms to the last hop."));
+      absl::StrCat(incomplete_reason.empty()
+                       ? "No network exception found"
+                       : absl::StrCat("No network exception found in an incomplete trace (",
+                                      incomplete_reason, ")"),
+                   ": effective loss ", Decimal(a.effective_loss_pct), "%, latency ",
+                   Decimal(a.effective_latency_ms), " ms to the last hop."));
   AddNumber(finding, "effective_loss_pct", a.effective_loss_pct);
   AddNumber(finding, "effective_latency_ms", a.effective_latency_ms);
   AddNumber(finding, "hops", static_cast<double>(a.path.hops.size()));
@@ -166,11 +190,14 @@ v1::Diagnosis Diagnose(const v1::DiagnosisInput& input, const DiagnoseOptions& o
   Findings paired_whole;
   {
     Findings out;
-    FindReturnPathLatency(forward.findings, forward_oneway, reverse_oneway, out);
-    if (paired) ExplainReverseLatencySteps(reverse.findings, forward_oneway, reverse_oneway);
+    FindLatencyDirection(forward.findings, paired ? &reverse.findings : nullptr, forward_oneway,
+                         reverse_oneway, out);
     FindLossDirection(forward.path, forward.loss, paired ? &reverse.path : nullptr,
                       paired ? &reverse.loss : nullptr, forward_oneway, reverse_oneway, out);
-    if (paired) FindAsymmetricPath(forward.path, reverse.path, out);
+    if (paired) FindAsymmetricPath(input, out);
+    // After the paired rules, which may put a step on one direction.
+    ClassifyLongLinks(forward.path, forward.loss, options.geo_lookup, forward.findings);
+    if (paired) ClassifyLongLinks(reverse.path, reverse.loss, options.geo_lookup, reverse.findings);
     for (v1::Finding& finding : out) {
       if (!finding.has_ttl()) {
         paired_whole.push_back(std::move(finding));
@@ -205,9 +232,21 @@ v1::Diagnosis Diagnose(const v1::DiagnosisInput& input, const DiagnoseOptions& o
   }
   v1::Verdict verdict = VerdictOf(forward, all);
   if (paired) verdict = std::max(verdict, VerdictOf(reverse, all));
+  if (OneWayBroken(forward_oneway) || OneWayBroken(reverse_oneway)) verdict = v1::VERDICT_BROKEN;
   diagnosis.set_verdict(verdict);
+  std::string incomplete = IncompleteReason(input.forward());
+  if (const std::string reverse_reason = paired ? IncompleteReason(input.reverse()) : "";
+      !reverse_reason.empty()) {
+    incomplete = incomplete.empty()
+                     ? absl::StrCat("reverse trace ", reverse_reason)
+                     : absl::StrCat("forward trace ", incomplete, ", reverse ", reverse_reason);
+  }
+  diagnosis.set_incomplete(!incomplete.empty());
+  diagnosis.set_incomplete_reason(incomplete);
   for (v1::Finding& finding : all) *diagnosis.add_findings() = std::move(finding);
-  if (verdict == v1::VERDICT_HEALTHY) *diagnosis.add_findings() = HealthyFinding(forward);
+  if (verdict == v1::VERDICT_HEALTHY) {
+    *diagnosis.add_findings() = HealthyFinding(forward, incomplete);
+  }
   return diagnosis;
 }
 

@@ -1,7 +1,7 @@
-// The exit status of commands that report a verdict: `pathpair diagnose` always, `pathpair trace`
-// with --diagnose-exit (plain `trace` exits 0 after any completed trace, as mtr does), and
-// `pathpair test`. The codes are those of the table every command shares
-// (common/status/exit_codes.h): healthy 0, degraded 3, broken 4, no verdict 1.
+// The exit status for a verdict, for the commands that exit with one: `pathpair trace
+// --diagnose-exit`, `pathpair test`, `pathpair diagnose` and `pathpair show --diagnose-exit`
+// (common/status/exit_codes.h says which and when). The codes are those of the table every command
+// shares: healthy 0, degraded 3, broken 4, no verdict 1.
 //
 //   return ExitStatusFor(diagnosis.verdict());
 #ifndef PATHPAIR_CONTROLLER_DIAGNOSIS_EXIT_STATUS_H_

@@ -2,14 +2,19 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
-#include "common/net/ip_address.h"
 #include "controller/diagnosis/latency_rules.h"
 #include "controller/diagnosis/statistics.h"
+#include "controller/merge/path_merge.h"
 
 namespace pathpair::diagnosis {
 namespace {
@@ -24,12 +29,6 @@ int64_t OneWaySent(const v1::OneWayResult& result) {
 int64_t OneWayLost(const v1::OneWayResult& result) {
   return std::max<int64_t>(
       0, OneWaySent(result) - std::clamp<int64_t>(result.received(), 0, kMaxCount));
-}
-
-double OneWayLossPct(const v1::OneWayResult& result) {
-  return OneWaySent(result) > 0 ? 100.0 * static_cast<double>(OneWayLost(result)) /
-                                      static_cast<double>(OneWaySent(result))
-                                : 0;
 }
 
 bool OneWayHasLoss(const v1::OneWayResult* result) {
@@ -49,43 +48,6 @@ void AddOneWay(v1::Finding& finding, absl::string_view prefix, const v1::OneWayR
   AddNumber(finding, absl::StrCat(prefix, "_loss_pct"), OneWayLossPct(*result));
   AddNumber(finding, absl::StrCat(prefix, "_sent"), static_cast<double>(OneWaySent(*result)));
   AddNumber(finding, absl::StrCat(prefix, "_lost"), static_cast<double>(OneWayLost(*result)));
-}
-
-std::vector<std::string> Addresses(const PathView& path, bool with_destination) {
-  std::vector<std::string> out;
-  for (int i = 0; i < static_cast<int>(path.hops.size()); ++i) {
-    if (path.hops[i].address.empty()) continue;
-    if (!with_destination && path.IsDestination(i)) continue;
-    out.push_back(path.hops[i].address);
-  }
-  return out;
-}
-
-bool HasCounterpart(const std::string& address, const std::vector<std::string>& others) {
-  return std::any_of(others.begin(), others.end(),
-                     [&](const std::string& other) { return SameLink(address, other); });
-}
-
-// Every responder of every hop: a load-balanced hop may show one member forward and another in
-// reverse.
-std::vector<std::string> AllResponders(const PathView& path) {
-  std::vector<std::string> out;
-  for (const HopView& hop : path.hops) {
-    out.insert(out.end(), hop.addresses.begin(), hop.addresses.end());
-  }
-  return out;
-}
-
-// Whether any responder of the hop whose main responder is address has a counterpart.
-bool HopHasCounterpart(const PathView& path, const std::string& address,
-                       const std::vector<std::string>& others) {
-  for (const HopView& hop : path.hops) {
-    if (hop.address != address) continue;
-    for (const std::string& responder : hop.addresses) {
-      if (HasCounterpart(responder, others)) return true;
-    }
-  }
-  return HasCounterpart(address, others);
 }
 
 // Without one-way results: when one trace loses from some hop to its end while the other
@@ -134,12 +96,10 @@ void FindLossDirectionFromTraces(const PathView& forward, const LossProfile& for
 
 }  // namespace
 
-bool SameLink(const std::string& a, const std::string& b) {
-  if (a == b) return true;
-  auto x = IpAddress::Parse(a);
-  auto y = IpAddress::Parse(b);
-  if (!x.ok() || !y.ok() || x->family() != y->family()) return false;
-  return x->SharesPrefix(*y, x->is_v4() ? kSameLinkPrefixV4 : kSameLinkPrefixV6);
+double OneWayLossPct(const v1::OneWayResult& result) {
+  return OneWaySent(result) > 0 ? 100.0 * static_cast<double>(OneWayLost(result)) /
+                                      static_cast<double>(OneWaySent(result))
+                                : 0;
 }
 
 void FindLossDirection(const PathView& forward, const LossProfile& forward_loss,
@@ -209,111 +169,249 @@ void ResolveReturnPathCaveat(v1::Finding& increase, absl::string_view conclusion
   increase.set_summary(absl::StrReplaceAll(increase.summary(), {{kReturnPathCaveat, conclusion}}));
 }
 
-std::string AlikeBothWays(const v1::OneWayResult& forward, const v1::OneWayResult& reverse) {
-  return absl::StrCat(" One-way delays are alike both ways (", Decimal(forward.delay_avg_ms()),
-                      " ms out, ", Decimal(reverse.delay_avg_ms()),
-                      " ms back), so it is no return-path effect: a steady step like this is a "
-                      "long-distance link, or a congested one if it varies.");
+bool Finite(std::initializer_list<double> values) {
+  return std::all_of(values.begin(), values.end(), [](double v) { return std::isfinite(v); });
 }
 
-enum class StepSide { kOut, kBack, kBoth };
+// A clock error with the digits its size needs: 0.002, 1.25, 46.
+std::string ErrorMs(double ms) { return Decimal(ms, ms < 0.1 ? 3 : ms < 10 ? 2 : 0); }
 
-// What the two one-way results say about a latency step of `step_ms`: whether one direction
-// carries at least kReturnPathMinShare of it. Queueing delay above each direction's minimum does
-// not depend on the clock offset; the difference of the averages does, within twice the offset
-// error. Out = client to server.
-class OneWayDelays {
+std::string ClockWords(v1::ClockMethod method) {
+  switch (method) {
+    case v1::CLOCK_METHOD_SAME_HOST:
+      return "one host's clock";
+    case v1::CLOCK_METHOD_SYNCHRONIZED:
+      return "synchronised clocks";
+    case v1::CLOCK_METHOD_ESTIMATED:
+      return "clocks reconciled by an offset estimated from the exchange";
+    case v1::CLOCK_METHOD_NONE:
+      return "unsynchronised clocks";
+    default:
+      return "the clocks";
+  }
+}
+
+enum class Side { kOut, kBack, kAlike, kUnplaced };
+
+// What the two one-way results say about direction (see kOneWayNoiseFloorMs). Out = client to
+// server. Usable only when both directions received packets, their figures are finite, and
+// the clocks give the delays a bound (not CLOCK_METHOD_NONE).
+class DirectionalDelays {
  public:
-  OneWayDelays(const v1::OneWayResult& out, const v1::OneWayResult& back)
-      : out_excess_(out.delay_avg_ms() - out.delay_min_ms()),
-        back_excess_(back.delay_avg_ms() - back.delay_min_ms()),
-        offset_error_(std::abs(out.offset_error_ms()) + std::abs(back.offset_error_ms())),
-        back_minus_out_(back.delay_avg_ms() - out.delay_avg_ms()) {}
+  DirectionalDelays(const v1::OneWayResult* out, const v1::OneWayResult* back) {
+    if (out == nullptr || back == nullptr) return;
+    have_data_ = out->received() > 0 && back->received() > 0;
+    method_ = back->clock_method() != v1::CLOCK_METHOD_UNSPECIFIED ? back->clock_method()
+                                                                   : out->clock_method();
+    out_ms_ = out->delay_avg_ms();
+    back_ms_ = back->delay_avg_ms();
+    clock_error_ = std::abs(out->offset_error_ms()) + std::abs(back->offset_error_ms());
+    noise_ =
+        std::max(kOneWayNoiseFloorMs, std::hypot(out->delay_stdev_ms(), back->delay_stdev_ms()));
+    usable_ = have_data_ && Finite({out_ms_, back_ms_, clock_error_, noise_}) &&
+              out->clock_method() != v1::CLOCK_METHOD_NONE &&
+              back->clock_method() != v1::CLOCK_METHOD_NONE;
+  }
 
-  StepSide SideOf(double step_ms) const {
-    const double needed = kReturnPathMinShare * step_ms;
-    const bool back = BackMargin() >= needed;
-    const bool out =
-        out_excess_ - back_excess_ >= needed || -back_minus_out_ - offset_error_ >= needed;
-    if (back && !out) return StepSide::kBack;
-    if (out && !back) return StepSide::kOut;
-    return StepSide::kBoth;
+  bool have_data() const { return have_data_; }
+  bool usable() const { return usable_; }
+  // How much longer the way back is (negative: the way out is longer).
+  double back_minus_out() const { return back_ms_ - out_ms_; }
+  double out_ms() const { return out_ms_; }
+  double back_ms() const { return back_ms_; }
+  double clock_error() const { return clock_error_; }
+  double noise() const { return noise_; }
+  v1::ClockMethod method() const { return method_; }
+
+  // The direction whose delay is longer by more than the clock error plus the noise.
+  Side Longer() const {
+    if (!usable_) return Side::kUnplaced;
+    const double needed = clock_error_ + noise_;
+    if (back_minus_out() > needed) return Side::kBack;
+    if (-back_minus_out() > needed) return Side::kOut;
+    return Side::kAlike;
   }
-  // How far the way back exceeds the way out, by the better of the two measures.
-  double BackMargin() const {
-    return std::max(back_excess_ - out_excess_, back_minus_out_ - offset_error_);
+
+  // Where a trace's latency step of `step_ms` is: in the direction that is longer by at least
+  // kStepDirectionMinShare of the step beyond the clock error (and by more than error plus
+  // noise); alike both ways when the measurement could have shown that share and did not;
+  // unplaced when the clock error and noise are too large for it.
+  Side SideOf(double step_ms) const {
+    if (!usable_ || !std::isfinite(step_ms)) return Side::kUnplaced;
+    const double needed = kStepDirectionMinShare * step_ms;
+    const Side longer = Longer();
+    const double certain = std::abs(back_minus_out()) - clock_error_;
+    if ((longer == Side::kBack || longer == Side::kOut) && certain >= needed) return longer;
+    if (clock_error_ + noise_ < needed) return Side::kAlike;
+    return Side::kUnplaced;
   }
-  double out_excess() const { return out_excess_; }
-  double back_excess() const { return back_excess_; }
-  double offset_error() const { return offset_error_; }
-  double back_minus_out() const { return back_minus_out_; }
 
  private:
-  double out_excess_, back_excess_, offset_error_, back_minus_out_;
+  bool have_data_ = false;
+  bool usable_ = false;
+  v1::ClockMethod method_ = v1::CLOCK_METHOD_UNSPECIFIED;
+  double out_ms_ = 0, back_ms_ = 0, clock_error_ = 0, noise_ = 0;
 };
 
-bool UsableOneWay(const v1::OneWayResult* forward, const v1::OneWayResult* reverse) {
-  return forward != nullptr && reverse != nullptr && forward->received() > 0 &&
-         reverse->received() > 0;
+const char* EvidenceName(Side side) {
+  switch (side) {
+    case Side::kOut:
+      return "forward";
+    case Side::kBack:
+      return "return";
+    case Side::kAlike:
+      return "both";
+    case Side::kUnplaced:
+      break;
+  }
+  return "unplaced";
+}
+
+// The sentence a LATENCY_INCREASE gets in place of its caveat.
+std::string StepConclusion(Side side, const DirectionalDelays& delays) {
+  switch (side) {
+    case Side::kOut:
+      return " One-way delays put it on the way out (client to server).";
+    case Side::kBack:
+      return " One-way delays put it on the way back (server to client).";
+    case Side::kAlike:
+      if (delays.Longer() == Side::kAlike) {
+        return absl::StrCat(" One-way delays are alike both ways (", Decimal(delays.out_ms()),
+                            " ms out, ", Decimal(delays.back_ms()),
+                            " ms back), so it is no return-path effect: a steady step like this "
+                            "is a long-distance link, or a congested one if it varies.");
+      }
+      return absl::StrCat(
+          " One-way delays are ", Decimal(std::abs(delays.back_minus_out())), " ms longer ",
+          delays.Longer() == Side::kBack ? "back (server to client)" : "out (client to server)",
+          ", less than half of it: most of the step is in both directions.");
+    case Side::kUnplaced:
+      break;
+  }
+  if (!delays.have_data()) {
+    return " Without one-way delays of both directions, its direction cannot be placed.";
+  }
+  if (!delays.usable()) {
+    return " Its direction cannot be placed: the clocks are not synchronised and no offset "
+           "could be estimated. Synchronise both ends' clocks (NTP, chrony or PTP) to place it.";
+  }
+  std::string text = absl::StrCat(" The one-way delays cannot place its direction: with ",
+                                  ClockWords(delays.method()), " they are only good to +-",
+                                  ErrorMs(delays.clock_error()), " ms.");
+  if (delays.method() == v1::CLOCK_METHOD_ESTIMATED) {
+    absl::StrAppend(&text,
+                    " That estimate splits any constant asymmetry evenly over both directions; "
+                    "synchronise both ends' clocks (NTP, chrony or PTP) to place it.");
+  }
+  return text;
+}
+
+// The trace step (LATENCY_INCREASE) that the one-way delays put in direction `side`: the trace
+// that probes in that direction first (its step is where the slow link is), then the other
+// (its replies cross the slow direction). nullptr when no step is put there.
+struct PlacedStep {
+  const v1::Finding* step = nullptr;
+  bool reverse_trace = false;
+};
+
+PlacedStep StepOnSide(Side side, const Findings& forward_findings, const Findings* reverse_findings,
+                      const DirectionalDelays& delays) {
+  auto first_on_side = [&](const Findings& findings) -> const v1::Finding* {
+    for (const v1::Finding& f : findings) {
+      if (f.code() != v1::LATENCY_INCREASE) continue;
+      const v1::Evidence* step = FindEvidence(f, "step_ms");
+      if (step != nullptr && delays.SideOf(step->number()) == side) return &f;
+    }
+    return nullptr;
+  };
+  const Findings empty;
+  const Findings& reverse = reverse_findings != nullptr ? *reverse_findings : empty;
+  const bool reverse_first = side == Side::kBack;
+  for (bool use_reverse : {reverse_first, !reverse_first}) {
+    if (const v1::Finding* f = first_on_side(use_reverse ? reverse : forward_findings)) {
+      return {f, use_reverse};
+    }
+  }
+  return {};
+}
+
+v1::Finding DirectionFinding(Side side, const DirectionalDelays& delays, const PlacedStep& placed,
+                             const v1::OneWayResult& out, const v1::OneWayResult& back) {
+  const bool back_longer = side == Side::kBack;
+  const v1::FindingCode code =
+      back_longer ? v1::LATENCY_ON_RETURN_PATH : v1::LATENCY_ON_FORWARD_PATH;
+  const double longer_by = std::abs(delays.back_minus_out());
+  const v1::Severity severity = longer_by - delays.clock_error() >= kDirectionalLatencyWarningMs
+                                    ? v1::SEVERITY_WARNING
+                                    : v1::SEVERITY_INFO;
+  std::string figures = absl::StrCat(
+      "one-way delay ", back_longer ? "back (server to client)" : "out (client to server)", " is ",
+      Decimal(longer_by), " ms longer than ", back_longer ? "out" : "back", " (",
+      Decimal(back_longer ? delays.back_ms() : delays.out_ms()), " against ",
+      Decimal(back_longer ? delays.out_ms() : delays.back_ms()), " ms; ",
+      ClockWords(delays.method()), ", error +-", ErrorMs(delays.clock_error()), " ms; noise ",
+      Decimal(delays.noise(), 2), " ms).");
+  v1::Finding finding;
+  const v1::Evidence* step =
+      placed.step != nullptr ? FindEvidence(*placed.step, "step_ms") : nullptr;
+  if (step != nullptr) {
+    finding = *placed.step;
+    finding.clear_evidence();
+    finding.set_code(code);
+    finding.set_severity(severity);
+    finding.set_summary(absl::StrCat("The latency step at hop ", placed.step->ttl(), " of the ",
+                                     placed.reverse_trace ? "reverse" : "forward", " trace (",
+                                     Decimal(step->number()), " ms) is on the way ",
+                                     back_longer ? "back" : "out", ": ", figures));
+    if (placed.reverse_trace) finding.set_direction(v1::TRACE_DIRECTION_REVERSE);
+    AddNumber(finding, "step_ms", step->number());
+  } else {
+    std::string sentence = figures;
+    sentence[0] = absl::ascii_toupper(static_cast<unsigned char>(sentence[0]));
+    finding = PathFinding(code, severity, std::move(sentence));
+    if (severity == v1::SEVERITY_INFO) {
+      absl::StrAppend(finding.mutable_summary(),
+                      " A small difference like this is common when the two directions take "
+                      "different routes.");
+    }
+  }
+  AddNumber(finding, "forward_delay_avg_ms", delays.out_ms());
+  AddNumber(finding, "reverse_delay_avg_ms", delays.back_ms());
+  AddNumber(finding, "difference_ms", longer_by);
+  AddNumber(finding, "clock_error_ms", delays.clock_error());
+  AddNumber(finding, "noise_ms", delays.noise());
+  const double margin = longer_by - delays.clock_error() - delays.noise();
+  finding.set_confidence(RoundConfidence(std::min(0.95, 0.5 + 0.5 * margin / longer_by)));
+  finding.set_probes(OneWaySent(out) + OneWaySent(back));
+  return finding;
 }
 
 }  // namespace
 
-void FindReturnPathLatency(Findings& forward_findings, const v1::OneWayResult* forward_oneway,
-                           const v1::OneWayResult* reverse_oneway, Findings& out) {
-  if (!UsableOneWay(forward_oneway, reverse_oneway)) return;
-  const OneWayDelays delays(*forward_oneway, *reverse_oneway);
-  for (v1::Finding& increase : forward_findings) {
-    if (increase.code() != v1::LATENCY_INCREASE) continue;
-    const v1::Evidence* step_evidence = FindEvidence(increase, "step_ms");
-    if (step_evidence == nullptr) continue;
-    const double step = step_evidence->number();
-    switch (delays.SideOf(step)) {
-      case StepSide::kOut:
-        AddText(increase, "direction", "forward");
-        ResolveReturnPathCaveat(increase,
-                                " One-way delays put it on the way out (client to server).");
-        continue;
-      case StepSide::kBoth:
-        ResolveReturnPathCaveat(increase, AlikeBothWays(*forward_oneway, *reverse_oneway));
-        continue;
-      case StepSide::kBack:
-        break;
-    }
-    v1::Finding finding = increase;
-    finding.set_code(v1::LATENCY_ON_RETURN_PATH);
-    finding.set_severity(v1::SEVERITY_WARNING);
-    finding.clear_evidence();
-    finding.set_summary(absl::StrCat(
-        "The latency step at hop ", increase.ttl(), " (", Decimal(step),
-        " ms) is on the return path: one-way delay back is ", Decimal(delays.back_minus_out()),
-        " ms above the way out (clock error +-", Decimal(delays.offset_error()), " ms)."));
-    AddNumber(finding, "step_ms", step);
-    AddNumber(finding, "forward_delay_avg_ms", forward_oneway->delay_avg_ms());
-    AddNumber(finding, "reverse_delay_avg_ms", reverse_oneway->delay_avg_ms());
-    AddNumber(finding, "forward_queueing_ms", delays.out_excess());
-    AddNumber(finding, "reverse_queueing_ms", delays.back_excess());
-    AddNumber(finding, "offset_error_ms", delays.offset_error());
-    finding.set_confidence(
-        RoundConfidence(std::min(0.95, 0.5 + 0.5 * delays.BackMargin() / std::max(step, 1e-9))));
-    finding.set_probes(OneWaySent(*forward_oneway) + OneWaySent(*reverse_oneway));
-    AddText(increase, "direction", "return");
-    out.push_back(std::move(finding));
-  }
-}
-
-void ExplainReverseLatencySteps(Findings& reverse_findings, const v1::OneWayResult* forward_oneway,
-                                const v1::OneWayResult* reverse_oneway) {
-  if (!UsableOneWay(forward_oneway, reverse_oneway)) return;
-  const OneWayDelays delays(*forward_oneway, *reverse_oneway);
-  for (v1::Finding& increase : reverse_findings) {
-    if (increase.code() != v1::LATENCY_INCREASE) continue;
-    const v1::Evidence* step_evidence = FindEvidence(increase, "step_ms");
-    if (step_evidence == nullptr) continue;
-    if (delays.SideOf(step_evidence->number()) == StepSide::kBoth) {
-      ResolveReturnPathCaveat(increase, AlikeBothWays(*forward_oneway, *reverse_oneway));
+void FindLatencyDirection(Findings& forward_findings, Findings* reverse_findings,
+                          const v1::OneWayResult* forward_oneway,
+                          const v1::OneWayResult* reverse_oneway, Findings& out) {
+  const DirectionalDelays delays(forward_oneway, reverse_oneway);
+  const bool have_oneway = forward_oneway != nullptr || reverse_oneway != nullptr;
+  // A lone trace keeps its caveat (compare with a reverse trace): there is nothing to place
+  // the step with. Otherwise every step gets what the one-way delays say.
+  if (have_oneway || reverse_findings != nullptr) {
+    for (Findings* findings : {&forward_findings, reverse_findings}) {
+      if (findings == nullptr) continue;
+      for (v1::Finding& increase : *findings) {
+        if (increase.code() != v1::LATENCY_INCREASE) continue;
+        const v1::Evidence* step = FindEvidence(increase, "step_ms");
+        if (step == nullptr) continue;
+        const Side side = delays.SideOf(step->number());
+        ResolveReturnPathCaveat(increase, StepConclusion(side, delays));
+        AddText(increase, "direction", EvidenceName(side));
+      }
     }
   }
+  const Side longer = delays.Longer();
+  if (longer != Side::kOut && longer != Side::kBack) return;
+  const PlacedStep placed = StepOnSide(longer, forward_findings, reverse_findings, delays);
+  out.push_back(DirectionFinding(longer, delays, placed, *forward_oneway, *reverse_oneway));
 }
 
 void AttributeTraceLossToDirection(const Findings& paired, Findings& forward_findings,
@@ -339,39 +437,55 @@ void AttributeTraceLossToDirection(const Findings& paired, Findings& forward_fin
   }
 }
 
-void FindAsymmetricPath(const PathView& forward, const PathView& reverse, Findings& out) {
-  const std::vector<std::string> forward_hops = Addresses(forward, false);
-  const std::vector<std::string> reverse_hops = Addresses(reverse, false);
-  if (forward_hops.empty() || reverse_hops.empty()) return;
-  // Endpoints count as counterparts: the far end's neighbour link holds the destination.
-  std::vector<std::string> forward_all = AllResponders(forward);
-  std::vector<std::string> reverse_all = AllResponders(reverse);
-  if (!forward.target_address.empty()) forward_all.push_back(forward.target_address);
-  if (!reverse.target_address.empty()) reverse_all.push_back(reverse.target_address);
-  std::vector<std::string> only_forward;
-  std::vector<std::string> only_reverse;
-  for (const std::string& address : forward_hops) {
-    if (!HopHasCounterpart(forward, address, reverse_all)) only_forward.push_back(address);
+void FindAsymmetricPath(const v1::DiagnosisInput& input, Findings& out) {
+  const merge::RouterAliases aliases{
+      .client = input.has_client_aliases() ? &input.client_aliases() : nullptr,
+      .server = input.has_server_aliases() ? &input.server_aliases() : nullptr};
+  const merge::MergedPaths merged =
+      merge::MergePaths(input.forward(), input.reverse(), /*as_lookup=*/nullptr, aliases);
+  if (merged.only_forward.empty() && merged.only_reverse.empty()) return;
+  std::vector<std::string> forward_hops;
+  std::vector<std::pair<int, std::string>> reverse_hops;  // (index in the reverse trace, address)
+  int64_t probes = 0;
+  for (const merge::AlignedRow& row : merged.rows) {
+    for (const std::optional<merge::HopRef>* side : {&row.forward, &row.reverse}) {
+      if (!side->has_value()) continue;
+      const merge::HopRef& hop = **side;
+      probes += std::clamp<int64_t>(hop.received, 0, kMaxCount);
+      if (hop.is_destination || hop.addresses.empty()) continue;
+      if (side == &row.forward) {
+        forward_hops.push_back(hop.address);
+      } else {
+        reverse_hops.emplace_back(hop.index, hop.address);
+      }
+    }
   }
-  for (const std::string& address : reverse_hops) {
-    if (!HopHasCounterpart(reverse, address, forward_all)) only_reverse.push_back(address);
+  std::sort(reverse_hops.begin(), reverse_hops.end());
+  std::vector<std::string> reverse_order;  // as the server traced it
+  for (auto& [index, address] : reverse_hops) reverse_order.push_back(std::move(address));
+
+  std::vector<std::string> differences;
+  if (!merged.only_reverse.empty()) {
+    differences.push_back(absl::StrCat("the way back crosses ",
+                                       absl::StrJoin(merged.only_reverse, ", "),
+                                       ", which the way out does not"));
   }
-  const int unmatched = static_cast<int>(only_forward.size() + only_reverse.size());
-  if (unmatched < kAsymmetricMinUnmatchedHops) return;
+  if (!merged.only_forward.empty()) {
+    differences.push_back(absl::StrCat("the way out crosses ",
+                                       absl::StrJoin(merged.only_forward, ", "),
+                                       ", which the way back does not"));
+  }
   v1::Finding finding = PathFinding(
       v1::ASYMMETRIC_PATH, v1::SEVERITY_INFO,
-      absl::StrCat("The two directions take different paths: ", only_forward.size(),
-                   " forward hop(s) and ", only_reverse.size(),
-                   " reverse hop(s) have no counterpart; read each direction's trace on its "
-                   "own."));
+      absl::StrCat("The two directions take different routers: ", absl::StrJoin(differences, "; "),
+                   "; ", merge::DescribeMatches(merged),
+                   ". Read each direction's trace on its own."));
   AddList(finding, "forward_hops", forward_hops);
-  AddList(finding, "reverse_hops", reverse_hops);
-  AddList(finding, "only_forward", only_forward);
-  AddList(finding, "only_reverse", only_reverse);
+  AddList(finding, "reverse_hops", reverse_order);
+  AddList(finding, "only_forward", merged.only_forward);
+  AddList(finding, "only_reverse", merged.only_reverse);
+  AddNumber(finding, "routers_matched", static_cast<double>(merged.common_hops.size()));
   finding.set_confidence(kAsymmetricConfidence);
-  int64_t probes = 0;
-  for (const HopView& hop : forward.hops) probes += hop.received;
-  for (const HopView& hop : reverse.hops) probes += hop.received;
   finding.set_probes(probes);
   out.push_back(std::move(finding));
 }

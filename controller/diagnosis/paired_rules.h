@@ -9,35 +9,50 @@
 //    one-way loss of each direction (Wilson test, as for hops), and name the hop where loss
 //    starts in that direction's trace; without one-way results, only the unambiguous pattern
 //    (one trace loses from a hop on, the other only at its destination) decides;
-//  - LATENCY_ON_RETURN_PATH: a forward latency step that the one-way delays put on the way
-//    back;
-//  - ASYMMETRIC_PATH compares the hops of the two traces.
+//  - LATENCY_ON_FORWARD_PATH / LATENCY_ON_RETURN_PATH: one direction's one-way delay is longer
+//    than the other's by more than the clock error plus noise; each trace's LATENCY_INCREASE is
+//    put on the direction the one-way delays show, or said to be unplaceable;
+//  - ASYMMETRIC_PATH: a router one direction crosses and the other does not, matched router by
+//    router (controller/merge: same address, alias probes, link addresses; the ends' own
+//    networks never count).
 //
 //   Findings out;
 //   FindLossDirection(forward, forward_loss, reverse, reverse_loss, &fwd_ow, &rev_ow, out);
+//   FindLatencyDirection(forward_findings, &reverse_findings, &fwd_ow, &rev_ow, out);
 #ifndef PATHPAIR_CONTROLLER_DIAGNOSIS_PAIRED_RULES_H_
 #define PATHPAIR_CONTROLLER_DIAGNOSIS_PAIRED_RULES_H_
 
 #include "controller/diagnosis/finding.h"
 #include "controller/diagnosis/loss_rules.h"
 #include "controller/diagnosis/path_view.h"
+#include "pathpair/v1/diagnosis.pb.h"
 
 namespace pathpair::diagnosis {
 
-// A latency step is put on the return path when the one-way results show at least this share
-// of it in the reverse direction (and on the forward path when they show it forward).
-inline constexpr double kReturnPathMinShare = 0.5;
+// Latency by direction. With out and back the two directions' average one-way delays, the
+// difference D = back - out is known to within the clock error E (the sum of both directions'
+// offset_error_ms: what the clock method bounds; none with CLOCK_METHOD_NONE, which places
+// nothing). Steady delays still differ from sample to sample by the noise
+// N = max(kOneWayNoiseFloorMs, sqrt(stdev_out^2 + stdev_back^2)): one sample of each direction
+// can differ by that much with nothing directional about it. A direction is named when
+// |D| > E + N: LATENCY_ON_RETURN_PATH (back longer) or LATENCY_ON_FORWARD_PATH (out longer).
+// The floor covers what the delays' spread does not: stamps taken in user space before
+// sendto and scheduling on a busy host (fractions of a millisecond).
+inline constexpr double kOneWayNoiseFloorMs = 1.0;
+// The finding is a warning when |D| - E is at least this, info below: a few milliseconds more
+// one way than the other is common when the two directions take different routes.
+inline constexpr double kDirectionalLatencyWarningMs = 10.0;
+// A trace's latency step (LATENCY_INCREASE, step S) is put on a direction when that direction
+// is named (above) and |D| - E >= this share of S; it is alike both ways when E + N < this share
+// of S (the delays could have shown it, and do not); otherwise it cannot be placed (typically
+// with CLOCK_METHOD_ESTIMATED, whose E is about the round trip).
+inline constexpr double kStepDirectionMinShare = 0.5;
 
-// Two hop addresses are the same router (or the two ends of one link, as forward and reverse
-// traces see routers from opposite sides) when they share this prefix.
-inline constexpr int kSameLinkPrefixV4 = 30;
-inline constexpr int kSameLinkPrefixV6 = 64;
-// Answering hops of one direction with no counterpart in the other before the paths count as
-// asymmetric.
-inline constexpr int kAsymmetricMinUnmatchedHops = 1;
 inline constexpr double kAsymmetricConfidence = 0.8;
 
-bool SameLink(const std::string& a, const std::string& b);
+// A one-way direction's loss in percent (counts clamped: the input is untrusted); 0 when nothing
+// was sent.
+double OneWayLossPct(const v1::OneWayResult& result);
 
 // Direction from round trips alone is an inference (see FindLossDirection).
 inline constexpr double kTraceDirectionConfidence = 0.7;
@@ -51,18 +66,16 @@ void FindLossDirection(const PathView& forward, const LossProfile& forward_loss,
                        const v1::OneWayResult* forward_oneway,
                        const v1::OneWayResult* reverse_oneway, Findings& out);
 
-// For each LATENCY_INCREASE in forward_findings: LATENCY_ON_RETURN_PATH when the one-way delays
-// put the step on the way back; when they put it on the way out, the LATENCY_INCREASE gets
-// evidence "direction": "forward" and its summary says so; when the delays are alike both ways,
-// the summary says the step is no return-path effect. Needs both one-way results.
-void FindReturnPathLatency(Findings& forward_findings, const v1::OneWayResult* forward_oneway,
-                           const v1::OneWayResult* reverse_oneway, Findings& out);
-
-// The reverse trace's LATENCY_INCREASE findings, read against the one-way delays: when those are
-// alike both ways, the return-path caveat in their summary gives way to that fact. (A step that
-// one direction alone carries is named by FindReturnPathLatency on the forward trace.)
-void ExplainReverseLatencySteps(Findings& reverse_findings, const v1::OneWayResult* forward_oneway,
-                                const v1::OneWayResult* reverse_oneway);
+// LATENCY_ON_FORWARD_PATH / LATENCY_ON_RETURN_PATH (see kOneWayNoiseFloorMs): named at the
+// trace step the one-way delays put in that direction (the reverse trace's first for the way
+// back, the forward trace's first for the way out; `direction` says which trace), else about
+// the whole path. Every LATENCY_INCREASE of forward_findings and *reverse_findings (null for a
+// lone trace) gets evidence "direction": "forward" (client to server), "return", "both" or
+// "unplaced", and its single-trace caveat becomes what the one-way delays say. A lone trace
+// without one-way results keeps its caveat.
+void FindLatencyDirection(Findings& forward_findings, Findings* reverse_findings,
+                          const v1::OneWayResult* forward_oneway,
+                          const v1::OneWayResult* reverse_oneway, Findings& out);
 
 // Once LOSS_FORWARD_DIRECTION or LOSS_REVERSE_DIRECTION (in `paired`) names the lossy
 // direction, the other direction's trace sees that loss only because its ICMP replies cross it on
@@ -71,8 +84,10 @@ void ExplainReverseLatencySteps(Findings& reverse_findings, const v1::OneWayResu
 void AttributeTraceLossToDirection(const Findings& paired, Findings& forward_findings,
                                    Findings& reverse_findings);
 
-// ASYMMETRIC_PATH (info) when answering hops of one trace have no counterpart in the other.
-void FindAsymmetricPath(const PathView& forward, const PathView& reverse, Findings& out);
+// ASYMMETRIC_PATH (info) when a router one direction crosses is absent from the other: the
+// input's forward and reverse traces merged router by router with its aliases
+// (merge::MergePaths). Names those routers (evidence only_forward / only_reverse).
+void FindAsymmetricPath(const v1::DiagnosisInput& input, Findings& out);
 
 }  // namespace pathpair::diagnosis
 

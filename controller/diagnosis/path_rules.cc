@@ -141,12 +141,19 @@ v1::FindingCode FindTermination(const PathView& path, bool last_hop_in_destinati
       (!checked && (last_hop_in_destination_network ||
                     SharesDestinationPrefix(hop.address, path.target_address)));
   if (icmp && looks_blocked) {
-    v1::Finding finding =
-        HopFinding(v1::DEST_ICMP_BLOCKED, v1::SEVERITY_PROBLEM, silent,
-                   absl::StrCat("The hops up to the destination's network answer (last: hop ",
-                                hop.ttl, ", ", hop.address, ") but the destination never does",
-                                checked ? " although it answers TCP/UDP" : "",
-                                ": its firewall or security policy blocks ICMP."));
+    // Checked: the host is up and only drops ICMP (info). Otherwise it may also be a link down
+    // right before it: a problem.
+    v1::Finding finding = HopFinding(
+        v1::DEST_ICMP_BLOCKED, checked ? v1::SEVERITY_INFO : v1::SEVERITY_PROBLEM, silent,
+        checked ? absl::StrCat("The hops up to the destination's network answer (last: hop ",
+                               hop.ttl, ", ", hop.address,
+                               ") and the destination is up (it answers TCP/UDP), but it never "
+                               "answers ICMP: its firewall drops ICMP. Only its own ICMP figures "
+                               "are missing.")
+                : absl::StrCat("The hops up to the destination's network answer (last: hop ",
+                               hop.ttl, ", ", hop.address,
+                               ") but the destination never does: its firewall or security "
+                               "policy blocks ICMP."));
     finding.set_address(path.target_address);
     AddNumber(finding, "last_answering_ttl", hop.ttl);
     AddNumber(finding, "last_answering_loss_pct", hop.loss_pct());

@@ -51,10 +51,10 @@ int FindLoopStart(const PathView& path, int& period);
 // When the destination was not reached, explains why, exactly one of:
 //  DEST_UNREACHABLE (problem) at the hop that sent the ICMP Destination Unreachable;
 //  ROUTING_LOOP (problem) at the hop after which the addresses cycle;
-//  DEST_ICMP_BLOCKED (problem) when the hops answer and then nothing does, and the target is
-//    known to be up (check ANSWERED) or, without a check, the last answering hop sits in the
-//    destination's network (last_hop_in_destination_network: the caller's AS-aware test, OR-ed
-//    with SharesDestinationPrefix);
+//  DEST_ICMP_BLOCKED when the hops answer and then nothing does, and the target is known to be
+//    up (check ANSWERED: info, the host only drops ICMP) or, without a check, the last answering
+//    hop sits in the destination's network (last_hop_in_destination_network: the caller's
+//    AS-aware test, OR-ed with SharesDestinationPrefix: problem, as it may be a link down);
 //  LINK_INTERRUPTION (problem) at the last answering hop ("no feedback after hop N"; the first
 //    silent TTL is in the evidence), or for the whole path when nothing answered.
 // Returns the code it reported, or FINDING_CODE_UNSPECIFIED when the destination answered or

@@ -106,12 +106,18 @@ void WriteDiagnosisJson(const v1::Diagnosis& diagnosis, nlohmann::ordered_json& 
                               : nullptr;
   report["effective"] = std::move(effective);
   report["area_source"] = AreaSourceName(diagnosis.area_source());
+  report["incomplete"] = diagnosis.incomplete();
+  if (diagnosis.incomplete()) report["incomplete_reason"] = diagnosis.incomplete_reason();
 }
 
 std::string RenderDiagnosisText(const v1::Diagnosis& diagnosis, bool verbose) {
-  std::string text =
-      absl::StrCat("Diagnosis: ", absl::AsciiStrToUpper(VerdictName(diagnosis.verdict())),
-                   " (effective loss ", Decimal(diagnosis.effective_loss_pct()), "%");
+  // An incomplete trace is never called clean without saying so, on the verdict line itself.
+  std::string text = absl::StrCat(
+      "Diagnosis: ", absl::AsciiStrToUpper(VerdictName(diagnosis.verdict())),
+      diagnosis.incomplete()
+          ? absl::StrCat(", INCOMPLETE TRACE (", diagnosis.incomplete_reason(), "; effective loss ")
+          : " (effective loss ",
+      Decimal(diagnosis.effective_loss_pct()), "%");
   if (diagnosis.has_effective_loss_ttl()) {
     absl::StrAppend(&text, " from hop ", diagnosis.effective_loss_ttl());
   }

@@ -28,9 +28,9 @@ namespace pathpair::diagnosis {
 // One finding as a JSON object (the array element above).
 nlohmann::ordered_json FindingToJson(const v1::Finding& finding);
 
-// Sets report["diagnosis"], report["verdict"], report["effective"] and report["area_source"],
-// replacing any previous values and leaving other members alone. report must be an object or
-// null.
+// Sets report["diagnosis"], report["verdict"], report["effective"], report["area_source"] and
+// report["incomplete"] (plus report["incomplete_reason"] when true), replacing any previous
+// values and leaving other members alone. report must be an object or null.
 void WriteDiagnosisJson(const v1::Diagnosis& diagnosis, nlohmann::ordered_json& report);
 
 // Text block for the end of a report:
@@ -39,6 +39,8 @@ void WriteDiagnosisJson(const v1::Diagnosis& diagnosis, nlohmann::ordered_json& 
 //         Loss starts at hop 6 ...
 //         evidence: loss_pct=30.3 sent=33 ...
 //         action: Report the issue to ...
+// An incomplete trace says so on the first line:
+//   Diagnosis: HEALTHY, INCOMPLETE TRACE (interrupted after 13 of 50 rounds; effective loss ...
 // With verbose false, info findings other than HEALTHY are listed on one line each.
 std::string RenderDiagnosisText(const v1::Diagnosis& diagnosis, bool verbose = true);
 

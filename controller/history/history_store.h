@@ -13,7 +13,7 @@
 //   run.run_id = history::NewRunId(start);
 //   run.start = start; run.end = absl::Now();
 //   run.client = "local"; run.server = "agent.example:7443"; run.target = "198.51.100.7";
-//   run.verdict = "LOSS_REVERSE_DIRECTION"; run.status = history::RunStatus::kComplete;
+//   run.verdict = "degraded"; run.status = history::RunStatus::kComplete;
 //   run.payload_format = "json"; run.payload = report_json;
 //   PATHPAIR_RETURN_IF_ERROR(store->Save(run));
 //   PATHPAIR_ASSIGN_OR_RETURN(std::vector<history::RunSummary> newest, store->List(20));
@@ -47,10 +47,13 @@ struct RunSummary {
   std::string run_id;
   absl::Time start = absl::UnixEpoch();
   absl::Time end = absl::UnixEpoch();
-  std::string client;   // how the client side was described, e.g. "local" or "host:port"
-  std::string server;   // the server agent, e.g. "agent.example:7443"
-  std::string target;   // the forward target as the user gave it
-  std::string verdict;  // a one-line outcome, e.g. the main finding code; may be empty
+  std::string client;  // how the client side was described, e.g. "local" or "host:port"
+  std::string server;  // the server agent, e.g. "agent.example:7443"
+  std::string target;  // the forward target as the user gave it
+  // The run's verdict: "healthy", "degraded" or "broken" (diagnosis::VerdictName). Runs stored
+  // by older versions hold the most severe finding's code instead; `pathpair history` diagnoses
+  // those again. May be empty.
+  std::string verdict;
   RunStatus status = RunStatus::kComplete;
 };
 

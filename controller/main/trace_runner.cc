@@ -37,8 +37,8 @@ absl::StatusOr<v1::TraceResult> LocalTraceRunner(const v1::ProbeOptions& options
   if (hooks.on_snapshot) {
     on_snapshot = [&hooks](const engine::TraceResult& r) { hooks.on_snapshot(engine::ToProto(r)); };
   }
-  absl::StatusOr<engine::TraceResult> result =
-      prober::RunTrace(options, target, std::move(on_snapshot), stop, hooks.probe_events);
+  absl::StatusOr<engine::TraceResult> result = prober::RunTrace(
+      options, target, std::move(on_snapshot), stop, hooks.probe_events, hooks.pause);
   if (!result.ok()) return result.status();
   return engine::ToProto(*result);
 }

@@ -15,7 +15,8 @@
 namespace pathpair {
 
 // hooks.on_snapshot gets each round's snapshot, hooks.probe_events every probe and reply;
-// without hooks.stop, SIGINT/SIGTERM end the trace and the result so far is returned.
+// without hooks.stop, SIGINT/SIGTERM end the trace and the result so far is returned; while
+// *hooks.pause is true no round starts.
 absl::StatusOr<v1::TraceResult> LocalTraceRunner(const v1::ProbeOptions& options,
                                                  const IpAddress& target,
                                                  const cli::TraceHooks& hooks);

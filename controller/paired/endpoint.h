@@ -1,6 +1,7 @@
 // The two ends of a paired test (`pathpair test`), as the orchestration sees them: something
 // that can report itself (Info), learn the address a peer agent sees it at (Reflect), run a
-// trace and run its half of the one-way measurement. A remote pathpair-agent over gRPC
+// trace, run its half of the one-way measurement, and resolve router aliases (how it sees the
+// routers whose addresses the other end's trace showed). A remote pathpair-agent over gRPC
 // (grpc_endpoint.h) and the controller's own in-process client side (local_endpoint.h) both
 // implement it; unit tests use fakes, so the orchestration never needs a socket.
 //
@@ -98,6 +99,12 @@ class Endpoint {
   // Runs this end's half of the one-way measurement with the peer. Blocking.
   virtual OneWayOutcome RunOneWay(const v1::StartOneWayRequest& request, const OneWayHooks& hooks,
                                   const CancelToken& cancel) = 0;
+
+  // Resolves router aliases (proto/pathpair/v1/alias.proto, Agent.ResolveAliases) for
+  // request.addresses() (hops of the other end's trace), in the pairing request.pairing_id().
+  // Blocking, a few seconds; returns Cancelled soon after `cancel` fires.
+  virtual absl::StatusOr<v1::ResolveAliasesResponse> ResolveAliases(
+      const v1::ResolveAliasesRequest& request, const CancelToken& cancel) = 0;
 };
 
 }  // namespace pathpair::paired

@@ -7,6 +7,10 @@
 namespace pathpair::paired {
 namespace {
 
+// How long an alias resolution may take: the agent answers before this with what it learned
+// (typically within a few seconds; 64 addresses that never answer take longest).
+constexpr absl::Duration kAliasCallTimeout = absl::Seconds(30);
+
 // The client library's view of a CancelToken.
 agent::CancelWait WaitFor(const CancelToken& cancel) {
   return [&cancel](absl::Duration timeout) { return cancel.WaitFor(timeout); };
@@ -65,6 +69,11 @@ OneWayOutcome GrpcAgentEndpoint::RunOneWay(const v1::StartOneWayRequest& request
   agent::SessionOutcome<v1::AgentOneWayResult> outcome = client_.RunOneWay(
       request, {.on_started = hooks.on_started, .on_result = hooks.on_update}, WaitFor(cancel));
   return OneWayOutcome{.status = std::move(outcome.status), .result = std::move(outcome.result)};
+}
+
+absl::StatusOr<v1::ResolveAliasesResponse> GrpcAgentEndpoint::ResolveAliases(
+    const v1::ResolveAliasesRequest& request, const CancelToken& cancel) {
+  return client_.ResolveAliases(request, kAliasCallTimeout, WaitFor(cancel));
 }
 
 }  // namespace pathpair::paired

@@ -54,6 +54,8 @@ class GrpcAgentEndpoint : public Endpoint {
                         const CancelToken& cancel) override;
   OneWayOutcome RunOneWay(const v1::StartOneWayRequest& request, const OneWayHooks& hooks,
                           const CancelToken& cancel) override;
+  absl::StatusOr<v1::ResolveAliasesResponse> ResolveAliases(
+      const v1::ResolveAliasesRequest& request, const CancelToken& cancel) override;
 
  private:
   const std::string peer_tls_name_;

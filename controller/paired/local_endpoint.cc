@@ -10,9 +10,20 @@
 #include "agent/oneway/session.h"
 #include "agent/oneway/wire.h"
 #include "agent/prober/run_trace.h"
+#include "agent/service/alias_resolver.h"
+#include "agent/service/host_info.h"
+#include "agent/service/prober_trace_runner.h"
 #include "common/net/ip_address.h"
+#include "common/status/status_macros.h"
+#include "common/time/clock.h"
 
 namespace pathpair::paired {
+namespace {
+
+// The most an alias resolution may take here (an agent's is bounded by its call's deadline).
+constexpr absl::Duration kLocalAliasBudget = absl::Seconds(30);
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<LocalEndpoint>> LocalEndpoint::Create(Options options) {
   absl::StatusOr<std::unique_ptr<oneway::OneWayRunner>> v4 =
@@ -37,6 +48,8 @@ absl::StatusOr<v1::InfoResponse> LocalEndpoint::Info() {
   info.set_hostname(options_.hostname);
   info.mutable_capabilities()->set_oneway(true);
   info.set_oneway_port(v4_->local_port());
+  // The same clock report as an agent's: the one-way clock method depends on both ends.
+  *info.mutable_clock() = agent::ReadClockStatus(SystemClock::Get());
   return info;
 }
 
@@ -108,6 +121,21 @@ OneWayOutcome LocalEndpoint::RunOneWay(const v1::StartOneWayRequest& request,
   outcome.result->set_final(true);
   if (hooks.on_update) hooks.on_update(*outcome.result);
   return outcome;
+}
+
+absl::StatusOr<v1::ResolveAliasesResponse> LocalEndpoint::ResolveAliases(
+    const v1::ResolveAliasesRequest& request, const CancelToken& cancel) {
+  const agent::AliasLimits limits;
+  PATHPAIR_ASSIGN_OR_RETURN(const agent::AliasRequest checked,
+                            agent::CheckAliasRequest(request, limits));
+  if (alias_runner_ == nullptr) {
+    PATHPAIR_ASSIGN_OR_RETURN(alias_runner_, agent::ProberTraceRunner::Create(SystemClock::Get()));
+  }
+  v1::ResolveAliasesResponse response =
+      agent::ResolveAliases(checked, *alias_runner_, limits, absl::Now() + kLocalAliasBudget,
+                            [&cancel] { return cancel.cancelled(); });
+  if (cancel.cancelled()) return absl::CancelledError("stopped by the user");
+  return response;
 }
 
 }  // namespace pathpair::paired

@@ -1,7 +1,11 @@
 // The controller's own machine as the client end of a paired test (`pathpair test` without
 // --client): traces run in-process with the agent's engine (prober::RunTrace) and the one-way
 // half with the agent's one-way runner (oneway::OneWayRunner), so a customer needs only the
-// `pathpair` binary. Needs the same privileges as `pathpair trace` (raw sockets).
+// `pathpair` binary. Info reports this host's clock as an agent does (agent/service/host_info.h),
+// since the one-way clock method depends on both ends. Needs the same privileges as `pathpair
+// trace` (raw sockets). Router aliases are resolved as an agent does
+// (agent/service/alias_resolver.h), on a prober of its own whose sockets are opened at the first
+// ResolveAliases.
 //
 //   LocalEndpoint::Options options;
 //   options.reflect = [&](const std::string& peer, const std::string& pairing) {
@@ -21,6 +25,9 @@
 
 namespace pathpair::oneway {
 class OneWayRunner;
+}
+namespace pathpair::agent {
+class ProberTraceRunner;
 }
 
 namespace pathpair::paired {
@@ -48,6 +55,10 @@ class LocalEndpoint : public Endpoint {
                         const CancelToken& cancel) override;
   OneWayOutcome RunOneWay(const v1::StartOneWayRequest& request, const OneWayHooks& hooks,
                           const CancelToken& cancel) override;
+  // The same checks and probes as an agent's, without the consent (this is the user's own
+  // machine, as for `pathpair trace`).
+  absl::StatusOr<v1::ResolveAliasesResponse> ResolveAliases(
+      const v1::ResolveAliasesRequest& request, const CancelToken& cancel) override;
 
  private:
   LocalEndpoint(Options options, std::unique_ptr<oneway::OneWayRunner> v4,
@@ -56,6 +67,7 @@ class LocalEndpoint : public Endpoint {
   Options options_;
   std::unique_ptr<oneway::OneWayRunner> v4_;
   std::unique_ptr<oneway::OneWayRunner> v6_;
+  std::unique_ptr<agent::ProberTraceRunner> alias_runner_;  // opened by the first ResolveAliases
 };
 
 }  // namespace pathpair::paired

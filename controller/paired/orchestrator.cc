@@ -4,6 +4,7 @@
 #include <array>
 #include <functional>
 #include <random>
+#include <set>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "common/status/status_macros.h"
 #include "controller/history/history_store.h"
+#include "controller/paired/oneway_clock.h"
 
 namespace pathpair::paired {
 
@@ -116,8 +118,10 @@ absl::StatusOr<EndsInfo> CheckEnds(Endpoint& client, Endpoint& server, v1::Paire
   }
   run.mutable_server()->set_hostname(server_info->hostname());
   run.mutable_server()->set_version(server_info->version());
+  *run.mutable_server()->mutable_clock() = server_info->clock();
   run.mutable_client()->set_hostname(client_info->hostname());
   run.mutable_client()->set_version(client_info->version());
+  *run.mutable_client()->mutable_clock() = client_info->clock();
   return EndsInfo{.client = *std::move(client_info), .server = *std::move(server_info)};
 }
 
@@ -322,7 +326,7 @@ v1::OneWayMeasurement CollectOneWay(const OneWayOutcome& outcome, const char* en
   v1::OneWayMeasurement measurement;
   if (outcome.result.has_value()) {
     *measurement.mutable_stats() = outcome.result->inbound();
-    *measurement.mutable_clock() = outcome.result->offset();
+    *measurement.mutable_offset_estimate() = outcome.result->offset();
   }
   const std::string reported = outcome.result.has_value() ? outcome.result->error() : "";
   if (FailedForReal(outcome.status, interrupted)) {
@@ -333,6 +337,72 @@ v1::OneWayMeasurement CollectOneWay(const OneWayOutcome& outcome, const char* en
     measurement.set_error(absl::StrCat("the ", end, " side: ", reported));
   }
   return measurement;
+}
+
+// Phase 6's bounds: the agents' limit of addresses per call (agent.proto), and how far past its
+// own path's length an end looks for the other direction's routers (a detour may be longer).
+constexpr int kMaxAliasAddresses = 64;
+constexpr int kAliasTtlMargin = 4;
+constexpr int kMinAliasTtl = 8;
+constexpr int kMaxAliasTtl = 32;
+
+// Phase 6's request to the end whose own trace is `own`: the addresses of the `other`
+// direction's routers that `own` did not show (an address seen both ways needs no probe).
+v1::ResolveAliasesRequest AliasRequestFor(const v1::TraceResult& other, const v1::TraceResult& own,
+                                          const std::string& pairing_id) {
+  std::set<std::string> skip = {other.target_address()};
+  for (const v1::HopResult& hop : own.hops()) {
+    for (const v1::Responder& responder : hop.responders()) skip.insert(responder.address());
+  }
+  v1::ResolveAliasesRequest request;
+  request.set_pairing_id(pairing_id);
+  request.set_max_ttl(std::clamp(own.hops_size() + kAliasTtlMargin, kMinAliasTtl, kMaxAliasTtl));
+  for (const v1::HopResult& hop : other.hops()) {
+    for (const v1::Responder& responder : hop.responders()) {
+      if (!skip.insert(responder.address()).second) continue;
+      if (request.addresses_size() == kMaxAliasAddresses) return request;
+      request.add_addresses(responder.address());
+    }
+  }
+  return request;
+}
+
+// One end's part of phase 6 (`end_name`: "client" or "server").
+v1::AliasResults ResolveAliasesAt(Endpoint& end, const char* end_name,
+                                  const v1::ResolveAliasesRequest& request,
+                                  const CancelToken& cancel) {
+  v1::AliasResults results;
+  if (request.addresses().empty()) return results;
+  absl::StatusOr<v1::ResolveAliasesResponse> answer = end.ResolveAliases(request, cancel);
+  if (absl::IsUnimplemented(answer.status())) {
+    results.set_error(absl::StrCat("the ", end_name,
+                                   " agent does not resolve router aliases (an older version)"));
+  } else if (!answer.ok()) {
+    results.set_error(absl::StrCat(
+        "the ", end_name, " side could not resolve router aliases: ", Describe(answer.status())));
+  } else {
+    results.mutable_resolutions()->Swap(answer->mutable_resolutions());
+  }
+  return results;
+}
+
+// Phase 6: router aliases. Routers answer from per-interface addresses, so the two traces show
+// one router under different addresses; each end resolves the other direction's hop addresses
+// (the client the reverse trace's, the server the forward trace's), both at once, so that the
+// merge can match routers rather than addresses.
+void ResolveRouterAliases(const std::string& pairing_id, Endpoint& client, Endpoint& server,
+                          const CancelToken& cancel, v1::PairedRun& run) {
+  const v1::TraceResult& forward = run.client().trace();
+  const v1::TraceResult& reverse = run.server().trace();
+  const v1::ResolveAliasesRequest for_client = AliasRequestFor(reverse, forward, pairing_id);
+  const v1::ResolveAliasesRequest for_server = AliasRequestFor(forward, reverse, pairing_id);
+  v1::AliasResults client_results;
+  v1::AliasResults server_results;
+  RunConcurrently(
+      {[&] { client_results = ResolveAliasesAt(client, "client", for_client, cancel); },
+       [&] { server_results = ResolveAliasesAt(server, "server", for_server, cancel); }});
+  *run.mutable_client_aliases() = std::move(client_results);
+  *run.mutable_server_aliases() = std::move(server_results);
 }
 
 }  // namespace
@@ -376,8 +446,14 @@ absl::StatusOr<v1::PairedRun> RunPairedTest(const PairedTestPlan& plan, Endpoint
         CollectOneWay(outcomes.server_oneway, "server", run.interrupted());
     *run.mutable_oneway_reverse() =
         CollectOneWay(outcomes.client_oneway, "client", run.interrupted());
+    ResolveOneWayClocks(run);  // the delays on one time base, by both ends' clocks
   }
   if (const std::optional<double> skew = monitor.StartSkewMs()) run.set_start_skew_ms(*skew);
+  if (plan.resolve_aliases && !run.interrupted() && run.client().has_trace() &&
+      run.server().has_trace()) {
+    ResolveRouterAliases(pairing_id, client, server, cancel, run);
+    run.set_interrupted(cancel.cancelled());
+  }
   run.set_end_unix_us(deps.now_unix_us());
   return run;
 }

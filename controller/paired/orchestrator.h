@@ -1,7 +1,10 @@
 // The paired test's orchestration (`pathpair test`): check both ends, learn the reverse
 // target, start the forward trace, the reverse trace and both halves of the one-way
-// measurement together, follow them to the end (or to Ctrl-C), and collect a PairedRun. A side
-// that fails mid-test never stops the other: its error is recorded and the run is partial.
+// measurement together, follow them to the end (or to Ctrl-C), collect a PairedRun (the
+// one-way delays put on one time base by both ends' clocks: oneway_clock.h), and then have each
+// end resolve the router aliases of the other direction's hops (so that the merge matches
+// routers, not addresses). A side that fails mid-test never stops the other: its error is
+// recorded and the run is partial.
 //
 // It only talks to the two Endpoints (endpoint.h), so tests drive it with fakes.
 //
@@ -45,6 +48,8 @@ struct PairedTestPlan {
   absl::Duration oneway_interval = absl::Milliseconds(5);
   int32_t oneway_packet_size = 0;  // 0: the smallest test packet
   absl::Duration lease = absl::Seconds(10);
+  // After the traces, each end resolves the other direction's hop addresses (a few seconds).
+  bool resolve_aliases = true;
 };
 
 struct PairedDeps {
@@ -77,10 +82,12 @@ std::string JoinHostPort(absl::string_view host, int port);
 // One-way packets for a plan (see oneway_count).
 int64_t OneWayPacketCount(const PairedTestPlan& plan);
 
-// Runs the test in five phases: check both ends (Info), learn the reverse target (Reflect),
-// start the four sessions together, follow them to their end (or `cancel`), and collect the
-// run. Errors only when nothing could start (Info or Reflect failed, bad plan); the message
-// says which end and why. Once started, every failure lands in the PairedRun.
+// Runs the test in six phases: check both ends (Info), learn the reverse target (Reflect),
+// start the four sessions together, follow them to their end (or `cancel`), collect the run,
+// and (when both traces ended and nobody interrupted) resolve router aliases on both ends at
+// once (run.client_aliases / server_aliases; a failure there is an error string in them, never
+// a failed run). Errors only when nothing could start (Info or Reflect failed, bad plan); the
+// message says which end and why. Once started, every failure lands in the PairedRun.
 absl::StatusOr<v1::PairedRun> RunPairedTest(const PairedTestPlan& plan, Endpoint& client,
                                             Endpoint& server, const PairedDeps& deps,
                                             const CancelToken& cancel, const ProgressFn& progress);

@@ -1,7 +1,9 @@
 #include "controller/paired/paired_diagnosis.h"
 
 #include "controller/diagnosis/diagnose.h"
+#include "controller/diagnosis/finding.h"
 #include "controller/diagnosis/render.h"
+#include "controller/paired/oneway_clock.h"
 #include "pathpair/v1/diagnosis.pb.h"
 
 namespace pathpair::paired {
@@ -17,16 +19,10 @@ v1::OneWayResult ToDiagnosisOneWay(const v1::OneWayMeasurement& measurement) {
   out.set_delay_avg_ms(stats.delay().avg_ms());
   out.set_delay_max_ms(stats.delay().max_ms());
   out.set_delay_stdev_ms(stats.delay().stdev_ms());
-  out.set_offset_error_ms(OffsetErrorMs(measurement).value_or(0));
+  const v1::OneWayClock clock = EffectiveClock(measurement);
+  out.set_offset_error_ms(clock.error_ms());
+  out.set_clock_method(clock.method());
   return out;
-}
-
-std::string MostSevereCode(const v1::Diagnosis& d) {
-  const v1::Finding* best = nullptr;
-  for (const v1::Finding& f : d.findings()) {
-    if (best == nullptr || f.severity() > best->severity()) best = &f;
-  }
-  return best == nullptr ? std::string() : v1::FindingCode_Name(best->code());
 }
 
 nlohmann::ordered_json ReportMembers(const v1::Diagnosis& d) {
@@ -35,15 +31,32 @@ nlohmann::ordered_json ReportMembers(const v1::Diagnosis& d) {
   return members;
 }
 
+// What the run knows about the forward target beyond the forward trace: the client sends its
+// one-way packets to that very address, so the server agent receiving any of them shows that
+// the host is up (what `pathpair trace`'s destination check finds out with TCP or UDP probes).
+v1::DestinationCheck ForwardTargetCheck(const v1::PairedRun& run) {
+  const bool received = run.has_oneway_forward() && run.oneway_forward().stats().received() > 0;
+  return received ? v1::DESTINATION_CHECK_ANSWERED : v1::DESTINATION_CHECK_NOT_RUN;
+}
+
+void SetVerdict(v1::Verdict verdict, DiagnosisOutput& out) {
+  out.verdict = verdict;
+  out.json.verdict = diagnosis::VerdictName(verdict);
+}
+
 }  // namespace
 
-DiagnosisOutput DiagnosePairedRun(const v1::PairedRun& run, asn::AsLookup* as_lookup) {
+DiagnosisOutput DiagnosePairedRun(const v1::PairedRun& run, asn::AsLookup* as_lookup,
+                                  geo::GeoLookup* geo_lookup) {
   DiagnosisOutput out;
   out.available = true;
-  diagnosis::DiagnoseOptions options;
-  options.as_lookup = as_lookup;
+  const diagnosis::DiagnoseOptions options{.as_lookup = as_lookup, .geo_lookup = geo_lookup};
+  const v1::DestinationCheck check = ForwardTargetCheck(run);
   if (run.client().has_trace()) {
-    out.json.forward = ReportMembers(diagnosis::DiagnoseTrace(run.client().trace(), options));
+    v1::DiagnosisInput forward_only;
+    *forward_only.mutable_forward() = run.client().trace();
+    forward_only.set_forward_destination_check(check);
+    out.json.forward = ReportMembers(diagnosis::Diagnose(forward_only, options));
   }
   if (run.server().has_trace()) {
     out.json.reverse = ReportMembers(diagnosis::DiagnoseTrace(run.server().trace(), options));
@@ -53,8 +66,14 @@ DiagnosisOutput DiagnosePairedRun(const v1::PairedRun& run, asn::AsLookup* as_lo
   bool have_primary = false;
   if (run.client().has_trace()) {
     *input.mutable_forward() = run.client().trace();
+    input.set_forward_destination_check(check);
     have_primary = true;
-    if (run.server().has_trace()) *input.mutable_reverse() = run.server().trace();
+    if (run.server().has_trace()) {
+      *input.mutable_reverse() = run.server().trace();
+      // Router aliases, to match the two traces router by router (ASYMMETRIC_PATH).
+      if (run.has_client_aliases()) *input.mutable_client_aliases() = run.client_aliases();
+      if (run.has_server_aliases()) *input.mutable_server_aliases() = run.server_aliases();
+    }
   } else if (run.server().has_trace()) {
     // Only the reverse side answered: diagnose it alone rather than nothing.
     *input.mutable_forward() = run.server().trace();
@@ -75,20 +94,20 @@ DiagnosisOutput DiagnosePairedRun(const v1::PairedRun& run, asn::AsLookup* as_lo
     out.json.paired.push_back(diagnosis::FindingToJson(f));
   }
   out.text = diagnosis::RenderDiagnosisText(merged);
-  out.verdict = MostSevereCode(merged);
+  SetVerdict(merged.verdict(), out);
   return out;
 }
 
-DiagnosisOutput DiagnoseOneTrace(const v1::TraceResult& trace, asn::AsLookup* as_lookup) {
+DiagnosisOutput DiagnoseOneTrace(const v1::TraceResult& trace, asn::AsLookup* as_lookup,
+                                 geo::GeoLookup* geo_lookup) {
   DiagnosisOutput out;
   out.available = true;
-  diagnosis::DiagnoseOptions options;
-  options.as_lookup = as_lookup;
+  const diagnosis::DiagnoseOptions options{.as_lookup = as_lookup, .geo_lookup = geo_lookup};
   const v1::Diagnosis d = diagnosis::DiagnoseTrace(trace, options);
   out.json.forward = ReportMembers(d);
   for (const v1::Finding& f : d.findings()) out.json.paired.push_back(diagnosis::FindingToJson(f));
   out.text = diagnosis::RenderDiagnosisText(d);
-  out.verdict = MostSevereCode(d);
+  SetVerdict(d.verdict(), out);
   return out;
 }
 

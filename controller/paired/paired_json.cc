@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "controller/mtrjson/mtr_json.h"
+#include "controller/paired/oneway_clock.h"
 #include "controller/paired/paired_run.h"
 #include "controller/paired/proto_json.h"
 #include "controller/report/common/time_format.h"
@@ -30,6 +31,7 @@ ordered_json SideToJson(const v1::PairedSide& side, const std::string& address) 
                      ? ordered_json(output::FormatIsoUtc(side.started_unix_us()))
                      : ordered_json();
   j["error"] = NullOr(side.error());
+  j["clock"] = ProtoToJson(side.clock());
   return j;
 }
 
@@ -53,9 +55,17 @@ absl::StatusOr<std::optional<v1::OneWayMeasurement>> OneWayFromJson(const nlohma
     return absl::InvalidArgumentError(
         absl::StrCat("\"oneway\".\"", key, "\" of the paired report: ", s.message()));
   }
-  if (const auto bound = j.find("offset_error_ms"); bound != j.end() && bound->is_number()) {
-    measurement.mutable_clock()->set_estimated(true);
-    measurement.mutable_clock()->set_error_bound_ms(bound->get<double>());
+  if (const auto clock = j.find("clock"); clock != j.end() && !clock->is_null()) {
+    absl::StatusOr<v1::OneWayClock> read = OneWayClockFromJson(*clock);
+    if (!read.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("\"oneway\".\"", key, "\" of the paired report: ", read.status().message()));
+    }
+    *measurement.mutable_clock() = *std::move(read);
+  } else if (const auto bound = j.find("offset_error_ms"); bound != j.end() && bound->is_number()) {
+    // A report written before the clock method: its delays were corrected by the estimate.
+    measurement.mutable_offset_estimate()->set_estimated(true);
+    measurement.mutable_offset_estimate()->set_error_bound_ms(bound->get<double>());
   }
   if (const auto error = j.find("error"); error != j.end() && error->is_string()) {
     measurement.set_error(error->get<std::string>());
@@ -67,8 +77,7 @@ absl::StatusOr<std::optional<v1::OneWayMeasurement>> OneWayFromJson(const nlohma
 
 ordered_json OneWayToJson(const v1::OneWayMeasurement& measurement) {
   ordered_json j = ProtoToJson(measurement.stats());
-  const std::optional<double> offset_error = OffsetErrorMs(measurement);
-  j["offset_error_ms"] = offset_error.has_value() ? ordered_json(*offset_error) : ordered_json();
+  j["clock"] = OneWayClockToJson(EffectiveClock(measurement));
   j["error"] = NullOr(measurement.error());
   return j;
 }
@@ -80,6 +89,7 @@ ordered_json PairedRunToJson(const v1::PairedRun& run, const nlohmann::json& pat
   j["start"] = output::FormatIsoUtc(run.start_unix_us());
   j["end"] = output::FormatIsoUtc(run.end_unix_us());
   j["status"] = CompletenessName(RunCompleteness(run));
+  j["verdict"] = diagnosis.verdict.is_string() ? diagnosis.verdict : ordered_json();
   j["client"] = SideToJson(run.client(), run.reverse_target());
   j["server"] = SideToJson(run.server(), run.forward_target());
   j["start_skew_ms"] = run.has_start_skew_ms() ? ordered_json(run.start_skew_ms()) : ordered_json();
@@ -94,6 +104,9 @@ ordered_json PairedRunToJson(const v1::PairedRun& run, const nlohmann::json& pat
     j["oneway"] = ordered_json();
   }
   j["paths"] = paths.is_null() ? ordered_json() : ordered_json::parse(paths.dump());
+  j["aliases"] = {
+      {"client", run.has_client_aliases() ? ProtoToJson(run.client_aliases()) : ordered_json()},
+      {"server", run.has_server_aliases() ? ProtoToJson(run.server_aliases()) : ordered_json()}};
   j["diagnosis"] = diagnosis.paired.is_array() ? diagnosis.paired : ordered_json::array();
   j["errors"] = RunErrors(run);
   return j;
@@ -140,6 +153,20 @@ std::optional<absl::StatusOr<v1::PairedRun>> PairedRunFromJson(const nlohmann::j
         OneWayFromJson(oneway, "reverse");
     if (!reverse.ok()) return Result(reverse.status());
     if (reverse->has_value()) *run.mutable_oneway_reverse() = **std::move(reverse);
+  }
+  const nlohmann::json& aliases = report.value("aliases", nlohmann::json());
+  if (aliases.is_object()) {
+    for (const auto& [key, results] : {std::pair{"client", run.mutable_client_aliases()},
+                                       std::pair{"server", run.mutable_server_aliases()}}) {
+      const nlohmann::json& j = aliases.value(key, nlohmann::json());
+      if (!j.is_object()) continue;
+      if (absl::Status s = ProtoFromJson(j, *results, /*ignore_unknown=*/true); !s.ok()) {
+        return Result(absl::InvalidArgumentError(
+            absl::StrCat("\"aliases\".\"", key, "\" of the paired report: ", s.message())));
+      }
+    }
+    if (!aliases.value("client", nlohmann::json()).is_object()) run.clear_client_aliases();
+    if (!aliases.value("server", nlohmann::json()).is_object()) run.clear_server_aliases();
   }
   return Result(std::move(run));
 }

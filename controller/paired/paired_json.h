@@ -3,8 +3,13 @@
 //
 // Report, top-level keys in this order:
 //   run_id, start, end (ISO 8601 UTC), status ("complete" | "partial" | "failed"),
+//   verdict ("healthy" | "degraded" | "broken"; null without a diagnosis): the one verdict over
+//            both directions and the one-way results, as `pathpair history` lists it and
+//            `pathpair test` exits with it,
 //   client, server: {"endpoint", "hostname", "version", "address" (the target the other side
-//                    traced, when known), "started", "error" (null when fine)},
+//                    traced, when known), "started", "error" (null when fine), "clock" (the
+//                    protobuf JSON mapping of its ClockStatus: synchronized,
+//                    estimated_error_us, maximum_error_us, unix_time_us, source, boot_id)},
 //   start_skew_ms (null when fewer than two activities started),
 //   forward, reverse: each the same object as `pathpair trace -j` ({"report": {...}}), with
 //                     its diagnosis; null when that side produced nothing. reverse stays in
@@ -12,9 +17,13 @@
 //   oneway: {"forward": {...}, "reverse": {...}} (null when not measured), each the protobuf
 //           JSON mapping of OneWayDirection (oneway.proto) — {"sent", "received", "loss_pct",
 //           "duplicates", "reordered", "delay_ms": {"min", "avg", "max", "stdev"},
-//           "jitter_ms"} — then "offset_error_ms" (null: unsynchronised) and "error" (null
-//           when fine);
+//           "jitter_ms", "raw_delay_ms": {...}} — then "clock": {"method" (same_host |
+//           synchronized | estimated | none), "error_ms" (the delays' bound; null with none),
+//           "note"} (oneway_clock.h) and "error" (null when fine);
 //   paths: merge::PathsToJson (null without both traces);
+//   aliases: {"client": {...}, "server": {...}}: the router aliases each end resolved (the
+//            protobuf JSON mapping of AliasResults, alias.proto: {"resolutions": [{"address",
+//            "reply_source", "method", "rtt_ms", "distance"}], "error"}; null when not resolved);
 //   diagnosis: the merged findings (an array);
 //   errors: one string per failure.
 //
@@ -38,6 +47,7 @@ struct DiagnosisJson {
   nlohmann::ordered_json forward;
   nlohmann::ordered_json reverse;
   nlohmann::ordered_json paired = nlohmann::ordered_json::array();  // findings
+  nlohmann::ordered_json verdict;  // "healthy" | "degraded" | "broken"; null: no diagnosis
 };
 
 // One direction of "oneway".

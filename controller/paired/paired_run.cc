@@ -59,9 +59,4 @@ std::vector<std::string> RunErrors(const v1::PairedRun& run) {
   return errors;
 }
 
-std::optional<double> OffsetErrorMs(const v1::OneWayMeasurement& measurement) {
-  if (!measurement.clock().estimated()) return std::nullopt;
-  return measurement.clock().error_bound_ms();
-}
-
 }  // namespace pathpair::paired

@@ -33,10 +33,8 @@ Completeness RunCompleteness(const v1::PairedRun& run);
 // Every failure as "what: why" lines, for reports.
 std::vector<std::string> RunErrors(const v1::PairedRun& run);
 
-// The bound on the clock offset error a direction's delays carry; nullopt when no offset
-// could be estimated ("unsynchronised": the delays include the clocks' difference and only
-// their variation means anything).
-std::optional<double> OffsetErrorMs(const v1::OneWayMeasurement& measurement);
+// How each direction's delays were put on one time base, and their error bound: see
+// oneway_clock.h (EffectiveClock).
 
 }  // namespace pathpair::paired
 

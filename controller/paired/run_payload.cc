@@ -26,7 +26,8 @@ nlohmann::json MeasurementFromV1(const nlohmann::json& v1) {
   stats["delay"] = std::move(delay);
   nlohmann::json measurement = {{"stats", std::move(stats)}};
   if (v1.contains("offset_error_ms") && v1["offset_error_ms"].is_number()) {
-    measurement["clock"] = {{"estimated", true}, {"error_bound_ms", v1["offset_error_ms"]}};
+    measurement["offset_estimate"] = {{"estimated", true},
+                                      {"error_bound_ms", v1["offset_error_ms"]}};
   }
   if (v1.contains("error")) measurement["error"] = v1["error"];
   return measurement;

@@ -4,9 +4,25 @@
 
 namespace pathpair::screen {
 
+namespace {
+
+bool AnyReply(const v1::TraceResult& result) {
+  for (const v1::HopResult& hop : result.hops()) {
+    if (hop.received() > 0 || !hop.responders().empty()) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 void SnapshotSlot::Publish(v1::TraceResult snapshot) {
   absl::MutexLock lock(&mu_);
   if (paused_ && !snapshot.final()) return;
+  if (previous_path_.has_value() && !AnyReply(snapshot) && snapshot.error().empty()) {
+    *snapshot.mutable_hops() = previous_path_->hops();
+  } else {
+    previous_path_.reset();
+  }
   latest_ = std::move(snapshot);
 }
 
@@ -37,8 +53,29 @@ bool SnapshotSlot::finished() const {
 
 void SnapshotSlot::Clear() {
   absl::MutexLock lock(&mu_);
-  latest_.clear_hops();
-  latest_.set_rounds(0);
+  latest_ = v1::TraceResult();
+  previous_path_.reset();
+  finished_ = false;
+}
+
+void SnapshotSlot::ClearKeepingPath() {
+  absl::MutexLock lock(&mu_);
+  v1::TraceResult path;
+  *path.mutable_options() = latest_.options();
+  path.set_source_hostname(latest_.source_hostname());
+  path.set_source_address(latest_.source_address());
+  path.set_target_address(latest_.target_address());
+  for (const v1::HopResult& hop : latest_.hops()) {
+    v1::HopResult* kept = path.add_hops();
+    kept->set_ttl(hop.ttl());
+    for (const v1::Responder& r : hop.responders()) {
+      v1::Responder* responder = kept->add_responders();
+      responder->set_address(r.address());
+      responder->set_hostname(r.hostname());
+    }
+  }
+  latest_ = path;
+  previous_path_ = std::move(path);
   finished_ = false;
 }
 

@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/synchronization/mutex.h"
@@ -36,12 +37,19 @@ class SnapshotSlot {
   // The trace ended (its final result was published, or it failed).
   void Finish();
   bool finished() const;
-  // Forget the current snapshot (after a restart, until the new trace publishes).
+  // Forget the current snapshot, error included (after a restart, until the new trace
+  // publishes).
   void Clear();
+  // Forget the figures but keep the path: until a new trace's snapshot has a reply, Latest()
+  // shows the previous hops and responders with no figures (the screen's `r` never collapses
+  // to "1. ???" while the new trace's first round is out).
+  void ClearKeepingPath();
 
  private:
   mutable absl::Mutex mu_;
   v1::TraceResult latest_ ABSL_GUARDED_BY(mu_);
+  // After ClearKeepingPath: the previous hops, figures cleared, until a snapshot has a reply.
+  std::optional<v1::TraceResult> previous_path_ ABSL_GUARDED_BY(mu_);
   bool paused_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };

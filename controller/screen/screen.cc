@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
 namespace pathpair::screen {
@@ -51,6 +52,7 @@ class TerminalSession {
     g_curses_active.store(true);
     cbreak();
     noecho();
+    set_escdelay(25);  // Esc leaves a prompt at once, not after ncurses' default second
     nonl();
     keypad(stdscr, TRUE);
     curs_set(0);
@@ -77,12 +79,30 @@ void Paint(const std::vector<std::string>& lines) {
   for (size_t i = 0; i < lines.size(); ++i) {
     // The title and the column headers stand out, as in mtr.
     const bool bold = i == 0 || lines[i].rfind(" Host", 0) == 0 || lines[i].rfind("==", 0) == 0 ||
-                      lines[i].rfind("Keys:", 0) == 0;
+                      lines[i].rfind("Diagnosis:", 0) == 0 || lines[i].rfind("Keys:", 0) == 0;
     if (bold) attron(A_BOLD);
     mvaddnstr(static_cast<int>(i), 0, lines[i].c_str(), COLS);
     if (bold) attroff(A_BOLD);
   }
   refresh();
+}
+
+// `u` `t` `b` `i`: every source that can restarts probing with the changed options; the
+// status line says what happened (or why not).
+std::string ChangeProbing(const std::vector<SnapshotSource>& sources, KeyAction action,
+                          const ScreenState& state) {
+  std::string notice;
+  for (const SnapshotSource& s : sources) {
+    if (!s.modify_probe) continue;
+    v1::ProbeOptions changed;
+    const absl::Status done = s.modify_probe([&](v1::ProbeOptions& options) {
+      ApplyProbeKey(action, state, options);
+      changed = options;
+    });
+    notice = done.ok() ? absl::StrCat(DescribeProbeKey(action, changed), ": counters restarted")
+                       : std::string(done.message());
+  }
+  return notice.empty() ? "this key cannot change how probes are sent here" : notice;
 }
 
 }  // namespace
@@ -92,11 +112,20 @@ absl::StatusOr<ScreenExit> RunScreen(const std::vector<SnapshotSource>& sources,
   ScreenModelOptions model_options = options.model;
   model_options.titles.clear();
   for (const SnapshotSource& s : sources) model_options.titles.push_back(s.title);
+  // `z` / `y` show the column even for a source without the information ("AS???"), as mtr
+  // does when its lookups fail.
+  model_options.ip_info = [&sources](size_t source, const std::string& address, int field) {
+    return source < sources.size() && sources[source].ip_info
+               ? sources[source].ip_info(address, field)
+               : std::string();
+  };
   ScreenModel model(model_options);
   ScreenState state;
   state.dns = options.dns;
   state.jitter = options.jitter;
   state.mode = options.mode;
+  state.mpls = options.mpls;
+  state.ip_info = options.ip_info;
 
   TerminalSession terminal;
   if (absl::Status started = terminal.Start(); !started.ok()) return started;
@@ -119,6 +148,7 @@ absl::StatusOr<ScreenExit> RunScreen(const std::vector<SnapshotSource>& sources,
       for (size_t i = 0; i < sources.size(); ++i) {
         if (sources[i].latest) snapshots[i] = sources[i].latest();
         model.Observe(i, snapshots[i]);
+        if (sources[i].footer) model.SetFooter(i, sources[i].footer());
       }
       next_poll = now + options.redraw_interval;
       redraw = true;
@@ -134,7 +164,8 @@ absl::StatusOr<ScreenExit> RunScreen(const std::vector<SnapshotSource>& sources,
     const int key = getch();
     if (key == ERR) continue;
     redraw = true;
-    switch (HandleKey(state, key)) {
+    const KeyAction action = HandleKey(state, key);
+    switch (action) {
       case KeyAction::kQuit:
         result.reason = ScreenExit::Reason::kQuitKey;
         result.state = state;
@@ -153,6 +184,14 @@ absl::StatusOr<ScreenExit> RunScreen(const std::vector<SnapshotSource>& sources,
         break;
       case KeyAction::kDnsChanged:
         if (options.on_dns_changed) options.on_dns_changed(state.dns);
+        break;
+      case KeyAction::kSwitchUdp:
+      case KeyAction::kSwitchTcp:
+      case KeyAction::kBitPatternChanged:
+      case KeyAction::kIntervalChanged:
+        state.notice = ChangeProbing(sources, action, state);
+        model.Reset();
+        next_poll = absl::InfinitePast();
         break;
       case KeyAction::kNone:
         break;

@@ -1,8 +1,13 @@
 #include "controller/subcommands/command_line.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/status/exit_codes.h"
+#include "controller/asn/mmdb_as_lookup.h"
+#include "controller/diagnosis/exit_status.h"
+#include "controller/geo/mmdb_geo_lookup.h"
+#include "controller/paired/paired_run.h"
 
 namespace pathpair::subcommands {
 
@@ -20,10 +25,10 @@ absl::StatusOr<bool> ParseFlags(CLI::App& app, const std::vector<std::string>& a
   return true;
 }
 
-int ExitCodeFor(const absl::Status& status) {
+int ExitCodeFor(const absl::Status& status, std::optional<v1::Verdict> verdict) {
   switch (status.code()) {
     case absl::StatusCode::kOk:
-      return kExitOk;
+      return verdict.has_value() ? diagnosis::ExitStatusFor(*verdict) : kExitOk;
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kNotFound:
       return kExitBadInput;
@@ -36,13 +41,55 @@ int ExitCodeFor(const absl::Status& status) {
   }
 }
 
-int FinishCommand(absl::string_view command, const absl::Status& status, std::ostream& err) {
+namespace {
+
+// Opens a MaxMind-format database with `open`; null for an empty path.
+template <typename Interface, typename Opener>
+absl::StatusOr<std::unique_ptr<Interface>> OpenDatabase(const std::string& path,
+                                                        absl::string_view flag, Opener open) {
+  if (path.empty()) return std::unique_ptr<Interface>();
+  auto db = open(path);
+  if (!db.ok()) return absl::InvalidArgumentError(absl::StrCat(flag, ": ", db.status().message()));
+  return std::unique_ptr<Interface>(*std::move(db));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<asn::AsLookup>> OpenAsDatabase(const std::string& path) {
+  return OpenDatabase<asn::AsLookup>(path, "--asn-db", asn::MmdbAsLookup::Open);
+}
+
+absl::StatusOr<std::unique_ptr<geo::GeoLookup>> OpenGeoDatabase(const std::string& path) {
+  return OpenDatabase<geo::GeoLookup>(path, "--geo-db", geo::MmdbGeoLookup::Open);
+}
+
+absl::Status PairedRunStatus(const v1::PairedRun& run, bool stored) {
+  const std::string errors = absl::StrJoin(paired::RunErrors(run), "\n");
+  if (run.interrupted() && !stored) return absl::CancelledError(errors);
+  switch (paired::RunCompleteness(run)) {
+    case paired::Completeness::kComplete:
+      return absl::OkStatus();
+    case paired::Completeness::kPartial:
+      if (stored) {
+        return absl::AbortedError(absl::StrCat("the run is partial",
+                                               run.interrupted() ? " (interrupted)" : "",
+                                               errors.empty() ? "" : ":\n", errors));
+      }
+      return absl::AbortedError(errors);
+    case paired::Completeness::kFailed:
+      break;
+  }
+  return absl::UnavailableError(errors);
+}
+
+int FinishCommand(absl::string_view command, const absl::Status& status, std::ostream& err,
+                  std::optional<v1::Verdict> verdict) {
   if (!status.ok()) {
     for (absl::string_view line : absl::StrSplit(status.message(), '\n', absl::SkipEmpty())) {
       err << "pathpair " << command << ": " << line << "\n";
     }
   }
-  return ExitCodeFor(status);
+  return ExitCodeFor(status, verdict);
 }
 
 }  // namespace pathpair::subcommands

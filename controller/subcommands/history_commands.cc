@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -12,7 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "common/status/status_macros.h"
-#include "controller/asn/mmdb_as_lookup.h"
+#include "controller/diagnosis/finding.h"
 #include "controller/history/history_store.h"
 #include "controller/merge/path_merge.h"
 #include "controller/merge/paths_json.h"
@@ -36,7 +37,15 @@ struct ReadFlags {
   int limit = 20;
   std::string history_db;
   std::string asn_db;
+  std::string geo_db;
+  bool diagnose_exit = false;
   std::string what;  // show: RUN_ID; diagnose: FILE or RUN_ID
+};
+
+// The databases --asn-db and --geo-db opened (each null without its flag).
+struct Lookups {
+  std::unique_ptr<asn::AsLookup> as;
+  std::unique_ptr<geo::GeoLookup> geo;
 };
 
 void AddHistoryDbFlag(CLI::App& app, ReadFlags& flags) {
@@ -44,14 +53,19 @@ void AddHistoryDbFlag(CLI::App& app, ReadFlags& flags) {
       ->type_name("PATH");
 }
 
-// -j/--json, -n/--no-dns, --history-db, --asn-db and one positional argument.
-void AddReportFlags(CLI::App& app, ReadFlags& flags, const char* positional,
-                    const char* positional_help) {
+// -j/--json, -n/--no-dns, --history-db, --asn-db, --geo-db, --diagnose-exit and one
+// positional argument.
+void AddReportFlags(CLI::App& app, ReadFlags& flags, const char* diagnose_exit_help,
+                    const char* positional, const char* positional_help) {
   app.add_flag("-j,--json", flags.json, "the JSON report instead of text");
   app.add_flag("-n,--no-dns", flags.numeric, "addresses only, no names");
   AddHistoryDbFlag(app, flags);
   app.add_option("--asn-db", flags.asn_db, "MaxMind-format ASN database (AS paths, areas)")
       ->type_name("FILE");
+  app.add_option("--geo-db", flags.geo_db,
+                 "MaxMind-format city database (checks long links against the distance)")
+      ->type_name("FILE");
+  app.add_flag("--diagnose-exit", flags.diagnose_exit, diagnose_exit_help);
   app.add_option(positional, flags.what, positional_help)->required();
 }
 
@@ -89,23 +103,21 @@ absl::StatusOr<v1::PairedRun> LoadRun(const std::string& run_id, const ReadFlags
   return run;
 }
 
-// The --asn-db database, or null without one. InvalidArgument for a bad file.
-absl::StatusOr<std::unique_ptr<asn::AsLookup>> OpenAsLookup(const ReadFlags& flags) {
-  if (flags.asn_db.empty()) return std::unique_ptr<asn::AsLookup>();
-  absl::StatusOr<std::unique_ptr<asn::MmdbAsLookup>> db = asn::MmdbAsLookup::Open(flags.asn_db);
-  if (!db.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("--asn-db: ", db.status().message()));
-  }
-  return std::unique_ptr<asn::AsLookup>(*std::move(db));
+// InvalidArgument for a bad file.
+absl::StatusOr<Lookups> OpenLookups(const ReadFlags& flags) {
+  Lookups lookups;
+  PATHPAIR_ASSIGN_OR_RETURN(lookups.as, OpenAsDatabase(flags.asn_db));
+  PATHPAIR_ASSIGN_OR_RETURN(lookups.geo, OpenGeoDatabase(flags.geo_db));
+  return lookups;
 }
 
-void PrintRun(const v1::PairedRun& run, const ReadFlags& flags, asn::AsLookup* as_lookup,
-              std::ostream& out) {
-  std::optional<merge::MergedPaths> merged;
-  if (run.client().has_trace() && run.server().has_trace()) {
-    merged = merge::MergePaths(run.client().trace(), run.server().trace(), as_lookup);
-  }
-  const paired::DiagnosisOutput diagnosis = paired::DiagnosePairedRun(run, as_lookup);
+// Prints a stored or saved run; returns its verdict.
+v1::Verdict PrintRun(const v1::PairedRun& run, const ReadFlags& flags, const Lookups& lookups,
+                     std::ostream& out) {
+  asn::AsLookup* as_lookup = lookups.as.get();
+  const std::optional<merge::MergedPaths> merged = merge::MergeRun(run, as_lookup);
+  const paired::DiagnosisOutput diagnosis =
+      paired::DiagnosePairedRun(run, as_lookup, lookups.geo.get());
   if (flags.json) {
     const nlohmann::json paths =
         merged.has_value() ? merge::PathsToJson(*merged) : nlohmann::json();
@@ -114,12 +126,14 @@ void PrintRun(const v1::PairedRun& run, const ReadFlags& flags, asn::AsLookup* a
     out << paired::FormatPairedRunText(run, merged.has_value() ? &*merged : nullptr, diagnosis,
                                        {.use_names = !flags.numeric});
   }
+  return diagnosis.verdict;
 }
 
-// One trace (`pathpair trace -j` or mtr -j) with its findings.
-void PrintTrace(const v1::TraceResult& trace, const ReadFlags& flags, asn::AsLookup* as_lookup,
-                std::ostream& out) {
-  const paired::DiagnosisOutput diagnosis = paired::DiagnoseOneTrace(trace, as_lookup);
+// One trace (`pathpair trace -j` or mtr -j) with its findings; returns its verdict.
+v1::Verdict PrintTrace(const v1::TraceResult& trace, const ReadFlags& flags, const Lookups& lookups,
+                       std::ostream& out) {
+  const paired::DiagnosisOutput diagnosis =
+      paired::DiagnoseOneTrace(trace, lookups.as.get(), lookups.geo.get());
   if (flags.json) {
     nlohmann::ordered_json j =
         output::TraceToJson(trace, output::JsonOptions{.use_names = !flags.numeric});
@@ -137,6 +151,35 @@ void PrintTrace(const v1::TraceResult& trace, const ReadFlags& flags, asn::AsLoo
       out << "\nDiagnosis: not available in this build\n";
     }
   }
+  return diagnosis.verdict;
+}
+
+// A paired run printed by `show` or `diagnose`: its verdict when the run is complete, partial
+// (Aborted) when it is not.
+absl::Status PrintedRunStatus(const v1::PairedRun& run, v1::Verdict verdict,
+                              std::optional<v1::Verdict>& exit_verdict) {
+  exit_verdict = verdict;
+  return PairedRunStatus(run, /*stored=*/true);
+}
+
+constexpr absl::string_view kVerdictNames[] = {"healthy", "degraded", "broken"};
+
+// The verdict `history` lists for a run. Runs stored before the verdict column held the verdict
+// (it held the most severe finding's code) are diagnosed again from their payload; "" when that
+// fails.
+std::string ListedVerdict(const history::RunSummary& summary, history::HistoryStore& store) {
+  if (std::find(std::begin(kVerdictNames), std::end(kVerdictNames), summary.verdict) !=
+      std::end(kVerdictNames)) {
+    return summary.verdict;
+  }
+  absl::StatusOr<history::RunRecord> record = store.Load(summary.run_id);
+  if (!record.ok()) return "";
+  absl::StatusOr<v1::PairedRun> run = paired::DecodeRun(record->payload_format, record->payload);
+  if (!run.ok()) return "";
+  const v1::Verdict verdict = run->verdict() != v1::VERDICT_UNSPECIFIED
+                                  ? run->verdict()
+                                  : paired::DiagnosePairedRun(*run, nullptr).verdict;
+  return verdict == v1::VERDICT_UNSPECIFIED ? "" : diagnosis::VerdictName(verdict);
 }
 
 bool IsExistingFile(const std::string& path) {
@@ -160,6 +203,7 @@ absl::Status History(const std::vector<std::string>& args, const HistoryDeps& de
   if (!store.ok()) return absl::FailedPreconditionError(store.status().message());
   absl::StatusOr<std::vector<history::RunSummary>> runs = (*store)->List(flags.limit);
   if (!runs.ok()) return absl::FailedPreconditionError(runs.status().message());
+  for (history::RunSummary& r : *runs) r.verdict = ListedVerdict(r, **store);
   if (flags.json) {
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const history::RunSummary& r : *runs) {
@@ -170,7 +214,8 @@ absl::Status History(const std::vector<std::string>& args, const HistoryDeps& de
                       {"client", r.client},
                       {"server", r.server},
                       {"target", r.target},
-                      {"verdict", r.verdict}});
+                      {"verdict", r.verdict.empty() ? nlohmann::ordered_json()
+                                                    : nlohmann::ordered_json(r.verdict)}});
     }
     out << output::DumpJson(list);
     return absl::OkStatus();
@@ -186,35 +231,43 @@ absl::Status History(const std::vector<std::string>& args, const HistoryDeps& de
   return absl::OkStatus();
 }
 
-absl::Status Show(const std::vector<std::string>& args, const HistoryDeps& deps,
-                  std::ostream& out) {
+absl::Status Show(const std::vector<std::string>& args, const HistoryDeps& deps, std::ostream& out,
+                  std::optional<v1::Verdict>& exit_verdict) {
   CLI::App app("Prints a stored run as `pathpair test` printed it.", "pathpair show");
   ReadFlags flags;
-  AddReportFlags(app, flags, "RUN_ID", "the run, from pathpair history");
+  AddReportFlags(app, flags,
+                 "exit with the run's verdict (0 healthy, 3 degraded, 4 broken, 5 partial run)",
+                 "RUN_ID", "the run, from pathpair history");
   PATHPAIR_ASSIGN_OR_RETURN(const bool go_on, ParseFlags(app, args, out));
   if (!go_on) return absl::OkStatus();
-  PATHPAIR_ASSIGN_OR_RETURN(const std::unique_ptr<asn::AsLookup> as_lookup, OpenAsLookup(flags));
+  PATHPAIR_ASSIGN_OR_RETURN(const Lookups lookups, OpenLookups(flags));
   PATHPAIR_ASSIGN_OR_RETURN(const v1::PairedRun run, LoadRun(flags.what, flags, deps));
-  PrintRun(run, flags, as_lookup.get(), out);
-  return absl::OkStatus();
+  const v1::Verdict verdict = PrintRun(run, flags, lookups, out);
+  if (!flags.diagnose_exit) return absl::OkStatus();
+  return PrintedRunStatus(run, verdict, exit_verdict);
 }
 
 absl::Status Diagnose(const std::vector<std::string>& args, const HistoryDeps& deps,
-                      std::ostream& out) {
+                      std::ostream& out, std::optional<v1::Verdict>& exit_verdict) {
   CLI::App app(
       "Diagnoses a saved trace (pathpair trace -j or mtr -j), a saved pathpair test --json\n"
       "report, or a stored run.",
       "pathpair diagnose");
   ReadFlags flags;
-  AddReportFlags(app, flags, "FILE|RUN_ID", "a JSON file, or a run id from pathpair history");
+  AddReportFlags(app, flags,
+                 "exit with the verdict (the default for diagnose: 0 healthy, 3 degraded, 4 "
+                 "broken, 5 partial run)",
+                 "FILE|RUN_ID", "a JSON file, or a run id from pathpair history");
+  app.footer(
+      "Exit: the verdict (0 healthy, 3 degraded, 4 broken), 5 for a partial paired run, 2 bad\n"
+      "input (options, files, run ids), 1 when the history cannot be read.");
   PATHPAIR_ASSIGN_OR_RETURN(const bool go_on, ParseFlags(app, args, out));
   if (!go_on) return absl::OkStatus();
-  PATHPAIR_ASSIGN_OR_RETURN(const std::unique_ptr<asn::AsLookup> as_lookup, OpenAsLookup(flags));
+  PATHPAIR_ASSIGN_OR_RETURN(const Lookups lookups, OpenLookups(flags));
   const std::string& what = flags.what;
   if (!IsExistingFile(what) && history::IsWellFormedRunId(what)) {
     PATHPAIR_ASSIGN_OR_RETURN(const v1::PairedRun run, LoadRun(what, flags, deps));
-    PrintRun(run, flags, as_lookup.get(), out);
-    return absl::OkStatus();
+    return PrintedRunStatus(run, PrintRun(run, flags, lookups, out), exit_verdict);
   }
   absl::StatusOr<std::string> text = deps.read_file(what);
   if (!text.ok()) {
@@ -227,14 +280,13 @@ absl::Status Diagnose(const std::vector<std::string>& args, const HistoryDeps& d
     if (!run->ok()) {
       return absl::InvalidArgumentError(absl::StrCat(what, ": ", run->status().message()));
     }
-    PrintRun(**run, flags, as_lookup.get(), out);
-    return absl::OkStatus();
+    return PrintedRunStatus(**run, PrintRun(**run, flags, lookups, out), exit_verdict);
   }
   absl::StatusOr<v1::TraceResult> trace = mtrjson::ParseMtrJson(*text);
   if (!trace.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": ", trace.status().message()));
   }
-  PrintTrace(*trace, flags, as_lookup.get(), out);
+  exit_verdict = PrintTrace(*trace, flags, lookups, out);
   return absl::OkStatus();
 }
 
@@ -270,12 +322,16 @@ int RunHistoryCommand(const std::vector<std::string>& args, const HistoryDeps& d
 
 int RunShowCommand(const std::vector<std::string>& args, const HistoryDeps& deps, std::ostream& out,
                    std::ostream& err) {
-  return FinishCommand("show", Show(args, deps, out), err);
+  std::optional<v1::Verdict> verdict;
+  const absl::Status status = Show(args, deps, out, verdict);
+  return FinishCommand("show", status, err, verdict);
 }
 
 int RunDiagnoseCommand(const std::vector<std::string>& args, const HistoryDeps& deps,
                        std::ostream& out, std::ostream& err) {
-  return FinishCommand("diagnose", Diagnose(args, deps, out), err);
+  std::optional<v1::Verdict> verdict;
+  const absl::Status status = Diagnose(args, deps, out, verdict);
+  return FinishCommand("diagnose", status, err, verdict);
 }
 
 int RunHistoryMain(const std::vector<std::string>& args) {

@@ -20,6 +20,8 @@
 #include "common/status/status_macros.h"
 #include "controller/asn/mmdb_as_lookup.h"
 #include "controller/cli/trace_options.h"
+#include "controller/diagnosis/finding.h"
+#include "controller/geo/mmdb_geo_lookup.h"
 #include "controller/history/history_store.h"
 #include "controller/merge/path_merge.h"
 #include "controller/merge/paths_json.h"
@@ -50,6 +52,8 @@ struct TestFlags {
   std::string token_file;
   std::string history_db;
   std::string asn_db;
+  std::string geo_db;
+  bool diagnose_exit = false;  // accepted as in `trace`; `test` exits with the verdict anyway
   bool no_history = false;
   bool no_oneway = false;
   int64_t oneway_count = 0;
@@ -65,8 +69,9 @@ constexpr char kTestFooter[] =
     "Trace options: as `pathpair trace` (-c rounds, -i interval, -u/-T/-P, -4/-6, -m, -f, -s,\n"
     "-Q, -n, -j ...); defaults: -c 10 -i 1.\n"
     "\n"
-    "Exit: 0 complete, 1 nothing measured, 2 bad input, 5 partial (one side failed),\n"
-    "130 interrupted.";
+    "Exit: the verdict of a complete run (0 healthy, 3 degraded, 4 broken; --diagnose-exit is\n"
+    "the default), 1 nothing measured, 2 bad input, 5 partial (one side failed), 130\n"
+    "interrupted.";
 
 // The flags of `pathpair test`; whatever it does not know is left for the trace options.
 void DeclareFlags(CLI::App& app, TestFlags& flags) {
@@ -105,6 +110,11 @@ void DeclareFlags(CLI::App& app, TestFlags& flags) {
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   app.add_option("--asn-db", flags.asn_db, "MaxMind-format ASN database (AS paths, areas)")
       ->type_name("FILE");
+  app.add_option("--geo-db", flags.geo_db,
+                 "MaxMind-format city database (checks long links against the distance)")
+      ->type_name("FILE");
+  app.add_flag("--diagnose-exit", flags.diagnose_exit,
+               "exit with the verdict (the default for test: 0 healthy, 3 degraded, 4 broken)");
   app.allow_extras();  // the trace options
   app.footer(kTestFooter);
 }
@@ -168,15 +178,6 @@ absl::StatusOr<paired::PairedTestPlan> BuildPlan(const TestFlags& flags,
   return plan;
 }
 
-absl::StatusOr<std::unique_ptr<asn::AsLookup>> OpenAsDatabase(const std::string& path) {
-  if (path.empty()) return nullptr;
-  absl::StatusOr<std::unique_ptr<asn::MmdbAsLookup>> db = asn::MmdbAsLookup::Open(path);
-  if (!db.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("--asn-db: ", db.status().message()));
-  }
-  return std::unique_ptr<asn::AsLookup>(*std::move(db));
-}
-
 // The --html file is written at the end of the test: it must be writable before the test
 // starts. Checked without creating or touching it.
 absl::Status CheckWritable(const std::string& path) {
@@ -226,6 +227,7 @@ struct PreparedTest {
   bool use_names = true;  // false with -n
   std::string html;       // --html FILE, known to be writable; empty: no page
   std::unique_ptr<asn::AsLookup> as_lookup;      // null without --asn-db
+  std::unique_ptr<geo::GeoLookup> geo_lookup;    // null without --geo-db
   std::unique_ptr<history::HistoryStore> store;  // null with --no-history
   std::unique_ptr<paired::Endpoint> client;
   std::unique_ptr<paired::Endpoint> server;
@@ -250,6 +252,9 @@ absl::StatusOr<PreparedTest> PrepareTest(const TestFlags& flags,
     connection.token = *std::move(token);
   }
   PATHPAIR_ASSIGN_OR_RETURN(test.as_lookup, OpenAsDatabase(flags.asn_db));
+  // A --geo-db among the trace options (as `pathpair trace` takes it) counts as well.
+  PATHPAIR_ASSIGN_OR_RETURN(
+      test.geo_lookup, OpenGeoDatabase(flags.geo_db.empty() ? trace.output.geo_db : flags.geo_db));
   if (!flags.html.empty()) PATHPAIR_RETURN_IF_ERROR(CheckWritable(flags.html));
   test.html = flags.html;
   PATHPAIR_ASSIGN_OR_RETURN(test.store, OpenHistory(flags, deps));
@@ -392,9 +397,11 @@ absl::StatusOr<v1::PairedRun> RunTest(PreparedTest& test, TestCommandDeps& deps,
   return run;
 }
 
-// Stores the run in the history. A failure is reported, and the report still prints.
-void StoreRun(history::HistoryStore& store, const v1::PairedRun& run, const std::string& verdict,
+// Stores the run, with its verdict, in the history. A failure is reported, and the report still
+// prints.
+void StoreRun(history::HistoryStore& store, v1::PairedRun run, v1::Verdict verdict,
               std::ostream& err) {
+  run.set_verdict(verdict);
   history::RunRecord record;
   record.run_id = run.run_id();
   record.start = absl::FromUnixMicros(run.start_unix_us());
@@ -402,7 +409,7 @@ void StoreRun(history::HistoryStore& store, const v1::PairedRun& run, const std:
   record.client = run.client().endpoint();
   record.server = run.server().endpoint();
   record.target = run.forward_target();
-  record.verdict = verdict;
+  record.verdict = diagnosis::VerdictName(verdict);
   record.status = paired::RunCompleteness(run) == paired::Completeness::kComplete
                       ? history::RunStatus::kComplete
                       : history::RunStatus::kPartial;
@@ -416,33 +423,14 @@ void StoreRun(history::HistoryStore& store, const v1::PairedRun& run, const std:
   }
 }
 
-// What the finished run means for the exit code (command_line.h): OK when complete, Aborted
-// when partial, Cancelled when interrupted, Unavailable when nothing was measured; the message
-// lists every failure.
-absl::Status RunOutcome(const v1::PairedRun& run) {
-  const std::string errors = absl::StrJoin(paired::RunErrors(run), "\n");
-  if (run.interrupted()) return absl::CancelledError(errors);
-  switch (paired::RunCompleteness(run)) {
-    case paired::Completeness::kComplete:
-      return absl::OkStatus();
-    case paired::Completeness::kPartial:
-      return absl::AbortedError(errors);
-    case paired::Completeness::kFailed:
-      break;
-  }
-  return absl::UnavailableError(errors);
-}
-
 // Step 3: the run stored (before printing, so that a closed stdout — a pager quitting — never
 // loses it), the report printed, the --html page written.
 absl::Status ReportTest(const PreparedTest& test, const v1::PairedRun& run, std::ostream& out,
-                        std::ostream& err) {
-  std::optional<merge::MergedPaths> merged;
-  if (run.client().has_trace() && run.server().has_trace()) {
-    merged = merge::MergePaths(run.client().trace(), run.server().trace(), test.as_lookup.get());
-  }
+                        std::ostream& err, std::optional<v1::Verdict>& exit_verdict) {
+  const std::optional<merge::MergedPaths> merged = merge::MergeRun(run, test.as_lookup.get());
   const merge::MergedPaths* paths = merged.has_value() ? &*merged : nullptr;
-  const paired::DiagnosisOutput diagnosis = paired::DiagnosePairedRun(run, test.as_lookup.get());
+  const paired::DiagnosisOutput diagnosis =
+      paired::DiagnosePairedRun(run, test.as_lookup.get(), test.geo_lookup.get());
   if (test.store != nullptr) StoreRun(*test.store, run, diagnosis.verdict, err);
   if (test.json) {
     const nlohmann::json paths_json = paths != nullptr ? merge::PathsToJson(*paths) : nullptr;
@@ -461,11 +449,13 @@ absl::Status ReportTest(const PreparedTest& test, const v1::PairedRun& run, std:
       err << "pathpair test: wrote " << test.html << "\n";
     }
   }
-  return RunOutcome(run);
+  exit_verdict = diagnosis.verdict;
+  return PairedRunStatus(run, /*stored=*/false);
 }
 
 absl::Status TestCommand(const std::vector<std::string>& args, TestCommandDeps& deps,
-                         std::ostream& out, std::ostream& err) {
+                         std::ostream& out, std::ostream& err,
+                         std::optional<v1::Verdict>& exit_verdict) {
   CLI::App app(kTestDescription, "pathpair test");
   TestFlags flags;
   DeclareFlags(app, flags);
@@ -473,14 +463,16 @@ absl::Status TestCommand(const std::vector<std::string>& args, TestCommandDeps& 
   if (!go_on) return absl::OkStatus();
   PATHPAIR_ASSIGN_OR_RETURN(PreparedTest test, PrepareTest(flags, app.remaining(), deps));
   PATHPAIR_ASSIGN_OR_RETURN(const v1::PairedRun run, RunTest(test, deps, err));
-  return ReportTest(test, run, out, err);
+  return ReportTest(test, run, out, err, exit_verdict);
 }
 
 }  // namespace
 
 int RunTestCommand(const std::vector<std::string>& args, TestCommandDeps& deps, std::ostream& out,
                    std::ostream& err) {
-  return FinishCommand("test", TestCommand(args, deps, out, err), err);
+  std::optional<v1::Verdict> verdict;
+  const absl::Status status = TestCommand(args, deps, out, err, verdict);
+  return FinishCommand("test", status, err, verdict);
 }
 
 }  // namespace pathpair::subcommands

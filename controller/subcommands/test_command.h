@@ -14,12 +14,15 @@
 //                 [--json] [--html FILE] [--insecure | --tls-ca F --tls-cert F --tls-key F]
 //                 [--token-file F]
 //                 [--history-db PATH | --no-history] [--no-oneway] [--oneway-count N]
-//                 [--asn-db FILE] [trace options: -c -i -u -T -P -4 -6 -m -f -s -Q -n ...]
+//                 [--asn-db FILE] [--geo-db FILE] [--diagnose-exit]
+//                 [trace options: -c -i -u -T -P -4 -6 -m -f -s -Q -n ...]
 //   pathpair test --help
 //
-// Each step returns a Status; command_line.h's ExitCodeFor turns the final one into the exit
-// code (common/status/exit_codes.h):
-//   0 (kExitOk)           complete: both traces and both one-way directions;
+// Each step returns a Status; command_line.h's ExitCodeFor turns the final one, with the run's
+// verdict, into the exit code (the table in common/status/exit_codes.h):
+//   0/3/4 (kExitOk, kExitDegraded, kExitBroken)  complete: both traces and both one-way
+//                         directions; the verdict over all of them is healthy, degraded, broken
+//                         (--diagnose-exit is accepted, as in `trace`, and changes nothing);
 //   1 (kExitRuntimeError) nothing measured: an agent did not answer, Reflect failed, both sides
 //                         failed; or the history could not be opened (before the test);
 //   2 (kExitBadInput)     bad option or value: one line on stderr, nothing on stdout;
@@ -27,6 +30,7 @@
 //                         the report) — what was measured is printed and stored;
 //   130 (kExitInterrupted) stopped with Ctrl-C (SIGINT/SIGTERM): both agents were told to stop,
 //                         what was measured is printed and stored.
+// The run is stored with its verdict (v1::PairedRun.verdict and the history's verdict column).
 #ifndef PATHPAIR_CONTROLLER_SUBCOMMANDS_TEST_COMMAND_H_
 #define PATHPAIR_CONTROLLER_SUBCOMMANDS_TEST_COMMAND_H_
 

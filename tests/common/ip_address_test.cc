@@ -35,6 +35,14 @@ TEST(IpAddressTest, ClassifiesRanges) {
   EXPECT_TRUE(IpAddress::Parse("fd00::1")->IsPrivate());
   EXPECT_TRUE(IpAddress::Parse("203.0.113.9")->IsDocumentation());
   EXPECT_TRUE(IpAddress::Parse("::1")->IsLoopback());
+  EXPECT_TRUE(IpAddress::Parse("224.0.0.1")->IsMulticast());
+  EXPECT_TRUE(IpAddress::Parse("239.255.255.250")->IsMulticast());
+  EXPECT_FALSE(IpAddress::Parse("240.0.0.1")->IsMulticast());
+  EXPECT_TRUE(IpAddress::Parse("ff02::1")->IsMulticast());
+  EXPECT_FALSE(IpAddress::Parse("fe80::1")->IsMulticast());
+  EXPECT_TRUE(IpAddress::Parse("255.255.255.255")->IsBroadcast());
+  EXPECT_FALSE(IpAddress::Parse("198.51.100.255")->IsBroadcast());
+  EXPECT_FALSE(IpAddress::Parse("ff02::1")->IsBroadcast());
 }
 
 TEST(IpAddressTest, SharesPrefix) {

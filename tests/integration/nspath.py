@@ -40,18 +40,24 @@ class NamespacePath:
     IPv4 198.51.100.(4i+1) on the left end, .(4i+2) on the right end; IPv6 2001:db8:0:i::1 / ::2.
     """
 
-    def __init__(self, routers=6, tcp_listener_port=None, twin_router=None, forward_drop=None):
+    def __init__(self, routers=6, tcp_listener_port=None, twin_router=None, forward_drop=None,
+                 default_icmp_limits=False):
         """twin_router=k (2..routers) adds a second router in parallel with router k, and
         router k-1 sends each packet to one of the two at random (per packet), so that tracers
         see two responders at TTL k, as on an ECMP path. forward_drop=(router, percent) drops
         that percentage of the packets the router (1-based) forwards, both directions; probes
-        that expire at this router are not forwarded, so loss starts at the next hop."""
+        that expire at this router are not forwarded, so loss starts at the next hop.
+        default_icmp_limits=True keeps the kernel's default ICMP rate limits in every namespace
+        (icmp_ratelimit 1000 ms per destination, ...), as on stock routers; by default they are
+        turned off, so that exact-count tests see no loss at fast intervals."""
         chain = {"routers": routers}
         if twin_router is not None:
             chain["twin"] = {"router": twin_router}
         if forward_drop is not None:
             chain["losses"] = [{"router": forward_drop[0], "percent": forward_drop[1]}]
-        self.topology = topo.Topology({"icmp_rate_limits": "ICMP_RATE_LIMITS_OFF",
+        limits = "ICMP_RATE_LIMITS_KERNEL_DEFAULT" if default_icmp_limits else "ICMP_RATE_LIMITS_OFF"
+        self.default_icmp_limits = default_icmp_limits
+        self.topology = topo.Topology({"icmp_rate_limits": limits,
                                        "chain": chain})
         self._background = []
         self._closed = False

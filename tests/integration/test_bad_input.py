@@ -40,6 +40,12 @@ CASES = {
     "unknown_long_option": ["-n", "--bogus", "127.0.0.1"],
     "option_missing_value": ["-n", "127.0.0.1", "-c"],
     "two_hosts": ["-n", "127.0.0.1", "127.0.0.2"],
+    "sctp_refused": ["-n", "-S", "127.0.0.1"],
+    "ipinfo_out_of_range": ["-n", "-y", "5", "127.0.0.1"],
+    "displaymode_out_of_range": ["-n", "--displaymode", "3", "127.0.0.1"],
+    "hosts_file_missing": ["-n", "-r", "-F", "/nonexistent-pathpair-dir/hosts.txt"],
+    "hosts_file_without_host": ["-n", "-r", "-F", "/dev/null"],
+    "no_diagnosis_with_value": ["-n", "--no-diagnosis=1", "127.0.0.1"],
 }
 
 
@@ -61,6 +67,11 @@ class BadInputTest(unittest.TestCase):
         self.assertEqual(result.returncode, 0)
         self.assertIn("Usage: pathpair trace", result.stdout)
         self.assertEqual(result.stderr, "")
+        # Every option, the new ones too, and what the destination check sends.
+        for option in ("--filename FILE", "--sctp", "--curses", "--displaymode MODE",
+                       "--ipinfo NUMBER", "--aslookup", "--no-diagnosis", "--no-dest-check",
+                       "Destination check:", "port 443"):
+            self.assertIn(option, result.stdout)
 
     def test_unknown_subcommand(self):
         result = subprocess.run([nspath.pathpair_binary(), "tracer", "x"], capture_output=True,

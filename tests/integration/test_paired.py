@@ -38,9 +38,10 @@ def scenario(name):
 class Netsim:
     """`pathpair-netsim up` in the background, with both agents; torn down on exit."""
 
-    def __init__(self, scenario_name):
+    def __init__(self, scenario_name, agent_args=None):
         self.name = "pq%06x" % random.getrandbits(24)  # "pq": this file's instances
         self.scenario = scenario(scenario_name)
+        self.agent_args = agent_args or {}  # side -> extra pathpair-agent flags
         self.proc = None
         self.agents = {}
         self.logs = []
@@ -82,7 +83,8 @@ class Netsim:
         self.logs.append(log)
         proc = subprocess.Popen(
             ["ip", "netns", "exec", self.namespace(side), AGENT, "--listen",
-             "0.0.0.0:%d" % AGENT_PORT, "--insecure"], stdout=log, stderr=log)
+             "0.0.0.0:%d" % AGENT_PORT, "--insecure"] + self.agent_args.get(side, []),
+            stdout=log, stderr=log)
         self.agents[side] = proc
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -195,8 +197,12 @@ class PairedTest(unittest.TestCase):
             configured = 100 * float(re.search(r"loss:\s*([0-9.]+)", f.read()).group(1))
         page = os.path.join(self.tmp, "report.html")
         with Netsim("reverse_loss") as sim:
-            report = self.run_test(sim, *FAST, "-c", "20", "--html", page)
+            # A complete run exits with its verdict: 3, degraded (common/status/exit_codes.h).
+            report = self.run_test(sim, *FAST, "-c", "20", "--html", page, expect_code=3)
         self.assertEqual(report["status"], "complete")
+        # One verdict over both directions and the one-way results, stored and listed as is.
+        self.assertEqual(report["verdict"], "degraded")
+        self.assertEqual([r["verdict"] for r in self.history()], ["degraded"])
         # The HTML page: well formed, with both directions' hop lists.
         errors, text = parse_html_page(page)
         self.assertEqual(errors, [])
@@ -226,6 +232,22 @@ class PairedTest(unittest.TestCase):
         self.assertEqual(findings[0]["hop"], start, hubs)
         self.assertFalse([f for f in report["diagnosis"] if f["code"] == "LOSS_FORWARD_DIRECTION"])
 
+    def test_default_demo_path_is_healthy(self):
+        """The demo's path (deploy/demo.sh): a steady 76 ms intercontinental link and nothing
+        wrong is a long-distance link, not a fault, in both directions."""
+        with Netsim("default") as sim:
+            report = self.run_test(sim, *FAST, "-c", "10")  # exit 0: healthy
+        self.assertEqual(report["status"], "complete")
+        self.assertEqual(report["verdict"], "healthy", report["diagnosis"])
+        codes = [f["code"] for f in report["diagnosis"]]
+        self.assertNotIn("LATENCY_INCREASE", codes)
+        long_links = [f for f in report["diagnosis"] if f["code"] == "LONG_DISTANCE_LINK"]
+        self.assertEqual(sorted(f["direction"] for f in long_links), ["forward", "reverse"],
+                         report["diagnosis"])
+        for f in long_links:
+            self.assertEqual(f["evidence"]["distance_checked"], "no")
+        self.assertEqual([r["verdict"] for r in self.history()], ["healthy"])
+
     def test_asymmetric_and_symmetric_paths(self):
         with Netsim("asymmetric") as sim:
             asym = self.run_test(sim, *FAST, "-c", "5")
@@ -235,6 +257,7 @@ class PairedTest(unittest.TestCase):
         self.assertTrue(sym["paths"]["symmetric"], sym["paths"])
         self.assertTrue(self.has_diagnosis(asym), asym["forward"]["report"].keys())
         self.assertTrue(self.has_diagnosis(sym), sym["forward"]["report"].keys())
+        self.assertEqual(sym["verdict"], "healthy")
         codes = lambda r: [f["code"] for f in r["diagnosis"]]
         self.assertIn("ASYMMETRIC_PATH", codes(asym))
         self.assertNotIn("ASYMMETRIC_PATH", codes(sym))
@@ -277,6 +300,12 @@ class PairedTest(unittest.TestCase):
                                 report["run_id"]], capture_output=True, text=True, timeout=30)
         self.assertEqual(shown.returncode, 0, shown.stderr)
         self.assertEqual(json.loads(shown.stdout)["forward"], report["forward"])
+        # diagnose (and show --diagnose-exit) exit as the test did: partial.
+        for command in (["diagnose"], ["show", "--diagnose-exit"]):
+            again = subprocess.run([PATHPAIR] + command + ["--history-db", self.db,
+                                                           report["run_id"]],
+                                   capture_output=True, text=True, timeout=30)
+            self.assertEqual(again.returncode, 5, (command, again.stderr))
 
     def test_in_process_client_side(self):
         """Without --client the controller is the client end: run it inside the client
@@ -287,7 +316,7 @@ class PairedTest(unittest.TestCase):
                  "%s:%d" % (sim.env["NETSIM_SERVER_IP"], AGENT_PORT), "--insecure", "--json",
                  "--history-db", self.db] + FAST + ["-c", "10"],
                 capture_output=True, text=True, timeout=120)
-        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.returncode, 3, proc.stderr)  # degraded: the reverse loss
         report = json.loads(proc.stdout)
         self.assertEqual(report["client"]["endpoint"], "local")
         self.assertEqual(report["client"]["address"], sim.env["NETSIM_CLIENT_IP"])

@@ -104,6 +104,45 @@ absl::StatusOr<size_t> BuildIcmpErrorPacket(const IcmpErrorSpec& spec,
   return size;
 }
 
+absl::StatusOr<size_t> BuildEchoReplyPacket(const IpAddress& source, uint8_t ttl,
+                                            std::span<const uint8_t> request,
+                                            std::span<uint8_t> out) {
+  PATHPAIR_ASSIGN_OR_RETURN(const packet::IpHeaderView ip, packet::ParseIpHeader(request));
+  const bool v4 = ip.family == IpFamily::kV4;
+  const uint8_t protocol = v4 ? packet::wire::kProtocolIcmp : packet::wire::kProtocolIcmpv6;
+  const uint8_t echo_request =
+      v4 ? packet::wire::kIcmpEchoRequest : packet::wire::kIcmpv6EchoRequest;
+  if (ip.protocol != protocol || ip.total_length < ip.header_length + 8 ||
+      request[ip.header_length] != echo_request) {
+    return absl::InvalidArgumentError("not an ICMP echo request");
+  }
+  if (source.family() != ip.family) {
+    return absl::InvalidArgumentError("echo reply source differs in family from the request");
+  }
+  const std::span<const uint8_t> message =
+      request.subspan(ip.header_length, ip.total_length - ip.header_length);
+  const size_t ip_size = v4 ? packet::kIpv4HeaderSize : packet::kIpv6HeaderSize;
+  const size_t size = ip_size + message.size();
+  if (size > out.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("echo reply of ", size, " bytes does not fit a ", out.size(), "-byte buffer"));
+  }
+  PATHPAIR_RETURN_IF_ERROR(
+      packet::BuildIpHeader(
+          {.source = source, .destination = ip.source, .protocol = protocol, .ttl = ttl}, size, out)
+          .status());
+  std::span<uint8_t> icmp = out.subspan(ip_size, message.size());
+  StoreBytes(icmp, 0, message);
+  Store8(icmp, 0, v4 ? packet::wire::kIcmpEchoReply : packet::wire::kIcmpv6EchoReply);
+  Store8(icmp, 1, 0);
+  Store16(icmp, 2, 0);
+  const uint32_t initial =
+      v4 ? 0
+         : packet::PseudoHeaderSum(source, ip.source, protocol, static_cast<uint32_t>(icmp.size()));
+  Store16(icmp, 2, packet::InternetChecksum(icmp, initial));
+  return size;
+}
+
 absl::StatusOr<uint8_t> DecrementTtl(std::span<uint8_t> packet) {
   PATHPAIR_ASSIGN_OR_RETURN(const packet::IpHeaderView ip, packet::ParseIpHeader(packet));
   if (ip.ttl == 0) return absl::FailedPreconditionError("TTL is already 0");

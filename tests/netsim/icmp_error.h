@@ -1,11 +1,13 @@
 // The packet builders only the path emulator needs (moved here from the probe codec,
 // common/packet): ICMP Time Exceeded and Destination Unreachable errors about a packet, quoting
-// it as Linux does, with RFC 4884/4950 MPLS labels when asked; and the TTL decrement of a router.
-// The tests of the codec's parsers and the fakes of the prober's tests use them to make replies.
+// it as Linux does, with RFC 4884/4950 MPLS labels when asked; a router's echo reply; and the
+// TTL decrement of a router. The tests of the codec's parsers and the fakes of the prober's tests
+// use them to make replies.
 //
 //   uint8_t buffer[1500];
 //   IcmpErrorSpec spec{.source = router_address, .mpls = {{.label = 24001}}};
 //   absl::StatusOr<size_t> n = BuildIcmpErrorPacket(spec, probe_bytes, buffer);
+//   absl::StatusOr<size_t> m = BuildEchoReplyPacket(router_address, 64, request_bytes, buffer);
 //   absl::StatusOr<uint8_t> ttl = DecrementTtl(forwarded_bytes);
 #ifndef PATHPAIR_TESTS_NETSIM_ICMP_ERROR_H_
 #define PATHPAIR_TESTS_NETSIM_ICMP_ERROR_H_
@@ -42,6 +44,13 @@ struct IcmpErrorSpec {
 // id 0 and no DF. Labels above 20 bits or traffic classes above 7 are InvalidArgument.
 absl::StatusOr<size_t> BuildIcmpErrorPacket(const IcmpErrorSpec& spec,
                                             std::span<const uint8_t> offending,
+                                            std::span<uint8_t> out);
+
+// Builds the echo reply to `request` (a complete IPv4 or IPv6 packet carrying an ICMP(v6) echo
+// request), from `source` to the request's source, with the request's identifier, sequence and
+// data, as a host answers. InvalidArgument when `request` is no echo request or `out` is short.
+absl::StatusOr<size_t> BuildEchoReplyPacket(const IpAddress& source, uint8_t ttl,
+                                            std::span<const uint8_t> request,
                                             std::span<uint8_t> out);
 
 // Decrements the IPv4 TTL (with an incremental checksum update) or the IPv6 hop limit in place.

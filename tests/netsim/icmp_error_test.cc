@@ -3,6 +3,7 @@
 // through the codec's parsers for every protocol, family and Destination Unreachable code.
 #include "tests/netsim/icmp_error.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -12,6 +13,7 @@
 namespace pathpair::packet {
 namespace {
 
+using netsim::BuildEchoReplyPacket;
 using netsim::BuildIcmpErrorPacket;
 using netsim::DecrementTtl;
 using netsim::IcmpErrorKind;
@@ -164,6 +166,46 @@ TEST(PacketRoundTripTest, EveryDestinationUnreachableCode) {
 
 // Every prefix of a valid packet, each in a buffer of exactly its size (so that ASan would notice
 // a read past it), and random garbage: DecrementTtl fails or succeeds, never crashes.
+// A router's echo reply: from the address asked, to the requester, identifier, sequence and data
+// echoed, a valid checksum; the codec reads it as the answer to the request.
+TEST(PacketBuildEchoReplyTest, AnswersTheRequestInBothFamilies) {
+  for (const IpFamily family : {IpFamily::kV4, IpFamily::kV6}) {
+    SCOPED_TRACE(static_cast<int>(family));
+    ProbeSpec spec = SpecFor(ProbeProtocol::kIcmp, family);
+    spec.packet_size = 100;
+    const std::vector<uint8_t> request = BuildProbe(spec);
+    const IpAddress from = family == IpFamily::kV4 ? kRouter4 : kRouter6;
+    std::vector<uint8_t> reply(kMaxPacketSize);
+    absl::StatusOr<size_t> size = BuildEchoReplyPacket(from, 61, request, reply);
+    ASSERT_TRUE(size.ok()) << size.status();
+    reply.resize(*size);
+    EXPECT_EQ(reply.size(), request.size());
+    EXPECT_EQ(TransportChecksum(reply), 0);
+    absl::StatusOr<IpHeaderView> ip = ParseIpHeader(reply);
+    ASSERT_TRUE(ip.ok());
+    EXPECT_EQ(ip->ttl, 61);
+    absl::StatusOr<ParsedReply> parsed = ParseAny(reply);
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    EXPECT_EQ(parsed->kind, ReplyKind::kEchoReply);
+    EXPECT_EQ(parsed->responder, from);
+    EXPECT_EQ(parsed->destination, spec.source);
+    EXPECT_EQ(parsed->echo_id, spec.icmp_id);
+    EXPECT_EQ(parsed->echo_sequence, spec.sequence);
+    // The data after the ICMP header is the request's.
+    EXPECT_TRUE(std::equal(reply.begin() + ip->header_length + 8, reply.end(),
+                           request.begin() + ip->header_length + 8));
+  }
+  // Not an echo request, the wrong family, a short buffer.
+  std::vector<uint8_t> out(kMaxPacketSize);
+  EXPECT_FALSE(BuildEchoReplyPacket(kRouter4, 64, Bytes(kUdp4Probe), out).ok());
+  EXPECT_FALSE(BuildEchoReplyPacket(kRouter6, 64, Bytes(kIcmp4Probe), out).ok());
+  std::vector<uint8_t> small(20);
+  EXPECT_FALSE(BuildEchoReplyPacket(kRouter4, 64, Bytes(kIcmp4Probe), small).ok());
+  for (size_t n = 0; n < sizeof(kIcmp4Probe); ++n) {  // truncated: an error, never a crash
+    (void)BuildEchoReplyPacket(kRouter4, 64, std::span(kIcmp4Probe, n), out);
+  }
+}
+
 TEST(PacketDecrementTtlTest, TruncatedPacketsAndGarbageNeverCrash) {
   std::vector<std::vector<uint8_t>> packets = {Bytes(kTimeExceeded4Mpls), Bytes(kPortUnreachable6),
                                                Bytes(kTimeExceeded6Mpls)};

@@ -15,6 +15,8 @@ import subprocess
 import time
 import unittest
 
+import netsim_up
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 NETSIM = os.environ.get("NETSIM_BIN", "pathpair-netsim")
 SCENARIOS = os.environ.get("NETSIM_SCENARIOS", os.path.join(HERE, "..", "scenarios"))
@@ -193,12 +195,7 @@ class UpDownTest(unittest.TestCase):
     def start_up(self, name):
         proc = subprocess.Popen([NETSIM, "up", HEALTHY, "--name", name], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
-        env = {}
-        for line in proc.stdout:
-            key, _, value = line.strip().partition("=")
-            env[key] = value
-            if key == "NETSIM_READY":
-                break
+        env = netsim_up.read_announcement(proc)
         self.assertIn("NETSIM_READY", env, proc.stderr.read() if proc.poll() is not None else "")
         return proc, env
 

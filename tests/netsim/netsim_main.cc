@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -30,6 +31,7 @@
 #include "tests/netsim/endpoints.h"
 #include "tests/netsim/event_log.h"
 #include "tests/netsim/path_engine.h"
+#include "tests/netsim/router_model.h"
 #include "tests/netsim/runner.h"
 #include "tests/netsim/scenario.h"
 #include "tests/topo/spec.h"
@@ -284,6 +286,46 @@ nlohmann::ordered_json TruthJson(PathEngine& engine, Side from, IpFamily family)
   return hops;
 }
 
+// Each router's addresses (router-wide and per interface) and where its ICMP comes from: the
+// ground truth of alias resolution.
+nlohmann::ordered_json RoutersJson(const v1::Scenario& s) {
+  nlohmann::ordered_json routers = nlohmann::ordered_json::array();
+  for (const v1::Router& r : s.routers()) {
+    nlohmann::ordered_json interfaces = nlohmann::ordered_json::array();
+    for (const v1::Interface& i : r.interfaces()) {
+      interfaces.push_back({{"peer", i.peer()}, {"ipv4", i.ipv4()}, {"ipv6", i.ipv6()}});
+    }
+    RouterModel model(r, 0, MonoTime());
+    nlohmann::ordered_json all;
+    for (IpFamily family : {IpFamily::kV4, IpFamily::kV6}) {
+      nlohmann::ordered_json list = nlohmann::ordered_json::array();
+      for (const IpAddress& a : model.AllAddresses(family)) list.push_back(a.ToString());
+      all[family == IpFamily::kV4 ? "ipv4" : "ipv6"] = list;
+    }
+    routers.push_back({{"name", r.name()},
+                       {"addresses", all},
+                       {"interfaces", interfaces},
+                       {"icmp_source", v1::IcmpSource_Name(r.icmp_source())}});
+  }
+  return routers;
+}
+
+nlohmann::ordered_json AddressTruthJson(PathEngine& engine, Side from, IpFamily family) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const PathEngine::AddressTruth& t : engine.RouterAddressTruth(from, family)) {
+    nlohmann::ordered_json unreachable = nlohmann::ordered_json::array();
+    for (const IpAddress& a : t.port_unreachable_from) unreachable.push_back(a.ToString());
+    out.push_back({{"address", t.address.ToString()},
+                   {"router", t.router},
+                   {"peer", t.peer},
+                   {"hops", t.hops},
+                   {"port_unreachable_from", unreachable},
+                   {"echo_reply_from", t.echo_reply_from.ToString()},
+                   {"base_rtt_ms", t.base_rtt_ms}});
+  }
+  return out;
+}
+
 class NullSink : public PacketSink {
  public:
   void Deliver(Side, std::span<const uint8_t>, PacketRecord&) override {}
@@ -304,13 +346,18 @@ int CommandDescribe(const Options& o) {
   j["seed"] = s->seed();
   j["client"] = {{"ipv4", s->client().ipv4()}, {"ipv6", s->client().ipv6()}};
   j["server"] = {{"ipv4", s->server().ipv4()}, {"ipv6", s->server().ipv6()}};
-  nlohmann::ordered_json expect = nlohmann::ordered_json::array();
-  for (const auto& e : s->expect()) {
-    expect.push_back({{"code", e.code()},
-                      {"hop", e.hop()},
-                      {"direction", e.direction().empty() ? "forward" : e.direction()}});
+  for (const auto& [list, key] :
+       {std::pair{&s->expect(), "expect"}, std::pair{&s->expect_absent(), "expect_absent"}}) {
+    nlohmann::ordered_json findings = nlohmann::ordered_json::array();
+    for (const auto& e : *list) {
+      findings.push_back({{"code", e.code()},
+                          {"hop", e.hop()},
+                          {"direction", e.direction().empty() ? "forward" : e.direction()},
+                          {"router", e.router()}});
+    }
+    j[key] = findings;
   }
-  j["expect"] = expect;
+  j["routers"] = RoutersJson(*s);
   for (IpFamily family : {IpFamily::kV4, IpFamily::kV6}) {
     const bool has =
         family == IpFamily::kV4 ? !s->client().ipv4().empty() : !s->client().ipv6().empty();
@@ -318,6 +365,8 @@ int CommandDescribe(const Options& o) {
     const std::string key = family == IpFamily::kV4 ? "ipv4" : "ipv6";
     j["truth"][key]["forward"] = TruthJson(engine, Side::kClient, family);
     j["truth"][key]["reverse"] = TruthJson(engine, Side::kServer, family);
+    j["router_addresses"][key]["client"] = AddressTruthJson(engine, Side::kClient, family);
+    j["router_addresses"][key]["server"] = AddressTruthJson(engine, Side::kServer, family);
   }
   std::cout << j.dump(1) << "\n";
   return 0;

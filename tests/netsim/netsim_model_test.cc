@@ -25,6 +25,7 @@ namespace pathpair::netsim {
 namespace {
 
 using ::testing::HasSubstr;
+using v1::Endpoint;
 using v1::Link;
 using v1::Scenario;
 
@@ -287,14 +288,16 @@ absl::Status ValidateText(const std::string& text) {
   return ValidateScenario(*s);
 }
 
-// kMinimal with `extra` merged in (repeated fields such as hops and routers are appended).
-Scenario Minimal(const std::string& extra = "") {
+// `base` with `extra` merged in (repeated fields such as hops and routers are appended).
+Scenario Merged(const char* base, const std::string& extra) {
   Scenario s, more;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(kMinimal, &s));
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(base, &s));
   EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(extra, &more)) << extra;
   s.MergeFrom(more);
   return s;
 }
+
+Scenario Minimal(const std::string& extra = "") { return Merged(kMinimal, extra); }
 
 TEST(ScenarioTest, MinimalScenarioIsValid) { EXPECT_TRUE(ValidateText(kMinimal).ok()); }
 
@@ -387,6 +390,31 @@ std::vector<uint8_t> Echo(const std::string& src, const std::string& dst, uint8_
   EXPECT_TRUE(n.ok()) << n.status();
   buf.resize(n.ok() ? *n : 0);
   return buf;
+}
+
+std::vector<uint8_t> Probe(packet::ProbeProtocol protocol, const std::string& src,
+                           const std::string& dst, uint8_t ttl, uint16_t seq = 1) {
+  packet::ProbeSpec spec;
+  spec.protocol = protocol;
+  spec.source = *IpAddress::Parse(src);
+  spec.destination = *IpAddress::Parse(dst);
+  spec.ttl = ttl;
+  spec.icmp_id = 777;
+  spec.sequence = seq;
+  spec.source_port = 40000;
+  spec.destination_port = 33434;
+  std::vector<uint8_t> buf(256);
+  absl::StatusOr<size_t> n = packet::BuildProbePacket(spec, buf);
+  EXPECT_TRUE(n.ok()) << n.status();
+  buf.resize(n.ok() ? *n : 0);
+  return buf;
+}
+
+absl::StatusOr<packet::ParsedReply> ParseReply(const std::vector<uint8_t>& bytes) {
+  absl::StatusOr<packet::IpHeaderView> h = packet::ParseIpHeader(bytes);
+  if (!h.ok()) return h.status();
+  return h->family == IpFamily::kV4 ? packet::ParseIpv4Packet(bytes)
+                                    : packet::ParseIpv6Packet(bytes);
 }
 
 Scenario MustParse(const std::string& extra) {
@@ -706,6 +734,442 @@ TEST_F(EngineTest, GroundTruthForTheMinimalPath) {
   EXPECT_TRUE(truth[2].icmp_echo_dropped);
   EXPECT_DOUBLE_EQ(truth[2].loss, 1);
   EXPECT_DOUBLE_EQ(truth[2].path_loss, 0);
+}
+
+// ---- Per-interface addresses, reply sources, packets to routers. ----
+
+// tests/topo's `chain { routers: 3 detours { from_router: 3 to_router: 1 } }` with its addresses:
+// out client - r1 - r2 - r3 - server, back server - r3 - d1 - r1 - client; /30 links.
+constexpr char kDetour[] = R"pb(
+  name: "detour"
+  seed: 3
+  client { ipv4: "198.51.100.1" ipv6: "2001:db8::1" }
+  server { ipv4: "198.51.100.14" ipv6: "2001:db8:0:3::2" }
+  routers {
+    name: "r1"
+    interfaces { peer: "client" ipv4: "198.51.100.2" ipv6: "2001:db8::2" }
+    interfaces { peer: "r2" ipv4: "198.51.100.5" ipv6: "2001:db8:0:1::1" }
+    interfaces { peer: "d1" ipv4: "198.51.100.17" ipv6: "2001:db8:0:4::1" }
+  }
+  routers {
+    name: "r2"
+    interfaces { peer: "r1" ipv4: "198.51.100.6" ipv6: "2001:db8:0:1::2" }
+    interfaces { peer: "r3" ipv4: "198.51.100.9" ipv6: "2001:db8:0:2::1" }
+  }
+  routers {
+    name: "r3"
+    interfaces { peer: "r2" ipv4: "198.51.100.10" ipv6: "2001:db8:0:2::2" }
+    interfaces { peer: "server" ipv4: "198.51.100.13" ipv6: "2001:db8:0:3::1" }
+    interfaces { peer: "d1" ipv4: "198.51.100.22" ipv6: "2001:db8:0:5::2" }
+  }
+  routers {
+    name: "d1"
+    interfaces { peer: "r1" ipv4: "198.51.100.18" ipv6: "2001:db8:0:4::2" }
+    interfaces { peer: "r3" ipv4: "198.51.100.21" ipv6: "2001:db8:0:5::1" }
+  }
+  forward {
+    hops {
+      router: "r1"
+      link { delay_ms: 1 }
+    }
+    hops {
+      router: "r2"
+      link { delay_ms: 2 }
+    }
+    hops {
+      router: "r3"
+      link { delay_ms: 3 }
+    }
+    last_link { delay_ms: 4 }
+  }
+  reverse {
+    hops {
+      router: "r3"
+      link { delay_ms: 10 }
+    }
+    hops {
+      router: "d1"
+      link { delay_ms: 20 }
+    }
+    hops {
+      router: "r1"
+      link { delay_ms: 30 }
+    }
+    last_link { delay_ms: 40 }
+  }
+  icmp_return: ICMP_RETURN_OTHER_PATH
+)pb";
+
+Scenario Detour() {
+  Scenario s = Merged(kDetour, "");
+  EXPECT_TRUE(ValidateScenario(s).ok()) << ValidateScenario(s);
+  return s;
+}
+
+std::string Address(const Endpoint& e, IpFamily family) {
+  return family == IpFamily::kV4 ? e.ipv4() : e.ipv6();
+}
+
+// What a tracer at `from` sees: the source of the answer to one echo probe per TTL.
+std::vector<std::string> Trace(const Scenario& s, Side from, IpFamily family) {
+  const MonoTime t0 = MonoTime::FromEpochDuration(absl::Seconds(1000));
+  CollectingSink sink;
+  PathEngine engine(s, t0, &sink);
+  const std::string me = Address(from == Side::kClient ? s.client() : s.server(), family);
+  const std::string target = Address(from == Side::kClient ? s.server() : s.client(), family);
+  std::vector<std::string> hops;
+  for (int ttl = 1; ttl <= 10; ++ttl) {
+    sink.deliveries.clear();
+    engine.Receive(from, Echo(me, target, static_cast<uint8_t>(ttl), static_cast<uint16_t>(ttl)),
+                   t0);
+    engine.RunUntil(t0 + absl::Seconds(100));
+    if (sink.deliveries.empty()) break;
+    const Delivery& d = sink.deliveries.back();
+    if (d.to != from) {  // the target's kernel answers this one
+      hops.push_back(target);
+      break;
+    }
+    absl::StatusOr<packet::ParsedReply> reply = ParseReply(d.bytes);
+    if (!reply.ok()) return {reply.status().ToString()};
+    hops.push_back(reply->responder.ToString());
+    if (reply->responder.ToString() == target) break;
+  }
+  return hops;
+}
+
+std::vector<std::string> TruthAddresses(PathEngine& engine, Side from, IpFamily family) {
+  std::vector<std::string> out;
+  for (const PathEngine::HopTruth& h : engine.GroundTruth(from, family, 30)) {
+    EXPECT_EQ(h.addresses.size(), 1u) << h.ttl;
+    out.push_back(h.addresses.empty() ? "" : h.addresses[0].ToString());
+  }
+  return out;
+}
+
+using ::testing::ElementsAre;
+
+// What mtr showed on that chain of stock Linux routers (kernel 6.18): over IPv4 each router
+// answers from the interface its route back to the tracer leaves by (r3 toward d1, d1 toward
+// r3); over IPv6 from the interface the probe came in on.
+TEST_F(EngineTest, RoutersAnswerFromTheirInterfacesLikeLinux) {
+  const Scenario s = Detour();
+  EXPECT_THAT(Trace(s, Side::kClient, IpFamily::kV4),
+              ElementsAre("198.51.100.2", "198.51.100.6", "198.51.100.22", "198.51.100.14"));
+  EXPECT_THAT(Trace(s, Side::kServer, IpFamily::kV4),
+              ElementsAre("198.51.100.13", "198.51.100.21", "198.51.100.5", "198.51.100.1"));
+  EXPECT_THAT(Trace(s, Side::kClient, IpFamily::kV6),
+              ElementsAre("2001:db8::2", "2001:db8:0:1::2", "2001:db8:0:2::2", "2001:db8:0:3::2"));
+  EXPECT_THAT(Trace(s, Side::kServer, IpFamily::kV6),
+              ElementsAre("2001:db8:0:3::1", "2001:db8:0:5::1", "2001:db8:0:4::1", "2001:db8::1"));
+  // The ground truth says the same.
+  PathEngine engine(s, t0, &sink);
+  for (Side side : {Side::kClient, Side::kServer}) {
+    for (IpFamily family : {IpFamily::kV4, IpFamily::kV6}) {
+      EXPECT_EQ(TruthAddresses(engine, side, family), Trace(s, side, family));
+    }
+  }
+}
+
+TEST_F(EngineTest, ErrorsReturnAlongTheWayBackFromWhereTheyJoinIt) {
+  PathEngine engine(Detour(), t0, &sink);
+  const std::vector<PathEngine::HopTruth> truth =
+      engine.GroundTruth(Side::kClient, IpFamily::kV4, 30);
+  ASSERT_EQ(truth.size(), 4u);
+  // r1 (on the way back): out 1, back 40. r2 (not on it): out 1 + 2, back over r2 -> r1 (2,
+  // the forward link mirrored) then r1 -> client (40). r3: out 6, back 20 + 30 + 40.
+  EXPECT_DOUBLE_EQ(truth[0].base_rtt_ms, 41);
+  EXPECT_DOUBLE_EQ(truth[1].base_rtt_ms, 3 + 2 + 40);
+  EXPECT_DOUBLE_EQ(truth[2].base_rtt_ms, 6 + 20 + 30 + 40);
+  EXPECT_DOUBLE_EQ(truth[3].base_rtt_ms, 10 + 100);
+  // Sent and timed: r2's error.
+  engine.Receive(Side::kClient, Echo("198.51.100.1", "198.51.100.14", 2, 1), t0);
+  Run(engine);
+  ASSERT_EQ(sink.deliveries.size(), 1u);
+  EXPECT_EQ(sink.deliveries[0].record.origin, "r2");
+  EXPECT_EQ(sink.deliveries[0].record.scheduled, t0 + absl::Milliseconds(45));
+}
+
+TEST_F(EngineTest, IcmpSourceOptions) {
+  struct Case {
+    v1::IcmpSource source;
+    std::vector<std::string> v4;
+    std::vector<std::string> v6;
+  };
+  const std::vector<Case> cases = {
+      {v1::ICMP_SOURCE_EGRESS,
+       {"198.51.100.2", "198.51.100.6", "198.51.100.22", "198.51.100.14"},
+       {"2001:db8::2", "2001:db8:0:1::2", "2001:db8:0:5::2", "2001:db8:0:3::2"}},
+      {v1::ICMP_SOURCE_INGRESS,
+       {"198.51.100.2", "198.51.100.6", "198.51.100.10", "198.51.100.14"},
+       {"2001:db8::2", "2001:db8:0:1::2", "2001:db8:0:2::2", "2001:db8:0:3::2"}},
+  };
+  for (const Case& c : cases) {
+    Scenario s = Detour();
+    for (auto& r : *s.mutable_routers()) r.set_icmp_source(c.source);
+    EXPECT_EQ(Trace(s, Side::kClient, IpFamily::kV4), c.v4) << v1::IcmpSource_Name(c.source);
+    EXPECT_EQ(Trace(s, Side::kClient, IpFamily::kV6), c.v6) << v1::IcmpSource_Name(c.source);
+  }
+  // A router-wide address (a loopback) for every message.
+  Scenario s = Detour();
+  s.mutable_routers(2)->add_ipv4("203.0.113.3");
+  s.mutable_routers(2)->add_ipv6("2001:db8:ff::3");
+  s.mutable_routers(2)->set_icmp_source(v1::ICMP_SOURCE_ROUTER_ADDRESS);
+  ASSERT_TRUE(ValidateScenario(s).ok()) << ValidateScenario(s);
+  EXPECT_EQ(Trace(s, Side::kClient, IpFamily::kV4)[2], "203.0.113.3");
+  EXPECT_EQ(Trace(s, Side::kServer, IpFamily::kV6)[0], "2001:db8:ff::3");
+}
+
+// What a prober at `from` gets back for one probe: the reply's kind, source and round trip.
+struct Answer {
+  packet::ReplyKind kind = packet::ReplyKind::kEchoReply;
+  std::string responder;
+  absl::Duration rtt;
+  bool answered = false;
+};
+
+Answer Ask(PathEngine& engine, CollectingSink& sink, const Scenario& s, Side from,
+           packet::ProbeProtocol protocol, const std::string& address, uint8_t ttl = 64) {
+  const MonoTime at = MonoTime::FromEpochDuration(absl::Seconds(1000));
+  const IpFamily family = IpAddress::Parse(address)->family();
+  sink.deliveries.clear();
+  engine.Receive(from,
+                 Probe(protocol, Address(from == Side::kClient ? s.client() : s.server(), family),
+                       address, ttl),
+                 at);
+  engine.RunUntil(at + absl::Seconds(100));
+  Answer answer;
+  if (sink.deliveries.empty()) return answer;
+  EXPECT_EQ(sink.deliveries.size(), 1u);
+  EXPECT_EQ(sink.deliveries[0].to, from);
+  absl::StatusOr<packet::ParsedReply> reply = ParseReply(sink.deliveries[0].bytes);
+  EXPECT_TRUE(reply.ok()) << reply.status();
+  if (!reply.ok()) return answer;
+  answer.answered = true;
+  answer.kind = reply->kind;
+  answer.responder = reply->responder.ToString();
+  answer.rtt = sink.deliveries[0].record.scheduled - at;
+  return answer;
+}
+
+// Linux answers a datagram or an echo request sent to one of its addresses from that address,
+// whichever interface it is on and whichever side asks; the packet goes as routing takes it.
+TEST_F(EngineTest, RoutersAnswerUdpAndEchoToTheirOwnAddresses) {
+  const Scenario s = Detour();
+  PathEngine engine(s, t0, &sink);
+  using packet::ProbeProtocol;
+  using packet::ReplyKind;
+  struct Case {
+    Side from;
+    ProbeProtocol protocol;
+    std::string address;
+    ReplyKind kind;
+    absl::Duration rtt;
+  };
+  const std::vector<Case> cases = {
+      // r2's interface toward r3: through r1 to r2 (1 + 2); back r2 -> r1 (2) -> client (40).
+      {Side::kClient, ProbeProtocol::kUdp, "198.51.100.9", ReplyKind::kDestinationUnreachable,
+       absl::Milliseconds(45)},
+      {Side::kClient, ProbeProtocol::kIcmp, "198.51.100.9", ReplyKind::kEchoReply,
+       absl::Milliseconds(45)},
+      // d1 is on the way back only. Its address on the r3 link: r3 holds that link (1 + 2 + 3,
+      // then r3 -> d1: 20); back d1 -> r1 -> client (30 + 40).
+      {Side::kClient, ProbeProtocol::kUdp, "198.51.100.21", ReplyKind::kDestinationUnreachable,
+       absl::Milliseconds(96)},
+      // Its address on the r1 link: through r1 (1, then r1 -> d1: 30); back 30 + 40.
+      {Side::kClient, ProbeProtocol::kIcmp, "198.51.100.18", ReplyKind::kEchoReply,
+       absl::Milliseconds(101)},
+      // From the server d1 is on the way: 10 + 20; back d1 -> r3 (20) -> server (4).
+      {Side::kServer, ProbeProtocol::kUdp, "2001:db8:0:4::2", ReplyKind::kDestinationUnreachable,
+       absl::Milliseconds(54)},
+      // r1's LAN side from the server: 10 + 20 + 30; back along the way out 2 + 3 + 4.
+      {Side::kServer, ProbeProtocol::kUdp, "198.51.100.2", ReplyKind::kDestinationUnreachable,
+       absl::Milliseconds(69)},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.address);
+    const Answer a = Ask(engine, sink, s, c.from, c.protocol, c.address);
+    ASSERT_TRUE(a.answered);
+    EXPECT_EQ(a.kind, c.kind);
+    EXPECT_EQ(a.responder, c.address);
+    EXPECT_EQ(a.rtt, c.rtt);
+  }
+  // Port unreachable quotes the datagram: code 3 (IPv4), 4 (IPv6).
+  sink.deliveries.clear();
+  engine.Receive(Side::kClient, Probe(ProbeProtocol::kUdp, "2001:db8::1", "2001:db8:0:1::2", 64),
+                 t0);
+  Run(engine);
+  ASSERT_EQ(sink.deliveries.size(), 1u);
+  absl::StatusOr<packet::ParsedReply> reply = ParseReply(sink.deliveries[0].bytes);
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->icmp_code, 4);
+  ASSERT_TRUE(reply->quote.has_value());
+  EXPECT_EQ(reply->quote->destination_port, 33434);
+  // The ground truth of alias probes says the same.
+  std::map<std::string, PathEngine::AddressTruth> truth;
+  for (auto& t : engine.RouterAddressTruth(Side::kClient, IpFamily::kV4)) {
+    truth[t.address.ToString()] = t;
+  }
+  EXPECT_EQ(truth.size(), 10u);
+  EXPECT_EQ(truth["198.51.100.21"].router, "d1");
+  EXPECT_EQ(truth["198.51.100.21"].peer, "r3");
+  EXPECT_EQ(truth["198.51.100.21"].hops, 4);
+  EXPECT_DOUBLE_EQ(truth["198.51.100.21"].base_rtt_ms, 96);
+  ASSERT_EQ(truth["198.51.100.21"].port_unreachable_from.size(), 1u);
+  EXPECT_EQ(truth["198.51.100.21"].port_unreachable_from[0].ToString(), "198.51.100.21");
+  EXPECT_EQ(truth["198.51.100.9"].hops, 2);
+}
+
+TEST_F(EngineTest, PacketsToRoutersExpireOnTheWayAndShareTheErrorBudget) {
+  Scenario s = Detour();
+  s.mutable_routers(1)->mutable_behavior()->mutable_icmp_rate_limit()->set_rate_per_s(0.001);
+  s.mutable_routers(1)->mutable_behavior()->mutable_icmp_rate_limit()->set_burst(1);
+  PathEngine engine(s, t0, &sink);
+  using packet::ProbeProtocol;
+  // TTL 1 toward r2's address: r1 answers Time Exceeded.
+  Answer a = Ask(engine, sink, s, Side::kClient, ProbeProtocol::kUdp, "198.51.100.9", 1);
+  ASSERT_TRUE(a.answered);
+  EXPECT_EQ(a.kind, packet::ReplyKind::kTimeExceeded);
+  EXPECT_EQ(a.responder, "198.51.100.2");
+  // TTL 2 reaches r2, which delivers it whatever is left of the TTL; that port unreachable
+  // spends r2's one token, so a Time Exceeded right after is rate limited, and so is the next
+  // port unreachable; echo replies are not limited.
+  a = Ask(engine, sink, s, Side::kClient, ProbeProtocol::kUdp, "198.51.100.9", 2);
+  EXPECT_TRUE(a.answered);
+  EXPECT_EQ(a.kind, packet::ReplyKind::kDestinationUnreachable);
+  EXPECT_FALSE(
+      Ask(engine, sink, s, Side::kClient, ProbeProtocol::kIcmp, "198.51.100.14", 2).answered);
+  EXPECT_FALSE(Ask(engine, sink, s, Side::kClient, ProbeProtocol::kUdp, "198.51.100.6").answered);
+  EXPECT_TRUE(Ask(engine, sink, s, Side::kClient, ProbeProtocol::kIcmp, "198.51.100.6").answered);
+  // TCP to a router: no listener, and no RST in the model.
+  EXPECT_FALSE(Ask(engine, sink, s, Side::kClient, ProbeProtocol::kTcp, "198.51.100.5").answered);
+  bool unanswered = false;
+  for (const PacketRecord& r : sink.drops) {
+    for (const HopEvent& e : r.hops) unanswered |= r.fate == "to_router" && e.what == "no_answer";
+  }
+  EXPECT_TRUE(unanswered);
+  // An address nobody has goes nowhere.
+  EXPECT_FALSE(Ask(engine, sink, s, Side::kClient, ProbeProtocol::kUdp, "198.51.100.99").answered);
+  EXPECT_EQ(sink.drops.back().fate, "no_route");
+}
+
+// With icmp_source EGRESS, a port unreachable leaves from the interface toward the prober: the
+// Mercator alias of the address asked.
+TEST_F(EngineTest, EgressRoutersGiveMercatorAliases) {
+  Scenario s = Detour();
+  s.mutable_routers(3)->set_icmp_source(v1::ICMP_SOURCE_EGRESS);  // d1
+  PathEngine engine(s, t0, &sink);
+  using packet::ProbeProtocol;
+  // d1's address on the r3 link, asked from the client: it answers toward r1.
+  Answer a = Ask(engine, sink, s, Side::kClient, ProbeProtocol::kUdp, "198.51.100.21");
+  EXPECT_EQ(a.responder, "198.51.100.18");
+  a = Ask(engine, sink, s, Side::kServer, ProbeProtocol::kUdp, "198.51.100.18");
+  EXPECT_EQ(a.responder, "198.51.100.21");
+  // Echo replies still come from the address asked.
+  a = Ask(engine, sink, s, Side::kClient, ProbeProtocol::kIcmp, "198.51.100.21");
+  EXPECT_EQ(a.responder, "198.51.100.21");
+}
+
+// A mirrored path with an address per interface: each trace sees a router's address on the link
+// toward the tracer, so the two directions show different addresses of the same routers.
+TEST_F(EngineTest, MirroredPathWithInterfaceAddresses) {
+  Scenario s = MustParse("");
+  s.mutable_routers()->Clear();
+  ASSERT_TRUE(google::protobuf::TextFormat::MergeFromString(
+      R"pb(
+        routers {
+          name: "a"
+          interfaces { peer: "client" ipv4: "198.51.100.9" ipv6: "2001:db8:c::1" }
+          interfaces { peer: "b" ipv4: "198.51.100.13" ipv6: "2001:db8:1:1::1" }
+        }
+        routers {
+          name: "b"
+          interfaces { peer: "a" ipv4: "198.51.100.14" ipv6: "2001:db8:1:1::2" }
+          interfaces { peer: "server" ipv4: "203.0.113.9" ipv6: "2001:db8:5::1" }
+        }
+      )pb",
+      &s));
+  ASSERT_TRUE(ValidateScenario(s).ok()) << ValidateScenario(s);
+  EXPECT_THAT(Trace(s, Side::kClient, IpFamily::kV4),
+              ElementsAre("198.51.100.9", "198.51.100.14", "203.0.113.10"));
+  EXPECT_THAT(Trace(s, Side::kServer, IpFamily::kV4),
+              ElementsAre("203.0.113.9", "198.51.100.13", "198.51.100.10"));
+  EXPECT_THAT(Trace(s, Side::kClient, IpFamily::kV6),
+              ElementsAre("2001:db8:c::1", "2001:db8:1:1::2", "2001:db8:5::10"));
+  EXPECT_THAT(Trace(s, Side::kServer, IpFamily::kV6),
+              ElementsAre("2001:db8:5::1", "2001:db8:1:1::1", "2001:db8:c::10"));
+}
+
+TEST(ScenarioTest, InterfaceValidation) {
+  struct Case {
+    std::string edit;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {R"pb(routers {
+              name: "r2"
+              interfaces { peer: "server" ipv4: "198.51.100.30" }
+            })pb",
+       "is not next to router"},
+      {R"pb(routers {
+              name: "r2"
+              interfaces { peer: "r1" ipv6: "2001:db8:0:1::3" }
+            })pb",
+       "a second interface toward"},
+      {R"pb(routers {
+              name: "r2"
+              interfaces { peer: "r9" ipv4: "198.51.100.30" }
+            })pb",
+       "is not next to router"},
+      {R"pb(routers {
+              name: "r2"
+              interfaces { peer: "d1" }
+            })pb",
+       "has no address"},
+      {R"pb(routers {
+              name: "r2"
+              interfaces { peer: "d1" ipv4: "198.51.100.9" }
+            })pb",
+       "used twice"},
+      {R"pb(routers {
+              name: "r2"
+              interfaces { peer: "d1" ipv6: "10.0.0.1" }
+            })pb",
+       "is not an IPv6 address"},
+      {R"pb(routers { name: "server" })pb", "name the endpoints"},
+      {R"pb(routers { name: "r2" icmp_source: ICMP_SOURCE_ROUTER_ADDRESS })pb",
+       "needs a router-wide address"},
+      {R"pb(expect { code: "ASYMMETRIC_PATH" router: "d9" })pb",
+       "expect[0].router: unknown router \"d9\""},
+      {R"pb(expect_absent { code: "" })pb", "expect_absent[0].code"},
+  };
+  for (const Case& c : cases) {
+    Scenario s = Merged(kDetour, c.edit);
+    // An edit of router r2 merges into it; of another router, adds one.
+    if (s.routers_size() > 4 && s.routers(4).name() == "r2") {
+      s.mutable_routers(1)->MergeFrom(s.routers(4));
+      s.mutable_routers()->RemoveLast();
+    }
+    absl::Status st = ValidateScenario(s);
+    EXPECT_THAT(std::string(st.message()), HasSubstr(c.expected)) << c.edit;
+  }
+  // Link partners: one /31, the two hosts of one /30, one IPv6 /64.
+  Scenario s = Detour();
+  s.mutable_routers(1)->mutable_interfaces(0)->set_ipv4("198.51.100.7");  // .4/30's broadcast
+  EXPECT_THAT(std::string(ValidateScenario(s).message()),
+              HasSubstr("are not the two ends of one link"));
+  s = Detour();
+  s.mutable_routers(1)->mutable_interfaces(0)->set_ipv6("2001:db8:0:9::2");
+  EXPECT_THAT(std::string(ValidateScenario(s).message()),
+              HasSubstr("are not the two ends of one link"));
+  s = Detour();
+  s.mutable_routers(0)->mutable_interfaces(1)->set_ipv4("198.51.100.40");
+  s.mutable_routers(1)->mutable_interfaces(0)->set_ipv4("198.51.100.41");
+  EXPECT_TRUE(ValidateScenario(s).ok()) << ValidateScenario(s);  // a /31
+  // A router on a path needs an address toward both of its neighbours there.
+  s = Detour();
+  s.mutable_routers(1)->mutable_interfaces()->RemoveLast();
+  EXPECT_THAT(std::string(ValidateScenario(s).message()),
+              HasSubstr("has no IPv4 address (for its interface toward \"r3\")"));
 }
 
 }  // namespace

@@ -3,7 +3,10 @@
 scenario describes (issue 3's acceptance): the hop addresses, the added delay at the right hop
 (within 1 ms plus the jitter), loss at the right hops (within binomial confidence), the loop and
 the interruption, MPLS labels and ECMP addresses. The expected figures come from
-`pathpair-netsim describe`, which derives them from the scenario's models.
+`pathpair-netsim describe`, which derives them from the scenario's models. In the scenarios whose
+routers have an address per interface, mtr's hop lists equal the ground truth's in both
+directions and both families, and UDP datagrams and echo requests sent to every router address
+(router_probe.py) are answered from the addresses the ground truth gives.
 
 Needs root (namespaces, TUN devices). Environment: NETSIM_BIN (the pathpair-netsim binary),
 NETSIM_SCENARIOS (the scenario folder), NETSIM_PARALLEL (scenarios at a time, default 4).
@@ -29,6 +32,13 @@ REVERSE_CHECKED = {"asymmetric", "reverse_loss", "return_latency", "healthy", "f
 V6_CHECKED = {"healthy", "default", "mpls", "routing_loop", "forwarding_loss", "ecmp"}
 # Scenarios also traced with UDP (mtr -u changes the destination port per probe).
 UDP_CHECKED = {"ecmp", "dest_icmp_blocked"}
+# Scenarios whose routers have an address per interface: traced both ways in both families, the
+# hop lists compared whole.
+PER_INTERFACE = {"healthy", "default", "asymmetric", "reverse_loss", "return_latency",
+                 "symmetric_interfaces", "detour_return"}
+# Scenarios whose router addresses are probed from both ends (router_probe.py).
+ROUTER_PROBED = {"symmetric_interfaces", "detour_return"}
+ROUTER_PROBE = os.path.join(HERE, "router_probe.py")
 
 
 def parse_raw(text):
@@ -79,8 +89,24 @@ def collect(name):
         plans.append(("v4-reverse", "server", "NETSIM_CLIENT_IP", ()))
     if name in UDP_CHECKED:
         plans.append(("v4-udp", "client", "NETSIM_SERVER_IP", ("-u",)))
+    if name in PER_INTERFACE:
+        plans += [("v6", "client", "NETSIM_SERVER_IP6", ()),
+                  ("v4-reverse", "server", "NETSIM_CLIENT_IP", ()),
+                  ("v6-reverse", "server", "NETSIM_CLIENT_IP6", ())]
+    done = set()
     for key, side, var, extra in plans:
-        result["runs"][key] = run_mtr(path, side, var, extra)
+        if key not in done:
+            result["runs"][key] = run_mtr(path, side, var, extra)
+            done.add(key)
+    if name in ROUTER_PROBED:
+        addresses = [a for r in result["truth"]["routers"]
+                     for family in ("ipv4", "ipv6") for a in r["addresses"][family]]
+        for side in ("client", "server"):
+            proc = subprocess.run([NETSIM, "run", path, "--side", side, "--", "/usr/bin/python3",
+                                   ROUTER_PROBE] + addresses,
+                                  capture_output=True, text=True, timeout=120)
+            result["probes"] = result.get("probes", {})
+            result["probes"][side] = (proc.returncode, proc.stdout, proc.stderr)
     return result
 
 
@@ -169,6 +195,8 @@ class ScenarioMtrTest(unittest.TestCase):
             self.check_trace(name, "v4-reverse", truth["ipv4"]["reverse"])
         if "v4-udp" in r["runs"]:
             self.check_trace(name, "v4-udp", truth["ipv4"]["forward"], udp=True)
+        if "v6-reverse" in r["runs"]:
+            self.check_trace(name, "v6-reverse", truth["ipv6"]["reverse"])
         return hops
 
     # One test per situation; the generic checks run in every one, specific ones below.
@@ -177,13 +205,59 @@ class ScenarioMtrTest(unittest.TestCase):
                   "latency_increase", "icmp_slow_path", "high_jitter", "transient_spike",
                   "dest_icmp_blocked", "dest_rate_limited", "routing_loop", "link_interruption",
                   "ecmp", "ecmp_per_packet", "mpls", "unresponsive_hop",
-                  "link_interruption_midway", "forward_loss", "guide_sample", "asymmetric", "reverse_loss", "return_latency", "default"}
+                  "link_interruption_midway", "forward_loss", "guide_sample", "asymmetric",
+                  "reverse_loss", "return_latency", "default", "symmetric_interfaces",
+                  "detour_return"}
         self.assertLessEqual(needed, set(self.results))
 
     def test_generic_checks_in_every_scenario(self):
         for name in self.results:
             with self.subTest(scenario=name):
                 self.check_scenario(name)
+
+    def test_hop_lists_equal_the_ground_truth_both_ways(self):
+        # Per-interface addresses: each direction sees each router by the address of the
+        # interface its icmp_source gives (Linux: the egress toward the tracer over IPv4, the
+        # ingress over IPv6), exactly as describe says, one address per hop.
+        runs = {"v4": ("ipv4", "forward"), "v6": ("ipv6", "forward"),
+                "v4-reverse": ("ipv4", "reverse"), "v6-reverse": ("ipv6", "reverse")}
+        for name in sorted(PER_INTERFACE):
+            for key, (family, direction) in runs.items():
+                with self.subTest(scenario=name, run=key):
+                    rc, out, err = self.results[name]["runs"][key]
+                    self.assertEqual(rc, 0, err)
+                    hops = parse_raw(out)
+                    truth = self.results[name]["truth"]["truth"][family][direction]
+                    expected = [t["addresses"] for t in truth]
+                    seen = [sorted(hops.get(t["ttl"] - 1, {"hosts": set()})["hosts"])
+                            for t in truth]
+                    self.assertEqual(seen, expected)
+
+    def test_routers_answer_udp_and_echo_to_their_own_addresses(self):
+        for name in sorted(ROUTER_PROBED):
+            truth = self.results[name]["truth"]
+            for side in ("client", "server"):
+                with self.subTest(scenario=name, side=side):
+                    rc, out, err = self.results[name]["probes"][side]
+                    self.assertEqual(rc, 0, err)
+                    answers = json.loads(out)
+                    checked = 0
+                    for family in ("ipv4", "ipv6"):
+                        for t in truth["router_addresses"][family][side]:
+                            got = answers[t["address"]]
+                            where = f"{t['address']} ({t['router']})"
+                            self.assertIn(got["udp"], t["port_unreachable_from"], where)
+                            # Port unreachable: ICMP type 3 code 3, ICMPv6 type 1 code 4.
+                            self.assertEqual((got["udp_type"], got["udp_code"]),
+                                             (3, 3) if family == "ipv4" else (1, 4), where)
+                            self.assertEqual(got["echo"], t["echo_reply_from"], where)
+                            checked += 1
+                    self.assertGreaterEqual(checked, 16)
+        # Routers with ICMP_SOURCE_EGRESS answer a datagram to their far address from the near
+        # one: the Mercator alias.
+        client = json.loads(self.results["symmetric_interfaces"]["probes"]["client"][1])
+        self.assertEqual(client["198.51.100.46"]["udp"], "198.51.100.41")
+        self.assertEqual(client["198.51.100.45"]["udp"], "198.51.100.45")  # r3: Linux
 
     def test_rate_limited_hop_loses_but_later_hops_do_not(self):
         hops = parse_raw(self.results["icmp_rate_limited_hop"]["runs"]["v4"][1])

@@ -1,12 +1,14 @@
 #include "tests/netsim/scenario.h"
 
 #include <set>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/net/ip_address.h"
 #include "common/status/status_macros.h"
+#include "tests/netsim/router_model.h"
 #include "tests/textproto/text_proto.h"
 
 namespace pathpair::netsim {
@@ -110,9 +112,32 @@ absl::Status CheckAddress(const std::string& text, IpFamily family, absl::string
   return absl::OkStatus();
 }
 
+// Whether a router has an address of the family for its interface toward `peer`.
+bool HasAddressToward(const Router& r, absl::string_view peer, IpFamily family) {
+  const bool v4 = family == IpFamily::kV4;
+  if (!(v4 ? r.ipv4().empty() : r.ipv6().empty())) return true;
+  for (const v1::Interface& i : r.interfaces()) {
+    if (i.peer() == peer && !(v4 ? i.ipv4().empty() : i.ipv6().empty())) return true;
+  }
+  return false;
+}
+
+// The two ends of one point-to-point link: one IPv4 /31, the two host addresses of one /30, or
+// one IPv6 /64 (which holds /126 and /127 links).
+bool LinkPartners(const IpAddress& a, const IpAddress& b) {
+  if (a.family() != b.family()) return false;
+  if (a.is_v6()) return a.SharesPrefix(b, 64);
+  if (a.SharesPrefix(b, 31)) return true;
+  auto host_of_30 = [](const IpAddress& x) {
+    const uint8_t low = x.bytes()[3] & 3;
+    return low == 1 || low == 2;
+  };
+  return a.SharesPrefix(b, 30) && host_of_30(a) && host_of_30(b);
+}
+
 absl::Status CheckPath(const Path& path, absl::string_view where,
                        const absl::flat_hash_map<std::string, const Router*>& routers, bool need_v4,
-                       bool need_v6) {
+                       bool need_v6, absl::string_view start, absl::string_view end) {
   for (int i = 0; i < path.hops_size(); ++i) {
     const auto& hop = path.hops(i);
     const std::string hw = absl::StrCat(where, ".hops[", i, "]");
@@ -121,11 +146,17 @@ absl::Status CheckPath(const Path& path, absl::string_view where,
       return Invalid(hw + ".router", absl::StrCat("unknown router \"", hop.router(), "\""));
     }
     const Router& r = *it->second;
-    if (need_v4 && r.ipv4().empty()) {
-      return Invalid(hw, absl::StrCat("router \"", r.name(), "\" has no IPv4 address"));
-    }
-    if (need_v6 && r.ipv6().empty()) {
-      return Invalid(hw, absl::StrCat("router \"", r.name(), "\" has no IPv6 address"));
+    for (const std::string& peer :
+         {i > 0 ? path.hops(i - 1).router() : std::string(start),
+          i + 1 < path.hops_size() ? path.hops(i + 1).router() : std::string(end)}) {
+      for (IpFamily family : {IpFamily::kV4, IpFamily::kV6}) {
+        if (!(family == IpFamily::kV4 ? need_v4 : need_v6) || HasAddressToward(r, peer, family)) {
+          continue;
+        }
+        return Invalid(
+            hw, absl::StrCat("router \"", r.name(), "\" has no IPv", static_cast<int>(family),
+                             " address (for its interface toward \"", peer, "\")"));
+      }
     }
     bool loops = r.behavior().loop();
     for (const auto& c : r.changes()) loops = loops || c.set().loop();
@@ -154,6 +185,69 @@ absl::Status ValidateWire(const Scenario& s) {
   }
   PATHPAIR_RETURN_IF_ERROR(CheckLink(s.forward().last_link(), "forward.last_link"));
   return CheckLink(s.reverse().last_link(), "reverse.last_link");
+}
+
+// Who is next to whom on the paths (both ways; a mirrored reverse path adds nothing).
+std::set<std::pair<std::string, std::string>> Neighbours(const Scenario& s) {
+  std::set<std::pair<std::string, std::string>> out;
+  auto add_path = [&out](const Path& path, const std::string& start, const std::string& end) {
+    std::string previous = start;
+    for (const auto& hop : path.hops()) {
+      out.emplace(previous, hop.router());
+      out.emplace(hop.router(), previous);
+      previous = hop.router();
+    }
+    out.emplace(previous, end);
+    out.emplace(end, previous);
+  };
+  add_path(s.forward(), kClientPeer, kServerPeer);
+  if (HasExplicitReverse(s)) add_path(s.reverse(), kServerPeer, kClientPeer);
+  return out;
+}
+
+absl::Status CheckInterfaces(const Scenario& s,
+                             const absl::flat_hash_map<std::string, const Router*>& routers,
+                             bool need_v4, bool need_v6) {
+  const std::set<std::pair<std::string, std::string>> neighbours = Neighbours(s);
+  for (int i = 0; i < s.routers_size(); ++i) {
+    const Router& r = s.routers(i);
+    const std::string rw = absl::StrCat("routers[", i, "]");
+    std::set<std::string> peers;
+    for (int j = 0; j < r.interfaces_size(); ++j) {
+      const v1::Interface& itf = r.interfaces(j);
+      const std::string iw = absl::StrCat(rw, ".interfaces[", j, "].peer");
+      if (!peers.insert(itf.peer()).second) {
+        return Invalid(iw, absl::StrCat("a second interface toward \"", itf.peer(), "\""));
+      }
+      if (!neighbours.contains({r.name(), itf.peer()})) {
+        return Invalid(iw, absl::StrCat("\"", itf.peer(), "\" is not next to router \"", r.name(),
+                                        "\" on the forward or the reverse path"));
+      }
+      auto partner = routers.find(itf.peer());
+      if (partner == routers.end()) continue;  // an endpoint's link: a LAN, not checked
+      for (const v1::Interface& other : partner->second->interfaces()) {
+        if (other.peer() != r.name()) continue;
+        for (auto [mine, theirs] :
+             {std::pair{&itf.ipv4(), &other.ipv4()}, std::pair{&itf.ipv6(), &other.ipv6()}}) {
+          if (mine->empty() || theirs->empty()) continue;
+          absl::StatusOr<IpAddress> a = IpAddress::Parse(*mine);
+          absl::StatusOr<IpAddress> b = IpAddress::Parse(*theirs);
+          if (a.ok() && b.ok() && !LinkPartners(*a, *b)) {
+            return Invalid(absl::StrCat(rw, ".interfaces[", j, "]"),
+                           absl::StrCat(*mine, " and ", *theirs, " (router \"", itf.peer(),
+                                        "\") are not the two ends of one link: one IPv4 /31, ",
+                                        "the two hosts of one /30, one IPv6 /64"));
+          }
+        }
+      }
+    }
+    if (r.icmp_source() == v1::ICMP_SOURCE_ROUTER_ADDRESS &&
+        ((need_v4 && r.ipv4().empty()) || (need_v6 && r.ipv6().empty()))) {
+      return Invalid(rw + ".icmp_source",
+                     "ICMP_SOURCE_ROUTER_ADDRESS needs a router-wide address of each family");
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -226,6 +320,9 @@ absl::Status ValidateScenario(const Scenario& s) {
     const Router& r = s.routers(i);
     const std::string rw = absl::StrCat("routers[", i, "]");
     if (r.name().empty()) return Invalid(rw + ".name", "is required");
+    if (r.name() == kClientPeer || r.name() == kServerPeer) {
+      return Invalid(rw + ".name", "\"client\" and \"server\" name the endpoints");
+    }
     if (!routers.emplace(r.name(), &r).second) {
       return Invalid(rw + ".name", absl::StrCat("duplicate router name \"", r.name(), "\""));
     }
@@ -238,6 +335,19 @@ absl::Status ValidateScenario(const Scenario& s) {
       const std::string aw = absl::StrCat(rw, ".ipv6[", j, "]");
       PATHPAIR_RETURN_IF_ERROR(CheckAddress(r.ipv6(j), IpFamily::kV6, aw));
       PATHPAIR_RETURN_IF_ERROR(claim(r.ipv6(j), aw));
+    }
+    for (int j = 0; j < r.interfaces_size(); ++j) {
+      const v1::Interface& itf = r.interfaces(j);
+      const std::string iw = absl::StrCat(rw, ".interfaces[", j, "]");
+      if (itf.ipv4().empty() && itf.ipv6().empty()) return Invalid(iw, "has no address");
+      if (!itf.ipv4().empty()) {
+        PATHPAIR_RETURN_IF_ERROR(CheckAddress(itf.ipv4(), IpFamily::kV4, iw + ".ipv4"));
+        PATHPAIR_RETURN_IF_ERROR(claim(itf.ipv4(), iw + ".ipv4"));
+      }
+      if (!itf.ipv6().empty()) {
+        PATHPAIR_RETURN_IF_ERROR(CheckAddress(itf.ipv6(), IpFamily::kV6, iw + ".ipv6"));
+        PATHPAIR_RETURN_IF_ERROR(claim(itf.ipv6(), iw + ".ipv6"));
+      }
     }
     for (int j = 0; j < r.mpls_size(); ++j) {
       if (r.mpls(j).label() > 0xfffff) {
@@ -257,19 +367,28 @@ absl::Status ValidateScenario(const Scenario& s) {
       PATHPAIR_RETURN_IF_ERROR(CheckBehavior(r.changes(j).set(), cw + ".set"));
     }
   }
-  PATHPAIR_RETURN_IF_ERROR(CheckPath(s.forward(), "forward", routers, v4, v6));
+  PATHPAIR_RETURN_IF_ERROR(
+      CheckPath(s.forward(), "forward", routers, v4, v6, kClientPeer, kServerPeer));
   if (HasExplicitReverse(s)) {
-    PATHPAIR_RETURN_IF_ERROR(CheckPath(s.reverse(), "reverse", routers, v4, v6));
+    PATHPAIR_RETURN_IF_ERROR(
+        CheckPath(s.reverse(), "reverse", routers, v4, v6, kServerPeer, kClientPeer));
   }
+  PATHPAIR_RETURN_IF_ERROR(CheckInterfaces(s, routers, v4, v6));
   PATHPAIR_RETURN_IF_ERROR(
       CheckBucket(s.destination().echo_rate_limit(), "destination.echo_rate_limit"));
-  for (int i = 0; i < s.expect_size(); ++i) {
-    const auto& e = s.expect(i);
-    const std::string ew = absl::StrCat("expect[", i, "]");
-    if (e.code().empty()) return Invalid(ew + ".code", "is required");
-    if (e.hop() < 0) return Invalid(ew + ".hop", "must be >= 0");
-    if (!e.direction().empty() && e.direction() != "forward" && e.direction() != "reverse") {
-      return Invalid(ew + ".direction", "must be \"forward\" or \"reverse\"");
+  for (const auto& [list, field] :
+       {std::pair{&s.expect(), "expect"}, std::pair{&s.expect_absent(), "expect_absent"}}) {
+    for (int i = 0; i < list->size(); ++i) {
+      const auto& e = (*list)[i];
+      const std::string ew = absl::StrCat(field, "[", i, "]");
+      if (e.code().empty()) return Invalid(ew + ".code", "is required");
+      if (e.hop() < 0) return Invalid(ew + ".hop", "must be >= 0");
+      if (!e.direction().empty() && e.direction() != "forward" && e.direction() != "reverse") {
+        return Invalid(ew + ".direction", "must be \"forward\" or \"reverse\"");
+      }
+      if (!e.router().empty() && !routers.contains(e.router())) {
+        return Invalid(ew + ".router", absl::StrCat("unknown router \"", e.router(), "\""));
+      }
     }
   }
   return absl::OkStatus();

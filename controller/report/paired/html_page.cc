@@ -182,6 +182,18 @@ std::string HopTable(const v1::TraceResult& r, const formats::LabelOptions& labe
   return out;
 }
 
+// Names and values, one row each ("" for none): a finding's evidence, the one-way figures.
+std::string NameValueTable(const std::vector<std::pair<std::string, std::string>>& rows) {
+  if (rows.empty()) return "";
+  std::string out = "<table class=\"evidence\">";
+  for (const auto& [name, value] : rows) {
+    absl::StrAppend(&out, "<tr><th>", EscapeHtml(name), "</th><td>", EscapeHtml(value),
+                    "</td></tr>");
+  }
+  out += "</table>\n";
+  return out;
+}
+
 std::string FindingsHtml(const std::vector<ReportFinding>& findings) {
   if (findings.empty())
     return "<p class=\"none\">No findings: nothing on either path needs attention.</p>\n";
@@ -198,19 +210,21 @@ std::string FindingsHtml(const std::vector<ReportFinding>& findings) {
     if (!f.area.empty())
       absl::StrAppend(&out, " <span class=\"meta\">", EscapeHtml(f.area), "</span>");
     absl::StrAppend(&out, "</div><p>", EscapeHtml(f.summary), "</p>\n");
-    if (!f.evidence.empty()) {
-      out += "<table class=\"evidence\">";
-      for (const auto& [name, value] : f.evidence) {
-        absl::StrAppend(&out, "<tr><th>", EscapeHtml(name), "</th><td>", EscapeHtml(value),
-                        "</td></tr>");
-      }
-      out += "</table>\n";
-    }
+    out += NameValueTable(f.evidence);
     if (!f.action.empty())
       absl::StrAppend(&out, "<p class=\"action\"><b>Next step:</b> ", EscapeHtml(f.action),
                       "</p>\n");
     out += "</div>\n";
   }
+  return out;
+}
+
+std::string OneWayHtml(const PairedReport& report) {
+  if (report.oneway.empty() && report.clocks.empty()) return "";
+  std::string out = "<section><h2>One-way delay and loss</h2>\n";
+  out += NameValueTable(report.oneway);
+  if (!report.clocks.empty()) absl::StrAppend(&out, "<p>", EscapeHtml(report.clocks), "</p>\n");
+  out += "</section>\n";
   return out;
 }
 
@@ -409,6 +423,7 @@ std::string RenderPairedHtml(const PairedReport& report) {
 
   absl::StrAppend(&out, "<section><h2>Findings</h2>\n", FindingsHtml(report.findings),
                   "</section>\n");
+  out += OneWayHtml(report);
   absl::StrAppend(&out, "<section><h2>Path</h2>\n", PathDiagramSvg(report), "</section>\n");
   absl::StrAppend(&out, "<section><h2>Latency per hop</h2>\n",
                   LatencyChartSvg(report.forward, report.reverse), "</section>\n");

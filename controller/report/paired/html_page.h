@@ -1,6 +1,7 @@
 // The `pathpair test --html FILE` report: one self-contained HTML page (inline CSS and SVG, no
 // script, no external resource) for a customer or a ticket. It shows, for a paired test:
 //   - a summary of both directions and the findings, each with its evidence and next action;
+//   - the one-way results of each direction and, in words, how the two clocks were reconciled;
 //   - a path diagram: both directions' hops in lanes over their network areas, and where the
 //     two paths diverge;
 //   - latency per hop (Best/Avg/Wrst) and loss per hop, both directions on one chart each;
@@ -59,6 +60,11 @@ struct PairedReport {
   int divergence_row = -1;
   int64_t generated_unix_us = 0;
   formats::LabelOptions label;
+  // One-way results, one line per direction ({"client -> server", "sent 300, ..."}), and the
+  // clocks paragraph (controller/paired/oneway_clock.h DescribeRunClocks). Both empty: no
+  // one-way section.
+  std::vector<std::pair<std::string, std::string>> oneway;
+  std::string clocks;
 };
 
 // The whole page, UTF-8.

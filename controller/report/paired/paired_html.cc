@@ -4,10 +4,13 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "controller/paired/oneway_clock.h"
+#include "controller/report/paired/paired_text_report.h"
 
 namespace pathpair::subcommands {
 namespace {
@@ -100,6 +103,15 @@ html::PairedReport BuildPairedHtmlReport(const v1::PairedRun& run, const merge::
       if (f.is_object()) report.findings.push_back(ToReportFinding(f));
     }
   }
+  if (run.oneway_requested()) {
+    for (const auto& [label, present, measurement] :
+         {std::tuple{"client -> server", run.has_oneway_forward(), &run.oneway_forward()},
+          std::tuple{"server -> client", run.has_oneway_reverse(), &run.oneway_reverse()}}) {
+      report.oneway.emplace_back(
+          label, present ? paired::FormatOneWayLine(*measurement) : std::string("not measured"));
+    }
+    report.clocks = paired::DescribeRunClocks(run);
+  }
   for (const std::string& error : paired::RunErrors(run)) {
     report.findings.push_back({.code = "RUN_ERROR",
                                .severity = "warning",
@@ -124,19 +136,11 @@ html::PairedReport BuildPairedHtmlReport(const v1::PairedRun& run, const merge::
     report.forward_areas = AreasOf(forward, names);
     report.reverse_areas = AreasOf(reverse, names);
   }
-  // The first row (client first) whose two hops are not the same router or link; rows holding
-  // only a trace's own destination or a lone silent hop are not a divergence.
-  if (!merged->symmetric) {
-    for (const merge::AlignedRow& row : merged->rows) {
-      const bool matched = row.match == merge::MatchKind::kSameAddress ||
-                           row.match == merge::MatchKind::kLinkPartner ||
-                           row.match == merge::MatchKind::kUnknown;
-      if (matched) continue;
-      const auto& side = row.forward.has_value() ? row.forward : row.reverse;
-      if (side->is_destination || side->address == "???") continue;
-      report.divergence_row = row.forward.has_value() ? row.forward->index : row.reverse->index;
-      break;
-    }
+  // The first router (client first) only one direction crosses.
+  for (const merge::AlignedRow& row : merged->rows) {
+    if (!row.one_way_only) continue;
+    report.divergence_row = row.forward.has_value() ? row.forward->index : row.reverse->index;
+    break;
   }
   return report;
 }

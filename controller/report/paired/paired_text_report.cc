@@ -1,8 +1,12 @@
 #include "controller/report/paired/paired_text_report.h"
 
+#include <string>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "controller/paired/oneway_clock.h"
 #include "controller/report/common/time_format.h"
 #include "controller/report/paired/side_by_side_text.h"
 #include "controller/report/trace/report_writer.h"
@@ -35,8 +39,10 @@ std::string FormatOneWayLine(const v1::OneWayMeasurement& measurement) {
       "%.2f/%.2f/%.2f/%.2f ms",
       stats.sent(), stats.received(), stats.loss_pct(), stats.delay().min_ms(),
       stats.delay().avg_ms(), stats.delay().max_ms(), stats.delay().stdev_ms());
-  if (const std::optional<double> offset_error = OffsetErrorMs(measurement)) {
-    absl::StrAppendFormat(&line, " (clock offset error +-%.2f ms)", *offset_error);
+  const v1::OneWayClock clock = EffectiveClock(measurement);
+  const std::string error = ClockErrorText(clock);
+  if (!error.empty()) {
+    absl::StrAppend(&line, " (", ClockMethodName(clock.method()), ", clock error ", error, ")");
   } else {
     absl::StrAppend(&line, " (clocks unsynchronised: only the variation is meaningful)");
   }
@@ -97,10 +103,24 @@ std::string FormatPairedRunText(const v1::PairedRun& run, const merge::MergedPat
                     run.has_oneway_reverse() ? FormatOneWayLine(run.oneway_reverse())
                                              : std::string("not measured"),
                     "\n");
+    if (const std::string clocks = DescribeRunClocks(run); !clocks.empty()) {
+      absl::StrAppend(&out, "  ", clocks, "\n");
+    }
   }
   if (merged != nullptr) {
     absl::StrAppend(&out, "\nPaths: ", merged->symmetric ? "symmetric" : "asymmetric", ", ",
-                    merged->common_hops.size(), " hop(s) seen both ways\n");
+                    merge::DescribeMatches(*merged), "\n");
+    if (!merged->only_forward.empty()) {
+      absl::StrAppend(&out, "  only on the way out: ", absl::StrJoin(merged->only_forward, ", "),
+                      "\n");
+    }
+    if (!merged->only_reverse.empty()) {
+      absl::StrAppend(&out, "  only on the way back: ", absl::StrJoin(merged->only_reverse, ", "),
+                      "\n");
+    }
+    for (const v1::AliasResults* aliases : {&run.client_aliases(), &run.server_aliases()}) {
+      if (!aliases->error().empty()) absl::StrAppend(&out, "  ", aliases->error(), "\n");
+    }
     absl::StrAppend(&out, "  forward AS path: ", AsPath(merged->forward_as_path), "\n");
     absl::StrAppend(&out, "  reverse AS path: ", AsPath(merged->reverse_as_path), "\n");
   }

@@ -45,7 +45,14 @@ std::string AsText(uint32_t as_number) {
 }
 
 std::string AsColumn(uint32_t as_number) {
-  return absl::StrFormat("AS%-7s", as_number == 0 ? std::string("???") : absl::StrCat(as_number));
+  return IpInfoColumn(0, as_number == 0 ? std::string() : absl::StrCat(as_number));
+}
+
+std::string IpInfoColumn(int field, absl::string_view value) {
+  // mtr's iiwidth: each field's width plus one space.
+  static constexpr int kWidths[] = {7, 19, 4, 8, 11};
+  const int width = field >= 0 && field < 5 ? kWidths[field] : kWidths[0];
+  return absl::StrFormat("%s%-*s", field == 0 ? "AS" : "", width, value.empty() ? "???" : value);
 }
 
 std::string ReportHopPrefix(int ttl, bool show_as, uint32_t as_number) {
@@ -60,6 +67,17 @@ std::vector<std::string> MplsReportLines(const v1::Responder& responder) {
                                     l.traffic_class(), l.bottom_of_stack() ? 1 : 0, l.ttl()));
   }
   return lines;
+}
+
+const char* ProtocolName(v1::Protocol protocol) {
+  switch (protocol) {
+    case v1::PROTOCOL_UDP:
+      return "udp";
+    case v1::PROTOCOL_TCP:
+      return "tcp";
+    default:
+      return "icmp";
+  }
 }
 
 std::string TraceEndsLabel(const v1::TraceResult& result, absl::string_view arrow) {

@@ -38,8 +38,14 @@ std::string HopHostLabel(const v1::HopResult& hop, const LabelOptions& options);
 // even when no name is known ("198.51.100.2 198.51.100.2").
 std::string SplitHostLabel(const v1::Responder& responder, const LabelOptions& options);
 
+// The text of mtr's -y IP information field for an address, "" when unknown.
+using IpInfoOf = std::function<std::string(const std::string& address)>;
+
 // mtr's -z column: "AS" then the number (or "???") padded to 7, e.g. "AS64500  ", "AS???    ".
 std::string AsColumn(uint32_t as_number);
+// mtr's -y column (fmt_ipinfo): field 0 (origin AS) as AsColumn; 1 prefix padded to 19,
+// 2 country to 4, 3 registry to 8, 4 allocation date to 11; "???" when `value` is empty.
+std::string IpInfoColumn(int field, absl::string_view value);
 // The same without padding, as mtr's CSV "Asn" column: "AS64500", "AS???".
 std::string AsText(uint32_t as_number);
 
@@ -54,6 +60,9 @@ std::vector<std::string> MplsReportLines(const v1::Responder& responder);
 
 // mtr's raw -l MPLS lines: "m <pos> <label> <tc> <s> <ttl>".
 std::vector<std::string> MplsRawLines(int pos, const v1::Responder& responder);
+
+// The probe protocol as pathpair's JSON names it: "icmp", "udp" or "tcp".
+const char* ProtocolName(v1::Protocol protocol);
 
 // A direction's title: "<source> <arrow> <target>", the source's name (else its address, else
 // "?") and the target as typed (else its address). E.g. "vm -> target.example".

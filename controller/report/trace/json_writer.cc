@@ -19,17 +19,6 @@ double Ms(double value) {
   return std::round(value * 1000.0) / 1000.0;
 }
 
-const char* ProtocolName(v1::Protocol protocol) {
-  switch (protocol) {
-    case v1::PROTOCOL_UDP:
-      return "udp";
-    case v1::PROTOCOL_TCP:
-      return "tcp";
-    default:
-      return "icmp";
-  }
-}
-
 Json MplsJson(const google::protobuf::RepeatedPtrField<v1::MplsLabel>& labels) {
   Json list = Json::array();
   for (const v1::MplsLabel& l : labels) {
@@ -104,9 +93,16 @@ Json TraceToJson(const v1::TraceResult& result, const JsonOptions& options) {
   mtr["start"] = FormatIsoUtc(result.start_unix_us());
   mtr["end"] = FormatIsoUtc(result.end_unix_us());
   mtr["reached"] = result.reached();
-  mtr["protocol"] = ProtocolName(p.protocol());
+  mtr["protocol"] = formats::ProtocolName(p.protocol());
   if (p.flows() > 1) mtr["flows"] = p.flows();  // --flows: absent for one flow, as in mtr
   if (!result.error().empty()) mtr["error"] = result.error();
+  // Cut short (Ctrl-C, an agent's Stop): the hubs cover `rounds` of `rounds_started` rounds.
+  if (result.interrupted() || result.incomplete()) {
+    mtr["interrupted"] = result.interrupted();
+    mtr["incomplete"] = result.incomplete();
+    mtr["rounds"] = result.rounds();
+    mtr["rounds_started"] = result.rounds_started();
+  }
 
   Json hubs = Json::array();
   for (const v1::HopResult& hop : result.hops()) hubs.push_back(HubJson(hop, options.use_names));

@@ -4,7 +4,9 @@
 //   {"report": {
 //      "mtr":  {"src", "dst", "tos": int, "tests": int, "psize": "64", "bitpattern": "0x00",
 //               "start", "end" (ISO 8601 UTC), "reached": bool, "protocol": "icmp|udp|tcp",
-//               ["flows": int when --flows > 1], ["error": str when the trace stopped on one]},
+//               ["flows": int when --flows > 1], ["error": str when the trace stopped on one],
+//               ["interrupted": bool, "incomplete": bool, "rounds": int, "rounds_started": int
+//                when the trace was cut short (v1::TraceResult's fields of those names)]},
 //      "hubs": [{"count": ttl, "host", "Loss%", "Snt", "Last", "Avg", "Best", "Wrst", "StDev",
 //                "Rcv", "Drop", "Gmean", "Jttr", "Javg", "Jmax", "Jint", "p50", "p95", "p99",
 //                "hosts": [{"host", "ip", "Rcv", "Last", "Avg", "Best", "Wrst", "StDev",

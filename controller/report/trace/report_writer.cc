@@ -60,10 +60,19 @@ std::string FormatReport(const v1::TraceResult& result, const ReportOptions& opt
     if (!options.show_mpls) return;
     for (const std::string& l : formats::MplsReportLines(responder)) absl::StrAppend(&out, l, "\n");
   };
+  auto prefix_of = [&](const v1::HopResult& hop) -> std::string {
+    if (!options.show_as || options.ip_info_field == 0) {
+      return formats::ReportHopPrefix(hop.ttl(), options.show_as, as_of(hop));
+    }
+    const std::string value = options.ip_info && hop.responders_size() > 0
+                                  ? options.ip_info(hop.responders(0).address())
+                                  : std::string();
+    return absl::StrFormat(" %2d. %s", hop.ttl(),
+                           formats::IpInfoColumn(options.ip_info_field, value));
+  };
   for (const v1::HopResult& hop : result.hops()) {
     const std::string line =
-        absl::StrFormat("%s%-*s", formats::ReportHopPrefix(hop.ttl(), options.show_as, as_of(hop)),
-                        w, formats::HopHostLabel(hop, label));
+        absl::StrFormat("%s%-*s", prefix_of(hop), w, formats::HopHostLabel(hop, label));
     absl::StrAppend(&out,
                     WithCells(line, options.wide ? line.size() : name_width,
                               formats::FormatFieldCells(fields, hop)),
@@ -77,7 +86,22 @@ std::string FormatReport(const v1::TraceResult& result, const ReportOptions& opt
       append_mpls(hop.responders(i));
     }
   }
+  if (const std::string note = InterruptionNote(result); !note.empty()) {
+    absl::StrAppend(&out, note, "\n");
+  }
   return out;
+}
+
+std::string InterruptionNote(const v1::TraceResult& result) {
+  if (!result.interrupted()) return "";
+  std::string note = absl::StrCat("Interrupted after ", result.rounds());
+  if (result.options().count() > 0) absl::StrAppend(&note, " of ", result.options().count());
+  absl::StrAppend(&note, " rounds");
+  if (const int left_out = result.rounds_started() - result.rounds(); left_out > 0) {
+    absl::StrAppend(&note, "; ", left_out, left_out == 1 ? " more was" : " more were",
+                    " under way and left out (their losses were not yet known)");
+  }
+  return absl::StrCat(note, ".");
 }
 
 }  // namespace pathpair::output

@@ -17,7 +17,8 @@
 // - An unknown hop is "???". Each other responder at a TTL gets a line of 8 spaces + its name
 //   padded to the name width (trailing spaces kept), right under the hop line, no figures.
 // - Names: reverse DNS name with DNS on, else the address; at most 80 characters. With -b
-//   "name (address)"; with -z the prefix is " %2d. AS<n padded to 7> "; with -e each
+//   "name (address)"; with -z the prefix is " %2d. AS<n padded to 7> " (with -y N, field N of
+//   host_label.h's IpInfoColumn instead); with -e each
 //   responder's MPLS labels follow its line (host_label.h has mtr's exact shapes).
 // The cells are field_spec.h's (the screen shows the same), the time is time_format.h's.
 //
@@ -42,11 +43,18 @@ struct ReportOptions {
   bool show_ips = false;                            // -b
   bool show_as = false;                             // -z
   formats::AsNumberOf as_number;                    // with show_as; nullptr: every AS unknown
-  bool show_mpls = false;                           // -e
+  int ip_info_field = 0;      // -y: with show_as, the column shows this field (0: AS number)
+  formats::IpInfoOf ip_info;  // with show_as and ip_info_field > 0; nullptr: every one unknown
+  bool show_mpls = false;     // -e
 };
 
-// The whole report, each line ending in '\n'.
+// The whole report, each line ending in '\n'. An interrupted trace (Ctrl-C) gets one more line,
+// InterruptionNote's, under the hops (mtr prints nothing at all then).
 std::string FormatReport(const v1::TraceResult& result, const ReportOptions& options);
+
+// "Interrupted after 13 of 50 rounds; 5 more were under way and left out (their losses were not
+// yet known)." for an interrupted trace (v1::TraceResult.interrupted), "" otherwise.
+std::string InterruptionNote(const v1::TraceResult& result);
 
 }  // namespace pathpair::output
 

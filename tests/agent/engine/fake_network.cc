@@ -136,6 +136,7 @@ void FakeNetwork::PollAll(MonoTime now) {
     for (const ProbeRequest& probe : attached.engine->Poll(now)) {
       ++sent_[trace][probe.ttl.value()];
       requests_[trace].push_back(probe);
+      request_times_[trace].push_back(now);
       attached.engine->OnSent(probe.sequence, now);
       for (FakePath::Delivery& d : attached.path->Send(probe, now)) {
         pending_.emplace(d.at, std::move(d.reply));

@@ -99,6 +99,10 @@ class FakeNetwork {
   const std::vector<ProbeRequest>& requests(TraceRegistry::TraceId trace) {
     return requests_[trace];
   }
+  // When each of requests(trace) was sent (the time of the Poll that returned it).
+  const std::vector<MonoTime>& request_times(TraceRegistry::TraceId trace) {
+    return request_times_[trace];
+  }
   int replies_routed() const { return replies_routed_; }
   int replies_dropped() const { return replies_dropped_; }
   // True if an engine kept asking to be woken at the current time without progress (a bug).
@@ -117,6 +121,7 @@ class FakeNetwork {
   std::multimap<MonoTime, packet::ParsedReply> pending_;
   std::map<TraceRegistry::TraceId, std::map<int, int>> sent_;
   std::map<TraceRegistry::TraceId, std::vector<ProbeRequest>> requests_;
+  std::map<TraceRegistry::TraceId, std::vector<MonoTime>> request_times_;
   int replies_routed_ = 0;
   int replies_dropped_ = 0;
   bool stalled_ = false;

@@ -128,13 +128,33 @@ TEST(TraceConfigTest, FromProtoReadsAndValidates) {
   EXPECT_FALSE(TraceConfig::FromProto(options).ok());
 }
 
-TEST(TraceEngineTest, FirstRoundProbesEveryTtlAtOnce) {
-  FakeClock clock;
+// Routers 198.51.100.11, .12, ... at TTL 1..n, each answering after `delay`.
+std::vector<FakeHop> Routers(int n, absl::Duration delay = absl::Milliseconds(10)) {
+  std::vector<FakeHop> routers;
+  for (int i = 0; i < n; ++i) {
+    routers.push_back(Router(IpAddress::V4(0xc6336400u + 11 + static_cast<uint32_t>(i)), delay));
+  }
+  return routers;
+}
+
+TEST(TraceEngineTest, RoundsProbeEveryTtlAtOnceOnceTheEndIsKnown) {
   TraceConfig config = Config(3);
   config.max_ttl = Ttl(8);
-  ProbeIdentity identity{.protocol = ProbeProtocol::kIcmp, .target = kTarget, .icmp_id = 7};
-  TraceEngine engine(config, identity, clock.Now());
-  std::vector<ProbeRequest> round = engine.Poll(clock.Now());
+  Harness h(config, Routers(7, absl::Milliseconds(1)), Router(kTarget, absl::Milliseconds(1)));
+  const MonoTime start = h.clock.Now();
+  h.net.RunUntil(h.clock, h.registry, start + absl::Milliseconds(99));
+  // Round 0 swept TTL 1..8, each sent as soon as the one before answered.
+  const std::vector<ProbeRequest>& swept = h.net.requests(h.registration.trace);
+  ASSERT_THAT(swept, SizeIs(8));
+  for (size_t i = 0; i < swept.size(); ++i) {
+    EXPECT_EQ(swept[i].ttl, Ttl(static_cast<int>(i) + 1));
+    EXPECT_EQ(h.net.request_times(h.registration.trace)[i],
+              start + absl::Milliseconds(static_cast<int64_t>(i)));
+  }
+  // Nothing more until the interval passes; then the whole round at once.
+  EXPECT_THAT(h.engine.Poll(start + absl::Milliseconds(99)), SizeIs(0));
+  EXPECT_EQ(h.engine.NextWakeup(), start + absl::Milliseconds(100));
+  std::vector<ProbeRequest> round = h.engine.Poll(start + absl::Milliseconds(100));
   ASSERT_THAT(round, SizeIs(8));
   std::set<Sequence> sequences;
   for (size_t i = 0; i < round.size(); ++i) {
@@ -142,12 +162,8 @@ TEST(TraceEngineTest, FirstRoundProbesEveryTtlAtOnce) {
     sequences.insert(round[i].sequence);
   }
   EXPECT_THAT(sequences, SizeIs(8));
-  // Nothing more until the interval passes.
-  EXPECT_THAT(engine.Poll(clock.Now() + absl::Milliseconds(99)), SizeIs(0));
-  EXPECT_EQ(engine.NextWakeup(), clock.Now() + absl::Milliseconds(100));
-  EXPECT_THAT(engine.Poll(clock.Now() + absl::Milliseconds(100)), SizeIs(8));
-  // In-flight probes never show as sent-and-lost.
-  for (const HopResult& hop : engine.Snapshot().hops) EXPECT_EQ(hop.sent, 0);
+  // In-flight probes never show as sent-and-lost: only round 0's answered probes count.
+  for (const HopResult& hop : h.engine.Snapshot().hops) EXPECT_EQ(hop.sent, 1);
 }
 
 TEST(TraceEngineTest, CleanPathReachesTargetWithExactCounts) {
@@ -179,8 +195,9 @@ TEST(TraceEngineTest, DestinationStopsTtlGrowth) {
   Harness h(Config(5), {Router(kR1), Router(kR2)});
   TraceResult result = h.Run();
   const std::vector<ProbeRequest>& requests = h.net.requests(h.registration.trace);
-  // Round 1: TTL 1..30. Later rounds: 1..3 only, since the target answered at TTL 3.
-  EXPECT_EQ(requests.size(), 30u + 4 * 3u);
+  // Every round, the first one (a sweep) included: TTL 1..3 only, since the target answered at
+  // TTL 3 before the sweep's next step.
+  EXPECT_EQ(requests.size(), 5 * 3u);
   for (size_t i = 30; i < requests.size(); ++i) EXPECT_LE(requests[i].ttl, Ttl(3));
   ASSERT_THAT(result.hops, SizeIs(3));
   EXPECT_EQ(result.hops[2].sent, 5);
@@ -268,9 +285,10 @@ TEST(TraceEngineTest, OnReplyReportsAcceptedRepliesWithTtlAndRtt) {
   ProbeIdentity identity{.protocol = ProbeProtocol::kIcmp, .target = kTarget, .icmp_id = 9};
   TraceEngine engine(config, identity, clock.Now());
   FakePath path(identity, kSource, {Router(kR1)});
+  // The first round sweeps: TTL 1 now, TTL 2 when it answers, TTL 3 a pacing step later.
   std::vector<ProbeRequest> due = engine.Poll(clock.Now());
-  ASSERT_THAT(due, SizeIs(3));
-  for (const ProbeRequest& p : due) engine.OnSent(p.sequence, clock.Now());
+  ASSERT_THAT(due, SizeIs(1));
+  engine.OnSent(due[0].sequence, clock.Now());
   const MonoTime replied = clock.Now() + absl::Milliseconds(7);
 
   std::optional<AcceptedReply> first =
@@ -283,13 +301,23 @@ TEST(TraceEngineTest, OnReplyReportsAcceptedRepliesWithTtlAndRtt) {
   EXPECT_FALSE(
       engine.OnReply(due[0].sequence, path.TimeExceededFrom(kR1, due[0].sequence, Ttl(1)), replied)
           .has_value());
+  EXPECT_EQ(engine.NextWakeup(), replied);  // the answer moves the sweep on at once
+  for (const ProbeRequest& p : engine.Poll(replied)) due.push_back(p);
+  // Pacing step: twice the highest RTT seen (7 ms), at least kMinSweepPace.
+  const MonoTime step = replied + std::max(2 * absl::Milliseconds(7), TraceEngine::kMinSweepPace);
+  EXPECT_EQ(engine.NextWakeup(), step);
+  for (const ProbeRequest& p : engine.Poll(step)) due.push_back(p);
+  ASSERT_THAT(due, SizeIs(3));
+  EXPECT_EQ(due[1].ttl, Ttl(2));
+  EXPECT_EQ(due[2].ttl, Ttl(3));
+
   // The target answers at TTL 2, which ends the path; its answer at TTL 3 is past the end.
   std::optional<AcceptedReply> target =
-      engine.OnReply(due[1].sequence, path.TargetReply(due[1].sequence), replied);
+      engine.OnReply(due[1].sequence, path.TargetReply(due[1].sequence), step);
   ASSERT_TRUE(target.has_value());
   EXPECT_FALSE(target->past_end);
   std::optional<AcceptedReply> beyond =
-      engine.OnReply(due[2].sequence, path.TargetReply(due[2].sequence), replied);
+      engine.OnReply(due[2].sequence, path.TargetReply(due[2].sequence), step);
   ASSERT_TRUE(beyond.has_value());
   EXPECT_EQ(beyond->ttl, Ttl(3));
   EXPECT_TRUE(beyond->past_end);
@@ -665,10 +693,11 @@ TEST(TraceEngineTest, SilentTargetShowsOneUnknownHopAndStopsGrowing) {
   EXPECT_EQ(result.hops[2].received, 0);
   EXPECT_EQ(result.hops[2].sent, 4);
   h.ExpectSentEqualsProbes(result);
-  // Rounds 1 and 2 (before round 1's timeouts at 2 s) probe all 30 TTLs; later ones stop at
-  // 2 + max_unknown = 5.
+  // The end stays unknown, so every round sweeps, and stops at 2 + max_unknown = 5 (-U): the
+  // silent TTLs are crossed at the pacing rate, three at a time (kSweepWindow).
   const std::vector<ProbeRequest>& requests = h.net.requests(h.registration.trace);
-  EXPECT_EQ(requests.size(), 30u + 30u + 5u + 5u);
+  EXPECT_EQ(requests.size(), 4 * 5u);
+  for (const ProbeRequest& request : requests) EXPECT_LE(request.ttl, Ttl(5));
 }
 
 TEST(TraceEngineTest, GraceCutsTheWaitShortAndCountsOutstandingAsLost) {
@@ -710,15 +739,43 @@ TEST(TraceEngineTest, StopEndsAnUnlimitedTrace) {
   EXPECT_EQ(result.hops[1].received, 11);
 }
 
+TEST(TraceEngineTest, PausedStartsNoRoundAndResumesAtOnce) {
+  Harness h(Config(0), {Router(kR1)});
+  h.net.RunUntil(h.clock, h.registry, h.clock.Now() + absl::Milliseconds(250));  // rounds 0..2
+  h.engine.SetPaused(true);
+  EXPECT_TRUE(h.engine.paused());
+  const int probes_before = h.net.probes_sent(h.registration.trace).at(1);
+  EXPECT_EQ(probes_before, 3);
+  // In-flight probes still resolve; nothing new is sent and nothing wakes the loop for a round.
+  h.net.RunUntil(h.clock, h.registry, h.clock.Now() + absl::Seconds(5));
+  EXPECT_EQ(h.net.probes_sent(h.registration.trace).at(1), probes_before);
+  EXPECT_EQ(h.engine.in_flight(), 0u);
+  EXPECT_EQ(h.engine.NextWakeup(), MonoTime::Infinite());
+  const TraceResult paused = h.engine.Snapshot();
+  EXPECT_EQ(paused.hops[0].sent, probes_before);
+  EXPECT_EQ(paused.hops[0].received, probes_before);
+
+  h.engine.SetPaused(false);
+  EXPECT_LE(h.engine.NextWakeup(), h.clock.Now());  // the overdue round starts now
+  EXPECT_THAT(h.engine.Poll(h.clock.Now()), SizeIs(2));
+  h.engine.Stop(h.clock.Now());
+  const TraceResult result = h.Run();
+  EXPECT_EQ(result.hops[0].sent, probes_before + 1);
+}
+
 TEST(TraceEngineTest, SendFailureCountsAsLost) {
   FakeClock clock;
   TraceConfig config = Config(1);
   config.max_ttl = Ttl(2);
   ProbeIdentity identity{.protocol = ProbeProtocol::kIcmp, .target = kTarget, .icmp_id = 9};
   TraceEngine engine(config, identity, clock.Now());
+  // The sweep sends TTL 1, then TTL 2 a pacing step later (a failed send is no answer).
   std::vector<ProbeRequest> due = engine.Poll(clock.Now());
-  ASSERT_THAT(due, SizeIs(2));
+  ASSERT_THAT(due, SizeIs(1));
   engine.OnSendFailed(due[0].sequence, absl::UnavailableError("ENETUNREACH"));
+  EXPECT_FALSE(engine.Finished());
+  for (const ProbeRequest& p : engine.Poll(engine.NextWakeup())) due.push_back(p);
+  ASSERT_THAT(due, SizeIs(2));
   engine.OnSendFailed(due[1].sequence, absl::UnavailableError("ENETUNREACH"));
   EXPECT_TRUE(engine.Finished());
   EXPECT_EQ(engine.last_send_error().code(), absl::StatusCode::kUnavailable);
@@ -759,6 +816,289 @@ TEST(TraceEngineTest, FirstTtlSkipsNearHops) {
   EXPECT_EQ(result.hops[0].ttl, Ttl(2));
   EXPECT_EQ(result.hops[1].ttl, Ttl(3));
   EXPECT_EQ(result.hops[1].termination, HopTermination::kDestination);
+}
+
+// --- The first round's sweep (issue 9): no burst of every TTL up to -m. ---
+
+// The probes of round 0 (those sent before the first probe of round 1).
+std::vector<ProbeRequest> RoundZero(Harness& h) {
+  const std::vector<ProbeRequest>& requests = h.net.requests(h.registration.trace);
+  const std::vector<MonoTime>& times = h.net.request_times(h.registration.trace);
+  const MonoTime round_one =
+      h.net.request_times(h.registration.trace).front() + h.engine.config().interval;
+  std::vector<ProbeRequest> out;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    if (times[i] < round_one) out.push_back(requests[i]);
+  }
+  return out;
+}
+
+int PastTtl(const std::vector<ProbeRequest>& probes, int ttl) {
+  int past = 0;
+  for (const ProbeRequest& p : probes) past += p.ttl.value() > ttl ? 1 : 0;
+  return past;
+}
+
+TEST(TraceEngineSweepTest, NoProbePastADestinationThatAnswersWithinAStep) {
+  // Routers answer in 10 ms, so the step is 20 ms; the target answers in 15 ms.
+  for (ProbeProtocol protocol : {ProbeProtocol::kIcmp, ProbeProtocol::kUdp, ProbeProtocol::kTcp}) {
+    SCOPED_TRACE(static_cast<int>(protocol));
+    TraceConfig config = Config(10, absl::Milliseconds(200));
+    Harness h(config, Routers(4), Router(kTarget, absl::Milliseconds(15)), protocol);
+    TraceResult result = h.Run();
+    EXPECT_TRUE(result.reached);
+    ASSERT_THAT(result.hops, SizeIs(5));
+    EXPECT_EQ(PastTtl(RoundZero(h), 5), 0);
+    EXPECT_EQ(PastTtl(h.net.requests(h.registration.trace), 5), 0);
+    EXPECT_EQ(h.net.requests(h.registration.trace).size(), 10 * 5u);
+    h.ExpectSentEqualsProbes(result);
+  }
+}
+
+TEST(TraceEngineSweepTest, AtMostWindowMinusOneProbesPastASlowDestination) {
+  // The target answers after 300 ms, far beyond the 20 ms step: the sweep goes on, but only up
+  // to kSweepWindow TTLs above the highest answered one (TTL 4).
+  Harness h(Config(10, absl::Milliseconds(500)), Routers(4),
+            Router(kTarget, absl::Milliseconds(300)), ProbeProtocol::kUdp);
+  TraceResult result = h.Run();
+  EXPECT_TRUE(result.reached);
+  ASSERT_THAT(result.hops, SizeIs(5));
+  EXPECT_EQ(PastTtl(RoundZero(h), 5), TraceEngine::kSweepWindow - 1);
+  // Once the end is known, never again.
+  EXPECT_EQ(PastTtl(h.net.requests(h.registration.trace), 5), TraceEngine::kSweepWindow - 1);
+  EXPECT_EQ(result.hops[4].sent, 10);
+  EXPECT_EQ(result.hops[4].received, 10);
+}
+
+TEST(TraceEngineSweepTest, ALostDestinationAnswerCostsAtMostWindowMinusOneProbes) {
+  // The target's first answer is lost (a rate limit): the sweep probes on, and the target
+  // answers the next TTL; later rounds find it at TTL 3 again.
+  FakeHop target = Router(kTarget, absl::Milliseconds(5));
+  target.silent = [](int n) { return n == 0; };
+  Harness h(Config(6), {Router(kR1), Router(kR2)}, target);
+  TraceResult result = h.Run();
+  EXPECT_LE(PastTtl(RoundZero(h), 3), TraceEngine::kSweepWindow - 1);
+  EXPECT_TRUE(result.reached);
+  ASSERT_THAT(result.hops, SizeIs(3));
+  EXPECT_EQ(result.hops[2].sent, 6);
+  EXPECT_EQ(result.hops[2].received, 5);
+}
+
+TEST(TraceEngineSweepTest, SilentHopsAreCrossed) {
+  // Four silent routers (more than the window) between TTL 1 and TTL 6: the sweep sends three
+  // of them a step apart, then one more each time the lowest becomes overdue (1 s).
+  std::vector<FakeHop> routers = Routers(6);
+  for (int i = 1; i <= 4; ++i) routers[i] = FakeHop{};
+  Harness h(Config(4, absl::Seconds(2)), routers, Router(kTarget, absl::Milliseconds(12)));
+  TraceResult result = h.Run();
+  EXPECT_TRUE(result.reached);
+  ASSERT_THAT(result.hops, SizeIs(7));
+  EXPECT_EQ(result.hops[5].received, 4);
+  EXPECT_EQ(result.hops[6].received, 4);
+  for (int i = 1; i <= 4; ++i) {
+    EXPECT_EQ(result.hops[i].sent, 4);
+    EXPECT_EQ(result.hops[i].received, 0);
+  }
+  h.ExpectSentEqualsProbes(result);
+  // Round 0 reached the target about one overdue delay after it started, with no TTL past it.
+  const std::vector<ProbeRequest> round_zero = RoundZero(h);
+  EXPECT_THAT(round_zero, SizeIs(7));
+  EXPECT_EQ(PastTtl(round_zero, 7), 0);
+  const std::vector<MonoTime>& times = h.net.request_times(h.registration.trace);
+  EXPECT_LT(times[6] - times[0], TraceEngine::kOverdueFloor + absl::Milliseconds(100));
+  // Later rounds know the end: all seven TTLs at once.
+  for (size_t i = 7; i < times.size(); ++i) {
+    EXPECT_EQ(times[i], times[0] + absl::Seconds(2 * static_cast<int64_t>((i - 7) / 7 + 1)));
+  }
+}
+
+TEST(TraceEngineSweepTest, RoundsStayIntervalApartWhileSweeping) {
+  // A silent target: every round sweeps (the end stays unknown), some longer than the
+  // interval; the rounds still start every 200 ms.
+  std::vector<FakeHop> routers = Routers(3);
+  for (int i = 0; i < 40; ++i) routers.push_back(FakeHop{});
+  TraceConfig config = Config(12, absl::Milliseconds(200));
+  Harness h(config, routers);
+  TraceResult result = h.Run();
+  std::vector<MonoTime> starts;
+  const std::vector<ProbeRequest>& requests = h.net.requests(h.registration.trace);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    if (requests[i].ttl == Ttl(1)) starts.push_back(h.net.request_times(h.registration.trace)[i]);
+  }
+  ASSERT_THAT(starts, SizeIs(12));
+  for (size_t i = 1; i < starts.size(); ++i) {
+    EXPECT_EQ(starts[i] - starts[i - 1], absl::Milliseconds(200));
+  }
+  // -U: each round stops 5 TTLs past the last that answered.
+  for (const ProbeRequest& request : requests) EXPECT_LE(request.ttl, Ttl(3 + 5));
+  EXPECT_EQ(requests.size(), 12 * 8u);
+  ASSERT_THAT(result.hops, SizeIs(4));
+  EXPECT_EQ(result.rounds, 12);
+}
+
+TEST(TraceEngineSweepTest, MaxUnknownStopsTheSweep) {
+  std::vector<FakeHop> routers = {Router(kR1)};
+  for (int i = 0; i < 10; ++i) routers.push_back(FakeHop{});
+  TraceConfig config = Config(2);
+  config.max_unknown = 2;
+  Harness h(config, routers);
+  h.Run();
+  for (const ProbeRequest& request : h.net.requests(h.registration.trace)) {
+    EXPECT_LE(request.ttl, Ttl(3));
+  }
+  EXPECT_THAT(h.net.requests(h.registration.trace), SizeIs(2 * 3));
+}
+
+// --- Overdue probes: loss shows within a few rounds, not after -Z. ---
+
+TraceConfig SlowTimeoutConfig(int count) {
+  TraceConfig config = Config(count, absl::Milliseconds(100));
+  config.probe_timeout = absl::Seconds(10);
+  config.grace = absl::Seconds(10);
+  return config;
+}
+
+TEST(TraceEngineOverdueTest, LiveFiguresShowLossOnceProbesAreOverdue) {
+  FakeHop lossy = Router(kR2);
+  lossy.silent = [](int n) { return n % 2 == 0; };  // rounds 0, 2, 4, ... lose it
+  Harness h(SlowTimeoutConfig(0), {Router(kR1), lossy, Router(kR3)});
+  const MonoTime start = h.clock.Now();
+  // Before the first probe is overdue (1 s): answered ones only, nothing lost yet.
+  h.net.RunUntil(h.clock, h.registry, start + absl::Milliseconds(950));
+  TraceResult early = h.engine.Snapshot();
+  ASSERT_THAT(early.hops, SizeIs(4));
+  EXPECT_EQ(early.hops[1].sent, early.hops[1].received);
+  // At 1.55 s the lost probes of rounds 0, 2 and 4 (sent by 0.5 s) are overdue.
+  h.net.RunUntil(h.clock, h.registry, start + absl::Milliseconds(1550));
+  TraceResult live = h.engine.Snapshot();
+  EXPECT_FALSE(live.final);
+  EXPECT_EQ(live.hops[1].sent - live.hops[1].received, 3);
+  EXPECT_EQ(live.hops[1].received, 8);  // rounds 1, 3, ..., 15
+  EXPECT_EQ(live.rounds_started, 16);
+  // Rounds whose probes are all answered or overdue: the 8 odd ones and rounds 0, 2, 4.
+  EXPECT_EQ(live.rounds, 11);
+  EXPECT_EQ(live.hops[0].sent, 16);
+  EXPECT_EQ(live.hops[0].received, 16);
+}
+
+TEST(TraceEngineOverdueTest, RoundsNeverStallOnALossyPath) {
+  FakeHop lossy = Router(kR2);
+  lossy.silent = [](int n) { return n % 3 != 0; };
+  Harness h(SlowTimeoutConfig(0), {Router(kR1), lossy}, Router(kTarget));
+  const MonoTime start = h.clock.Now();
+  int previous = 0;
+  for (int tenths = 15; tenths <= 60; tenths += 5) {
+    h.net.RunUntil(h.clock, h.registry, start + absl::Milliseconds(100 * tenths));
+    const TraceResult snapshot = h.engine.Snapshot();
+    // Every round older than the overdue delay (1 s) is counted.
+    EXPECT_GE(snapshot.rounds, snapshot.rounds_started - 11) << tenths;
+    EXPECT_GT(snapshot.rounds, previous) << tenths;
+    previous = snapshot.rounds;
+  }
+}
+
+TEST(TraceEngineOverdueTest, ALateAnswerBeforeTheTimeoutTakesTheLossBack) {
+  // Hop 1's first answer takes 1.5 s: overdue at 1 s (no RTT seen yet), answered before -Z.
+  FakeHop slow_once = Router(kR1);
+  slow_once.delay_of = [](int n) {
+    return n == 0 ? absl::Milliseconds(1500) : absl::Milliseconds(10);
+  };
+  TraceConfig config = SlowTimeoutConfig(1);
+  config.max_ttl = Ttl(1);
+  Harness h(config, {slow_once, Router(kR2)});
+  const MonoTime start = h.clock.Now();
+  h.net.RunUntil(h.clock, h.registry, start + absl::Milliseconds(1200));
+  EXPECT_EQ(h.engine.Snapshot().hops[0].sent, 1);
+  EXPECT_EQ(h.engine.Snapshot().hops[0].received, 0);
+  TraceResult result = h.Run();
+  ASSERT_THAT(result.hops, SizeIs(1));
+  EXPECT_EQ(result.hops[0].sent, 1);
+  EXPECT_EQ(result.hops[0].received, 1);
+  EXPECT_EQ(result.hops[0].rtt.last, absl::Milliseconds(1500));
+}
+
+TEST(TraceEngineOverdueTest, TheDelayFollowsTheRttsSeenAtAndBeyondTheHop) {
+  // Hop 2 answers in 500 ms, hop 1 in 10 ms but not to round 8's probe. Sent after hop 2's
+  // first answer, that probe is overdue 3 x 500 ms after it left, not at the 1 s floor.
+  FakeHop hop1 = Router(kR1);
+  hop1.silent = [](int n) { return n == 8; };
+  Harness h(SlowTimeoutConfig(10), {hop1, Router(kR2, absl::Milliseconds(500))},
+            Router(kTarget, absl::Milliseconds(500)));
+  const MonoTime start = h.clock.Now();
+  const MonoTime sent = start + absl::Milliseconds(800);  // round 8
+  h.net.RunUntil(h.clock, h.registry, sent + absl::Milliseconds(1490));
+  EXPECT_EQ(h.engine.Snapshot().hops[0].sent, h.engine.Snapshot().hops[0].received);
+  h.net.RunUntil(h.clock, h.registry, sent + absl::Milliseconds(1500));
+  EXPECT_EQ(h.engine.Snapshot().hops[0].sent - h.engine.Snapshot().hops[0].received, 1);
+}
+
+// --- Interrupt: honest figures when a run is cut short (issue 15). ---
+
+TEST(TraceEngineInterruptTest, OverdueProbesCountAndYoungerOnesAreLeftOut) {
+  FakeHop lossy = Router(kR2);
+  lossy.silent = [](int n) { return n % 2 == 0; };
+  Harness h(SlowTimeoutConfig(50), {Router(kR1), lossy}, Router(kTarget));
+  const MonoTime start = h.clock.Now();
+  h.net.RunUntil(h.clock, h.registry, start + absl::Milliseconds(3050));
+  // The old engine's answer: nothing lost (every lost probe still "in flight" until -Z).
+  h.engine.Interrupt(h.clock.Now());
+  EXPECT_TRUE(h.engine.Finished());
+  TraceResult result = h.engine.Snapshot();
+  EXPECT_TRUE(result.final);
+  EXPECT_TRUE(result.interrupted);
+  EXPECT_TRUE(result.incomplete);
+  EXPECT_TRUE(result.reached);
+  EXPECT_EQ(result.rounds_started, 31);
+  // Probes count once 1 s old: rounds 0..20 (round 0 swept TTL 3 at 20 ms, so it matured at
+  // 1.02 s). Answers of rounds 21..30 are left out like their losses.
+  EXPECT_EQ(result.rounds, 21);
+  ASSERT_THAT(result.hops, SizeIs(3));
+  for (const HopResult& hop : result.hops) EXPECT_EQ(hop.sent, 21) << hop.ttl.value();
+  EXPECT_EQ(result.hops[0].received, 21);
+  EXPECT_EQ(result.hops[1].received, 10);  // rounds 1, 3, ..., 19
+  EXPECT_EQ(result.hops[2].received, 21);
+  int responder_total = 0;
+  for (const ResponderResult& r : result.hops[1].responders) responder_total += r.received;
+  EXPECT_EQ(responder_total, 10);
+  // Finished: nothing else happens.
+  EXPECT_THAT(h.engine.Poll(h.clock.Now() + absl::Seconds(1)), SizeIs(0));
+  h.engine.Interrupt(h.clock.Now() + absl::Seconds(2));
+  EXPECT_EQ(h.engine.Snapshot().rounds, 21);
+}
+
+TEST(TraceEngineInterruptTest, BeforeAnythingIsOverdueNothingCounts) {
+  Harness h(SlowTimeoutConfig(50), {Router(kR1)}, Router(kTarget));
+  const MonoTime start = h.clock.Now();
+  h.net.RunUntil(h.clock, h.registry, start + absl::Milliseconds(450));
+  h.engine.Interrupt(h.clock.Now());
+  TraceResult result = h.engine.Snapshot();
+  EXPECT_TRUE(result.interrupted);
+  EXPECT_EQ(result.rounds, 0);
+  EXPECT_EQ(result.rounds_started, 5);
+  for (const HopResult& hop : result.hops) EXPECT_EQ(hop.sent, 0);
+}
+
+TEST(TraceEngineInterruptTest, ACompleteRunIsNeitherInterruptedNorIncomplete) {
+  Harness h(Config(4), {Router(kR1)}, Router(kTarget));
+  TraceResult result = h.Run();
+  EXPECT_FALSE(result.interrupted);
+  EXPECT_FALSE(result.incomplete);
+  EXPECT_EQ(result.rounds, 4);
+  EXPECT_EQ(result.rounds_started, 4);
+  // Interrupting a finished trace changes nothing.
+  h.engine.Interrupt(h.clock.Now());
+  EXPECT_FALSE(h.engine.Snapshot().interrupted);
+}
+
+TEST(TraceEngineInterruptTest, AGracefulStopBeforeTheCountSaysInterrupted) {
+  Harness h(Config(20), {Router(kR1)}, Router(kTarget));
+  h.net.RunUntil(h.clock, h.registry, h.clock.Now() + absl::Milliseconds(350));
+  h.engine.Stop(h.clock.Now());
+  TraceResult result = h.Run();
+  EXPECT_TRUE(result.interrupted);
+  EXPECT_TRUE(result.incomplete);
+  EXPECT_EQ(result.rounds, 4);
+  for (const HopResult& hop : result.hops) EXPECT_EQ(hop.sent, 4);  // the stop waits for them
 }
 
 }  // namespace

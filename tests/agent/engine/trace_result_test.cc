@@ -47,6 +47,9 @@ TraceResult FullResult() {
   result.end = absl::FromUnixMicros(1700000010654321);
   result.reached = true;
   result.rounds = 10;
+  result.rounds_started = 12;
+  result.interrupted = true;
+  result.incomplete = true;
   result.final = true;
   result.error = "stopped";
   HopResult hop;
@@ -107,6 +110,9 @@ TEST(TraceResultTest, ValuesLandInTheirFields) {
   EXPECT_EQ(proto.end_unix_us(), 1700000010654321);
   EXPECT_TRUE(proto.reached());
   EXPECT_EQ(proto.rounds(), 10);
+  EXPECT_EQ(proto.rounds_started(), 12);
+  EXPECT_TRUE(proto.interrupted());
+  EXPECT_TRUE(proto.incomplete());
   EXPECT_TRUE(proto.final());
   EXPECT_EQ(proto.error(), "stopped");
   ASSERT_EQ(proto.hops_size(), 1);

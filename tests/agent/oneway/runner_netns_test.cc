@@ -61,14 +61,15 @@ class OneWayNetnsTest : public ::testing::Test {
   };
 
   Both RunBoth(OneWayRunner& a, OneWayRunner& b, const OneWayConfig& config,
-               absl::Duration b_starts_later = absl::ZeroDuration()) {
+               absl::Duration b_starts_later = absl::ZeroDuration(),
+               const RunOptions& b_options = {}) {
     Both both;
     auto never = [] { return false; };
     std::thread run_a(
         [&] { both.at_a = a.Run(*IpAddress::Parse(kAddressB), b.local_port(), config, never); });
     std::thread run_b([&] {
       absl::SleepFor(b_starts_later);
-      both.at_b = b.Run(*IpAddress::Parse(kAddressA), a.local_port(), config, never);
+      both.at_b = b.Run(*IpAddress::Parse(kAddressA), a.local_port(), config, never, b_options);
     });
     run_a.join();
     run_b.join();
@@ -114,9 +115,36 @@ TEST_F(OneWayNetnsTest, CleanPathBothWays) {
     ASSERT_TRUE(in.offset.has_value());
     EXPECT_LE(absl::AbsDuration(in.offset->offset), in.offset->error_bound);
     EXPECT_LT(in.offset->error_bound, absl::Milliseconds(250));
-    EXPECT_GE(in.delay.min_ms, -absl::ToDoubleMilliseconds(in.offset->error_bound));
-    EXPECT_LT(in.delay.min_ms, 250);
+    const double estimated_min_ms =
+        in.raw_delay.min_ms + absl::ToDoubleMilliseconds(in.offset->offset);
+    EXPECT_GE(estimated_min_ms, -absl::ToDoubleMilliseconds(in.offset->error_bound));
+    EXPECT_LT(estimated_min_ms, 250);
+    // One clock: the raw delay is the true one, sent stamp in user space before sendto,
+    // receive stamp by the kernel after.
+    EXPECT_GE(in.raw_delay.min_ms, 0);
+    EXPECT_LT(in.raw_delay.min_ms, 250);
   }
+}
+
+TEST_F(OneWayNetnsTest, TestClockOffsetShiftsEveryStampOfThatEnd) {
+  // b's stamps, sent and received, run 1.5 s ahead (pathpair-agent --test-clock-offset-ms): the
+  // raw delays carry it, +1.5 s into b and -1.5 s into a, and the offset estimate finds it.
+  std::unique_ptr<OneWayRunner> a = BindIn("a", kAddressA);
+  std::unique_ptr<OneWayRunner> b = BindIn("b", kAddressB);
+  ASSERT_TRUE(a && b);
+  Both both = RunBoth(*a, *b, Config(100), absl::ZeroDuration(),
+                      RunOptions{.test_clock_offset = absl::Milliseconds(1500)});
+  ASSERT_TRUE(both.at_a.ok()) << both.at_a.status();
+  ASSERT_TRUE(both.at_b.ok()) << both.at_b.status();
+  const DirectionReport& a_to_b = both.at_b->inbound;
+  const DirectionReport& b_to_a = both.at_a->inbound;
+  EXPECT_GT(a_to_b.raw_delay.min_ms, 1500);
+  EXPECT_LT(a_to_b.raw_delay.min_ms, 1500 + 250);
+  EXPECT_LT(b_to_a.raw_delay.max_ms, -1500 + 250);
+  EXPECT_GT(b_to_a.raw_delay.min_ms, -1500 - 1);
+  ASSERT_TRUE(b_to_a.offset.has_value());  // b's clock minus a's
+  EXPECT_LE(absl::AbsDuration(b_to_a.offset->offset - absl::Milliseconds(1500)),
+            b_to_a.offset->error_bound);
 }
 
 TEST_F(OneWayNetnsTest, TwentyPercentLossTowardsB) {

@@ -133,6 +133,12 @@ FakePair::End EndWith(LinkModel outbound, absl::Duration wall_offset = absl::Zer
   return end;
 }
 
+// A direction's delay corrected by its offset estimate, as the controller's `estimated` clock
+// method does (controller/paired/oneway_clock.h): raw + (peer clock - ours).
+double EstimatedMs(double raw_ms, const DirectionReport& in) {
+  return raw_ms + absl::ToDoubleMilliseconds(in.offset->offset);
+}
+
 TEST(OneWaySessionTest, CleanLinkBothWays) {
   FakePair pair(EndWith({}), EndWith({}));
   ASSERT_TRUE(pair.Run());
@@ -148,7 +154,9 @@ TEST(OneWaySessionTest, CleanLinkBothWays) {
     EXPECT_FALSE(result.started_without_peer);
     ASSERT_TRUE(result.inbound.offset.has_value());
     EXPECT_LE(absl::AbsDuration(result.inbound.offset->offset), absl::Microseconds(1));
-    EXPECT_NEAR(result.inbound.delay.avg_ms, 10, 0.01);
+    EXPECT_NEAR(result.inbound.raw_delay.avg_ms, 10, 0.01);  // one clock: raw is true
+    EXPECT_NEAR(EstimatedMs(result.inbound.raw_delay.avg_ms, result.inbound), 10, 0.01);
+    EXPECT_EQ(result.inbound.raw_delay.count, 400);
     EXPECT_NEAR(result.inbound.delay_variation_ms, 0, 0.01);
     EXPECT_NEAR(result.inbound.jitter_ms, 0, 0.01);
   }
@@ -197,8 +205,11 @@ TEST(OneWaySessionTest, OffsetWithinErrorBoundUnderAsymmetricDelay) {
   // One-way delays: each true delay is within the bound of the reported one, whatever the
   // 5.3 s clock difference.
   const double bound_ms = absl::ToDoubleMilliseconds(seen_by_a.error_bound);
-  EXPECT_NEAR(at_a.inbound.delay.min_ms, 30, bound_ms + 2);  // b -> a
-  EXPECT_NEAR(at_b.inbound.delay.min_ms, 10, bound_ms + 2);  // a -> b
+  EXPECT_NEAR(EstimatedMs(at_a.inbound.raw_delay.min_ms, at_a.inbound), 30, bound_ms + 2);
+  EXPECT_NEAR(EstimatedMs(at_b.inbound.raw_delay.min_ms, at_b.inbound), 10, bound_ms + 2);
+  // The raw delays carry the clocks' difference exactly: a's stamps minus b's.
+  EXPECT_NEAR(at_a.inbound.raw_delay.min_ms, 30 - 5300, 2.01);  // b -> a
+  EXPECT_NEAR(at_b.inbound.raw_delay.min_ms, 10 + 5300, 2.01);  // a -> b
   EXPECT_GT(at_a.inbound.delay_variation_ms, 0.5);
   EXPECT_LT(at_a.inbound.delay_variation_ms, 2.0 + 1e-6);
   EXPECT_GT(at_a.inbound.jitter_ms, 0.1);
@@ -256,8 +267,26 @@ TEST(OneWaySessionTest, DeadReturnPathIsUnsynchronised) {
   OneWayResult at_b = pair.Result(1);
   EXPECT_EQ(at_b.inbound.received, 400);
   EXPECT_EQ(at_b.inbound.loss_pct, 0);
-  EXPECT_FALSE(at_b.inbound.offset.has_value());     // "unsynchronised"
-  EXPECT_NEAR(at_b.inbound.delay.avg_ms, 10, 0.01);  // raw stamps; these clocks agree
+  EXPECT_FALSE(at_b.inbound.offset.has_value());         // "unsynchronised"
+  EXPECT_NEAR(at_b.inbound.raw_delay.avg_ms, 10, 0.01);  // raw stamps; these clocks agree
+}
+
+TEST(OneWaySessionTest, RawDelaysKeepTheirSpreadWhateverTheClocksDifference) {
+  // b's clock is 30 years ahead: the raw delays are about 9.5e11 ms, and their spread (up to
+  // 2 ms of jitter) must survive that, as must the mean's relation to the minimum.
+  const absl::Duration years = absl::Hours(24 * 365 * 30);
+  FakePair pair(EndWith({.delay = absl::Milliseconds(10), .jitter = absl::Milliseconds(2)}),
+                EndWith({}, years), /*seed=*/11);
+  ASSERT_TRUE(pair.Run());
+  const DirectionReport& a_to_b = pair.Result(1).inbound;
+  const double shift_ms = absl::ToDoubleMilliseconds(years);
+  EXPECT_NEAR(a_to_b.raw_delay.min_ms - shift_ms, 10, 0.1);
+  EXPECT_NEAR(a_to_b.raw_delay.avg_ms - shift_ms, 11, 0.2);  // uniform jitter: 1 ms on average
+  EXPECT_NEAR(a_to_b.raw_delay.max_ms - shift_ms, 12, 0.1);
+  EXPECT_NEAR(a_to_b.raw_delay.stdev_ms, 2 / std::sqrt(12.0), 0.1);  // uniform over 2 ms
+  EXPECT_GT(a_to_b.delay_variation_ms, 1.8);
+  EXPECT_LE(a_to_b.delay_variation_ms, 2.0 + 1e-6);
+  EXPECT_NEAR(EstimatedMs(a_to_b.raw_delay.avg_ms, a_to_b), 11, 0.5 + 1);  // +-bound ~ 5 ms
 }
 
 TEST(OneWaySessionTest, DuplicatesAndReordering) {

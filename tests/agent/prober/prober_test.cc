@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
@@ -176,9 +177,9 @@ TEST_F(ProberTest, ManyConcurrentTracesToTheSameTargetKeepExactCounts) {
                    {Addr("198.51.100.1"), Addr("198.51.100.2"), Addr("203.0.113.9")}, 4);
     for (const engine::HopResult& hop : outcomes[i].final_result->hops) total_sent += hop.sent;
   }
-  // Round 0 also probes TTLs past the target (they are answered by it but not listed), so the
-  // listed hops account for most, not all, probes; every probe's reply was routed to its trace.
-  EXPECT_LE(total_sent, static_cast<int64_t>(net_.sent().size()));
+  // Round 0 sweeps and stops at the target, which answers within a pacing step: the listed hops
+  // account for every probe, and every probe's reply was routed to its trace.
+  EXPECT_EQ(total_sent, static_cast<int64_t>(net_.sent().size()));
   EXPECT_EQ(total_sent, int64_t{kTraces} * 4 * 3);
   EXPECT_EQ(prober_.counters().replies_routed, net_.sent().size());
   EXPECT_EQ(prober_.counters().packets_foreign, 0u);
@@ -206,12 +207,22 @@ TEST_F(ProberTest, CancelStopsProbesAtOnceAndLeavesOthersRunning) {
   ASSERT_TRUE(a.ok() && b.ok());
   RunUntil(clock_.Now() + absl::Milliseconds(2500));  // rounds at 0, 1 s, 2 s
   const int sent_before = SentTo(Addr("203.0.113.9"));
-  EXPECT_GE(sent_before, 9);  // three rounds of three hops, plus TTLs past the target in round 0
+  EXPECT_EQ(sent_before, 9);  // three rounds of three hops, none past the target
 
   prober_.Cancel(*a);
   ASSERT_TRUE(cancelled.final_result.has_value());  // synchronously
   EXPECT_TRUE(cancelled.final_result->final);
   EXPECT_EQ(cancelled.final_result->error, "cancelled");
+  // Honest figures: rounds 0 and 1 are past their overdue time (1 s), round 2 (at 2 s) is not
+  // and is left out.
+  EXPECT_TRUE(cancelled.final_result->interrupted);
+  EXPECT_TRUE(cancelled.final_result->incomplete);
+  EXPECT_EQ(cancelled.final_result->rounds, 2);
+  EXPECT_EQ(cancelled.final_result->rounds_started, 3);
+  for (const engine::HopResult& hop : cancelled.final_result->hops) {
+    EXPECT_EQ(hop.sent, 2);
+    EXPECT_EQ(hop.received, 2);
+  }
   EXPECT_EQ(prober_.active_traces(), 1u);
 
   RunUntil(clock_.Now() + absl::Seconds(3));
@@ -228,6 +239,62 @@ TEST_F(ProberTest, CancelStopsProbesAtOnceAndLeavesOthersRunning) {
     EXPECT_EQ(hop.sent, hop.received);
   }
   prober_.Cancel(*a);  // unknown by now: ignored
+}
+
+TEST_F(ProberTest, PauseFlagStopsEveryRoundUntilCleared) {
+  std::atomic<bool> pause{false};
+  prober_.set_pause_flag(&pause);
+  Outcome outcome;
+  ASSERT_TRUE(Add(Options(0), Addr("203.0.113.9"), outcome).ok());
+  RunUntil(clock_.Now() + absl::Milliseconds(1500));  // rounds at 0 and 1 s
+  const int sent_before = SentTo(Addr("203.0.113.9"));
+  EXPECT_GT(sent_before, 0);
+  const uint64_t counter_before = prober_.counters().probes_sent;
+
+  pause = true;
+  RunUntil(clock_.Now() + absl::Seconds(10));
+  EXPECT_EQ(SentTo(Addr("203.0.113.9")), sent_before);
+  EXPECT_EQ(prober_.counters().probes_sent, counter_before);
+  EXPECT_FALSE(outcome.final_result.has_value());
+
+  // A trace added while paused waits too.
+  Outcome later;
+  ASSERT_TRUE(Add(Options(1), Addr("203.0.113.77"), later).ok());
+  RunUntil(clock_.Now() + absl::Seconds(3));
+  EXPECT_EQ(SentTo(Addr("203.0.113.77")), 0);
+
+  pause = false;
+  RunUntil(clock_.Now() + absl::Milliseconds(500));
+  EXPECT_GT(SentTo(Addr("203.0.113.9")), sent_before);
+  EXPECT_GT(SentTo(Addr("203.0.113.77")), 0);
+}
+
+// Issue 15: Ctrl-C (Cancel) on a lossy path. Probes are lost at TTL 2 every other round; -Z is
+// 10 s, so without the overdue rule every lost probe would still be "in flight" and left out.
+TEST_F(ProberTest, CancelOnALossyPathShowsTheLoss) {
+  int ttl2_seen = 0;
+  net_.set_drop(
+      [&ttl2_seen](const SentRecord& r) { return r.probe.ttl == 2 && (ttl2_seen++ % 2 == 0); });
+  v1::ProbeOptions options = Options(50);
+  options.set_interval_us(200'000);
+  options.set_probe_timeout_us(10'000'000);
+  Outcome outcome;
+  absl::StatusOr<Prober::TraceId> id = Add(options, Addr("203.0.113.9"), outcome);
+  ASSERT_TRUE(id.ok());
+  RunUntil(clock_.Now() + absl::Milliseconds(3500));
+  ASSERT_FALSE(outcome.snapshots.empty());
+  const engine::TraceResult& live = outcome.snapshots.back();
+  EXPECT_GT(live.hops[1].sent - live.hops[1].received, 0);  // the live figures show it too
+  prober_.Cancel(*id);
+  ASSERT_TRUE(outcome.final_result.has_value());
+  const engine::TraceResult& result = *outcome.final_result;
+  EXPECT_TRUE(result.interrupted);
+  EXPECT_EQ(result.rounds_started, 18);  // at 0, 0.2, ..., 3.4 s
+  EXPECT_EQ(result.rounds, 13);          // those sent by 2.5 s: 1 s old
+  ASSERT_EQ(result.hops.size(), 3u);
+  EXPECT_EQ(result.hops[1].sent, 13);
+  EXPECT_EQ(result.hops[1].received, 6);  // rounds 1, 3, ..., 11
+  EXPECT_EQ(result.hops[2].received, 13);
 }
 
 TEST_F(ProberTest, ForeignAndMalformedPacketsAreCountedNotDelivered) {
@@ -325,15 +392,18 @@ TEST_F(ProberTest, SeveralFlowsChangeTheSourcePortPerRoundOnly) {
   ASSERT_TRUE(outcome.final_result.has_value());
   ExpectFullPath(*outcome.final_result,
                  {Addr("198.51.100.1"), Addr("198.51.100.2"), Addr("203.0.113.9")}, 8);
-  // Probes of one round (one send time) share a source port; rounds cycle through 4 ports.
-  std::map<MonoTime, std::set<uint16_t>> ports_by_round;
+  // Probes of one round share a source port; rounds cycle through 4 ports. A round starts at
+  // TTL 1 (round 0 sweeps one TTL at a time, later rounds send theirs at once).
+  std::vector<std::set<uint16_t>> ports_by_round;
   for (const SentRecord& r : net_.sent()) {
     ASSERT_GE(r.bytes.size(), 2u);
-    ports_by_round[r.at].insert(static_cast<uint16_t>((r.bytes[0] << 8) | r.bytes[1]));
+    if (r.probe.ttl == 1) ports_by_round.emplace_back();
+    ASSERT_FALSE(ports_by_round.empty());
+    ports_by_round.back().insert(static_cast<uint16_t>((r.bytes[0] << 8) | r.bytes[1]));
   }
   ASSERT_EQ(ports_by_round.size(), 8u);
   std::vector<uint16_t> round_ports;
-  for (const auto& [at, ports] : ports_by_round) {
+  for (const std::set<uint16_t>& ports : ports_by_round) {
     ASSERT_EQ(ports.size(), 1u);
     round_ports.push_back(*ports.begin());
   }

@@ -1,7 +1,9 @@
 #include "agent/main/agent_flags.h"
 
+#include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -95,6 +97,54 @@ TEST(AgentFlagsTest, HelpListsEveryFlag) {
                            "--token-file", "--insecure", "--allow", "--max-traces", "--max-rate",
                            "--max-packet-size", "--consent-ttl", "--oneway-port"}) {
     EXPECT_THAT(help, HasSubstr(flag));
+  }
+}
+
+TEST(AgentFlagsTest, TestClockFlagsAreTestOnlyAndValidated) {
+  // Documented as test-only, under their own heading, after everything else.
+  const std::string help = AgentHelp();
+  const size_t heading = help.find("Testing only:");
+  ASSERT_NE(heading, std::string::npos) << help;
+  for (const char* flag : {"--test-clock-offset-ms", "--test-clock-synchronized",
+                           "--test-clock-esterror-us", "--test-boot-id"}) {
+    const size_t at = help.find(flag);
+    ASSERT_NE(at, std::string::npos) << flag;
+    EXPECT_GT(at, heading) << flag;
+    // Its description (up to the next flag) says so.
+    EXPECT_THAT(help.substr(at, help.find("\n  --", at) - at), HasSubstr("TEST ONLY")) << flag;
+  }
+  // Without them nothing is overridden.
+  absl::StatusOr<AgentFlags> plain = Parse({"--listen", "x:1", "--insecure"});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->test_clock.any());
+
+  absl::StatusOr<AgentFlags> flags =
+      Parse({"--listen", "x:1", "--insecure", "--test-clock-offset-ms", "-250.5",
+             "--test-clock-synchronized", "false", "--test-clock-esterror-us", "1500",
+             "--test-boot-id", "fake-host-b"});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(flags->test_clock.offset, absl::Microseconds(-250500));
+  EXPECT_EQ(flags->test_clock.synchronized, false);
+  EXPECT_EQ(flags->test_clock.estimated_error_us, 1500);
+  EXPECT_EQ(flags->test_clock.boot_id, "fake-host-b");
+  EXPECT_EQ(Parse({"--listen", "x:1", "--insecure", "--test-clock-synchronized", "true"})
+                ->test_clock.synchronized,
+            true);
+
+  for (const std::vector<const char*>& bad : std::vector<std::vector<const char*>>{
+           {"--test-clock-synchronized", "yes"},
+           {"--test-clock-offset-ms", "86400001"},
+           {"--test-clock-offset-ms", "soon"},
+           {"--test-clock-esterror-us", "-1"},
+           {"--test-boot-id", ""},
+           {"--test-boot-id", "two words"},
+           {"--test-boot-id",
+            "x123456789x123456789x123456789x123456789x123456789x123456789x1234"}}) {
+    std::vector<const char*> args = {"--listen", "x:1", "--insecure"};
+    args.insert(args.end(), bad.begin(), bad.end());
+    absl::StatusOr<AgentFlags> refused = Parse(args);
+    ASSERT_FALSE(refused.ok()) << bad[0] << " " << bad[1];
+    EXPECT_THAT(refused.status().message(), HasSubstr(bad[0]));
   }
 }
 

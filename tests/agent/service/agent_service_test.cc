@@ -7,8 +7,11 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -17,6 +20,7 @@
 #include "agent/client/lease_renewer.h"
 #include "agent/service/agent_server.h"
 #include "agent/service/consent.h"
+#include "agent/service/host_info.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "gtest/gtest.h"
@@ -101,6 +105,48 @@ TEST_F(AgentServiceTest, InfoReportsVersionCapabilitiesLimitsAndClock) {
   bool has_loopback = false;
   for (const auto& a : info.addresses()) has_loopback |= a.address() == "127.0.0.1";
   EXPECT_TRUE(has_loopback);
+}
+
+TEST_F(AgentServiceTest, InfoReportsTheBootIdAndTheTestClockOverrides) {
+  {
+    TestAgent agent(clock_);
+    grpc::ClientContext context;
+    SetDeadline(context);
+    v1::InfoResponse info;
+    ASSERT_TRUE(agent.stub->Info(&context, v1::InfoRequest(), &info).ok());
+    EXPECT_EQ(info.clock().boot_id(), ReadBootId());  // the kernel's: one per running kernel
+    EXPECT_EQ(info.clock().boot_id().size(), 36u);
+  }
+  AgentServiceConfig config;
+  config.test_clock.offset = absl::Milliseconds(1500);
+  config.test_clock.synchronized = true;
+  config.test_clock.estimated_error_us = 250;
+  config.test_clock.boot_id = "fake-host-a";
+  TestAgent agent(clock_, config);
+  grpc::ClientContext context;
+  SetDeadline(context);
+  v1::InfoResponse info;
+  ASSERT_TRUE(agent.stub->Info(&context, v1::InfoRequest(), &info).ok());
+  EXPECT_EQ(info.clock().boot_id(), "fake-host-a");
+  EXPECT_TRUE(info.clock().synchronized());
+  EXPECT_EQ(info.clock().estimated_error_us(), 250);
+  EXPECT_EQ(info.clock().unix_time_us(),
+            absl::ToUnixMicros(clock_.WallNow() + absl::Milliseconds(1500)));
+  EXPECT_EQ(info.clock().source(), "adjtimex with test overrides");
+}
+
+TEST(HostInfoTest, BootIdIsAUuidOrNothing) {
+  const std::string dir = ::testing::TempDir();
+  const auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir + name) << text;
+    return dir + name;
+  };
+  EXPECT_EQ(ReadBootId(write("boot_id_ok", "0f5c1b2e-5a8e-4c1e-9f00-1a2b3c4d5e6f\n")),
+            "0f5c1b2e-5a8e-4c1e-9f00-1a2b3c4d5e6f");
+  EXPECT_EQ(ReadBootId(write("boot_id_short", "0f5c1b2e\n")), "");
+  EXPECT_EQ(ReadBootId(write("boot_id_junk", "0f5c1b2e-5a8e-4c1e-9f00-1a2b3c4d5e6g\n")), "");
+  EXPECT_EQ(ReadBootId(write("boot_id_empty", "")), "");
+  EXPECT_EQ(ReadBootId(dir + "no_such_boot_id"), "");
 }
 
 TEST_F(AgentServiceTest, ReflectReturnsTheCallersAddressAndPort) {
@@ -618,6 +664,142 @@ TEST_F(AgentServiceTest, ClientHelpersCarryTheTokenAndRenewLeases) {
   EXPECT_EQ(agent.service.sessions().ExpireLeases(), 1);
   std::vector<v1::TraceUpdate> rest;
   EXPECT_EQ(ReadAll(*reader, &rest).error_code(), grpc::StatusCode::ABORTED);
+}
+
+v1::ResolveAliasesRequest AliasesOf(const std::vector<std::string>& addresses,
+                                    const std::string& pairing = kPairing) {
+  v1::ResolveAliasesRequest request;
+  request.set_pairing_id(pairing);
+  for (const std::string& address : addresses) request.add_addresses(address);
+  request.set_max_ttl(6);
+  return request;
+}
+
+grpc::Status CallResolveAliases(TestAgent& agent, const v1::ResolveAliasesRequest& request,
+                                v1::ResolveAliasesResponse* response,
+                                absl::Duration timeout = absl::Seconds(10)) {
+  grpc::ClientContext context;
+  SetDeadline(context, timeout);
+  return agent.stub->ResolveAliases(&context, request, response);
+}
+
+TEST_F(AgentServiceTest, ResolveAliasesNeedsALivePairing) {
+  TestAgent agent(clock_);
+  v1::ResolveAliasesResponse response;
+  grpc::Status status = CallResolveAliases(agent, AliasesOf({"203.0.113.5"}), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(status.error_message(), HasSubstr("no live pairing"));
+  status = CallResolveAliases(agent, AliasesOf({"203.0.113.5"}, "short"), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // A pairing whose consent lapsed is no pairing.
+  agent.consent.GrantPeer(kPairing, *IpAddress::Parse("198.51.100.7"));
+  clock_.Advance(absl::Minutes(11));
+  status = CallResolveAliases(agent, AliasesOf({"203.0.113.5"}), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  grpc::ClientContext no_deadline;
+  status = agent.stub->ResolveAliases(&no_deadline, AliasesOf({"203.0.113.5"}), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(agent.runner.started(), 0u);
+}
+
+TEST_F(AgentServiceTest, ResolveAliasesRefusesBadAddressesAndTooMany) {
+  TestAgent agent(clock_);
+  agent.consent.GrantPeer(kPairing, *IpAddress::Parse("198.51.100.7"));
+  v1::ResolveAliasesResponse response;
+  for (const char* bad : {"224.0.0.1", "255.255.255.255", "ff02::1", "not-an-address"}) {
+    grpc::Status status = CallResolveAliases(agent, AliasesOf({"203.0.113.5", bad}), &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad;
+    EXPECT_THAT(status.error_message(), HasSubstr(bad));
+  }
+  std::vector<std::string> many;
+  for (int i = 1; i <= 65; ++i) many.push_back(absl::StrCat("203.0.113.", i));
+  grpc::Status status = CallResolveAliases(agent, AliasesOf(many), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status.error_message(), HasSubstr("at most 64"));
+  EXPECT_EQ(agent.runner.started(), 0u);
+}
+
+TEST_F(AgentServiceTest, ResolveAliasesProbesThroughTheTraceRunner) {
+  TestAgent agent(clock_);
+  agent.consent.GrantPeer(kPairing, *IpAddress::Parse("198.51.100.7"));
+  // The router owning 203.0.113.5 answers port unreachable from 203.0.113.6, two hops away.
+  agent.runner.set_script([](const v1::ProbeOptions& options,
+                             const IpAddress& target) -> std::optional<v1::TraceResult> {
+    v1::TraceResult result;
+    for (int ttl = 1; ttl <= 2; ++ttl) {
+      v1::HopResult* hop = result.add_hops();
+      hop->set_ttl(ttl);
+      hop->add_responders()->set_address(ttl == 1 ? "198.51.100.1" : "203.0.113.6");
+    }
+    if (target.ToString() == "203.0.113.5" && options.protocol() == v1::PROTOCOL_UDP) {
+      result.mutable_hops(1)->set_termination(v1::HOP_TERMINATION_UNREACHABLE);
+      result.mutable_hops(1)->set_unreachable_code(3);
+    }
+    return result;
+  });
+  v1::ResolveAliasesResponse response;
+  grpc::Status status =
+      CallResolveAliases(agent, AliasesOf({"203.0.113.5", "203.0.113.9"}), &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.resolutions_size(), 2);
+  EXPECT_EQ(response.resolutions(0).address(), "203.0.113.5");
+  EXPECT_EQ(response.resolutions(0).reply_source(), "203.0.113.6");
+  EXPECT_EQ(response.resolutions(0).distance(), 2);
+  EXPECT_EQ(response.resolutions(1).method(), v1::ALIAS_METHOD_NONE);
+  // Two UDP traces to the unused port within the asked TTLs, then ICMP for the silent one.
+  ASSERT_EQ(agent.runner.started(), 3u);
+  EXPECT_EQ(agent.runner.Get(0).options.protocol(), v1::PROTOCOL_UDP);
+  EXPECT_EQ(agent.runner.Get(0).options.port(), kAliasUdpPort);
+  EXPECT_EQ(agent.runner.Get(0).options.max_ttl(), 6);
+  EXPECT_EQ(agent.runner.Get(2).options.protocol(), v1::PROTOCOL_ICMP);
+  EXPECT_EQ(agent.runner.Get(2).target.ToString(), "203.0.113.9");
+  EXPECT_EQ(agent.service.sessions().Count(SessionKind::kTrace), 0);
+}
+
+TEST_F(AgentServiceTest, ResolveAliasesRunsOneAtATimeAndAnswersByItsDeadline) {
+  TestAgent agent(clock_);
+  agent.consent.GrantPeer(kPairing, *IpAddress::Parse("198.51.100.7"));
+  // The fake's traces never end by themselves: the first call holds until its deadline.
+  v1::ResolveAliasesResponse first_response;
+  grpc::Status first_status;
+  const absl::Time start = absl::Now();
+  std::thread first([&] {
+    first_status =
+        CallResolveAliases(agent, AliasesOf({"203.0.113.5"}), &first_response, absl::Seconds(2));
+  });
+  ASSERT_TRUE(agent.runner.WaitForStarted(1));
+  v1::ResolveAliasesResponse second_response;
+  grpc::Status second = CallResolveAliases(agent, AliasesOf({"203.0.113.9"}), &second_response);
+  EXPECT_EQ(second.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(second.error_message(), HasSubstr("already running"));
+  first.join();
+  ASSERT_TRUE(first_status.ok()) << first_status.error_message();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));  // answered before the caller gave up
+  ASSERT_EQ(first_response.resolutions_size(), 1);
+  EXPECT_EQ(first_response.resolutions(0).method(), v1::ALIAS_METHOD_NONE);
+  EXPECT_TRUE(agent.runner.Get(0).cancelled);
+  // Once it answered, the next call runs.
+  agent.runner.set_script([](const v1::ProbeOptions&, const IpAddress&) {
+    return std::optional<v1::TraceResult>(v1::TraceResult());
+  });
+  EXPECT_TRUE(CallResolveAliases(agent, AliasesOf({"203.0.113.9"}), &second_response).ok());
+}
+
+TEST_F(AgentServiceTest, ResolveAliasesStopsProbingWhenTheCallerGoesAway) {
+  TestAgent agent(clock_);
+  agent.consent.GrantPeer(kPairing, *IpAddress::Parse("198.51.100.7"));
+  grpc::ClientContext context;
+  SetDeadline(context, absl::Seconds(30));
+  v1::ResolveAliasesResponse response;
+  grpc::Status status;
+  std::thread call([&] {
+    status = agent.stub->ResolveAliases(&context, AliasesOf({"203.0.113.5"}), &response);
+  });
+  ASSERT_TRUE(agent.runner.WaitForStarted(1));
+  context.TryCancel();
+  call.join();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_TRUE(agent.runner.WaitForCancelled(0, absl::Seconds(5)));
 }
 
 }  // namespace

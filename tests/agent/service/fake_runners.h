@@ -1,5 +1,6 @@
 // Test doubles for the agent service's runner seams: a TraceRunner and a OneWayRunner whose
-// traces only move when the test says so, recording every Start and Cancel.
+// traces only move when the test says so (or, with a script, end at once with the result it
+// gives), recording every Start and Cancel.
 //
 //   FakeTraceRunner runner;
 //   ... StartTrace over gRPC ...
@@ -9,6 +10,8 @@
 #ifndef PATHPAIR_TESTS_AGENT_SERVICE_FAKE_RUNNERS_H_
 #define PATHPAIR_TESTS_AGENT_SERVICE_FAKE_RUNNERS_H_
 
+#include <functional>
+#include <optional>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -27,12 +30,35 @@ class FakeTraceRunner final : public TraceRunner {
     bool done = false;
   };
 
+  // When set, a started trace whose script gives a result ends at once with it (its on_done
+  // runs inside Start, as a real runner's may); nullopt leaves it running.
+  using Script =
+      std::function<std::optional<v1::TraceResult>(const v1::ProbeOptions&, const IpAddress&)>;
+  void set_script(Script script) {
+    absl::MutexLock lock(&mu_);
+    script_ = std::move(script);
+  }
+
   absl::StatusOr<Handle> Start(const v1::ProbeOptions& options, const IpAddress& target,
                                Callbacks callbacks) override {
-    absl::MutexLock lock(&mu_);
-    if (!start_error_.ok()) return start_error_;
-    traces_.push_back(Trace{options, target, std::move(callbacks)});
-    return traces_.size() - 1;
+    Handle handle;
+    std::optional<v1::TraceResult> result;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!start_error_.ok()) return start_error_;
+      if (refused_protocol_ == options.protocol()) {
+        return absl::FailedPreconditionError("the sockets cannot carry this protocol");
+      }
+      traces_.push_back(Trace{options, target, callbacks});
+      handle = traces_.size() - 1;
+      if (script_) result = script_(options, target);
+      if (result.has_value()) traces_[handle].done = true;
+    }
+    if (result.has_value()) {
+      result->set_final(true);
+      callbacks.on_done(*result);
+    }
+    return handle;
   }
 
   // Like the prober: Cancel ends the trace with its result so far and error "cancelled".
@@ -57,6 +83,12 @@ class FakeTraceRunner final : public TraceRunner {
     c.set_ipv4(true);
     c.add_protocols(v1::PROTOCOL_ICMP);
     return c;
+  }
+
+  // Start refuses traces of `protocol` (as a prober without raw UDP sockets refuses UDP).
+  void set_refused_protocol(v1::Protocol protocol) {
+    absl::MutexLock lock(&mu_);
+    refused_protocol_ = protocol;
   }
 
   void set_start_error(absl::Status s) {
@@ -118,6 +150,8 @@ class FakeTraceRunner final : public TraceRunner {
   absl::Mutex mu_;
   std::vector<Trace> traces_ ABSL_GUARDED_BY(mu_);
   absl::Status start_error_ ABSL_GUARDED_BY(mu_);
+  Script script_ ABSL_GUARDED_BY(mu_);
+  std::optional<v1::Protocol> refused_protocol_ ABSL_GUARDED_BY(mu_);
 };
 
 class FakeOneWayRunner final : public OneWayRunner {

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <optional>
 
 #include "controller/asn/cymru_as_lookup.h"
 #include "controller/asn/mmdb_as_lookup.h"
@@ -88,7 +89,21 @@ TEST(CymruTest, QueryNamesAndRecords) {
       "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.origin6.asn.cymru.com");
   auto as = ParseCymruOriginTxt("64500 64501 | 198.51.100.0/24 | ZZ | test | 2001-01-01");
   ASSERT_TRUE(as.ok());
-  EXPECT_EQ(as->number, 64500u);
+  EXPECT_EQ(as->as.number, 64500u);
+  EXPECT_EQ(as->prefix, "198.51.100.0/24");
+  EXPECT_EQ(as->country, "ZZ");
+  EXPECT_EQ(as->registry, "test");
+  EXPECT_EQ(as->allocated, "2001-01-01");
+  EXPECT_EQ(IpInfoField(*as, 0), "64500");
+  EXPECT_EQ(IpInfoField(*as, 1), "198.51.100.0/24");
+  EXPECT_EQ(IpInfoField(*as, 2), "ZZ");
+  EXPECT_EQ(IpInfoField(*as, 3), "test");
+  EXPECT_EQ(IpInfoField(*as, 4), "2001-01-01");
+  EXPECT_EQ(IpInfoField(*as, 5), "");
+  EXPECT_EQ(IpInfoField(IpInfo{}, 0), "");
+  auto short_record = ParseCymruOriginTxt("64500 | 198.51.100.0/24");
+  ASSERT_TRUE(short_record.ok());
+  EXPECT_EQ(short_record->country, "");
   EXPECT_FALSE(ParseCymruOriginTxt("").ok());
   EXPECT_FALSE(ParseCymruOriginTxt("x | y").ok());
   EXPECT_EQ(*ParseCymruAsNameTxt("64500 | ZZ | arin | 2001-01-01 | EXAMPLE - Example Org, ZZ"),
@@ -127,6 +142,39 @@ TEST(CymruTest, LooksUpThroughDns) {
   EXPECT_EQ(v6->number, 64510u);
   EXPECT_EQ(v6->name, "");  // no AS record: the number alone
   EXPECT_EQ((*dns)->Lookup(Ip("203.0.113.9")).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(CymruTest, PeekNeverWaitsAndTheAnswerFillsInLater) {
+  testing::FakeDns server({
+      {"7.100.51.198.origin.asn.cymru.com", "64500 | 198.51.100.0/24 | ZZ | test | 2001-01-01"},
+      {"8.100.51.198.origin.asn.cymru.com", "64500 | 198.51.100.0/24 | ZZ | test | 2001-01-01"},
+      {"as64500.asn.cymru.com", "64500 | ZZ | test | 2001-01-01 | EXAMPLE-ISP - Example ISP, ZZ"},
+  });
+  ASSERT_TRUE(server.ok());
+  CymruAsLookup::Options options;
+  options.servers = server.servers();
+  options.timeout_ms = 500;
+  options.lookup_wait = absl::ZeroDuration();  // as the trace command uses it
+  auto dns = CymruAsLookup::Create(options);
+  ASSERT_TRUE(dns.ok()) << dns.status();
+  server.set_hold(true);  // the answer cannot arrive before the checks below
+  EXPECT_EQ((*dns)->Peek(Ip("198.51.100.7")), std::nullopt);  // started, not waited for
+  EXPECT_EQ((*dns)->Lookup(Ip("198.51.100.7")).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+  server.set_hold(false);
+  ASSERT_TRUE((*dns)->WaitIdle(absl::Seconds(10)));
+  std::optional<IpInfo> info = (*dns)->Peek(Ip("198.51.100.7"));
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->as.number, 64500u);
+  EXPECT_EQ(info->as.name, "EXAMPLE-ISP - Example ISP, ZZ");
+  EXPECT_EQ(info->country, "ZZ");
+  EXPECT_EQ((*dns)->Lookup(Ip("198.51.100.7"))->number, 64500u);
+  // A second address of the same AS asks for its origin only: the name is known.
+  const int queries = server.queries();
+  (*dns)->Peek(Ip("198.51.100.8"));
+  ASSERT_TRUE((*dns)->WaitIdle(absl::Seconds(10)));
+  EXPECT_EQ((*dns)->Peek(Ip("198.51.100.8"))->as.name, "EXAMPLE-ISP - Example ISP, ZZ");
+  EXPECT_EQ(server.queries(), queries + 1);
 }
 
 TEST(CymruTest, UnreachableServerIsAnError) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <chrono>
 #include <string>
 #include <utility>
 
@@ -87,6 +88,7 @@ void FakeDns::Serve() {
       reply.push_back(static_cast<char>(text.size()));
       reply += text;
     }
+    while (hold_ && !stop_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     sendto(fd_, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&peer), peer_length);
   }
 }

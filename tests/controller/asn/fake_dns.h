@@ -23,6 +23,9 @@ class FakeDns {
   bool ok() const { return fd_ >= 0; }
   std::string servers() const;
   int queries() const { return queries_.load(); }
+  // While held, queries are read but their answers wait until the hold is released, so that a
+  // test can see a lookup still under way without racing the server.
+  void set_hold(bool hold) { hold_.store(hold); }
 
  private:
   void Serve();
@@ -32,6 +35,7 @@ class FakeDns {
   int port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<int> queries_{0};
+  std::atomic<bool> hold_{false};
   std::thread thread_;
 };
 

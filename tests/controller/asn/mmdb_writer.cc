@@ -1,5 +1,6 @@
 #include "tests/controller/asn/mmdb_writer.h"
 
+#include <bit>
 #include <fstream>
 #include <utility>
 
@@ -13,6 +14,7 @@ namespace {
 
 // Data-section type numbers from the MaxMind DB spec.
 constexpr int kTypeUtf8 = 2;
+constexpr int kTypeDouble = 3;
 constexpr int kTypeUint16 = 5;
 constexpr int kTypeUint32 = 6;
 constexpr int kTypeMap = 7;
@@ -62,6 +64,14 @@ void AppendUnsigned(std::string& out, int type, uint64_t value) {
   out += bytes;
 }
 
+void AppendDouble(std::string& out, double value) {
+  AppendControl(out, kTypeDouble, 8);
+  const uint64_t bits = std::bit_cast<uint64_t>(value);
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    out.push_back(static_cast<char>((bits >> shift) & 0xff));  // big-endian
+  }
+}
+
 void AppendRecord24(std::string& out, uint32_t value) {
   out.push_back(static_cast<char>((value >> 16) & 0xff));
   out.push_back(static_cast<char>((value >> 8) & 0xff));
@@ -72,6 +82,39 @@ void AppendRecord24(std::string& out, uint32_t value) {
 
 absl::Status MmdbWriter::AddAs(absl::string_view network, uint32_t asn,
                                absl::string_view organization) {
+  std::string record;
+  AppendControl(record, kTypeMap, 2);
+  AppendString(record, "autonomous_system_number");
+  AppendUnsigned(record, kTypeUint32, asn);
+  AppendString(record, "autonomous_system_organization");
+  AppendString(record, organization);
+  return AddRecord(network, record);
+}
+
+absl::Status MmdbWriter::AddCity(absl::string_view network, double latitude, double longitude,
+                                 absl::string_view city, absl::string_view country_iso) {
+  std::string record;
+  AppendControl(record, kTypeMap, 3);
+  AppendString(record, "city");
+  AppendControl(record, kTypeMap, 1);
+  AppendString(record, "names");
+  AppendControl(record, kTypeMap, 1);
+  AppendString(record, "en");
+  AppendString(record, city);
+  AppendString(record, "country");
+  AppendControl(record, kTypeMap, 1);
+  AppendString(record, "iso_code");
+  AppendString(record, country_iso);
+  AppendString(record, "location");
+  AppendControl(record, kTypeMap, 2);
+  AppendString(record, "latitude");
+  AppendDouble(record, latitude);
+  AppendString(record, "longitude");
+  AppendDouble(record, longitude);
+  return AddRecord(network, record);
+}
+
+absl::Status MmdbWriter::AddRecord(absl::string_view network, const std::string& record) {
   std::vector<absl::string_view> parts = absl::StrSplit(network, '/');
   int length = 0;
   if (parts.size() != 2 || !absl::SimpleAtoi(parts[1], &length)) {
@@ -90,11 +133,7 @@ absl::Status MmdbWriter::AddAs(absl::string_view network, uint32_t asn,
     for (int i = 0; i < 16; ++i) bytes[i] = address->bytes()[i];
   }
   const uint32_t offset = static_cast<uint32_t>(data_.size());
-  AppendControl(data_, kTypeMap, 2);
-  AppendString(data_, "autonomous_system_number");
-  AppendUnsigned(data_, kTypeUint32, asn);
-  AppendString(data_, "autonomous_system_organization");
-  AppendString(data_, organization);
+  data_ += record;
   return Insert(bytes, tree_length, offset);
 }
 

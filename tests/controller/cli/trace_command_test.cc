@@ -1,5 +1,10 @@
 #include "controller/cli/trace_command.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -12,11 +17,16 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "controller/asn/mmdb_as_lookup.h"
+#include "controller/cli/trace_screen.h"
+#include "controller/diagnosis/diagnose.h"
 #include "controller/diagnosis/exit_status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/controller/asn/fake_dns.h"
 #include "tests/controller/asn/fixture.h"
 
 namespace pathpair::cli {
@@ -420,6 +430,391 @@ TEST(TraceOutputsTest, AsnDatabaseFeedsTheAsColumnAndTheDiagnosisAreas) {
   json.deps.open_as_database = h.deps.open_as_database;
   ASSERT_EQ(json.Run({"-n", "-j", "--asn-db", *db, "pathtest"}), kExitOk) << json.err.str();
   EXPECT_EQ(nlohmann::json::parse(json.out.str())["report"]["area_source"], "mmdb");
+}
+
+// Issue 15: Ctrl-C on `trace -r` prints what was measured, says it was interrupted, and the
+// diagnosis says the trace is incomplete; the exit code is 130, as `pathpair test`'s.
+TEST(TraceCommandTest, InterruptedRunPrintsWhatWasMeasuredAndSaysSo) {
+  Harness h;
+  v1::TraceResult r = TwoHopResult();
+  r.set_error("cancelled");
+  r.set_interrupted(true);
+  r.set_incomplete(true);
+  r.set_rounds(3);
+  r.set_rounds_started(5);
+  h.result = r;
+  EXPECT_EQ(h.Run({"-n", "-r", "-c", "50", "pathtest"}), kExitInterrupted);
+  EXPECT_THAT(h.out.str(), HasSubstr("  2.|-- 198.51.100.9"));
+  EXPECT_THAT(h.out.str(), HasSubstr("\nInterrupted after 3 of 50 rounds; 2 more were under way"));
+  EXPECT_THAT(h.out.str(), HasSubstr("Diagnosis: HEALTHY, INCOMPLETE TRACE (interrupted after 3 "
+                                     "of 50 rounds;"));
+  EXPECT_EQ(h.err.str(), "");
+  Harness json;
+  json.result = r;
+  EXPECT_EQ(json.Run({"-n", "-j", "-c", "50", "pathtest"}), kExitInterrupted);
+  const nlohmann::json report = nlohmann::json::parse(json.out.str())["report"];
+  EXPECT_EQ(report["mtr"]["interrupted"], true);
+  EXPECT_EQ(report["incomplete"], true);
+}
+
+}  // namespace
+}  // namespace pathpair::cli
+
+// Issue 15 part 3: `pathpair trace` as a drop-in for mtr.
+namespace pathpair::cli {
+namespace {
+
+// An ICMP trace that never reached its target: the case the destination check is for.
+v1::TraceResult MissedTarget() {
+  v1::TraceResult r = TwoHopResult();
+  r.set_reached(false);
+  r.mutable_hops(1)->clear_responders();
+  r.mutable_hops(1)->set_received(0);
+  return r;
+}
+
+// Records what every runner call would send: the trace's protocol and port.
+struct SentProbes {
+  std::vector<std::pair<v1::Protocol, int>> runs;
+  int tcp() const {
+    int n = 0;
+    for (const auto& [protocol, port] : runs) n += protocol == v1::PROTOCOL_TCP;
+    return n;
+  }
+  int udp() const {
+    int n = 0;
+    for (const auto& [protocol, port] : runs) n += protocol == v1::PROTOCOL_UDP;
+    return n;
+  }
+};
+
+SentProbes RunCountingProbes(const std::vector<std::string>& args, int* status = nullptr,
+                             std::string* out = nullptr) {
+  Harness h;
+  h.result = MissedTarget();
+  SentProbes sent;
+  TraceRunner inner = h.deps.runner;
+  h.deps.runner = [&](const v1::ProbeOptions& o, const IpAddress& t, const TraceHooks& hooks) {
+    sent.runs.emplace_back(o.protocol(), o.port());
+    if (o.protocol() != v1::PROTOCOL_ICMP) {
+      v1::TraceResult silent;
+      *silent.mutable_options() = o;
+      silent.add_hops()->set_ttl(o.max_ttl());
+      silent.mutable_hops(0)->set_sent(o.count());
+      return absl::StatusOr<v1::TraceResult>(silent);
+    }
+    return inner(o, t, hooks);
+  };
+  const int code = h.Run(args);
+  if (status != nullptr) *status = code;
+  if (out != nullptr) *out = h.out.str();
+  return sent;
+}
+
+TEST(DestinationCheckTest, RunsOnlyWhenADiagnosisIsWantedAndIsInTheHelp) {
+  // The report and JSON print a diagnosis: 3 attempts after the ICMP trace.
+  for (const char* format : {"-r", "-w", "-j"}) {
+    const SentProbes sent = RunCountingProbes({"-n", format, "pathtest"});
+    ASSERT_EQ(sent.runs.size(), 4u) << format;
+    EXPECT_EQ(sent.runs[0].first, v1::PROTOCOL_ICMP);
+    EXPECT_EQ(sent.runs[1], std::make_pair(v1::PROTOCOL_TCP, 80));
+    EXPECT_EQ(sent.runs[2], std::make_pair(v1::PROTOCOL_TCP, 443));
+    EXPECT_EQ(sent.runs[3].first, v1::PROTOCOL_UDP);
+  }
+  // mtr's own formats, --no-dest-check, and a report without a verdict: ICMP only, as mtr.
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"-n", "-C", "pathtest"},
+           {"-n", "-x", "pathtest"},
+           {"-n", "-l", "pathtest"},
+           {"-n", "-p", "pathtest"},
+           {"-n", "--split", "pathtest"},
+           {"-n", "-C", "--diagnose-exit", "pathtest"},
+           {"-n", "-r", "--no-dest-check", "pathtest"},
+           {"-n", "-j", "--no-dest-check", "pathtest"},
+           {"-n", "-r", "--no-diagnosis", "pathtest"},
+       }) {
+    const SentProbes sent = RunCountingProbes(args);
+    EXPECT_EQ(sent.runs.size(), 1u) << args[1] << " " << args[2];
+    EXPECT_EQ(sent.tcp() + sent.udp(), 0) << args[1] << " " << args[2];
+  }
+  // A verdict for the exit status without printing it still deserves the check.
+  int status = 0;
+  EXPECT_EQ(
+      RunCountingProbes({"-n", "-r", "--no-diagnosis", "--diagnose-exit", "pathtest"}, &status)
+          .runs.size(),
+      4u);
+  EXPECT_EQ(status, kExitBroken);
+  const std::string help = TraceUsage();
+  EXPECT_THAT(help, HasSubstr("--no-dest-check"));
+  EXPECT_THAT(help, HasSubstr("Destination check:"));
+  EXPECT_THAT(help, HasSubstr("3 TCP SYNs to port 80, 3 to port 443 and 3 UDP"));
+}
+
+// `pathpair trace -r --no-diagnosis` is mtr's report and nothing else.
+TEST(NoDiagnosisTest, ReportHasExactlyMtrsLines) {
+  std::string with, without;
+  int status = 0;
+  RunCountingProbes({"-n", "-r", "pathtest"}, &status, &with);
+  RunCountingProbes({"-n", "-r", "--no-diagnosis", "pathtest"}, &status, &without);
+  EXPECT_EQ(status, kExitOk);
+  const size_t diagnosis = with.find("\nDiagnosis:");
+  ASSERT_NE(diagnosis, std::string::npos);
+  EXPECT_EQ(without, with.substr(0, diagnosis));  // the report part, byte for byte
+  const std::vector<std::string> lines = absl::StrSplit(without, '\n');
+  ASSERT_EQ(lines.size(), 5u);  // Start, HOST, two hops, and the final newline
+  EXPECT_THAT(lines[0], ::testing::MatchesRegex("Start: [0-9T:+-]+"));
+  EXPECT_THAT(lines[1], ::testing::MatchesRegex("HOST: client +Loss%   Snt   Last   Avg  Best  "
+                                                "Wrst StDev"));
+  EXPECT_THAT(lines[2], ::testing::MatchesRegex("  1\\.\\|-- 198\\.51\\.100\\.1 +.*"));
+  EXPECT_THAT(lines[3], ::testing::MatchesRegex("  2\\.\\|-- \\?\\?\\? +.*"));
+  EXPECT_EQ(lines[4], "");
+
+  std::string json;
+  RunCountingProbes({"-n", "-j", "--no-diagnosis", "pathtest"}, &status, &json);
+  nlohmann::json report = nlohmann::json::parse(json)["report"];
+  for (const char* key : {"diagnosis", "verdict", "effective", "area_source"}) {
+    EXPECT_FALSE(report.contains(key)) << key;
+  }
+  EXPECT_EQ(report["hubs"].size(), 2u);
+}
+
+// A DNS server that never answers: every lookup runs into its timeout.
+class SilentDns {
+ public:
+  SilentDns() {
+    fd_ = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(address);
+    bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+  }
+  ~SilentDns() { close(fd_); }
+  std::string servers() const { return absl::StrCat("127.0.0.1:", port_); }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+TEST(AsLookupTest, DashZAsksTeamCymruWithoutAnAsnDatabase) {
+  asn::testing::FakeDns server({
+      {"1.100.51.198.origin.asn.cymru.com", "64500 | 198.51.100.0/24 | ZZ | test | 2001-01-01"},
+      {"as64500.asn.cymru.com", "64500 | ZZ | test | 2001-01-01 | EXAMPLE - Example, ZZ"},
+  });
+  ASSERT_TRUE(server.ok());
+  Harness h;
+  h.deps.cymru.servers = server.servers();
+  h.deps.cymru.timeout_ms = 1000;
+  ASSERT_EQ(h.Run({"-n", "-r", "-z", "--no-dest-check", "pathtest"}), kExitOk) << h.err.str();
+  EXPECT_THAT(h.out.str(), HasSubstr("  1. AS64500  198.51.100.1"));
+  EXPECT_THAT(h.out.str(), HasSubstr("  2. AS???    198.51.100.9"));  // NXDOMAIN
+  EXPECT_THAT(h.out.str(), HasSubstr("areas: dns)"));  // the diagnosis used the same answers
+  EXPECT_GT(server.queries(), 0);
+
+  // -y 2: the country, from the same record.
+  Harness country;
+  country.deps.cymru = h.deps.cymru;
+  ASSERT_EQ(country.Run({"-n", "-r", "-y", "2", "--no-diagnosis", "pathtest"}), kExitOk);
+  EXPECT_THAT(country.out.str(), HasSubstr("  1. ZZ  198.51.100.1"));
+  EXPECT_THAT(country.out.str(), HasSubstr("  2. ??? 198.51.100.9"));
+
+  // CSV carries mtr's Asn column.
+  Harness csv;
+  csv.deps.cymru = h.deps.cymru;
+  ASSERT_EQ(csv.Run({"-n", "-C", "-z", "pathtest"}), kExitOk);
+  EXPECT_THAT(csv.out.str(), HasSubstr(",1,198.51.100.1,AS64500,"));
+
+  // Without -z or -y nothing is asked.
+  const int queries = server.queries();
+  Harness plain;
+  plain.deps.cymru = h.deps.cymru;
+  ASSERT_EQ(plain.Run({"-n", "-r", "pathtest"}), kExitOk);
+  EXPECT_EQ(server.queries(), queries);
+}
+
+TEST(AsLookupTest, ADeadDnsServerHoldsTheReportUpOnlyForTheBoundedWait) {
+  SilentDns dead;
+  Harness h;
+  h.deps.cymru.servers = dead.servers();
+  h.deps.cymru.timeout_ms = 30'000;  // c-ares alone would wait 30 s per try
+  h.deps.dns_wait = absl::Milliseconds(200);
+  const absl::Time start = absl::Now();
+  ASSERT_EQ(h.Run({"-n", "-r", "-z", "pathtest"}), kExitOk) << h.err.str();
+  // Not a speed measurement: far below c-ares' own timeout, so the wait was bounded.
+  EXPECT_LT(absl::Now() - start, absl::Seconds(15));
+  EXPECT_THAT(h.out.str(), HasSubstr("  1. AS???    198.51.100.1"));
+}
+
+TEST(HostsFileTest, TracesEachHostInTurnAsMtr) {
+  Harness h;
+  h.resolver.table.insert({"198.51.100.9", "198.51.100.9"});
+  std::vector<std::string> targets;
+  TraceRunner inner = h.deps.runner;
+  h.deps.runner = [&](const v1::ProbeOptions& o, const IpAddress& t, const TraceHooks& hooks) {
+    targets.push_back(o.target());
+    return inner(o, t, hooks);
+  };
+  std::string read_path;
+  h.deps.read_hosts_file = [&](const std::string& path) -> absl::StatusOr<std::string> {
+    read_path = path;
+    return std::string("pathtest\n\n   198.51.100.9  \nno.such.name\nbad host\n");
+  };
+  EXPECT_EQ(h.Run({"-n", "-r", "--no-diagnosis", "-F", "hosts.txt", "pathtest"}), kExitBadInput);
+  EXPECT_EQ(read_path, "hosts.txt");
+  // File order first, then the command line's host; the unresolvable and bad names are skipped.
+  EXPECT_EQ(targets, (std::vector<std::string>{"pathtest", "198.51.100.9", "pathtest"}));
+  const std::string text = h.out.str();
+  size_t starts = 0;
+  for (size_t at = text.find("Start: "); at != std::string::npos; at = text.find("Start: ", at + 1))
+    ++starts;
+  EXPECT_EQ(starts, 3u);  // one whole report per host, as mtr -r -F
+  const std::string err = h.err.str();
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 2) << err;
+  EXPECT_THAT(err, HasSubstr("no.such.name"));
+  EXPECT_THAT(err, HasSubstr("whitespace"));
+
+  // All hosts fine: exit 0.
+  Harness good;
+  good.deps.read_hosts_file = [](const std::string&) -> absl::StatusOr<std::string> {
+    return std::string("pathtest\npathtest\n");
+  };
+  EXPECT_EQ(good.Run({"-n", "-C", "-F", "-"}), kExitOk) << good.err.str();
+  EXPECT_EQ(good.runs, 2);
+}
+
+TEST(HostsFileTest, AReadErrorOrNoHostIsBadInput) {
+  Harness missing;
+  EXPECT_EQ(missing.Run({"-n", "-r", "-F", "/nonexistent-dir/hosts.txt"}), kExitBadInput);
+  EXPECT_THAT(missing.err.str(), HasSubstr("-F (--filename) /nonexistent-dir/hosts.txt"));
+  EXPECT_EQ(missing.out.str(), "");
+  EXPECT_EQ(missing.runs, 0);
+
+  const std::string path = ::testing::TempDir() + "/pp-empty-hosts.txt";
+  { std::ofstream(path) << "\n   \n"; }
+  Harness empty;
+  EXPECT_EQ(empty.Run({"-n", "-r", "-F", path}), kExitBadInput);
+  EXPECT_THAT(empty.err.str(), HasSubstr("names no host"));
+  { std::ofstream(path) << "pathtest\n"; }
+  Harness one;
+  EXPECT_EQ(one.Run({"-n", "-r", "-F", path}), kExitOk) << one.err.str();
+  EXPECT_EQ(one.runs, 1);
+  std::remove(path.c_str());
+}
+
+TEST(MissingOptionsTest, EachHasMtrsMeaningOrAClearRefusal) {
+  Harness sctp;
+  EXPECT_EQ(sctp.Run({"-S", "pathtest"}), kExitBadInput);
+  const std::string sctp_err = sctp.err.str();
+  EXPECT_THAT(sctp_err, HasSubstr("SCTP"));
+  EXPECT_EQ(std::count(sctp_err.begin(), sctp_err.end(), '\n'), 1);
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"-y", "5", "pathtest"}, {"--displaymode", "3", "pathtest"}, {"--sctp", "pathtest"}}) {
+    Harness bad;
+    EXPECT_EQ(bad.Run(args), kExitBadInput) << args[0];
+    EXPECT_EQ(bad.out.str(), "");
+  }
+  // -t forces the screen, which needs a terminal (the unit test has none).
+  Harness screen;
+  EXPECT_EQ(screen.Run({"-n", "-r", "-t", "pathtest"}), kExitRuntimeError);
+  EXPECT_THAT(screen.err.str(), HasSubstr("terminal"));
+  // The last format flag wins, -t included.
+  Harness report;
+  EXPECT_EQ(report.Run({"-n", "-t", "-r", "pathtest"}), kExitOk) << report.err.str();
+  EXPECT_THAT(report.out.str(), StartsWith("Start: "));
+}
+
+TEST(ScreenDiagnosisTest, VerdictLineAndTheTopFinding) {
+  v1::TraceResult lossy = TwoHopResult();
+  for (v1::HopResult& hop : *lossy.mutable_hops()) {
+    hop.set_sent(100);
+    hop.set_received(60);
+    hop.mutable_responders(0)->set_received(60);
+  }
+  const std::vector<std::string> lines = ScreenDiagnosisLines(diagnosis::DiagnoseTrace(lossy));
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_THAT(lines[0], StartsWith("Diagnosis: "));
+  EXPECT_THAT(lines[1], StartsWith("  top: [problem] "));
+  EXPECT_THAT(lines[1], HasSubstr(" at hop 1 198.51.100.1: "));
+  const std::vector<std::string> healthy =
+      ScreenDiagnosisLines(diagnosis::DiagnoseTrace(TwoHopResult()));
+  ASSERT_EQ(healthy.size(), 1u);
+  EXPECT_THAT(healthy[0], StartsWith("Diagnosis: HEALTHY"));
+}
+
+}  // namespace
+}  // namespace pathpair::cli
+
+// --geo-db with a real city database (the fixture): the long-link rule checks the distance.
+namespace pathpair::cli {
+namespace {
+
+// 198.51.100.1 (Frankfurt) at 10 ms, then a steady 76 ms step at `far_hop`, and the target.
+v1::TraceResult LongHaulResult(const std::string& far_hop) {
+  v1::TraceResult r = TwoHopResult();
+  r.clear_hops();
+  const std::vector<std::pair<std::string, double>> hops = {
+      {"198.51.100.1", 10}, {far_hop, 86}, {"198.51.100.9", 87}};
+  int ttl = 0;
+  for (const auto& [address, avg] : hops) {
+    v1::HopResult* hop = r.add_hops();
+    hop->set_ttl(++ttl);
+    hop->set_sent(10);
+    hop->set_received(10);
+    hop->mutable_rtt()->set_count(10);
+    hop->mutable_rtt()->set_avg_ms(avg);
+    hop->mutable_rtt()->set_best_ms(avg - 0.5);
+    hop->mutable_rtt()->set_worst_ms(avg + 1);
+    hop->mutable_rtt()->set_stdev_ms(0.4);
+    v1::Responder* responder = hop->add_responders();
+    responder->set_address(address);
+    responder->set_received(10);
+  }
+  r.mutable_hops(2)->set_termination(v1::HOP_TERMINATION_DESTINATION);
+  return r;
+}
+
+std::vector<std::string> Codes(const std::string& json_text) {
+  std::vector<std::string> codes;
+  const nlohmann::json report = nlohmann::json::parse(json_text)["report"];
+  for (const auto& f : report["diagnosis"]) codes.push_back(f["code"]);
+  return codes;
+}
+
+TEST(TraceOutputsTest, GeoDatabaseChecksLongLinksAgainstTheDistance) {
+  absl::StatusOr<std::string> db = asn::testing::WriteCityFixture("trace-city.mmdb");
+  ASSERT_TRUE(db.ok()) << db.status();
+  struct Case {
+    const char* far_hop;
+    bool geo_db;
+    int code;  // with --diagnose-exit
+    const char* code_name;
+    const char* says;
+  };
+  for (const Case& c : {
+           // Without it, a steady step is a long link whose distance was not checked.
+           Case{"203.0.113.5", false, kExitOk, "LONG_DISTANCE_LINK", "distance was not checked"},
+           // Frankfurt to New York: the ocean explains 76 ms.
+           Case{"203.0.113.5", true, kExitOk, "LONG_DISTANCE_LINK", "New York, US"},
+           // Both hops in Frankfurt: 76 ms is no distance, a warning.
+           Case{"203.0.113.130", true, kExitDegraded, "LATENCY_INCREASE", "far above"},
+       }) {
+    SCOPED_TRACE(c.says);
+    Harness h;
+    h.result = LongHaulResult(c.far_hop);
+    std::vector<std::string> args = {"-n", "-j", "--diagnose-exit", "pathtest"};
+    if (c.geo_db) args.insert(args.begin(), {"--geo-db", *db});
+    ASSERT_EQ(h.Run(args), c.code) << h.err.str();
+    EXPECT_THAT(Codes(h.out.str()), ::testing::Contains(c.code_name));
+    EXPECT_THAT(h.out.str(), HasSubstr(c.says));
+  }
+  // A file that is missing or not a database is bad input.
+  Harness missing;
+  EXPECT_EQ(missing.Run({"-r", "--geo-db", "nope.mmdb", "pathtest"}), kExitBadInput);
+  EXPECT_THAT(missing.err.str(), HasSubstr("--geo-db nope.mmdb: "));
+  EXPECT_TRUE(missing.out.str().empty());
 }
 
 }  // namespace

@@ -166,31 +166,17 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(TraceUsageTest, ListsEveryMtrLetter) {
   const std::string usage = TraceUsage();
-  for (const char* opt : {"-r, --report",
-                          "-w, --report-wide",
-                          "-c, --report-cycles",
-                          "-i, --interval",
-                          "-s, --psize",
-                          "-n, --no-dns",
-                          "-a, --address",
-                          "-I, --interface",
-                          "-4,",
-                          "-6,",
-                          "-m, --max-ttl",
-                          "-f, --first-ttl",
-                          "-u, --udp",
-                          "-T, --tcp",
-                          "-P, --port",
-                          "-L, --localport",
-                          "-Q, --tos",
-                          "-B, --bitpattern",
-                          "-Z, --timeout",
-                          "-G, --gracetime",
-                          "-j, --json",
-                          "-M, --mark",
-                          "-U, --max-unknown",
-                          "--help",
-                          "--version"}) {
+  for (const char* opt :
+       {"-r, --report", "-w, --report-wide", "-c, --report-cycles", "-i, --interval", "-s, --psize",
+        "-n, --no-dns", "-a, --address", "-I, --interface", "-4,", "-6,", "-m, --max-ttl",
+        "-f, --first-ttl", "-u, --udp", "-T, --tcp", "-P, --port", "-L, --localport", "-Q, --tos",
+        "-B, --bitpattern", "-Z, --timeout", "-G, --gracetime", "-j, --json", "-M, --mark",
+        "-U, --max-unknown", "--help", "--version",
+        // every other option of mtr 0.95's --help, and pathpair's own
+        "-F, --filename FILE", "-S, --sctp", "-t, --curses", "--displaymode MODE",
+        "-y, --ipinfo NUMBER", "-z, --aslookup", "-e, --mpls", "-x, --xml", "-C, --csv",
+        "-l, --raw", "-p, --split", "-b, --show-ips", "-o, --order", "-h, --help", "-v, --version",
+        "--no-diagnosis", "--no-dest-check"}) {
     EXPECT_THAT(usage, HasSubstr(opt));
   }
 }
@@ -233,7 +219,7 @@ TEST(TraceOutputOptionsTest, EachFormatFlagAndTheLastOneWins) {
 TEST(TraceOutputOptionsTest, DisplayFlagsFieldsExportsAndDatabase) {
   absl::StatusOr<TraceCommandLine> cmd =
       Parse({"-bze", "-o", "LDRS NBAWVGJMXI", "--export-text", "t.txt", "--export-html=t.html",
-             "--asn-db", "as.mmdb", "--diagnose-exit", "h"});
+             "--asn-db", "as.mmdb", "--geo-db", "city.mmdb", "--diagnose-exit", "h"});
   ASSERT_TRUE(cmd.ok()) << cmd.status();
   EXPECT_TRUE(cmd->output.show_ips);
   EXPECT_TRUE(cmd->output.show_as);
@@ -242,6 +228,7 @@ TEST(TraceOutputOptionsTest, DisplayFlagsFieldsExportsAndDatabase) {
   EXPECT_EQ(cmd->output.export_text, "t.txt");
   EXPECT_EQ(cmd->output.export_html, "t.html");
   EXPECT_EQ(cmd->output.asn_db, "as.mmdb");
+  EXPECT_EQ(cmd->output.geo_db, "city.mmdb");
   EXPECT_TRUE(cmd->output.diagnose_exit);
   EXPECT_FALSE(cmd->output.format_given);  // none of these is a format
   EXPECT_EQ(Parse({"--fields", "LSD", "h"})->output.fields, "LSD");
@@ -273,6 +260,8 @@ TEST(TraceOutputOptionsTest, BadValuesNameTheOption) {
       {{"--export-html", "a\tb", "h"}, "--export-html must be a file name"},
       {{"--asn-db", "", "h"}, "--asn-db must be a file name"},
       {{"h", "--asn-db"}, "option --asn-db needs a value"},
+      {{"--geo-db=", "h"}, "--geo-db must be a file name"},
+      {{"h", "--geo-db"}, "option --geo-db needs a value"},
       {{"--diagnose-exit=1", "h"}, "option --diagnose-exit takes no value"},
       {{"--flows", "0", "h"}, "--flows must be an integer from 1 to 16, got '0'"},
       {{"--flows=17", "h"}, "--flows must be an integer from 1 to 16"},
@@ -294,9 +283,70 @@ TEST(TraceOutputOptionsTest, HelpListsTheNewFlags) {
        {" -C, --csv", " -x, --xml", " -l, --raw", " -p, --split", " -b, --show-ips",
         " -z, --aslookup", " -e, --mpls", " -o, --order FIELDS", "     --fields FIELDS",
         "     --export-text FILE", "     --export-html FILE", "     --asn-db PATH",
-        "     --diagnose-exit", "     --flows N"}) {
+        "     --geo-db PATH", "     --diagnose-exit", "     --flows N"}) {
     EXPECT_THAT(usage, HasSubstr(line));
   }
+}
+
+TEST(TraceOptionsTest, MtrsRemainingOptions) {
+  absl::StatusOr<TraceCommandLine> cmd = Parse(
+      {"-F", "hosts.txt", "-y", "3", "--displaymode", "2", "--no-diagnosis", "--no-dest-check"});
+  ASSERT_TRUE(cmd.ok()) << cmd.status();
+  EXPECT_EQ(cmd->hosts_file, "hosts.txt");
+  EXPECT_EQ(cmd->probe.target(), "");  // -F needs no HOST
+  EXPECT_TRUE(cmd->output.show_as);
+  EXPECT_EQ(cmd->output.ip_info_field, 3);
+  EXPECT_EQ(cmd->output.display_mode, 2);
+  EXPECT_FALSE(cmd->output.diagnosis);
+  EXPECT_FALSE(cmd->output.destination_check);
+  EXPECT_EQ(Parse({"--filename=-", "h"})->hosts_file, "-");
+  EXPECT_EQ(Parse({"-y", "3", "-z", "h"})->output.ip_info_field, 0);  // -z is -y 0
+  EXPECT_EQ(Parse({"-t", "h"})->output.format, OutputFormat::kScreen);
+  EXPECT_EQ(Parse({"-r", "--curses", "h"})->output.format, OutputFormat::kScreen);
+  EXPECT_EQ(Parse({"-t", "-r", "h"})->output.format, OutputFormat::kReport);
+  for (const std::vector<std::string>& bad :
+       std::vector<std::vector<std::string>>{{"-S", "h"},
+                                             {"--sctp", "h"},
+                                             {"-y", "5", "h"},
+                                             {"-y", "-1", "h"},
+                                             {"--displaymode", "3", "h"},
+                                             {"-F", "", "h"}}) {
+    absl::StatusOr<TraceCommandLine> refused = Parse(bad);
+    ASSERT_FALSE(refused.ok()) << bad[0];
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(std::string(refused.status().message()).find('\n'), std::string::npos);
+  }
+  EXPECT_THAT(std::string(Parse({"-S", "h"}).status().message()), HasSubstr("use -T (TCP)"));
+}
+
+TEST(TraceOptionsTest, HostsFileLinesAsMtrReadsThem) {
+  EXPECT_EQ(ParseHostsFile("a.example\n\n  198.51.100.9 \r\n\tb.example\n   \n"),
+            (std::vector<std::string>{"a.example", "198.51.100.9", "b.example"}));
+  EXPECT_TRUE(ParseHostsFile("").empty());
+  EXPECT_TRUE(CheckHost("a.example").ok());
+  EXPECT_FALSE(CheckHost("bad host").ok());
+  EXPECT_FALSE(CheckHost(std::string("a\x01b")).ok());
+}
+
+TEST(TraceOptionsTest, DestinationCheckOnlyWhereAVerdictIsWanted) {
+  TraceOutputOptions output;
+  EXPECT_TRUE(WantsDestinationCheck(output));  // the report, with its diagnosis
+  output.format = OutputFormat::kJson;
+  EXPECT_TRUE(WantsDestinationCheck(output));
+  for (OutputFormat pure : {OutputFormat::kCsv, OutputFormat::kXml, OutputFormat::kRaw,
+                            OutputFormat::kSplit, OutputFormat::kScreen}) {
+    output.format = pure;
+    output.diagnose_exit = true;
+    EXPECT_FALSE(WantsDestinationCheck(output));
+  }
+  output = TraceOutputOptions();
+  output.destination_check = false;
+  EXPECT_FALSE(WantsDestinationCheck(output));
+  output = TraceOutputOptions();
+  output.diagnosis = false;
+  EXPECT_FALSE(WantsDestinationCheck(output));
+  output.diagnose_exit = true;
+  EXPECT_TRUE(WantsDestinationCheck(output));
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "controller/diagnosis/diagnose.h"
 #include "tests/controller/diagnosis/finding_matchers.h"
 #include "tests/controller/diagnosis/trace_builder.h"
@@ -18,14 +20,19 @@ using testing::TraceBuilder;
 using testing::TtlsOf;
 using testing::WithCode;
 
-// Steady hops with the given averages, the last one the destination.
+// Hops with the given averages, the last one the destination. A rise in Avg is queueing, as
+// behind congestion: Best stays at the lowest level so far (90% of it), so no step is steady
+// enough to be a long-distance link (distance_rules.h; see LongLinkTest for steady steps).
 v1::Diagnosis Averages(std::initializer_list<double> avgs) {
   TraceBuilder b("203.0.113.10");
   int ttl = 0;
   const int count = static_cast<int>(avgs.size());
+  double lowest = *avgs.begin();
   for (double avg : avgs) {
     ++ttl;
-    b.Hop(ttl == count ? "203.0.113.10" : "198.51.100." + std::to_string(ttl), 20, 20, avg);
+    lowest = std::min(lowest, avg);
+    b.Hop(ttl == count ? "203.0.113.10" : "198.51.100." + std::to_string(ttl), 20, 20, avg,
+          0.9 * lowest);
   }
   return DiagnoseTrace(b.Reached().Build());
 }

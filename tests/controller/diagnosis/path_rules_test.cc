@@ -179,7 +179,11 @@ TEST(DestinationCheckTest, AnotherProtocolDecides) {
   d = Diagnose(input);
   EXPECT_THAT(TtlsOf(d, v1::DEST_ICMP_BLOCKED), ElementsAre(5));
   EXPECT_THAT(WithCode(d, v1::DEST_ICMP_BLOCKED)[0].summary(), HasSubstr("answers TCP/UDP"));
-  EXPECT_EQ(d.verdict(), v1::VERDICT_BROKEN);  // same verdict either way
+  // The host is up and only drops ICMP (issue 15): info, and nothing else is wrong.
+  EXPECT_EQ(WithCode(d, v1::DEST_ICMP_BLOCKED)[0].severity(), v1::SEVERITY_INFO);
+  EXPECT_THAT(WithCode(d, v1::DEST_ICMP_BLOCKED)[0].action(), HasSubstr("None for the path"));
+  EXPECT_EQ(d.verdict(), v1::VERDICT_HEALTHY);
+  EXPECT_TRUE(Has(d, v1::HEALTHY));
   input.set_forward_destination_check(v1::DESTINATION_CHECK_NOT_RUN);
   d = Diagnose(input);
   EXPECT_TRUE(Has(d, v1::LINK_INTERRUPTION));

@@ -88,5 +88,50 @@ TEST(ExitStatusTest, MonitoringPluginConvention) {
   EXPECT_EQ(ExitStatusFor(LossAtHopTwo().verdict()), kExitDegraded);
 }
 
+// Issue 15: an incomplete trace is never called clean without saying so.
+TEST(RenderTextTest, IncompleteTraceSaysSoOnTheVerdictLine) {
+  v1::TraceResult trace = TraceBuilder()
+                              .Hop("198.51.100.1", 13, 13, 1)
+                              .Hop("203.0.113.10", 13, 13, 2)
+                              .Reached()
+                              .Build();
+  const v1::Diagnosis complete = DiagnoseTrace(trace);
+  EXPECT_FALSE(complete.incomplete());
+  EXPECT_THAT(RenderDiagnosisText(complete),
+              ::testing::StartsWith("Diagnosis: HEALTHY (effective"));
+
+  trace.mutable_options()->set_count(50);
+  trace.set_rounds(13);
+  trace.set_interrupted(true);
+  trace.set_incomplete(true);
+  const v1::Diagnosis cut = DiagnoseTrace(trace);
+  EXPECT_EQ(cut.verdict(), v1::VERDICT_HEALTHY);
+  EXPECT_TRUE(cut.incomplete());
+  EXPECT_EQ(cut.incomplete_reason(), "interrupted after 13 of 50 rounds");
+  const std::string text = RenderDiagnosisText(cut);
+  EXPECT_THAT(text, ::testing::StartsWith("Diagnosis: HEALTHY, INCOMPLETE TRACE (interrupted after "
+                                          "13 of 50 rounds; effective loss 0%"));
+  ASSERT_GT(cut.findings_size(), 0);
+  const v1::Finding& healthy = cut.findings(cut.findings_size() - 1);
+  EXPECT_EQ(healthy.code(), v1::HEALTHY);
+  EXPECT_THAT(healthy.summary(), HasSubstr("in an incomplete trace"));
+  nlohmann::ordered_json report;
+  WriteDiagnosisJson(cut, report);
+  EXPECT_EQ(report["incomplete"], true);
+  EXPECT_EQ(report["incomplete_reason"], "interrupted after 13 of 50 rounds");
+
+  // A stream that broke (incomplete without an interrupt), and the reverse trace of a pair.
+  trace.set_interrupted(false);
+  EXPECT_EQ(DiagnoseTrace(trace).incomplete_reason(), "not measured to the end");
+  v1::DiagnosisInput pair;
+  *pair.mutable_forward() = TraceBuilder()
+                                .Hop("198.51.100.1", 13, 13, 1)
+                                .Hop("203.0.113.10", 13, 13, 2)
+                                .Reached()
+                                .Build();
+  *pair.mutable_reverse() = trace;
+  EXPECT_EQ(Diagnose(pair).incomplete_reason(), "reverse trace not measured to the end");
+}
+
 }  // namespace
 }  // namespace pathpair::diagnosis

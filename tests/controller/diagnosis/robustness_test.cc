@@ -87,6 +87,8 @@ class RandomTraces {
     r.set_delay_avg_ms(Ms());
     r.set_delay_max_ms(Ms());
     r.set_offset_error_ms(Ms());
+    r.set_delay_stdev_ms(Ms());
+    r.set_clock_method(static_cast<v1::ClockMethod>(Pick(6)));  // 5: not a known method
     return r;
   }
 

@@ -1,5 +1,5 @@
 // TraceBuilder: compact construction of v1::TraceResult tables for the diagnosis tests, one
-// call per hop in TTL order, like reading an mtr report top to bottom.
+// call per hop in TTL order, like reading an mtr report top to bottom. OneWay: a one-way result.
 //
 //   v1::TraceResult t = TraceBuilder("203.0.113.10")
 //                           .Hop("192.168.1.1", 10, 10, 1.0)
@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "pathpair/v1/diagnosis.pb.h"
 #include "pathpair/v1/trace.pb.h"
 
 namespace pathpair::diagnosis::testing {
@@ -75,6 +76,20 @@ class TraceBuilder {
  private:
   v1::TraceResult trace_;
 };
+
+// One direction of a one-way measurement: `received` of `sent`, delays from min_ms to twice
+// avg_ms, a clock offset error of 0.5 ms.
+inline v1::OneWayResult OneWay(int sent, int received, double min_ms = 2, double avg_ms = 2.5) {
+  v1::OneWayResult r;
+  r.set_sent(sent);
+  r.set_received(received);
+  r.set_loss_pct(100.0 * (sent - received) / sent);
+  r.set_delay_min_ms(min_ms);
+  r.set_delay_avg_ms(avg_ms);
+  r.set_delay_max_ms(avg_ms * 2);
+  r.set_offset_error_ms(0.5);
+  return r;
+}
 
 }  // namespace pathpair::diagnosis::testing
 

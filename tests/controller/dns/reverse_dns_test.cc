@@ -7,11 +7,14 @@
 #include <cstdio>
 #include <deque>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -115,6 +118,44 @@ TEST(ReverseDnsCacheTest, AnnotateFillsKnownNames) {
   cache.Annotate(result);
   EXPECT_EQ(result.hops(0).responders(0).hostname(), "r1.example");
   EXPECT_EQ(resolver.pending.size(), 1u);
+}
+
+// LookupCache::Get: waits for one address, up to a deadline, and reports the lookup's error.
+TEST(LookupCacheTest, GetWaitsForTheAnswerUpToItsDeadline) {
+  absl::Mutex mu;
+  std::vector<LookupCache<int>::Done> pending;
+  LookupCache<int> cache(
+      [&](const IpAddress&, LookupCache<int>::Done done) {
+        absl::MutexLock lock(&mu);
+        pending.push_back(std::move(done));
+      },
+      SystemClock::Get());
+  EXPECT_EQ(cache.Get(Ip("198.51.100.1"), absl::Milliseconds(20)).status().code(),
+            absl::StatusCode::kDeadlineExceeded);
+  std::thread answer([&] {
+    absl::SleepFor(absl::Milliseconds(30));
+    LookupCache<int>::Done done;
+    {
+      absl::MutexLock lock(&mu);
+      done = std::move(pending.at(0));
+    }
+    done(64500);
+  });
+  absl::StatusOr<int> value = cache.Get(Ip("198.51.100.1"), absl::Seconds(10));
+  answer.join();
+  ASSERT_TRUE(value.ok()) << value.status();
+  EXPECT_EQ(*value, 64500);
+  EXPECT_EQ(cache.lookups_started(), 1u);
+
+  cache.Peek(Ip("198.51.100.2"));
+  LookupCache<int>::Done second;
+  {
+    absl::MutexLock lock(&mu);
+    second = std::move(pending.at(1));
+  }
+  second(absl::NotFoundError("nx"));
+  EXPECT_EQ(cache.Get(Ip("198.51.100.2"), absl::ZeroDuration()).status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 // A python3 DNS server on 127.0.0.1 answering PTR from a table (ptr_server.py).

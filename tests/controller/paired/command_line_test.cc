@@ -64,6 +64,53 @@ TEST(ExitCodeForTest, OneTable) {
   EXPECT_EQ(ExitCodeFor(absl::DataLossError("x")), kExitRuntimeError);
 }
 
+TEST(ExitCodeForTest, VerdictsWhenTheCommandExitsWithOne) {
+  EXPECT_EQ(ExitCodeFor(absl::OkStatus(), v1::VERDICT_HEALTHY), kExitOk);
+  EXPECT_EQ(ExitCodeFor(absl::OkStatus(), v1::VERDICT_DEGRADED), kExitDegraded);
+  EXPECT_EQ(ExitCodeFor(absl::OkStatus(), v1::VERDICT_BROKEN), kExitBroken);
+  EXPECT_EQ(ExitCodeFor(absl::OkStatus(), v1::VERDICT_UNSPECIFIED), kExitRuntimeError);
+  // A failure wins: a partial run's verdict covers only part of the path.
+  EXPECT_EQ(ExitCodeFor(absl::AbortedError("x"), v1::VERDICT_BROKEN), kExitPartial);
+  EXPECT_EQ(ExitCodeFor(absl::CancelledError("x"), v1::VERDICT_HEALTHY), kExitInterrupted);
+  EXPECT_EQ(ExitCodeFor(absl::InvalidArgumentError("x"), v1::VERDICT_HEALTHY), kExitBadInput);
+  // The codes are the documented ones.
+  EXPECT_EQ(kExitOk, 0);
+  EXPECT_EQ(kExitRuntimeError, 1);
+  EXPECT_EQ(kExitBadInput, 2);
+  EXPECT_EQ(kExitDegraded, 3);
+  EXPECT_EQ(kExitBroken, 4);
+  EXPECT_EQ(kExitPartial, 5);
+  EXPECT_EQ(kExitInterrupted, 130);
+}
+
+TEST(PairedRunStatusTest, CompletenessDecidesBeforeTheVerdict) {
+  v1::PairedRun run;
+  EXPECT_EQ(PairedRunStatus(run, false).code(), absl::StatusCode::kUnavailable);  // nothing
+  run.mutable_client()->mutable_trace();
+  run.mutable_server()->mutable_trace();
+  EXPECT_TRUE(PairedRunStatus(run, false).ok());
+  run.mutable_server()->set_error("lost the agent");
+  EXPECT_EQ(PairedRunStatus(run, false).code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(PairedRunStatus(run, true).message(), HasSubstr("partial"));
+  run.mutable_server()->clear_error();
+  run.set_interrupted(true);
+  // Stopped now: interrupted; read back later: a partial run.
+  EXPECT_EQ(PairedRunStatus(run, false).code(), absl::StatusCode::kCancelled);
+  EXPECT_EQ(PairedRunStatus(run, true).code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(PairedRunStatus(run, true).message(), HasSubstr("interrupted"));
+}
+
+TEST(OpenDatabaseTest, MissingFilesAreBadInputNamingTheFlag) {
+  EXPECT_EQ(*OpenAsDatabase(""), nullptr);
+  EXPECT_EQ(*OpenGeoDatabase(""), nullptr);
+  for (const auto& [opened, flag] :
+       {std::pair{OpenAsDatabase("/nonexistent/as.mmdb").status(), "--asn-db: "},
+        std::pair{OpenGeoDatabase("/nonexistent/city.mmdb").status(), "--geo-db: "}}) {
+    EXPECT_EQ(ExitCodeFor(opened), kExitBadInput);
+    EXPECT_THAT(opened.message(), HasSubstr(flag));
+  }
+}
+
 TEST(FinishCommandTest, EveryLineNamesTheCommand) {
   std::ostringstream err;
   EXPECT_EQ(FinishCommand("test", absl::AbortedError("one\ntwo"), err), kExitPartial);

@@ -10,9 +10,11 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/exit_codes.h"
 #include "controller/cli/trace_options.h"
+#include "controller/diagnosis/finding.h"
 #include "controller/history/history_store.h"
 #include "controller/paired/run_payload.h"
 #include "controller/subcommands/history_commands.h"
@@ -51,6 +53,7 @@ class CommandsTest : public ::testing::Test {
         [this](const std::string& endpoint,
                const ConnectionFlags&) -> absl::StatusOr<std::unique_ptr<paired::Endpoint>> {
       auto fake = std::make_unique<paired::FakeEndpoint>(endpoint);
+      fake->oneway_received = oneway_received_;
       if (endpoint == "agent.example:8620") {
         fake->fail_trace_after_snapshots = server_fails_after_;
         fake->oneway_fails = server_fails_after_ >= 0;
@@ -58,8 +61,10 @@ class CommandsTest : public ::testing::Test {
       return std::unique_ptr<paired::Endpoint>(std::move(fake));
     };
     deps_.make_local =
-        [](const ConnectionFlags&) -> absl::StatusOr<std::unique_ptr<paired::Endpoint>> {
-      return std::unique_ptr<paired::Endpoint>(std::make_unique<paired::FakeEndpoint>("local"));
+        [this](const ConnectionFlags&) -> absl::StatusOr<std::unique_ptr<paired::Endpoint>> {
+      auto fake = std::make_unique<paired::FakeEndpoint>("local");
+      fake->oneway_received = oneway_received_;
+      return std::unique_ptr<paired::Endpoint>(std::move(fake));
     };
     history_deps_ = SystemHistoryDeps();
     history_deps_.default_history_path = [this] { return absl::StatusOr<std::string>(db_); };
@@ -89,6 +94,7 @@ class CommandsTest : public ::testing::Test {
   TestCommandDeps deps_;
   HistoryDeps history_deps_;
   int server_fails_after_ = -1;
+  int64_t oneway_received_ = -1;  // one-way packets each fake receives; -1: all (healthy)
   std::ostringstream out_, err_;
 };
 
@@ -148,9 +154,10 @@ TEST_F(CommandsTest, ServerFailingMidTestIsPartialPrintedAndStored) {
 
 TEST_F(CommandsTest, HtmlWritesOnePageWithBothDirectionsAndFindings) {
   const std::string page_path = dir_ + "/report.html";
+  oneway_received_ = 300;  // of 600 each way: half is lost, a broken path
   ASSERT_EQ(
       Test({"--server", "agent.example:8620", "--insecure", "-c", "3", "-n", "--html", page_path}),
-      kExitOk)
+      kExitBroken)
       << err_.str();
   std::ifstream in(page_path);
   const std::string page((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -300,6 +307,8 @@ TEST_F(CommandsTest, BadTestInputExitsTwoWithNothingOnStdout) {
       {"--server", "agent.example:8620", "--insecure", "--oneway-count", "0"},
       {"--server", "agent.example:8620", "--insecure", "--bogus"},
       {"--server", "agent.example:8620", "--insecure", "--asn-db", "/nonexistent.mmdb"},
+      {"--server", "agent.example:8620", "--insecure", "--geo-db", "/nonexistent.mmdb"},
+      {"--server", "agent.example:8620", "--insecure", "--geo-db"},
       {"--server"},
       {"--server="},
       {"--server", "agent.example:8620", "--insecure", "--no-history", "--history-db", "x"},
@@ -335,6 +344,7 @@ TEST_F(CommandsTest, ShowAndDiagnoseBadInput) {
       {RunDiagnoseCommand, {}},
       {RunDiagnoseCommand, {"--asn-db", "/nonexistent.mmdb", malformed}},
       {RunShowCommand, {"--asn-db", "/nonexistent.mmdb", "20261127T112540.123Z-00000000"}},
+      {RunShowCommand, {"--geo-db", "/nonexistent.mmdb", "20261127T112540.123Z-00000000"}},
       {RunHistoryCommand, {"--limit", "0"}},
       {RunHistoryCommand, {"extra"}},
       {RunHistoryCommand, {"--bogus"}},
@@ -367,6 +377,127 @@ TEST_F(CommandsTest, DiagnoseReadsMtrJson) {
   EXPECT_TRUE(j["report"]["diagnosis"].is_array());
   ASSERT_EQ(Run(RunDiagnoseCommand, {mtr}), kExitOk);
   EXPECT_THAT(out_.str(), HasSubstr("203.0.113.80"));
+}
+
+// One exit-code table for every command (common/status/exit_codes.h): `test` and `diagnose`
+// exit with the verdict, `show` only with --diagnose-exit, `history` with 0.
+TEST_F(CommandsTest, TestDiagnoseAndShowExitWithTheVerdict) {
+  struct Case {
+    int64_t oneway_received;  // of 600 each way
+    int code;
+    const char* verdict;
+  };
+  for (const Case& c : {Case{-1, kExitOk, "healthy"}, Case{560, kExitDegraded, "degraded"},
+                        Case{250, kExitBroken, "broken"}}) {
+    SCOPED_TRACE(c.verdict);
+    oneway_received_ = c.oneway_received;
+    ASSERT_EQ(Test({"--server", "agent.example:8620", "--insecure", "-c", "3", "--json"}), c.code)
+        << err_.str();
+    const nlohmann::json j = nlohmann::json::parse(out_.str());
+    EXPECT_EQ(j["status"], "complete");
+    EXPECT_EQ(j["verdict"], c.verdict);
+    const std::string run_id = j["run_id"];
+    // --diagnose-exit is accepted, as with `trace`, and changes nothing.
+    EXPECT_EQ(Test({"--server", "agent.example:8620", "--insecure", "-c", "3", "--diagnose-exit",
+                    "--no-history"}),
+              c.code);
+    EXPECT_THAT(out_.str(),
+                HasSubstr(absl::StrCat("Diagnosis: ", absl::AsciiStrToUpper(c.verdict))));
+
+    EXPECT_EQ(Run(RunDiagnoseCommand, {run_id}), c.code);
+    EXPECT_EQ(Run(RunDiagnoseCommand, {"--diagnose-exit", "--json", run_id}), c.code);
+    EXPECT_EQ(nlohmann::json::parse(out_.str())["verdict"], c.verdict);
+    const std::string saved = WriteFile("saved.json", j.dump());
+    EXPECT_EQ(Run(RunDiagnoseCommand, {saved}), c.code);
+    EXPECT_EQ(Run(RunShowCommand, {run_id}), kExitOk);
+    EXPECT_EQ(Run(RunShowCommand, {"--diagnose-exit", run_id}), c.code);
+
+    ASSERT_EQ(Run(RunHistoryCommand, {"--json", "--limit", "1"}), kExitOk);
+    const nlohmann::json list = nlohmann::json::parse(out_.str());
+    EXPECT_EQ(list[0]["run_id"], run_id);
+    EXPECT_EQ(list[0]["verdict"], c.verdict);  // never a finding code
+    ASSERT_EQ(Run(RunHistoryCommand, {"--limit", "1"}), kExitOk);
+    EXPECT_THAT(out_.str(), HasSubstr(c.verdict));
+
+    // The verdict is stored with the run itself.
+    absl::StatusOr<std::unique_ptr<history::HistoryStore>> store = history::HistoryStore::Open(db_);
+    ASSERT_TRUE(store.ok());
+    absl::StatusOr<history::RunRecord> record = (*store)->Load(run_id);
+    ASSERT_TRUE(record.ok());
+    EXPECT_EQ(record->verdict, c.verdict);
+    absl::StatusOr<v1::PairedRun> run = paired::DecodeRun(record->payload_format, record->payload);
+    ASSERT_TRUE(run.ok());
+    EXPECT_EQ(diagnosis::VerdictName(run->verdict()), c.verdict);
+  }
+}
+
+TEST_F(CommandsTest, PartialRunsArePartialForDiagnoseAndShowDiagnoseExit) {
+  server_fails_after_ = 1;
+  ASSERT_EQ(Test({"--server", "agent.example:8620", "--insecure", "-c", "3", "--json"}),
+            kExitPartial);
+  const std::string run_id = nlohmann::json::parse(out_.str())["run_id"];
+  EXPECT_EQ(Run(RunDiagnoseCommand, {run_id}), kExitPartial);
+  EXPECT_THAT(out_.str(), HasSubstr("Diagnosis:"));  // the report of what was measured
+  EXPECT_THAT(err_.str(), HasSubstr("pathpair diagnose: the run is partial"));
+  EXPECT_EQ(Run(RunShowCommand, {run_id}), kExitOk);
+  EXPECT_EQ(Run(RunShowCommand, {"--diagnose-exit", run_id}), kExitPartial);
+}
+
+TEST_F(CommandsTest, HistoryListsRunsStoredBeforeTheVerdictWithTheirVerdict) {
+  ASSERT_EQ(Test({"--server", "agent.example:8620", "--insecure", "-c", "3", "--json"}), kExitOk);
+  const std::string run_id = nlohmann::json::parse(out_.str())["run_id"];
+  absl::StatusOr<std::unique_ptr<history::HistoryStore>> store = history::HistoryStore::Open(db_);
+  ASSERT_TRUE(store.ok());
+  absl::StatusOr<history::RunRecord> record = (*store)->Load(run_id);
+  ASSERT_TRUE(record.ok());
+  // As an older version stored it: a finding code in the column, no verdict in the run.
+  absl::StatusOr<v1::PairedRun> run = paired::DecodeRun(record->payload_format, record->payload);
+  ASSERT_TRUE(run.ok());
+  run->clear_verdict();
+  paired::RunPayload payload = paired::EncodeRun(*run);
+  record->payload = payload.bytes;
+  record->run_id = "20201127T112540.123Z-3f9a1c0b";
+  record->start = absl::FromUnixSeconds(1606476340);
+  record->verdict = "ASYMMETRIC_PATH";
+  ASSERT_TRUE((*store)->Save(*record).ok());
+  ASSERT_EQ(Run(RunHistoryCommand, {"--json"}), kExitOk);
+  const nlohmann::json list = nlohmann::json::parse(out_.str());
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[1]["run_id"], "20201127T112540.123Z-3f9a1c0b");
+  EXPECT_EQ(list[1]["verdict"], "healthy");  // diagnosed again from the stored measurements
+}
+
+TEST_F(CommandsTest, DiagnoseExitsWithTheVerdictOfATraceFile) {
+  const auto mtr = [this](const std::string& name, const std::string& hubs) {
+    return WriteFile(name, R"({"report": {"mtr": {"src": "a", "dst": "203.0.113.80", "tos": 0,
+        "tests": 10, "psize": "64", "bitpattern": "0x00"}, "hubs": [)" +
+                               hubs + "]}}");
+  };
+  const std::string hop1 =
+      R"({"count": 1, "host": "10.0.0.1", "Loss%": 0.0, "Snt": 10, "Last": 1.0, "Avg": 1.0,
+          "Best": 1.0, "Wrst": 1.0, "StDev": 0.0})";
+  const std::string healthy =
+      mtr("healthy.json", hop1 + R"(, {"count": 2, "host": "203.0.113.80", "Loss%": 0.0,
+          "Snt": 10, "Last": 2.0, "Avg": 2.0, "Best": 2.0, "Wrst": 2.0, "StDev": 0.0})");
+  const std::string degraded = mtr("degraded.json", hop1 + R"(,
+      {"count": 2, "host": "10.0.1.1", "Loss%": 30.0, "Snt": 10, "Last": 2.0, "Avg": 2.0,
+       "Best": 2.0, "Wrst": 2.0, "StDev": 0.0},
+      {"count": 3, "host": "203.0.113.80", "Loss%": 30.0, "Snt": 10, "Last": 3.0, "Avg": 3.0,
+       "Best": 3.0, "Wrst": 3.0, "StDev": 0.0})");
+  const std::string broken = mtr("broken.json", hop1 + R"(,
+      {"count": 2, "host": "???", "Loss%": 100.0, "Snt": 10, "Last": 0.0, "Avg": 0.0,
+       "Best": 0.0, "Wrst": 0.0, "StDev": 0.0},
+      {"count": 3, "host": "???", "Loss%": 100.0, "Snt": 10, "Last": 0.0, "Avg": 0.0,
+       "Best": 0.0, "Wrst": 0.0, "StDev": 0.0})");
+  for (const auto& [file, code] : {std::pair{healthy, kExitOk}, std::pair{degraded, kExitDegraded},
+                                   std::pair{broken, kExitBroken}}) {
+    EXPECT_EQ(Run(RunDiagnoseCommand, {file}), code) << file << err_.str() << out_.str();
+    EXPECT_EQ(Run(RunDiagnoseCommand, {"-j", file}), code) << file;
+    EXPECT_THAT(err_.str(), IsEmpty());
+  }
+  // Bad input stays bad input, whatever a file would have said.
+  EXPECT_EQ(Run(RunDiagnoseCommand, {"--geo-db", "/nonexistent.mmdb", broken}), kExitBadInput);
+  EXPECT_THAT(err_.str(), HasSubstr("--geo-db"));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // A scripted Endpoint for the paired-test unit tests: answers Info and Reflect from fields,
-// runs a "trace" of a few snapshots (optionally failing midway or running until cancelled) and
-// a one-way half with given figures, and records every request it got.
+// runs a "trace" of a few snapshots (optionally failing midway or running until cancelled), a
+// one-way half with given figures and an alias resolution from a table, and records every
+// request it got.
 //
 //   FakeEndpoint server("203.0.113.80:8620");
 //   server.fail_trace_after_snapshots = 1;    // the agent "dies" after one round
@@ -8,6 +9,7 @@
 #define PATHPAIR_TESTS_CONTROLLER_PAIRED_FAKE_ENDPOINT_H_
 
 #include <atomic>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -34,14 +36,28 @@ class FakeEndpoint : public Endpoint {
   int fail_trace_after_snapshots = -1;  // >= 0: fail (UNAVAILABLE) after that many snapshots
   bool trace_until_cancelled = false;   // the trace never ends by itself
   bool oneway_fails = false;
-  int64_t oneway_received = 300;  // of the requested count, in the direction measured here
+  // Of the requested count, in the direction measured here; -1: every packet (a healthy run).
+  int64_t oneway_received = -1;
   bool oneway_until_cancelled = false;
+  // The raw delays (receive minus send stamp, as the two clocks stamped them) and the offset
+  // estimate this end reports, as an agent does.
+  double raw_delay_min_ms = 1;
+  double raw_delay_avg_ms = 2;
+  double raw_delay_max_ms = 3;
+  double raw_delay_stdev_ms = 0.5;
+  bool offset_estimated = true;
+  double offset_ms = 0;
+  double offset_error_bound_ms = 0.25;
+  absl::Status aliases_status;  // ResolveAliases fails with this when set
+  // address -> (reply source, distance); other addresses answer nothing.
+  std::map<std::string, std::pair<std::string, int>> aliases;
 
   // What it was asked.
   absl::Mutex mu;
   std::string reflect_peer, reflect_pairing;
   v1::StartTraceRequest trace_request;
   v1::StartOneWayRequest oneway_request;
+  std::vector<v1::ResolveAliasesRequest> alias_requests;
   std::atomic<bool> saw_cancel{false};
 
   std::string Describe() const override { return name_; }
@@ -112,6 +128,24 @@ class FakeEndpoint : public Endpoint {
     }
   }
 
+  absl::StatusOr<v1::ResolveAliasesResponse> ResolveAliases(
+      const v1::ResolveAliasesRequest& request, const CancelToken& /*cancel*/) override {
+    absl::MutexLock lock(&mu);
+    alias_requests.push_back(request);
+    if (!aliases_status.ok()) return aliases_status;
+    v1::ResolveAliasesResponse response;
+    for (const std::string& address : request.addresses()) {
+      v1::AliasResolution* resolution = response.add_resolutions();
+      resolution->set_address(address);
+      auto it = aliases.find(address);
+      if (it == aliases.end()) continue;
+      resolution->set_reply_source(it->second.first);
+      resolution->set_distance(it->second.second);
+      resolution->set_method(v1::ALIAS_METHOD_UDP_PORT_UNREACHABLE);
+    }
+    return response;
+  }
+
   OneWayOutcome RunOneWay(const v1::StartOneWayRequest& request, const OneWayHooks& hooks,
                           const CancelToken& cancel) override {
     {
@@ -132,18 +166,21 @@ class FakeEndpoint : public Endpoint {
       return out;
     }
     v1::AgentOneWayResult r;
+    const int64_t received = oneway_received < 0 ? request.count() : oneway_received;
     r.mutable_inbound()->set_sent(request.count());
-    r.mutable_inbound()->set_received(oneway_received);
-    r.mutable_inbound()->set_loss_pct(100.0 *
-                                      static_cast<double>(request.count() - oneway_received) /
+    r.mutable_inbound()->set_received(received);
+    r.mutable_inbound()->set_loss_pct(100.0 * static_cast<double>(request.count() - received) /
                                       static_cast<double>(request.count()));
-    r.mutable_inbound()->mutable_delay()->set_min_ms(1);
-    r.mutable_inbound()->mutable_delay()->set_avg_ms(2);
-    r.mutable_inbound()->mutable_delay()->set_max_ms(3);
-    r.mutable_inbound()->mutable_delay()->set_stdev_ms(0.5);
+    r.mutable_inbound()->mutable_raw_delay()->set_min_ms(raw_delay_min_ms);
+    r.mutable_inbound()->mutable_raw_delay()->set_avg_ms(raw_delay_avg_ms);
+    r.mutable_inbound()->mutable_raw_delay()->set_max_ms(raw_delay_max_ms);
+    r.mutable_inbound()->mutable_raw_delay()->set_stdev_ms(raw_delay_stdev_ms);
     r.mutable_outbound()->set_sent(request.count());
-    r.mutable_offset()->set_estimated(true);
-    r.mutable_offset()->set_error_bound_ms(0.25);
+    if (offset_estimated) {
+      r.mutable_offset()->set_estimated(true);
+      r.mutable_offset()->set_offset_ms(offset_ms);
+      r.mutable_offset()->set_error_bound_ms(offset_error_bound_ms);
+    }
     r.set_final(true);
     out.result = r;
     if (hooks.on_update) hooks.on_update(r);

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "controller/cli/trace_options.h"
+#include "controller/paired/oneway_clock.h"
 #include "controller/paired/paired_run.h"
 #include "tests/controller/paired/fake_endpoint.h"
 
@@ -97,7 +98,10 @@ TEST(OrchestratorTest, CompleteRunLearnsReverseTargetAndStartsEverythingTogether
   EXPECT_NEAR(run->oneway_forward().stats().loss_pct(), 1.0, 1e-9);
   ASSERT_TRUE(run->has_oneway_reverse());
   EXPECT_EQ(run->oneway_reverse().stats().received(), 300);
-  EXPECT_EQ(OffsetErrorMs(run->oneway_reverse()), 0.25);
+  // The fakes report no clock: the offset estimate corrects the raw delays.
+  EXPECT_EQ(EffectiveClock(run->oneway_reverse()).method(), v1::CLOCK_METHOD_ESTIMATED);
+  EXPECT_EQ(EffectiveClock(run->oneway_reverse()).error_ms(), 0.25);
+  EXPECT_EQ(run->oneway_reverse().stats().delay().avg_ms(), 2);
 
   // The four activities started on four consecutive clock reads: 3 ms apart in this fake.
   ASSERT_TRUE(run->has_start_skew_ms());
@@ -108,6 +112,45 @@ TEST(OrchestratorTest, CompleteRunLearnsReverseTargetAndStartsEverythingTogether
   ASSERT_TRUE(run->client().has_trace());
   EXPECT_TRUE(run->client().trace().final());
   EXPECT_EQ(run->run_id(), "20261127T000000.000Z-00000001");
+}
+
+TEST(OrchestratorTest, BothEndsClocksDecideHowTheDelaysAreCorrected) {
+  // Two ends of one host (equal boot ids): the raw delays stand, whatever the estimates say.
+  FakeEndpoint client("local");
+  FakeEndpoint server("agent.example:8620");
+  for (FakeEndpoint* end : {&client, &server}) {
+    end->info.mutable_clock()->set_boot_id("0f5c1b2e-5a8e-4c1e-9f00-1a2b3c4d5e6f");
+    end->offset_ms = 0.2;  // within its bound (0.25 ms) of the true offset, 0
+  }
+  server.raw_delay_avg_ms = 8.5;   // client -> server, measured at the server
+  client.raw_delay_avg_ms = 37.5;  // server -> client
+  CancelToken cancel;
+  absl::StatusOr<v1::PairedRun> run =
+      RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->client().clock().boot_id(), run->server().clock().boot_id());
+  EXPECT_EQ(run->oneway_forward().clock().method(), v1::CLOCK_METHOD_SAME_HOST);
+  EXPECT_EQ(run->oneway_forward().stats().delay().avg_ms(), 8.5);
+  EXPECT_EQ(run->oneway_reverse().stats().delay().avg_ms(), 37.5);
+  EXPECT_EQ(run->oneway_reverse().offset_estimate().offset_ms(), 0.2);  // kept as evidence
+
+  // An estimate 3 ms off (+-0.25) contradicts "one clock": the estimate is used, and said why.
+  client.offset_ms = 3;
+  run = RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->oneway_forward().clock().method(), v1::CLOCK_METHOD_ESTIMATED);
+  EXPECT_THAT(run->oneway_forward().clock().note(), HasSubstr("same boot id"));
+  EXPECT_DOUBLE_EQ(run->oneway_reverse().stats().delay().avg_ms(), 40.5);
+
+  // Two hosts without synchronised clocks: the estimates correct the raw delays.
+  client.offset_ms = 0.2;
+  server.info.mutable_clock()->set_boot_id("7d0e2f4a-1b3c-4d5e-8f9a-0b1c2d3e4f50");
+  run = RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->oneway_forward().clock().method(), v1::CLOCK_METHOD_ESTIMATED);
+  EXPECT_TRUE(run->oneway_forward().clock().note().empty());
+  EXPECT_DOUBLE_EQ(run->oneway_forward().stats().delay().avg_ms(), 8.7);
+  EXPECT_DOUBLE_EQ(run->oneway_reverse().stats().delay().avg_ms(), 37.7);
 }
 
 TEST(OrchestratorTest, GivenReverseTargetWinsAndReflectFailureIsTolerated) {
@@ -214,6 +257,9 @@ TEST(OrchestratorTest, CancellationStopsBothSidesAndKeepsWhatWasMeasured) {
   EXPECT_TRUE(run->client().error().empty());
   ASSERT_TRUE(run->client().has_trace());
   EXPECT_GE(run->client().trace().rounds(), 1);
+  // No alias phase after an interruption.
+  EXPECT_TRUE(client.alias_requests.empty());
+  EXPECT_FALSE(run->has_client_aliases());
 }
 
 TEST(OrchestratorTest, ZeroRoundsIsRefused) {
@@ -233,6 +279,75 @@ TEST(OrchestratorTest, OneWayCountFollowsTheTraceLength) {
   EXPECT_EQ(OneWayPacketCount(plan), 1000);
   plan.oneway_count = 50;
   EXPECT_EQ(OneWayPacketCount(plan), 50);
+}
+
+// A symmetric chain of Linux routers: each end sees a router under its own address.
+void ChainEnds(FakeEndpoint& client, FakeEndpoint& server) {
+  client.reflected_address = "198.51.100.1";
+  client.hop_addresses = {"198.51.100.2", "198.51.100.6"};                  // then 203.0.113.80
+  server.hop_addresses = {"198.51.100.9", "198.51.100.5", "198.51.100.2"};  // then the client
+}
+
+TEST(OrchestratorTest, EachEndResolvesTheOtherDirectionsAddresses) {
+  FakeEndpoint client("local");
+  FakeEndpoint server("agent.example:8620");
+  ChainEnds(client, server);
+  client.aliases = {{"198.51.100.5", {"198.51.100.2", 1}}};
+  server.aliases = {{"198.51.100.6", {"198.51.100.9", 2}}};
+  CancelToken cancel;
+  absl::StatusOr<v1::PairedRun> run =
+      RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_TRUE(run.ok()) << run.status();
+
+  // The client resolves the reverse trace's routers it did not see itself (the shared
+  // 198.51.100.2 and the client's own address need no probe), the server the forward trace's.
+  ASSERT_EQ(client.alias_requests.size(), 1u);
+  EXPECT_THAT(client.alias_requests[0].addresses(),
+              ::testing::ElementsAre("198.51.100.9", "198.51.100.5"));
+  EXPECT_EQ(client.alias_requests[0].pairing_id(), client.reflect_pairing);
+  EXPECT_EQ(client.alias_requests[0].max_ttl(), 8);  // 3 forward hops + 4, at least 8
+  ASSERT_EQ(server.alias_requests.size(), 1u);
+  EXPECT_THAT(server.alias_requests[0].addresses(), ::testing::ElementsAre("198.51.100.6"));
+
+  ASSERT_TRUE(run->has_client_aliases());
+  ASSERT_EQ(run->client_aliases().resolutions_size(), 2);
+  EXPECT_EQ(run->client_aliases().resolutions(1).reply_source(), "198.51.100.2");
+  EXPECT_EQ(run->client_aliases().resolutions(0).method(), v1::ALIAS_METHOD_NONE);
+  EXPECT_EQ(run->server_aliases().resolutions(0).reply_source(), "198.51.100.9");
+  EXPECT_TRUE(run->client_aliases().error().empty());
+  EXPECT_EQ(RunCompleteness(*run), Completeness::kComplete);
+}
+
+TEST(OrchestratorTest, AliasFailuresAreNotedWithoutFailingTheRun) {
+  FakeEndpoint client("local");
+  FakeEndpoint server("agent.example:8620");
+  ChainEnds(client, server);
+  client.aliases_status = absl::PermissionDeniedError("no live pairing");
+  server.aliases_status = absl::UnimplementedError("Method not found");
+  CancelToken cancel;
+  absl::StatusOr<v1::PairedRun> run =
+      RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_THAT(run->client_aliases().error(),
+              HasSubstr("the client side could not resolve router aliases: no live pairing"));
+  EXPECT_THAT(run->server_aliases().error(), HasSubstr("an older version"));
+  EXPECT_EQ(RunCompleteness(*run), Completeness::kComplete);
+  EXPECT_TRUE(RunErrors(*run).empty());
+}
+
+TEST(OrchestratorTest, AliasPhaseCanBeLeftOut) {
+  FakeEndpoint client("local");
+  FakeEndpoint server("agent.example:8620");
+  ChainEnds(client, server);
+  PairedTestPlan plan = Plan();
+  plan.resolve_aliases = false;
+  CancelToken cancel;
+  absl::StatusOr<v1::PairedRun> run =
+      RunPairedTest(plan, client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_TRUE(client.alias_requests.empty());
+  EXPECT_TRUE(server.alias_requests.empty());
+  EXPECT_FALSE(run->has_client_aliases());
 }
 
 }  // namespace

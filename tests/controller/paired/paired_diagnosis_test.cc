@@ -87,7 +87,9 @@ TEST(PairedDiagnosisTest, ReverseOneWayLossIsLossReverseDirection) {
   EXPECT_TRUE(d.json.forward.contains("verdict"));
   EXPECT_TRUE(d.json.reverse.contains("diagnosis"));
   EXPECT_FALSE(d.text.empty());
-  EXPECT_FALSE(d.verdict.empty());
+  // The run's one verdict: the reverse direction loses 25% (a problem).
+  EXPECT_EQ(d.verdict, v1::VERDICT_DEGRADED);
+  EXPECT_EQ(d.json.verdict, "degraded");
 }
 
 TEST(PairedDiagnosisTest, DifferentRoutersBackIsAsymmetric) {
@@ -95,6 +97,25 @@ TEST(PairedDiagnosisTest, DifferentRoutersBackIsAsymmetric) {
   *run.mutable_server()->mutable_trace() = Trace(
       "198.51.100.200", {"203.0.113.66", "203.0.113.65", "198.51.100.77", "198.51.100.78"}, 0, 0);
   *run.mutable_oneway_reverse() = run.oneway_forward();
+  const DiagnosisOutput d = DiagnosePairedRun(run, nullptr);
+  EXPECT_TRUE(HasCode(d.json.paired, "ASYMMETRIC_PATH")) << d.json.paired.dump(2);
+}
+
+TEST(PairedDiagnosisTest, TheRunsAliasesReachTheAsymmetryRule) {
+  // tests/topo's three-router chain whose way back goes r3 -> d1 -> r1: the addresses alone fit
+  // one router per TTL; the client's alias probe finds d1's 198.51.100.21 four hops away.
+  v1::PairedRun run = ReverseLossRun();
+  *run.mutable_client()->mutable_trace() =
+      Trace("198.51.100.14", {"198.51.100.2", "198.51.100.6", "198.51.100.22"}, 0, 0);
+  *run.mutable_server()->mutable_trace() =
+      Trace("198.51.100.1", {"198.51.100.13", "198.51.100.21", "198.51.100.5"}, 0, 0);
+  *run.mutable_oneway_reverse() = run.oneway_forward();
+  EXPECT_FALSE(HasCode(DiagnosePairedRun(run, nullptr).json.paired, "ASYMMETRIC_PATH"));
+  v1::AliasResolution* d1 = run.mutable_client_aliases()->add_resolutions();
+  d1->set_address("198.51.100.21");
+  d1->set_reply_source("198.51.100.21");
+  d1->set_method(v1::ALIAS_METHOD_ICMP_ECHO);
+  d1->set_distance(4);
   const DiagnosisOutput d = DiagnosePairedRun(run, nullptr);
   EXPECT_TRUE(HasCode(d.json.paired, "ASYMMETRIC_PATH")) << d.json.paired.dump(2);
 }
@@ -108,6 +129,30 @@ TEST(PairedDiagnosisTest, MissingReverseStillDiagnosesForward) {
   EXPECT_TRUE(d.json.forward.is_object());
   EXPECT_TRUE(d.json.reverse.is_null());
   EXPECT_FALSE(d.json.paired.empty());
+}
+
+TEST(PairedDiagnosisTest, DestinationThatOnlyDropsIcmpIsHealthyWhenItGetsTheOneWayPackets) {
+  // The server host never answers the forward ICMP trace (hops 1-6 answer, then silence)...
+  v1::PairedRun run = ReverseLossRun();
+  v1::TraceResult forward = Trace("203.0.113.200", kForwardHops, 0, 0);
+  forward.set_reached(false);
+  v1::HopResult* silent = forward.mutable_hops(static_cast<int>(kForwardHops.size()));
+  silent->set_received(0);
+  silent->clear_responders();
+  silent->clear_rtt();
+  *run.mutable_client()->mutable_trace() = forward;
+  *run.mutable_server()->mutable_trace() = Trace("198.51.100.200", kReverseHops, 0, 0);
+  *run.mutable_oneway_reverse() = run.oneway_forward();
+  // ...but its agent received the one-way packets sent to that very address: the host is up.
+  DiagnosisOutput d = DiagnosePairedRun(run, nullptr);
+  EXPECT_EQ(d.verdict, v1::VERDICT_HEALTHY) << d.json.paired.dump(2);
+  EXPECT_TRUE(HasCode(d.json.paired, "DEST_ICMP_BLOCKED"));
+  EXPECT_EQ(d.json.forward["verdict"], "healthy");
+  // Nothing arrived either: the host may as well be cut off.
+  run.mutable_oneway_forward()->mutable_stats()->set_received(0);
+  d = DiagnosePairedRun(run, nullptr);
+  EXPECT_EQ(d.verdict, v1::VERDICT_BROKEN);
+  EXPECT_EQ(d.json.verdict, "broken");
 }
 
 TEST(PairedDiagnosisTest, SingleTrace) {

@@ -2,6 +2,7 @@
 //
 //   *run.mutable_oneway_forward() = OneWay(300, 240, 20);        // unsynchronised clocks
 //   *run.mutable_oneway_reverse() = OneWay(300, 300, 0, 0.5);    // offset error bound 0.5 ms
+// (as runs stored before the clock method: no `clock`, so EffectiveClock reads the estimate)
 #ifndef PATHPAIR_TESTS_CONTROLLER_PAIRED_RUN_BUILDERS_H_
 #define PATHPAIR_TESTS_CONTROLLER_PAIRED_RUN_BUILDERS_H_
 
@@ -19,8 +20,8 @@ inline v1::OneWayMeasurement OneWay(int64_t sent, int64_t received, double loss_
   m.mutable_stats()->set_received(received);
   m.mutable_stats()->set_loss_pct(loss_pct);
   if (offset_error_ms.has_value()) {
-    m.mutable_clock()->set_estimated(true);
-    m.mutable_clock()->set_error_bound_ms(*offset_error_ms);
+    m.mutable_offset_estimate()->set_estimated(true);
+    m.mutable_offset_estimate()->set_error_bound_ms(*offset_error_ms);
   }
   return m;
 }

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "controller/paired/oneway_clock.h"
 #include "controller/paired/paired_json.h"
 #include "controller/paired/paired_run.h"
 #include "tests/controller/paired/sample_run.h"
@@ -59,12 +60,13 @@ TEST(RunPayloadTest, VersionOnePayloadIsStillRead) {
   EXPECT_EQ(run->oneway_forward().stats().loss_pct(), 20);
   EXPECT_EQ(run->oneway_forward().stats().delay().avg_ms(), 2.5);
   EXPECT_EQ(run->oneway_forward().stats().jitter_ms(), 0.25);
-  EXPECT_FALSE(OffsetErrorMs(run->oneway_forward()).has_value());
-  EXPECT_EQ(OffsetErrorMs(run->oneway_reverse()), 0.5);
+  EXPECT_EQ(EffectiveClock(run->oneway_forward()).method(), v1::CLOCK_METHOD_NONE);
+  EXPECT_EQ(EffectiveClock(run->oneway_reverse()).method(), v1::CLOCK_METHOD_ESTIMATED);
+  EXPECT_EQ(EffectiveClock(run->oneway_reverse()).error_ms(), 0.5);
   // Printed as the run it was.
   const nlohmann::ordered_json printed = PairedRunToJson(*run, nlohmann::json(), DiagnosisJson());
   EXPECT_EQ(printed["oneway"]["forward"]["delay_ms"]["max"], 4.0);
-  EXPECT_EQ(printed["oneway"]["reverse"]["offset_error_ms"], 0.5);
+  EXPECT_EQ(printed["oneway"]["reverse"]["clock"]["error_ms"], 0.5);
   EXPECT_EQ(printed["status"], "partial");
 }
 

@@ -49,5 +49,41 @@ TEST(SnapshotSourceTest, NamesResetAndPause) {
   EXPECT_EQ(slot.Latest().hops_size(), 0);
 }
 
+// `r` on the screen: the path stays (no "1. ???"), the figures and any error go, until the
+// new trace's first reply.
+TEST(SnapshotSlotTest, ClearKeepingPathShowsThePathUntilTheNewTraceAnswers) {
+  SnapshotSlot slot;
+  v1::TraceResult old = testing::FakeTrace(6, "198.51.100.");
+  old.set_error("cancelled");
+  slot.Publish(old);
+  slot.Finish();
+  slot.ClearKeepingPath();
+  EXPECT_FALSE(slot.finished());
+  v1::TraceResult shown = slot.Latest();
+  EXPECT_EQ(shown.error(), "");
+  ASSERT_EQ(shown.hops_size(), 5);
+  EXPECT_EQ(shown.hops(3).responders(0).address(), "198.51.100.4");
+  EXPECT_EQ(shown.hops(3).sent(), 0);
+  EXPECT_EQ(shown.hops(3).received(), 0);
+  EXPECT_EQ(shown.hops(3).responders(0).received(), 0);
+
+  // The new trace's first snapshot (one hop, no reply yet) does not collapse the path.
+  v1::TraceResult first;
+  first.set_rounds(0);
+  first.add_hops()->set_ttl(1);
+  slot.Publish(first);
+  EXPECT_EQ(slot.Latest().hops_size(), 5);
+  // Its first replies replace it.
+  slot.Publish(testing::FakeTrace(1, "203.0.113."));
+  EXPECT_EQ(slot.Latest().hops(0).responders(0).address(), "203.0.113.1");
+  slot.Publish(first);
+  EXPECT_EQ(slot.Latest().hops_size(), 1);
+
+  slot.Publish(old);
+  slot.Clear();
+  EXPECT_EQ(slot.Latest().error(), "");
+  EXPECT_EQ(slot.Latest().hops_size(), 0);
+}
+
 }  // namespace
 }  // namespace pathpair::screen

@@ -142,5 +142,25 @@ TEST(JsonWriterTest, InvalidUtf8FromDnsDoesNotThrow) {
   EXPECT_NO_THROW(Json::parse(FormatJson(r, JsonOptions{.use_names = true})));
 }
 
+// Issue 15: a trace cut short says so, and how many rounds its hubs cover.
+TEST(JsonWriterTest, InterruptedTraceCarriesItsCompleteness) {
+  v1::TraceResult r = Sample();
+  r.set_rounds(7);
+  r.set_rounds_started(9);
+  EXPECT_FALSE(TraceToJson(r, JsonOptions{})["report"]["mtr"].contains("interrupted"));
+  r.set_interrupted(true);
+  r.set_incomplete(true);
+  r.set_error("cancelled");
+  const Json mtr = Json::parse(FormatJson(r, JsonOptions{}))["report"]["mtr"];
+  EXPECT_EQ(Keys(mtr),
+            (std::vector<std::string>{"src", "dst", "tos", "tests", "psize", "bitpattern", "start",
+                                      "end", "reached", "protocol", "error", "interrupted",
+                                      "incomplete", "rounds", "rounds_started"}));
+  EXPECT_EQ(mtr["interrupted"], true);
+  EXPECT_EQ(mtr["incomplete"], true);
+  EXPECT_EQ(mtr["rounds"], 7);
+  EXPECT_EQ(mtr["rounds_started"], 9);
+}
+
 }  // namespace
 }  // namespace pathpair::output

@@ -170,5 +170,32 @@ TEST_F(ReportWriterTest, AsColumnShowIpsAndMplsLines) {
                                    "  2.|-- 198.51.100.6             "));
 }
 
+// Issue 15: a report cut short by Ctrl-C says so under its hops; a complete one does not.
+TEST_F(ReportWriterTest, InterruptedReportSaysHowManyRoundsItCovers) {
+  v1::TraceResult r;
+  r.set_source_hostname("vm");
+  r.set_start_unix_us(1'700'000'000'123'456);
+  AddHop(r, 1, 13, 13, "198.51.100.2", 0.1);
+  AddHop(r, 2, 13, 8, "198.51.100.6", 0.2);
+  r.mutable_options()->set_count(50);
+  r.set_rounds(13);
+  r.set_rounds_started(18);
+  EXPECT_EQ(InterruptionNote(r), "");
+  const std::string complete = FormatReport(r, ReportOptions{});
+  r.set_interrupted(true);
+  r.set_incomplete(true);
+  const std::string note =
+      "Interrupted after 13 of 50 rounds; 5 more were under way and left out (their losses were "
+      "not yet known).";
+  EXPECT_EQ(InterruptionNote(r), note);
+  EXPECT_EQ(FormatReport(r, ReportOptions{}), absl::StrCat(complete, note, "\n"));
+  // Unlimited (-c 0) and nothing left out (a graceful stop).
+  r.mutable_options()->set_count(0);
+  r.set_rounds_started(13);
+  EXPECT_EQ(InterruptionNote(r), "Interrupted after 13 rounds.");
+  r.set_rounds_started(14);
+  EXPECT_THAT(InterruptionNote(r), ::testing::HasSubstr("; 1 more was under way"));
+}
+
 }  // namespace
 }  // namespace pathpair::output
