@@ -1,7 +1,8 @@
 # cmake -DPATHPAIR_SOURCE_DIR=... -DFIXTURE_DIR=... -DWORK_DIR=... -DGENERATOR=...
 #       -DCXX_COMPILER=... -P check_undeclared_dependency.cmake
 # Configures and builds each case of the fixture project (FIXTURE_DIR) and checks the outcome:
-# the declared case builds; each undeclared dependency fails, naming what it may not include.
+# the declared case builds; each undeclared dependency fails, naming what it may not include; a
+# missing schema or import fails the configure, naming the file.
 file(REMOVE_RECURSE ${WORK_DIR})
 set(failures "")
 
@@ -43,6 +44,8 @@ run_case(undeclared_header_only_library build_fails "gamma/gamma\\.h")
 run_case(undeclared_package configure_fails
          "uses_json\\.cc includes <nlohmann/json\\.hpp> but consumer does not link nlohmann_json")
 run_case(source_tree_include configure_fails "the source folder [^\n]* is an include directory")
+run_case(missing_schema configure_fails "the schema.*schema/absent\\.proto.*does not exist")
+run_case(missing_import configure_fails "the import schema/absent\\.proto is not in")
 
 file(REMOVE_RECURSE ${WORK_DIR})
 if(failures)
