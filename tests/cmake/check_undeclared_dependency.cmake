@@ -7,7 +7,7 @@ file(REMOVE_RECURSE ${WORK_DIR})
 set(failures "")
 
 # run_case(CASE EXPECT PATTERN): EXPECT is `builds`, `configure_fails` or `build_fails`; a
-# failure's output must match PATTERN.
+# failure's output, with runs of whitespace made one space, must match PATTERN.
 function(run_case case expect pattern)
   set(build ${WORK_DIR}/${case})
   execute_process(
@@ -26,9 +26,12 @@ function(run_case case expect pattern)
   else()
     set(outcome ${stage}_fails)
   endif()
+  # CMake wraps a long message at word boundaries, and where depends on the length of the
+  # paths in it (the clone's folder): match against the output with its whitespace collapsed.
+  string(REGEX REPLACE "[ \t\r\n]+" " " flat_output "${output}")
   if(NOT outcome STREQUAL expect)
     set(problem "${case}: expected `${expect}`, got `${outcome}`")
-  elseif(NOT status EQUAL 0 AND NOT output MATCHES "${pattern}")
+  elseif(NOT status EQUAL 0 AND NOT flat_output MATCHES "${pattern}")
     set(problem "${case}: failed, but the output does not match `${pattern}`")
   else()
     message(STATUS "ok: ${case} (${outcome})")
@@ -43,7 +46,7 @@ run_case(undeclared_library build_fails "alpha/alpha\\.h")
 run_case(undeclared_header_only_library build_fails "gamma/gamma\\.h")
 run_case(undeclared_package configure_fails
          "uses_json\\.cc includes <nlohmann/json\\.hpp> but consumer does not link nlohmann_json")
-run_case(source_tree_include configure_fails "the source folder [^\n]* is an include directory")
+run_case(source_tree_include configure_fails "the source folder .* is an include directory")
 run_case(missing_schema configure_fails "the schema.*schema/absent\\.proto.*does not exist")
 run_case(missing_import configure_fails "the import schema/absent\\.proto is not in")
 
