@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "agent/service/consent.h"
+#include "agent/service/peer_address.h"
 
 namespace pathpair::agent {
 namespace {
@@ -118,6 +119,16 @@ std::unique_ptr<CLI::App> MakeAgentApp(AgentFlags& flags) {
              "how long a peer's Reflect consent lasts");
   AddBounded(*app, "--oneway-port", flags.oneway_port, 0, 65535, "PORT",
              "UDP port of the one-way measurement endpoint; 0: any, Info reports it");
+  app->add_option("--metrics-listen", flags.metrics_listen,
+                  "serve Prometheus metrics over plain HTTP at http://ADDR:PORT/metrics "
+                  "([ADDR]:PORT for IPv6; port 0 picks one); off by default")
+      ->type_name("ADDR:PORT")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            absl::StatusOr<PeerEndpoint> endpoint = ParseAddressPort(text);
+            return endpoint.ok() ? std::string() : std::string(endpoint.status().message());
+          },
+          ""));
   AddTestClockFlags(*app, flags.test_clock);
   return app;
 }

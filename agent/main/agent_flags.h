@@ -29,6 +29,8 @@ struct AgentFlags {
   int max_packet_size = 9000;
   int consent_ttl_s = 600;
   int oneway_port = 0;
+  // Where to serve Prometheus metrics over HTTP ("ADDR:PORT"); empty: nowhere.
+  std::string metrics_listen;
   // TEST ONLY: the "Testing only" flags (--test-clock-offset-ms, --test-clock-synchronized,
   // --test-clock-esterror-us, --test-boot-id); see TestClockOverrides.
   TestClockOverrides test_clock;

@@ -16,11 +16,14 @@
 #include "absl/time/time.h"
 #include "agent/client/channel.h"
 #include "agent/main/agent_flags.h"
+#include "agent/metrics/agent_metrics.h"
+#include "agent/metrics/metrics_http.h"
 #include "agent/rpc/tls_files.h"
 #include "agent/service/agent_server.h"
 #include "agent/service/agent_service.h"
 #include "agent/service/consent.h"
 #include "agent/service/oneway_socket_runner.h"
+#include "agent/service/peer_address.h"
 #include "agent/service/prober_trace_runner.h"
 #include "common/status/exit_codes.h"
 #include "common/time/clock.h"
@@ -121,6 +124,25 @@ int Run(int argc, char** argv) {
     }
   }
 
+  // Metrics first: a bad --metrics-listen stops the agent before anything else starts.
+  metrics::AgentMetrics& agent_metrics = metrics::Global();
+  agent_metrics.SetVersion(PATHPAIR_VERSION);
+  std::unique_ptr<metrics::MetricsHttpServer> metrics_server;
+  if (!flags->metrics_listen.empty()) {
+    const absl::StatusOr<PeerEndpoint> where = ParseAddressPort(flags->metrics_listen);
+    absl::StatusOr<std::unique_ptr<metrics::MetricsHttpServer>> started =
+        where.ok() ? metrics::MetricsHttpServer::Start(where->address.ToString(), where->port,
+                                                       [] { return metrics::Global().Render(); })
+                   : where.status();
+    if (!started.ok()) {
+      std::cerr << "pathpair-agent: --metrics-listen: " << started.status().message() << "\n";
+      return kExitRuntimeError;
+    }
+    metrics_server = *std::move(started);
+    std::cout << "pathpair-agent: metrics on port " << metrics_server->port() << " ("
+              << flags->metrics_listen << ")\n";
+  }
+
   std::unique_ptr<TraceRunner> runner;
   absl::StatusOr<std::unique_ptr<ProberTraceRunner>> prober_runner =
       ProberTraceRunner::Create(SystemClock::Get());
@@ -152,6 +174,11 @@ int Run(int argc, char** argv) {
     std::cout << "pathpair-agent: listening on port " << ports[i] << " (" << flags->listen[i]
               << ")\n";
   }
+
+  agent_metrics.SetTracesActive(
+      [&service] { return service.sessions().Count(SessionKind::kTrace); });
+  agent_metrics.SetOneWaySessionsActive(
+      [&service] { return service.sessions().Count(SessionKind::kOneWay); });
   std::cout << std::flush;
 
   int received = 0;
@@ -160,6 +187,10 @@ int Run(int argc, char** argv) {
   if (grpc::HealthCheckServiceInterface* health = (*server)->GetHealthCheckService()) {
     health->Shutdown();  // NOT_SERVING from now on
   }
+  metrics_server.reset();
+  // The gauges read the service, which goes away with this function.
+  agent_metrics.SetTracesActive(nullptr);
+  agent_metrics.SetOneWaySessionsActive(nullptr);
   service.Shutdown();  // every session stops; their streams end with UNAVAILABLE
   (*server)->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   (*server)->Wait();
