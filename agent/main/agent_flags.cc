@@ -129,6 +129,11 @@ std::unique_ptr<CLI::App> MakeAgentApp(AgentFlags& flags) {
             return endpoint.ok() ? std::string() : std::string(endpoint.status().message());
           },
           ""));
+  app->add_option("--health-check", flags.health_check,
+                  "do not serve: ask the agent at ADDR:PORT for its gRPC health (with the TLS "
+                  "flags as this side's credentials, or --insecure) and exit 0 when it is "
+                  "serving, 1 otherwise (a Kubernetes exec probe)")
+      ->type_name("ADDR:PORT");
   AddTestClockFlags(*app, flags.test_clock);
   return app;
 }
@@ -160,7 +165,9 @@ absl::StatusOr<AgentFlags> ParseAgentFlags(int argc, const char* const* argv) {
     return absl::InvalidArgumentError(error.what());
   }
   if (flags.version) return AgentFlags{.version = true};
-  if (flags.listen.empty()) return absl::InvalidArgumentError("--listen ADDR:PORT is required");
+  if (flags.listen.empty() && flags.health_check.empty()) {
+    return absl::InvalidArgumentError("--listen ADDR:PORT is required");
+  }
   if (absl::Status s = CheckTransport(flags); !s.ok()) return s;
   return flags;
 }

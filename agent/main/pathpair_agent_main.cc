@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "agent/client/channel.h"
+#include "agent/client/health_check.h"
 #include "agent/main/agent_flags.h"
 #include "agent/metrics/agent_metrics.h"
 #include "agent/metrics/metrics_http.h"
@@ -51,6 +52,29 @@ class UnavailableTraceRunner final : public TraceRunner {
   absl::Status why_;
 };
 
+// --health-check: one grpc.health.v1 Check as a client; 0 when SERVING.
+int CheckHealth(const AgentFlags& flags) {
+  AgentClientOptions options;
+  if (flags.insecure) {
+    options.credentials = grpc::InsecureChannelCredentials();
+  } else {
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+        MakeChannelCredentials(TlsFiles{flags.tls_cert, flags.tls_key, flags.tls_ca});
+    if (!credentials.ok()) {
+      std::cerr << "pathpair-agent: TLS: " << credentials.status().message() << "\n";
+      return kExitBadInput;
+    }
+    options.credentials = *credentials;
+  }
+  if (absl::Status serving = CheckAgentHealth(flags.health_check, options); !serving.ok()) {
+    std::cerr << "pathpair-agent: --health-check " << flags.health_check << ": "
+              << serving.message() << "\n";
+    return kExitRuntimeError;
+  }
+  std::cout << "pathpair-agent: " << flags.health_check << " is serving\n";
+  return kExitOk;
+}
+
 int Run(int argc, char** argv) {
   // Block the shutdown signals first, in every thread (gRPC's and the prober's inherit the
   // mask), so that only sigwait below receives them, even when they come during startup.
@@ -73,6 +97,8 @@ int Run(int argc, char** argv) {
     std::cout << "pathpair-agent " << PATHPAIR_VERSION << "\n";
     return kExitOk;
   }
+
+  if (!flags->health_check.empty()) return CheckHealth(*flags);
 
   AgentServiceConfig config;
   config.version = PATHPAIR_VERSION;

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "agent/client/channel.h"
+#include "agent/client/health_check.h"
 #include "agent/client/lease_renewer.h"
 #include "agent/metrics/agent_metrics.h"
 #include "agent/service/agent_server.h"
@@ -215,6 +216,18 @@ TEST_F(AgentServiceTest, HealthServiceReportsServing) {
   ASSERT_EQ(fields.field_count(), 1);
   EXPECT_EQ(fields.field(0).number(), 1);   // HealthCheckResponse.status
   EXPECT_EQ(fields.field(0).varint(), 1u);  // SERVING
+}
+
+TEST_F(AgentServiceTest, HealthCheckClientSeesServingThenNotServing) {
+  TestAgent agent(clock_);
+  AgentClientOptions options;
+  options.credentials = grpc::InsecureChannelCredentials();
+  const std::string endpoint = absl::StrCat("127.0.0.1:", agent.port);
+  EXPECT_TRUE(CheckAgentHealth(endpoint, options).ok());
+  agent.server->GetHealthCheckService()->SetServingStatus(false);
+  absl::Status stopped = CheckAgentHealth(endpoint, options);
+  EXPECT_EQ(stopped.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(stopped.message(), HasSubstr("not serving (health status 2)"));
 }
 
 TEST_F(AgentServiceTest, ReflectionListsTheAgentService) {
