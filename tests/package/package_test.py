@@ -149,6 +149,14 @@ class UnitTest(unittest.TestCase):
         self.assertEqual(settings["RestrictAddressFamilies"],
                          ["AF_INET AF_INET6 AF_UNIX AF_NETLINK"])
         self.assertTrue(settings["SystemCallFilter"][0].startswith("@system-service"))
+        # What the agent itself calls stays allowed: adjtimex (clock state, for one-way delay)
+        # and capset (it clears its capabilities after opening its sockets, in @privileged).
+        self.assertIn("adjtimex", settings["SystemCallFilter"][0].split())
+        for denied in settings["SystemCallFilter"][1:]:
+            self.assertTrue(denied.startswith("~"), denied)
+            self.assertNotIn("@privileged", denied.split())
+            self.assertNotIn("@clock", denied.split())
+        self.assertNotIn("ProtectClock", settings)  # it would deny adjtimex
         self.assertEqual(settings["EnvironmentFile"], ["/etc/pathpair/agent.conf"])
         self.assertEqual(settings["ExecStart"], ["/usr/bin/pathpair-agent $PATHPAIR_AGENT_OPTS"])
 
