@@ -150,25 +150,6 @@ int Run(int argc, char** argv) {
     }
   }
 
-  // Metrics first: a bad --metrics-listen stops the agent before anything else starts.
-  metrics::AgentMetrics& agent_metrics = metrics::Global();
-  agent_metrics.SetVersion(PATHPAIR_VERSION);
-  std::unique_ptr<metrics::MetricsHttpServer> metrics_server;
-  if (!flags->metrics_listen.empty()) {
-    const absl::StatusOr<PeerEndpoint> where = ParseAddressPort(flags->metrics_listen);
-    absl::StatusOr<std::unique_ptr<metrics::MetricsHttpServer>> started =
-        where.ok() ? metrics::MetricsHttpServer::Start(where->address.ToString(), where->port,
-                                                       [] { return metrics::Global().Render(); })
-                   : where.status();
-    if (!started.ok()) {
-      std::cerr << "pathpair-agent: --metrics-listen: " << started.status().message() << "\n";
-      return kExitRuntimeError;
-    }
-    metrics_server = *std::move(started);
-    std::cout << "pathpair-agent: metrics on port " << metrics_server->port() << " ("
-              << flags->metrics_listen << ")\n";
-  }
-
   std::unique_ptr<TraceRunner> runner;
   absl::StatusOr<std::unique_ptr<ProberTraceRunner>> prober_runner =
       ProberTraceRunner::Create(SystemClock::Get());
@@ -189,6 +170,30 @@ int Run(int argc, char** argv) {
   AgentService service(config, *runner, oneway.ok() ? oneway->get() : nullptr, consent,
                        SystemClock::Get());
   service.StartLeaseReaper(absl::Milliseconds(100));
+  // Metrics next to gRPC, not earlier: the HTTP server is a thread, and the agent opens its
+  // sockets (and may drop privileges) while it is still single-threaded.
+  metrics::AgentMetrics& agent_metrics = metrics::Global();
+  agent_metrics.SetVersion(PATHPAIR_VERSION);
+  agent_metrics.SetTracesActive(
+      [&service] { return service.sessions().Count(SessionKind::kTrace); });
+  agent_metrics.SetOneWaySessionsActive(
+      [&service] { return service.sessions().Count(SessionKind::kOneWay); });
+  std::unique_ptr<metrics::MetricsHttpServer> metrics_server;
+  if (!flags->metrics_listen.empty()) {
+    const absl::StatusOr<PeerEndpoint> where = ParseAddressPort(flags->metrics_listen);
+    absl::StatusOr<std::unique_ptr<metrics::MetricsHttpServer>> started =
+        where.ok() ? metrics::MetricsHttpServer::Start(where->address.ToString(), where->port,
+                                                       [] { return metrics::Global().Render(); })
+                   : where.status();
+    if (!started.ok()) {
+      std::cerr << "pathpair-agent: --metrics-listen: " << started.status().message() << "\n";
+      return kExitRuntimeError;
+    }
+    metrics_server = *std::move(started);
+    std::cout << "pathpair-agent: metrics on port " << metrics_server->port() << " ("
+              << flags->metrics_listen << ")\n";
+  }
+
   std::vector<int> ports;
   absl::StatusOr<std::unique_ptr<grpc::Server>> server =
       BuildAgentServer(flags->listen, server_credentials, &service, &ports);
@@ -201,10 +206,6 @@ int Run(int argc, char** argv) {
               << ")\n";
   }
 
-  agent_metrics.SetTracesActive(
-      [&service] { return service.sessions().Count(SessionKind::kTrace); });
-  agent_metrics.SetOneWaySessionsActive(
-      [&service] { return service.sessions().Count(SessionKind::kOneWay); });
   std::cout << std::flush;
 
   int received = 0;
