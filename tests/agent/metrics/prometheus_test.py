@@ -155,10 +155,14 @@ class PrometheusScrapeTest(unittest.TestCase):
                 self.assertEqual(ports["metrics"], METRICS_PORT)
                 with open("/proc/%d/status" % client.pid) as f:
                     status = f.read()
-                # The agent itself (setpriv exec'd it): effective capabilities = CAP_NET_RAW
-                # (bit 13) and nothing else, as under the unit.
-                self.assertIn("CapEff:\t0000000000002000", status)
-                self.assertIn("Uid:\t%d" % uid, status)
+                # The agent itself (setpriv exec'd it), as under the unit: its user, and no
+                # capability but CAP_NET_RAW (bit 13) within reach (it may have dropped that
+                # one too, once its sockets were open).
+                self.assertIn("Uid:\t%d\t" % uid, status)
+                self.assertIn("CapBnd:\t0000000000002000\n", status)
+                self.assertIn("NoNewPrivs:\t1\n", status)
+                effective = int(status.split("CapEff:\t")[1].split()[0], 16)
+                self.assertEqual(effective & ~0x2000, 0)
 
                 config = os.path.join(work, "prometheus.yml")
                 with open(config, "w") as f:
