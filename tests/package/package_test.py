@@ -118,6 +118,22 @@ class PackageTest(unittest.TestCase):
             self.assertEqual(result.returncode, 0, result.stderr)
             self.assertIn("could not grant cap_net_raw", result.stderr)
 
+    def test_bash_completion_completes_subcommands_and_options(self):
+        """The packaged completion, with the packaged binaries first on PATH."""
+        with Extracted() as root:
+            script = ('source "$R/usr/share/bash-completion/completions/pathpair"\n'
+                      'complete_words() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1));\n'
+                      '  COMPREPLY=(); "$F" "$1"; echo "${COMPREPLY[*]}"; }\n'
+                      'F=_pathpair complete_words pathpair tr\n'
+                      'F=_pathpair complete_words pathpair trace --repo\n'
+                      'F=_pathpair_agent complete_words pathpair-agent --metrics\n')
+            result = run(["bash", "-c", script],
+                         env=dict(os.environ, R=root,
+                                  PATH=os.path.join(root, "usr/bin") + ":" + os.environ["PATH"]))
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout.splitlines(), ["trace", "--report --report-cycles --report-wide",
+                                                      "--metrics-listen"])
+
     def test_lintian_reports_no_errors(self):
         result = run(["lintian", "--fail-on", "error", deb_path()])
         errors = [l for l in result.stdout.splitlines() if l.startswith("E:")]
