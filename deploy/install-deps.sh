@@ -22,6 +22,10 @@ packages=(
   chromium
   # Operator certificates (deploy/make-certs.sh).
   openssl
+  # Operations (issue 11): the agent's /metrics over HTTP; the Debian package and its checks
+  # (lintian, a fresh Debian 12 chroot with debootstrap); promtool and a real Prometheus server;
+  # the Kubernetes manifest test (python3-yaml).
+  libcpp-httplib-dev lintian debootstrap prometheus python3-yaml
 )
 
 missing=()

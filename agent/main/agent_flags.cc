@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "agent/service/consent.h"
+#include "agent/service/peer_address.h"
 
 namespace pathpair::agent {
 namespace {
@@ -118,6 +119,21 @@ std::unique_ptr<CLI::App> MakeAgentApp(AgentFlags& flags) {
              "how long a peer's Reflect consent lasts");
   AddBounded(*app, "--oneway-port", flags.oneway_port, 0, 65535, "PORT",
              "UDP port of the one-way measurement endpoint; 0: any, Info reports it");
+  app->add_option("--metrics-listen", flags.metrics_listen,
+                  "serve Prometheus metrics over plain HTTP at http://ADDR:PORT/metrics "
+                  "([ADDR]:PORT for IPv6; port 0 picks one); off by default")
+      ->type_name("ADDR:PORT")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            absl::StatusOr<PeerEndpoint> endpoint = ParseAddressPort(text);
+            return endpoint.ok() ? std::string() : std::string(endpoint.status().message());
+          },
+          ""));
+  app->add_option("--health-check", flags.health_check,
+                  "do not serve: ask the agent at ADDR:PORT for its gRPC health (with the TLS "
+                  "flags as this side's credentials, or --insecure) and exit 0 when it is "
+                  "serving, 1 otherwise (a Kubernetes exec probe)")
+      ->type_name("ADDR:PORT");
   AddTestClockFlags(*app, flags.test_clock);
   return app;
 }
@@ -149,7 +165,9 @@ absl::StatusOr<AgentFlags> ParseAgentFlags(int argc, const char* const* argv) {
     return absl::InvalidArgumentError(error.what());
   }
   if (flags.version) return AgentFlags{.version = true};
-  if (flags.listen.empty()) return absl::InvalidArgumentError("--listen ADDR:PORT is required");
+  if (flags.listen.empty() && flags.health_check.empty()) {
+    return absl::InvalidArgumentError("--listen ADDR:PORT is required");
+  }
   if (absl::Status s = CheckTransport(flags); !s.ok()) return s;
   return flags;
 }

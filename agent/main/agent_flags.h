@@ -29,6 +29,11 @@ struct AgentFlags {
   int max_packet_size = 9000;
   int consent_ttl_s = 600;
   int oneway_port = 0;
+  // Where to serve Prometheus metrics over HTTP ("ADDR:PORT"); empty: nowhere.
+  std::string metrics_listen;
+  // Instead of serving: check the health of the agent at this endpoint (with the TLS flags as
+  // the client's credentials) and exit 0 when it is SERVING.
+  std::string health_check;
   // TEST ONLY: the "Testing only" flags (--test-clock-offset-ms, --test-clock-synchronized,
   // --test-clock-esterror-us, --test-boot-id); see TestClockOverrides.
   TestClockOverrides test_clock;
@@ -37,7 +42,8 @@ struct AgentFlags {
 };
 
 // InvalidArgument with a one-line message for the user on anything wrong, including: an unknown
-// flag or a bad value; no --listen; some but not all of the TLS flags; neither TLS nor
+// flag or a bad value; no --listen (unless --health-check); some but not all of the TLS flags;
+// neither TLS nor
 // --insecure; both TLS and --insecure. With --help or --version, only `help` or `version` is
 // set.
 absl::StatusOr<AgentFlags> ParseAgentFlags(int argc, const char* const* argv);

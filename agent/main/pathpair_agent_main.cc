@@ -15,12 +15,16 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "agent/client/channel.h"
+#include "agent/client/health_check.h"
 #include "agent/main/agent_flags.h"
+#include "agent/metrics/agent_metrics.h"
+#include "agent/metrics/metrics_http.h"
 #include "agent/rpc/tls_files.h"
 #include "agent/service/agent_server.h"
 #include "agent/service/agent_service.h"
 #include "agent/service/consent.h"
 #include "agent/service/oneway_socket_runner.h"
+#include "agent/service/peer_address.h"
 #include "agent/service/prober_trace_runner.h"
 #include "common/status/exit_codes.h"
 #include "common/time/clock.h"
@@ -48,6 +52,29 @@ class UnavailableTraceRunner final : public TraceRunner {
   absl::Status why_;
 };
 
+// --health-check: one grpc.health.v1 Check as a client; 0 when SERVING.
+int CheckHealth(const AgentFlags& flags) {
+  AgentClientOptions options;
+  if (flags.insecure) {
+    options.credentials = grpc::InsecureChannelCredentials();
+  } else {
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+        MakeChannelCredentials(TlsFiles{flags.tls_cert, flags.tls_key, flags.tls_ca});
+    if (!credentials.ok()) {
+      std::cerr << "pathpair-agent: TLS: " << credentials.status().message() << "\n";
+      return kExitBadInput;
+    }
+    options.credentials = *credentials;
+  }
+  if (absl::Status serving = CheckAgentHealth(flags.health_check, options); !serving.ok()) {
+    std::cerr << "pathpair-agent: --health-check " << flags.health_check << ": "
+              << serving.message() << "\n";
+    return kExitRuntimeError;
+  }
+  std::cout << "pathpair-agent: " << flags.health_check << " is serving\n";
+  return kExitOk;
+}
+
 int Run(int argc, char** argv) {
   // Block the shutdown signals first, in every thread (gRPC's and the prober's inherit the
   // mask), so that only sigwait below receives them, even when they come during startup.
@@ -70,6 +97,8 @@ int Run(int argc, char** argv) {
     std::cout << "pathpair-agent " << PATHPAIR_VERSION << "\n";
     return kExitOk;
   }
+
+  if (!flags->health_check.empty()) return CheckHealth(*flags);
 
   AgentServiceConfig config;
   config.version = PATHPAIR_VERSION;
@@ -141,6 +170,30 @@ int Run(int argc, char** argv) {
   AgentService service(config, *runner, oneway.ok() ? oneway->get() : nullptr, consent,
                        SystemClock::Get());
   service.StartLeaseReaper(absl::Milliseconds(100));
+  // Metrics next to gRPC, not earlier: the HTTP server is a thread, and the agent opens its
+  // sockets (and may drop privileges) while it is still single-threaded.
+  metrics::AgentMetrics& agent_metrics = metrics::Global();
+  agent_metrics.SetVersion(PATHPAIR_VERSION);
+  agent_metrics.SetTracesActive(
+      [&service] { return service.sessions().Count(SessionKind::kTrace); });
+  agent_metrics.SetOneWaySessionsActive(
+      [&service] { return service.sessions().Count(SessionKind::kOneWay); });
+  std::unique_ptr<metrics::MetricsHttpServer> metrics_server;
+  if (!flags->metrics_listen.empty()) {
+    const absl::StatusOr<PeerEndpoint> where = ParseAddressPort(flags->metrics_listen);
+    absl::StatusOr<std::unique_ptr<metrics::MetricsHttpServer>> started =
+        where.ok() ? metrics::MetricsHttpServer::Start(where->address.ToString(), where->port,
+                                                       [] { return metrics::Global().Render(); })
+                   : where.status();
+    if (!started.ok()) {
+      std::cerr << "pathpair-agent: --metrics-listen: " << started.status().message() << "\n";
+      return kExitRuntimeError;
+    }
+    metrics_server = *std::move(started);
+    std::cout << "pathpair-agent: metrics on port " << metrics_server->port() << " ("
+              << flags->metrics_listen << ")\n";
+  }
+
   std::vector<int> ports;
   absl::StatusOr<std::unique_ptr<grpc::Server>> server =
       BuildAgentServer(flags->listen, server_credentials, &service, &ports);
@@ -152,6 +205,7 @@ int Run(int argc, char** argv) {
     std::cout << "pathpair-agent: listening on port " << ports[i] << " (" << flags->listen[i]
               << ")\n";
   }
+
   std::cout << std::flush;
 
   int received = 0;
@@ -160,6 +214,10 @@ int Run(int argc, char** argv) {
   if (grpc::HealthCheckServiceInterface* health = (*server)->GetHealthCheckService()) {
     health->Shutdown();  // NOT_SERVING from now on
   }
+  metrics_server.reset();
+  // The gauges read the service, which goes away with this function.
+  agent_metrics.SetTracesActive(nullptr);
+  agent_metrics.SetOneWaySessionsActive(nullptr);
   service.Shutdown();  // every session stops; their streams end with UNAVAILABLE
   (*server)->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   (*server)->Wait();

@@ -2,14 +2,49 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/support/server_interceptor.h>
 
 #include <utility>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "agent/metrics/agent_metrics.h"
 #include "agent/rpc/rpc_limits.h"
 
 namespace pathpair::agent {
+namespace {
+
+// Counts every call by method and final status code (pathpair_agent_rpcs_total) as its status
+// leaves, so that no handler has to remember to.
+class RpcCountingInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  explicit RpcCountingInterceptor(const grpc::experimental::ServerRpcInfo& info)
+      : method_(absl::StripPrefix(info.method() != nullptr ? info.method() : "", "/")) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+      metrics::CountRpc(method_, absl::StatusCodeToString(static_cast<absl::StatusCode>(
+                                     methods->GetSendStatus().error_code())));
+    }
+    methods->Proceed();
+  }
+
+ private:
+  std::string method_;
+};
+
+class RpcCountingFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new RpcCountingInterceptor(*info);
+  }
+};
+
+}  // namespace
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const TlsFiles& files) {
@@ -47,6 +82,9 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> BuildAgentServer(
     builder.AddListeningPort(listen[i], credentials, &ports[i]);
   }
   builder.RegisterService(service);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<RpcCountingFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
   builder.SetMaxSendMessageSize(kMaxResponseBytes);
   // Ping idle connections so that a controller that vanished without closing its connection

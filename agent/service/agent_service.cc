@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "agent/client/agent_client.h"
+#include "agent/metrics/agent_metrics.h"
 #include "agent/rpc/status_convert.h"
 #include "agent/service/host_info.h"
 #include "agent/service/peer_address.h"
@@ -188,11 +189,13 @@ absl::Duration AgentService::GrantedLease(int64_t requested_ms) const {
 absl::Status AgentService::ReserveTrace(double rate_pps) {
   absl::MutexLock lock(&capacity_mu_);
   if (running_traces_ >= config_.max_concurrent_traces) {
+    metrics::CountLimitRefusal("max_traces");
     return absl::ResourceExhaustedError(
         absl::StrCat("too many concurrent traces: ", running_traces_, " running, limit ",
                      config_.max_concurrent_traces, " (--max-traces)"));
   }
   if (running_rate_pps_ + rate_pps > config_.max_probe_rate_pps) {
+    metrics::CountLimitRefusal("max_rate");
     return absl::ResourceExhaustedError(absl::StrFormat(
         "probe rate limit: this trace needs %.0f probes/s, %.0f of %.0f probes/s are in use "
         "(send fewer TTLs or a longer interval)",
@@ -304,6 +307,7 @@ grpc::ServerWriteReactor<v1::TraceUpdate>* AgentService::StartTrace(
   if (absl::Status s = CheckCall(*context); !s.ok()) return FailStream<v1::TraceUpdate>(s);
   const v1::ProbeOptions& options = request->options();
   if (options.packet_size() > config_.max_packet_size) {
+    metrics::CountLimitRefusal("max_packet_size");
     return FailStream<v1::TraceUpdate>(absl::ResourceExhaustedError(
         absl::StrCat("packet size ", options.packet_size(), " exceeds this agent's limit of ",
                      config_.max_packet_size, " bytes")));
@@ -375,12 +379,14 @@ grpc::ServerWriteReactor<v1::OneWayUpdate>* AgentService::StartOneWay(
         absl::UnimplementedError("this agent has no one-way measurement endpoint"));
   }
   if (request->packet_size() > config_.max_packet_size) {
+    metrics::CountLimitRefusal("max_packet_size");
     return FailStream<v1::OneWayUpdate>(absl::ResourceExhaustedError(
         absl::StrCat("packet size ", request->packet_size(), " exceeds this agent's limit of ",
                      config_.max_packet_size, " bytes")));
   }
   if (request->interval_us() > 0 &&
       1e6 / static_cast<double>(request->interval_us()) > config_.max_oneway_rate_pps) {
+    metrics::CountLimitRefusal("max_oneway_rate");
     return FailStream<v1::OneWayUpdate>(absl::ResourceExhaustedError(
         absl::StrCat("one-way rate over the limit of ", config_.max_oneway_rate_pps,
                      " packets/s; use a longer interval")));
@@ -397,6 +403,7 @@ grpc::ServerWriteReactor<v1::OneWayUpdate>* AgentService::StartOneWay(
   {
     absl::MutexLock lock(&capacity_mu_);
     if (running_oneway_ >= config_.max_oneway_sessions) {
+      metrics::CountLimitRefusal("max_oneway_sessions");
       return FailStream<v1::OneWayUpdate>(absl::ResourceExhaustedError(
           absl::StrCat("too many one-way measurements: limit ", config_.max_oneway_sessions)));
     }

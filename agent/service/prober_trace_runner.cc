@@ -6,9 +6,30 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "agent/engine/trace_result.h"
+#include "agent/metrics/agent_metrics.h"
 #include "agent/net/socket_set.h"
 
 namespace pathpair::agent {
+namespace {
+
+// The label of pathpair_agent_replies_received_total.
+absl::string_view ReplyKindLabel(packet::ReplyKind kind) {
+  switch (kind) {
+    case packet::ReplyKind::kEchoReply:
+      return "echo_reply";
+    case packet::ReplyKind::kTimeExceeded:
+      return "time_exceeded";
+    case packet::ReplyKind::kDestinationUnreachable:
+      return "destination_unreachable";
+    case packet::ReplyKind::kTcpSynAck:
+      return "tcp_syn_ack";
+    case packet::ReplyKind::kTcpRst:
+      return "tcp_rst";
+  }
+  return "other";
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<ProberTraceRunner>> ProberTraceRunner::Create(const Clock& clock) {
   net::SocketPlan plan;
@@ -55,6 +76,10 @@ ProberTraceRunner::ProberTraceRunner(std::unique_ptr<net::SocketTransport> trans
     : transport_(std::move(transport)),
       prober_(*transport_, clock),
       capabilities_(std::move(capabilities)) {
+  prober_.set_hooks(
+      {.on_probe_sent = [] { metrics::CountProbeSent(); },
+       .on_reply_routed =
+           [](packet::ReplyKind kind) { metrics::CountReply(ReplyKindLabel(kind)); }});
   loop_ = std::thread([this] {
     absl::Status status = prober_.RunUntilStopped();
     if (!status.ok()) std::cerr << "pathpair-agent: prober loop: " << status << "\n";

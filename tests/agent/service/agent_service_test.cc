@@ -17,7 +17,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "agent/client/channel.h"
+#include "agent/client/health_check.h"
 #include "agent/client/lease_renewer.h"
+#include "agent/metrics/agent_metrics.h"
 #include "agent/service/agent_server.h"
 #include "agent/service/consent.h"
 #include "agent/service/host_info.h"
@@ -216,6 +218,18 @@ TEST_F(AgentServiceTest, HealthServiceReportsServing) {
   EXPECT_EQ(fields.field(0).varint(), 1u);  // SERVING
 }
 
+TEST_F(AgentServiceTest, HealthCheckClientSeesServingThenNotServing) {
+  TestAgent agent(clock_);
+  AgentClientOptions options;
+  options.credentials = grpc::InsecureChannelCredentials();
+  const std::string endpoint = absl::StrCat("127.0.0.1:", agent.port);
+  EXPECT_TRUE(CheckAgentHealth(endpoint, options).ok());
+  agent.server->GetHealthCheckService()->SetServingStatus(false);
+  absl::Status stopped = CheckAgentHealth(endpoint, options);
+  EXPECT_EQ(stopped.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(stopped.message(), HasSubstr("not serving (health status 2)"));
+}
+
 TEST_F(AgentServiceTest, ReflectionListsTheAgentService) {
   TestAgent agent(clock_);
   grpc::GenericStub stub(agent.channel);
@@ -402,6 +416,49 @@ TEST_F(AgentServiceTest, LimitsAreResourceExhaustedWithTheReason) {
   EXPECT_TRUE(r3->Read(&first));
   c2.TryCancel();
   c3.TryCancel();
+}
+
+// The value of one series in the process-wide metrics text (0 when absent).
+double MetricValue(const std::string& series) {
+  const std::string text = metrics::Global().Render();
+  const size_t at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return 0;
+  return std::stod(text.substr(at + series.size() + 2));
+}
+
+TEST_F(AgentServiceTest, MetricsCountCallsByMethodAndCodeAndLimitRefusals) {
+  TestAgent agent(clock_, SmallLimits());
+  ASSERT_TRUE(agent.consent.AllowCidr("203.0.113.0/24").ok());
+  const std::string info_ok =
+      "pathpair_agent_rpcs_total{method=\"pathpair.v1.Agent/Info\",code=\"OK\"}";
+  const std::string trace_refused =
+      "pathpair_agent_rpcs_total{method=\"pathpair.v1.Agent/StartTrace\","
+      "code=\"RESOURCE_EXHAUSTED\"}";
+  const std::string packet_refusals =
+      "pathpair_agent_limit_refusals_total{reason=\"max_packet_size\"}";
+  const double info_before = MetricValue(info_ok);
+  const double refused_before = MetricValue(trace_refused);
+  const double refusals_before = MetricValue(packet_refusals);
+
+  grpc::ClientContext info_context;
+  SetDeadline(info_context);
+  v1::InfoResponse info;
+  ASSERT_TRUE(agent.stub->Info(&info_context, v1::InfoRequest(), &info).ok());
+  grpc::ClientContext trace_context;
+  SetDeadline(trace_context);
+  v1::StartTraceRequest too_big = TraceTo("203.0.113.5");
+  too_big.mutable_options()->set_packet_size(9000);
+  auto reader = agent.stub->StartTrace(&trace_context, too_big);
+  std::vector<v1::TraceUpdate> updates;
+  ASSERT_EQ(ReadAll(*reader, &updates).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+  // The status is counted as it leaves the server, which may be just after the client sees it.
+  for (int i = 0; i < 100 && MetricValue(trace_refused) == refused_before; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(MetricValue(info_ok), info_before + 1);
+  EXPECT_EQ(MetricValue(trace_refused), refused_before + 1);
+  EXPECT_EQ(MetricValue(packet_refusals), refusals_before + 1);
 }
 
 TEST_F(AgentServiceTest, CancellingTheStreamCancelsTheTrace) {
