@@ -594,7 +594,20 @@ TEST_F(AgentServiceTest, OneWayNeedsConsentAndStreamsItsResult) {
     EXPECT_FALSE(reader->Read(&update));
     EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
   }
+  // An allow-listed address is open to traces only: one-way traffic goes only to a peer agent.
   ASSERT_TRUE(agent.consent.AllowCidr("198.51.100.0/24").ok());
+  {
+    grpc::ClientContext context;
+    SetDeadline(context);
+    auto reader = agent.stub->StartOneWay(&context, request);
+    v1::OneWayUpdate update;
+    EXPECT_FALSE(reader->Read(&update));
+    grpc::Status refused = reader->Finish();
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_THAT(refused.error_message(), HasSubstr("--allow opens traces only"));
+  }
+  ASSERT_TRUE(agent.consent.GrantPeer(kPairing, *IpAddress::Parse("198.51.100.9")).ok());
+  request.set_pairing_id(kPairing);
   grpc::ClientContext context;
   SetDeadline(context);
   auto reader = agent.stub->StartOneWay(&context, request);
@@ -692,7 +705,7 @@ TEST_F(AgentServiceTest, ResolveAliasesNeedsALivePairing) {
   status = CallResolveAliases(agent, AliasesOf({"203.0.113.5"}, "short"), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   // A pairing whose consent lapsed is no pairing.
-  agent.consent.GrantPeer(kPairing, *IpAddress::Parse("198.51.100.7"));
+  ASSERT_TRUE(agent.consent.GrantPeer(kPairing, *IpAddress::Parse("198.51.100.7")).ok());
   clock_.Advance(absl::Minutes(11));
   status = CallResolveAliases(agent, AliasesOf({"203.0.113.5"}), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
@@ -704,7 +717,7 @@ TEST_F(AgentServiceTest, ResolveAliasesNeedsALivePairing) {
 
 TEST_F(AgentServiceTest, ResolveAliasesRefusesBadAddressesAndTooMany) {
   TestAgent agent(clock_);
-  agent.consent.GrantPeer(kPairing, *IpAddress::Parse("198.51.100.7"));
+  ASSERT_TRUE(agent.consent.GrantPeer(kPairing, *IpAddress::Parse("198.51.100.7")).ok());
   v1::ResolveAliasesResponse response;
   for (const char* bad : {"224.0.0.1", "255.255.255.255", "ff02::1", "not-an-address"}) {
     grpc::Status status = CallResolveAliases(agent, AliasesOf({"203.0.113.5", bad}), &response);
@@ -721,7 +734,7 @@ TEST_F(AgentServiceTest, ResolveAliasesRefusesBadAddressesAndTooMany) {
 
 TEST_F(AgentServiceTest, ResolveAliasesProbesThroughTheTraceRunner) {
   TestAgent agent(clock_);
-  agent.consent.GrantPeer(kPairing, *IpAddress::Parse("198.51.100.7"));
+  ASSERT_TRUE(agent.consent.GrantPeer(kPairing, *IpAddress::Parse("198.51.100.7")).ok());
   // The router owning 203.0.113.5 answers port unreachable from 203.0.113.6, two hops away.
   agent.runner.set_script([](const v1::ProbeOptions& options,
                              const IpAddress& target) -> std::optional<v1::TraceResult> {
@@ -758,7 +771,7 @@ TEST_F(AgentServiceTest, ResolveAliasesProbesThroughTheTraceRunner) {
 
 TEST_F(AgentServiceTest, ResolveAliasesRunsOneAtATimeAndAnswersByItsDeadline) {
   TestAgent agent(clock_);
-  agent.consent.GrantPeer(kPairing, *IpAddress::Parse("198.51.100.7"));
+  ASSERT_TRUE(agent.consent.GrantPeer(kPairing, *IpAddress::Parse("198.51.100.7")).ok());
   // The fake's traces never end by themselves: the first call holds until its deadline.
   v1::ResolveAliasesResponse first_response;
   grpc::Status first_status;
@@ -787,7 +800,7 @@ TEST_F(AgentServiceTest, ResolveAliasesRunsOneAtATimeAndAnswersByItsDeadline) {
 
 TEST_F(AgentServiceTest, ResolveAliasesStopsProbingWhenTheCallerGoesAway) {
   TestAgent agent(clock_);
-  agent.consent.GrantPeer(kPairing, *IpAddress::Parse("198.51.100.7"));
+  ASSERT_TRUE(agent.consent.GrantPeer(kPairing, *IpAddress::Parse("198.51.100.7")).ok());
   grpc::ClientContext context;
   SetDeadline(context, absl::Seconds(30));
   v1::ResolveAliasesResponse response;

@@ -62,7 +62,7 @@ TEST(ConsentPolicyTest, AllowListAdmitsOnlyItsRanges) {
 TEST(ConsentPolicyTest, PeerGrantIsScopedToPairingAndAddressAndExpires) {
   FakeClock clock;
   ConsentPolicy consent(clock, absl::Minutes(10));
-  const MonoTime expiry = consent.GrantPeer("pairing-abcdefgh", Ip("::ffff:198.51.100.4"));
+  const MonoTime expiry = *consent.GrantPeer("pairing-abcdefgh", Ip("::ffff:198.51.100.4"));
   EXPECT_EQ(expiry, clock.Now() + absl::Minutes(10));
   EXPECT_TRUE(consent.Check(Ip("198.51.100.4"), "pairing-abcdefgh").ok());
   EXPECT_FALSE(consent.Check(Ip("198.51.100.5"), "pairing-abcdefgh").ok());
@@ -76,7 +76,7 @@ TEST(ConsentPolicyTest, PeerGrantIsScopedToPairingAndAddressAndExpires) {
   EXPECT_EQ(expired.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(expired.message(), HasSubstr("expired"));
   // A new exchange renews it.
-  consent.GrantPeer("pairing-abcdefgh", Ip("198.51.100.4"));
+  ASSERT_TRUE(consent.GrantPeer("pairing-abcdefgh", Ip("198.51.100.4")).ok());
   EXPECT_TRUE(consent.Check(Ip("198.51.100.4"), "pairing-abcdefgh").ok());
 }
 
