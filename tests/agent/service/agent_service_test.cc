@@ -3,10 +3,9 @@
 // consent expiry.
 #include "agent/service/agent_service.h"
 
+#include <arpa/inet.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
-
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -820,7 +819,6 @@ TEST_F(AgentServiceTest, ResolveAliasesStopsProbingWhenTheCallerGoesAway) {
   EXPECT_TRUE(agent.runner.WaitForCancelled(0, absl::Seconds(5)));
 }
 
-
 // --- Hardening (issue 10): limits under abuse, consent, roles by token, uniform errors. ---
 
 // Reads a stream that is expected to be refused before its first update.
@@ -844,7 +842,8 @@ TEST_F(AgentServiceTest, ATraceSlotIsNeverReleasedTwice) {
   ASSERT_TRUE(agent.consent.AllowCidr("203.0.113.0/24").ok());
   // Start fails (as when the prober's loop answers too late) yet the trace ends afterwards:
   // its slot must be released once, not twice.
-  agent.runner.set_late_start_error(absl::UnavailableError("the agent's probe loop did not answer"));
+  agent.runner.set_late_start_error(
+      absl::UnavailableError("the agent's probe loop did not answer"));
   {
     grpc::ClientContext context;
     SetDeadline(context);
