@@ -41,9 +41,9 @@ class UdpSocket {
     to.sin_family = AF_INET;
     to.sin_port = htons(port);
     inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
-    EXPECT_EQ(sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&to),
-                     sizeof(to)),
-              static_cast<ssize_t>(bytes.size()));
+    EXPECT_EQ(
+        sendto(fd_, bytes.data(), bytes.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof(to)),
+        static_cast<ssize_t>(bytes.size()));
   }
 
   // Datagrams that arrive within `window`.
@@ -80,8 +80,9 @@ class RunnerFollowTest : public ::testing::Test {
   // Runs the runner towards the peer socket at 127.0.0.1 until the test stops it.
   void Start() {
     run_ = std::thread([this] {
-      (void)runner_->Run(*IpAddress::Parse("127.0.0.1"), peer_.port(), config_,
-                         [this] { return stop_.load(); }, RunOptions{.follow_peer_source = true});
+      (void)runner_->Run(
+          *IpAddress::Parse("127.0.0.1"), peer_.port(), config_, [this] { return stop_.load(); },
+          RunOptions{.follow_peer_source = true});
     });
   }
   void TearDown() override {
