@@ -18,10 +18,13 @@ packages=(
   libcli11-dev
   # Integration tests: namespaces, firewall, the reference peer, terminal driving.
   iproute2 nftables mtr-tiny tmux procps python3
+  # A gRPC client the project did not write, for the authentication tests (generic calls).
+  python3-grpcio
   # HTML report rendering check (headless).
   chromium
-  # Operator certificates (deploy/make-certs.sh).
-  openssl
+  # Operator certificates (deploy/make-certs.sh); HMAC of one-way packets (OpenSSL's libcrypto,
+  # which gRPC links anyway).
+  openssl libssl-dev
 )
 
 missing=()

@@ -154,7 +154,8 @@ int Run(int argc, char** argv) {
   service.StartLeaseReaper(absl::Milliseconds(100));
   std::vector<int> ports;
   absl::StatusOr<std::unique_ptr<grpc::Server>> server =
-      BuildAgentServer(flags->listen, server_credentials, &service, &ports);
+      BuildAgentServer(flags->listen, server_credentials, &service, &ports,
+                       /*reflection=*/!flags->insecure || config.bearer_token.empty());
   if (!server.ok()) {
     std::cerr << "pathpair-agent: " << server.status().message() << "\n";
     return kExitRuntimeError;

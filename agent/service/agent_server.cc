@@ -3,13 +3,35 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <memory>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "agent/rpc/rpc_limits.h"
 
 namespace pathpair::agent {
+namespace {
+
+// Drops a server builder plugin by name. Linking the reflection library registers its plugin
+// for every server (a static initializer), so leaving it out takes removing it.
+class WithoutPlugin final : public grpc::ServerBuilderOption {
+ public:
+  explicit WithoutPlugin(std::string name) : name_(std::move(name)) {}
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    std::erase_if(*plugins, [this](const std::unique_ptr<grpc::ServerBuilderPlugin>& plugin) {
+      return plugin->name() == name_;
+    });
+  }
+
+ private:
+  const std::string name_;
+};
+
+}  // namespace
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const TlsFiles& files) {
@@ -25,17 +47,17 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> BuildAgentServer(
     const std::string& listen, std::shared_ptr<grpc::ServerCredentials> credentials,
-    grpc::Service* service, int* selected_port) {
+    grpc::Service* service, int* selected_port, bool reflection) {
   std::vector<int> ports;
-  absl::StatusOr<std::unique_ptr<grpc::Server>> server =
-      BuildAgentServer(std::vector<std::string>{listen}, std::move(credentials), service, &ports);
+  absl::StatusOr<std::unique_ptr<grpc::Server>> server = BuildAgentServer(
+      std::vector<std::string>{listen}, std::move(credentials), service, &ports, reflection);
   if (server.ok() && selected_port != nullptr) *selected_port = ports[0];
   return server;
 }
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> BuildAgentServer(
     const std::vector<std::string>& listen, std::shared_ptr<grpc::ServerCredentials> credentials,
-    grpc::Service* service, std::vector<int>* selected_ports) {
+    grpc::Service* service, std::vector<int>* selected_ports, bool reflection) {
   if (listen.empty()) return absl::InvalidArgumentError("no endpoint to listen on");
   // Both are process-wide switches that take effect for servers built after them.
   grpc::EnableDefaultHealthCheckService(true);
@@ -47,6 +69,7 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> BuildAgentServer(
     builder.AddListeningPort(listen[i], credentials, &ports[i]);
   }
   builder.RegisterService(service);
+  if (!reflection) builder.SetOption(std::make_unique<WithoutPlugin>("proto_server_reflection"));
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
   builder.SetMaxSendMessageSize(kMaxResponseBytes);
   // Ping idle connections so that a controller that vanished without closing its connection
