@@ -585,10 +585,9 @@ grpc::ServerWriteReactor<v1::TraceUpdate>* AgentService::StartTrace(
     // release the slot a second time: the release is once only.
     sessions_.Remove(session_id);
     (*release)();
-    stream->Finish(ToGrpcStatus(
-        handle.status().code() == absl::StatusCode::kResourceExhausted
-            ? Refuse("StartTrace", caller->name, handle.status())
-            : handle.status()));
+    stream->Finish(ToGrpcStatus(handle.status().code() == absl::StatusCode::kResourceExhausted
+                                    ? Refuse("StartTrace", caller->name, handle.status())
+                                    : handle.status()));
     return stream->reactor();
   }
   stopper->Started(*handle);
@@ -700,10 +699,9 @@ grpc::ServerWriteReactor<v1::OneWayUpdate>* AgentService::StartOneWay(
     sessions_.Remove(session_id);
     release();
     // The runner's own limit (one measurement per address family at a time) is a refusal too.
-    stream->Finish(ToGrpcStatus(
-        handle.status().code() == absl::StatusCode::kResourceExhausted
-            ? Refuse("StartOneWay", caller->name, handle.status())
-            : handle.status()));
+    stream->Finish(ToGrpcStatus(handle.status().code() == absl::StatusCode::kResourceExhausted
+                                    ? Refuse("StartOneWay", caller->name, handle.status())
+                                    : handle.status()));
     return stream->reactor();
   }
   stopper->Started(*handle);

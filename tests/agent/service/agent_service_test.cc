@@ -835,6 +835,17 @@ grpc::Status StartTraceStatus(TestAgent& agent, const v1::StartTraceRequest& req
   return Refused(agent.stub->StartTrace(&context, request));
 }
 
+// Starts a trace to `target` that keeps running (until `context` is cancelled).
+std::unique_ptr<grpc::ClientReader<v1::TraceUpdate>> StartHeldTrace(TestAgent& agent,
+                                                                    grpc::ClientContext& context,
+                                                                    const std::string& target) {
+  SetDeadline(context);
+  auto reader = agent.stub->StartTrace(&context, TraceTo(target));
+  v1::TraceUpdate first;
+  EXPECT_TRUE(reader->Read(&first)) << target;
+  return reader;
+}
+
 TEST_F(AgentServiceTest, ATraceSlotIsNeverReleasedTwice) {
   AgentServiceConfig config = SmallLimits();
   config.max_concurrent_traces = 1;
@@ -858,10 +869,7 @@ TEST_F(AgentServiceTest, ATraceSlotIsNeverReleasedTwice) {
   // With --max-traces 1, one trace runs and the next is refused (a double release would have
   // left room for two).
   grpc::ClientContext c1;
-  SetDeadline(c1);
-  auto r1 = agent.stub->StartTrace(&c1, TraceTo("203.0.113.6"));
-  v1::TraceUpdate first;
-  ASSERT_TRUE(r1->Read(&first));
+  auto r1 = StartHeldTrace(agent, c1, "203.0.113.6");
   grpc::Status second = StartTraceStatus(agent, TraceTo("203.0.113.7"));
   EXPECT_EQ(second.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(second.error_message(), HasSubstr("too many concurrent traces"));
@@ -874,10 +882,7 @@ TEST_F(AgentServiceTest, CapacityIsCheckedBeforeAnyNameLookup) {
   TestAgent agent(clock_, config);
   ASSERT_TRUE(agent.consent.AllowCidr("203.0.113.0/24").ok());
   grpc::ClientContext c1;
-  SetDeadline(c1);
-  auto r1 = agent.stub->StartTrace(&c1, TraceTo("203.0.113.6"));
-  v1::TraceUpdate first;
-  ASSERT_TRUE(r1->Read(&first));
+  auto r1 = StartHeldTrace(agent, c1, "203.0.113.6");
   // A name that cannot resolve: refused for capacity, so no lookup ran on the gRPC thread.
   grpc::Status status = StartTraceStatus(agent, TraceTo("no-such-host.invalid"));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
@@ -891,10 +896,7 @@ TEST_F(AgentServiceTest, LimitsHoldPerClientAsWellAsInAll) {
   TestAgent agent(clock_, config);
   ASSERT_TRUE(agent.consent.AllowCidr("203.0.113.0/24").ok());
   grpc::ClientContext c1;
-  SetDeadline(c1);
-  auto r1 = agent.stub->StartTrace(&c1, TraceTo("203.0.113.6"));
-  v1::TraceUpdate first;
-  ASSERT_TRUE(r1->Read(&first));
+  auto r1 = StartHeldTrace(agent, c1, "203.0.113.6");
   grpc::Status status = StartTraceStatus(agent, TraceTo("203.0.113.7"));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(status.error_message(), HasSubstr("for anonymous"));

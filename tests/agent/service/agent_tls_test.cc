@@ -73,19 +73,7 @@ class AgentTlsTest : public ::testing::Test {
   }
 
   // Starts a TLS agent; returns its port.
-  int StartServer(AgentServiceConfig config = {}) {
-    consent_ = std::make_unique<ConsentPolicy>(clock_, absl::Minutes(10));
-    service_ = std::make_unique<AgentService>(config, runner_, nullptr, *consent_, clock_);
-    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-        MakeServerCredentials(Files("good", "agent"));
-    EXPECT_TRUE(credentials.ok()) << credentials.status();
-    int port = 0;
-    absl::StatusOr<std::unique_ptr<grpc::Server>> server =
-        BuildAgentServer("127.0.0.1:0", *credentials, service_.get(), &port);
-    EXPECT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    return port;
-  }
+  int StartServer(AgentServiceConfig config = {}) { return StartServerAs("agent", config); }
 
   void TearDown() override {
     if (server_ != nullptr) {
