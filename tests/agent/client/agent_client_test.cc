@@ -376,14 +376,14 @@ TEST_F(AgentClientTest, ReflectAsyncAnswersOnACallback) {
   absl::Notification done;
   absl::StatusOr<v1::ReflectResponse> answer;
   absl::StatusOr<CallerIdentity> peer;
-  ReflectAsync(agent_.endpoint(), Options(), "pairing-1",
-               std::chrono::system_clock::now() + std::chrono::seconds(5),
-               [&](absl::StatusOr<v1::ReflectResponse> response,
-                   absl::StatusOr<CallerIdentity> who) {
-                 answer = std::move(response);
-                 peer = std::move(who);
-                 done.Notify();
-               });
+  ReflectAsync(
+      agent_.endpoint(), Options(), "pairing-1",
+      std::chrono::system_clock::now() + std::chrono::seconds(5),
+      [&](absl::StatusOr<v1::ReflectResponse> response, absl::StatusOr<CallerIdentity> who) {
+        answer = std::move(response);
+        peer = std::move(who);
+        done.Notify();
+      });
   ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
   ASSERT_TRUE(answer.ok()) << answer.status();
   EXPECT_EQ(answer->address(), "198.51.100.7");
