@@ -162,6 +162,33 @@ class AuthTest(unittest.TestCase):
         code, answer = self.unary(channel, "/grpc.health.v1.Health/Check")
         self.assertEqual(code, grpc.StatusCode.OK)
 
+    def test_reflect_peer_keeps_tls_when_the_files_are_gone(self):
+        """ReflectPeer's credentials are read once, at start-up: files that disappear (or become
+        unreadable after privileges drop) never make it fall back to plaintext."""
+        copy = os.path.join(self.dir, "vanishing")
+        shutil.copytree(self.pki, copy)
+        agent, port = start_agent(["--tls-cert", copy + "/agent.pem", "--tls-key",
+                                   copy + "/agent.key", "--tls-ca", copy + "/ca.pem"],
+                                  self.dir, "vanishing")
+        try:
+            shutil.rmtree(copy)
+            channel = grpc.secure_channel(
+                "127.0.0.1:%d" % port,
+                grpc.ssl_channel_credentials(
+                    root_certificates=self.read(self.pki + "/ca.pem"),
+                    private_key=self.read(self.pki + "/client.key"),
+                    certificate_chain=self.read(self.pki + "/client.pem")),
+                options=[("grpc.ssl_target_name_override", "localhost")])
+            # ReflectPeerRequest: peer (1) = the agent itself, pairing_id (2).
+            request = field(1, b"127.0.0.1:%d" % port) + field(2, PAIRING)
+            code, details = self.unary(channel, "/pathpair.v1.Agent/ReflectPeer", request)
+            self.assertEqual(code, grpc.StatusCode.OK, details)
+        finally:
+            agent.terminate()
+            agent.wait(timeout=10)
+            agent.stdout.close()
+            agent.log.close()
+
     # --- plaintext with tokens: the token's role ---
 
     def test_token_is_required_on_every_agent_rpc(self):
