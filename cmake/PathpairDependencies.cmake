@@ -14,6 +14,8 @@ find_package(nlohmann_json REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(benchmark CONFIG QUIET)  # benchmarks are built when it is there
 find_package(Python3 COMPONENTS Interpreter REQUIRED)  # integration tests
+# HMAC of one-way packets and the controller's session keys (libssl-dev; gRPC links it anyway).
+find_package(OpenSSL REQUIRED)
 
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(cares REQUIRED IMPORTED_TARGET libcares)

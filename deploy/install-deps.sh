@@ -18,14 +18,17 @@ packages=(
   libcli11-dev
   # Integration tests: namespaces, firewall, the reference peer, terminal driving.
   iproute2 nftables mtr-tiny tmux procps python3
+  # A gRPC client the project did not write, for the authentication tests (generic calls).
+  python3-grpcio
   # HTML report rendering check (headless).
   chromium
-  # Operator certificates (deploy/make-certs.sh).
-  openssl
   # Operations (issue 11): the agent's /metrics over HTTP; the Debian package and its checks
   # (lintian, a fresh Debian 12 chroot with debootstrap); promtool and a real Prometheus server;
   # the Kubernetes manifest test (python3-yaml).
   libcpp-httplib-dev lintian debootstrap prometheus python3-yaml
+  # Operator certificates (deploy/make-certs.sh); HMAC of one-way packets (OpenSSL's libcrypto,
+  # which gRPC links anyway).
+  openssl libssl-dev
 )
 
 missing=()

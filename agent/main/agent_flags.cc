@@ -7,10 +7,13 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "agent/service/consent.h"
 #include "agent/service/peer_address.h"
+#include "common/net/ip_address.h"
 
 namespace pathpair::agent {
 namespace {
@@ -94,9 +97,16 @@ std::unique_ptr<CLI::App> MakeAgentApp(AgentFlags& flags) {
                       "the CA certificate; clients must present a certificate it signed")
           ->type_name("FILE");
   app->add_option("--token-file", flags.token_file,
-                  "also require 'authorization: Bearer <token>' on every call")
+                  "also require 'authorization: Bearer <token>' on every call; this token gives "
+                  "the controller role (every RPC)")
       ->type_name("FILE");
-  app->add_flag("--insecure", flags.insecure, "serve plaintext without TLS (prints a warning)")
+  app->add_option("--agent-token-file", flags.agent_token_file,
+                  "a second accepted token that gives only the agent role (Reflect); this agent "
+                  "also presents it when it calls a peer's Reflect")
+      ->type_name("FILE");
+  app->add_flag("--insecure", flags.insecure,
+                "serve plaintext without TLS (prints a warning); only on loopback or a unix "
+                "socket unless --token-file is given")
       ->excludes(cert)
       ->excludes(key)
       ->excludes(ca);
@@ -138,6 +148,18 @@ std::unique_ptr<CLI::App> MakeAgentApp(AgentFlags& flags) {
   return app;
 }
 
+// A unix socket, "localhost:PORT", or a loopback address literal with a port.
+bool IsLoopbackEndpoint(absl::string_view endpoint) {
+  if (absl::StartsWith(endpoint, "unix:")) return true;
+  const size_t colon = endpoint.rfind(':');
+  if (colon == absl::string_view::npos) return false;
+  absl::string_view host = endpoint.substr(0, colon);
+  if (host == "localhost") return true;
+  if (absl::ConsumePrefix(&host, "[") && !absl::ConsumeSuffix(&host, "]")) return false;
+  absl::StatusOr<IpAddress> address = IpAddress::Parse(host);
+  return address.ok() && address->IsLoopback();
+}
+
 // What the declarations cannot say: TLS is all or nothing, and plaintext only when asked.
 absl::Status CheckTransport(const AgentFlags& flags) {
   const int tls_given = !flags.tls_cert.empty() + !flags.tls_key.empty() + !flags.tls_ca.empty();
@@ -148,6 +170,16 @@ absl::Status CheckTransport(const AgentFlags& flags) {
     return absl::InvalidArgumentError(
         "no TLS material: give --tls-cert, --tls-key and --tls-ca (deploy/make-certs.sh makes "
         "them), or --insecure to serve plaintext");
+  }
+  if (flags.insecure && flags.token_file.empty()) {
+    for (const std::string& endpoint : flags.listen) {
+      if (!IsLoopbackEndpoint(endpoint)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--insecure on ", endpoint,
+            " would let anyone who reaches it command this agent: plaintext without a token is "
+            "served only on loopback or a unix socket; give --token-file, or use mutual TLS"));
+      }
+    }
   }
   return absl::OkStatus();
 }

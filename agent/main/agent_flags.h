@@ -21,7 +21,8 @@ struct AgentFlags {
   std::string tls_cert;
   std::string tls_key;
   std::string tls_ca;
-  std::string token_file;
+  std::string token_file;        // controller role
+  std::string agent_token_file;  // agent role: Reflect only
   bool insecure = false;
   std::vector<std::string> allow;
   int max_traces = 16;
@@ -43,9 +44,9 @@ struct AgentFlags {
 
 // InvalidArgument with a one-line message for the user on anything wrong, including: an unknown
 // flag or a bad value; no --listen (unless --health-check); some but not all of the TLS flags;
-// neither TLS nor
-// --insecure; both TLS and --insecure. With --help or --version, only `help` or `version` is
-// set.
+// neither TLS nor --insecure; both TLS and --insecure; --insecure on an endpoint other than
+// loopback or a unix socket without a bearer token (--token-file). With --help or --version,
+// only `help` or `version` is set.
 absl::StatusOr<AgentFlags> ParseAgentFlags(int argc, const char* const* argv);
 
 // The usage text: every flag with what it does and its default.

@@ -118,6 +118,14 @@ int Run(int argc, char** argv) {
     }
     config.bearer_token = *token;
   }
+  if (!flags->agent_token_file.empty()) {
+    absl::StatusOr<std::string> token = ReadTokenFile(flags->agent_token_file);
+    if (!token.ok()) {
+      std::cerr << "pathpair-agent: --agent-token-file: " << token.status().message() << "\n";
+      return kExitBadInput;
+    }
+    config.agent_token = *token;
+  }
 
   std::shared_ptr<grpc::ServerCredentials> server_credentials;
   if (flags->insecure) {
@@ -135,11 +143,14 @@ int Run(int argc, char** argv) {
       return kExitBadInput;
     }
     server_credentials = *credentials;
-    // The agent's own certificate doubles as its client certificate towards peer agents.
-    config.peer_credentials = [tls]() -> std::shared_ptr<grpc::ChannelCredentials> {
-      absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> c = MakeChannelCredentials(tls);
-      return c.ok() ? *c : grpc::InsecureChannelCredentials();
-    };
+    // The agent's own certificate doubles as its client certificate towards peer agents. Read
+    // once, now: ReflectPeer never falls back to plaintext.
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> peer = MakeChannelCredentials(tls);
+    if (!peer.ok()) {
+      std::cerr << "pathpair-agent: TLS: " << peer.status().message() << "\n";
+      return kExitBadInput;
+    }
+    config.peer_credentials = *peer;
   }
 
   ConsentPolicy consent(SystemClock::Get(), absl::Seconds(flags->consent_ttl_s));
@@ -196,7 +207,8 @@ int Run(int argc, char** argv) {
 
   std::vector<int> ports;
   absl::StatusOr<std::unique_ptr<grpc::Server>> server =
-      BuildAgentServer(flags->listen, server_credentials, &service, &ports);
+      BuildAgentServer(flags->listen, server_credentials, &service, &ports,
+                       /*reflection=*/!flags->insecure || config.bearer_token.empty());
   if (!server.ok()) {
     std::cerr << "pathpair-agent: " << server.status().message() << "\n";
     return kExitRuntimeError;

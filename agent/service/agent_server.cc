@@ -4,7 +4,10 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/support/server_interceptor.h>
 
+#include <memory>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -44,6 +47,22 @@ class RpcCountingFactory final : public grpc::experimental::ServerInterceptorFac
   }
 };
 
+// Drops a server builder plugin by name. Linking the reflection library registers its plugin
+// for every server (a static initializer), so leaving it out takes removing it.
+class WithoutPlugin final : public grpc::ServerBuilderOption {
+ public:
+  explicit WithoutPlugin(std::string name) : name_(std::move(name)) {}
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    std::erase_if(*plugins, [this](const std::unique_ptr<grpc::ServerBuilderPlugin>& plugin) {
+      return plugin->name() == name_;
+    });
+  }
+
+ private:
+  const std::string name_;
+};
+
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
@@ -60,17 +79,17 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> BuildAgentServer(
     const std::string& listen, std::shared_ptr<grpc::ServerCredentials> credentials,
-    grpc::Service* service, int* selected_port) {
+    grpc::Service* service, int* selected_port, bool reflection) {
   std::vector<int> ports;
-  absl::StatusOr<std::unique_ptr<grpc::Server>> server =
-      BuildAgentServer(std::vector<std::string>{listen}, std::move(credentials), service, &ports);
+  absl::StatusOr<std::unique_ptr<grpc::Server>> server = BuildAgentServer(
+      std::vector<std::string>{listen}, std::move(credentials), service, &ports, reflection);
   if (server.ok() && selected_port != nullptr) *selected_port = ports[0];
   return server;
 }
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> BuildAgentServer(
     const std::vector<std::string>& listen, std::shared_ptr<grpc::ServerCredentials> credentials,
-    grpc::Service* service, std::vector<int>* selected_ports) {
+    grpc::Service* service, std::vector<int>* selected_ports, bool reflection) {
   if (listen.empty()) return absl::InvalidArgumentError("no endpoint to listen on");
   // Both are process-wide switches that take effect for servers built after them.
   grpc::EnableDefaultHealthCheckService(true);
@@ -85,6 +104,7 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> BuildAgentServer(
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<RpcCountingFactory>());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  if (!reflection) builder.SetOption(std::make_unique<WithoutPlugin>("proto_server_reflection"));
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
   builder.SetMaxSendMessageSize(kMaxResponseBytes);
   // Ping idle connections so that a controller that vanished without closing its connection

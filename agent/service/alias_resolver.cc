@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "agent/service/consent.h"
 
 namespace pathpair::agent {
 namespace {
@@ -21,9 +22,7 @@ constexpr absl::Duration kCancelWait = absl::Seconds(2);
 int PortUnreachableCode(const IpAddress& address) { return address.is_v6() ? 4 : 3; }
 
 const char* RefusedKind(const IpAddress& address) {
-  if (address.IsMulticast()) return "a multicast address";
-  if (address.IsBroadcast()) return "the broadcast address";
-  if (address.IsUnspecified()) return "the unspecified address";
+  if (const char* kind = NonUnicastKind(address)) return kind;
   if (address.IsLoopback()) return "a loopback address";
   return nullptr;
 }

@@ -1,5 +1,6 @@
 #include "agent/service/prober_trace_runner.h"
 
+#include <atomic>
 #include <iostream>
 #include <utility>
 
@@ -105,6 +106,10 @@ absl::StatusOr<TraceRunner::Handle> ProberTraceRunner::Start(const v1::ProbeOpti
     Callbacks callbacks;
     absl::Notification added;
     absl::Status status;
+    // Set by whichever comes first: the loop taking the work, or Start giving up on it. Work
+    // Start gave up on is never added, so that a trace Start reported as failed never runs and
+    // never calls back (which would release its slot a second time).
+    std::atomic<bool> claimed{false};
   };
   auto pending = std::make_shared<Pending>();
   pending->request.options = options;
@@ -115,6 +120,7 @@ absl::StatusOr<TraceRunner::Handle> ProberTraceRunner::Start(const v1::ProbeOpti
   }
   pending->callbacks = std::move(callbacks);
   prober_.Post([this, handle, pending] {
+    if (pending->claimed.exchange(true)) return;  // Start gave up on it
     prober::TraceCallbacks prober_callbacks;
     prober_callbacks.on_snapshot =
         [on_snapshot = pending->callbacks.on_snapshot](const engine::TraceResult& result) {
@@ -134,11 +140,12 @@ absl::StatusOr<TraceRunner::Handle> ProberTraceRunner::Start(const v1::ProbeOpti
     }
     pending->added.Notify();
   });
-  if (!pending->added.WaitForNotificationWithTimeout(absl::Seconds(5))) {
-    // The loop is stuck or gone; cancel the trace should it start after all.
-    Cancel(handle);
+  if (!pending->added.WaitForNotificationWithTimeout(start_timeout_) &&
+      !pending->claimed.exchange(true)) {
+    // The loop is stuck or gone, and has not taken the work: it never will.
     return absl::UnavailableError("the agent's probe loop did not answer");
   }
+  pending->added.WaitForNotification();  // the loop took it: its answer is moments away
   if (!pending->status.ok()) return pending->status;
   return handle;
 }

@@ -10,6 +10,7 @@
 #define PATHPAIR_AGENT_SERVICE_PROBER_TRACE_RUNNER_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <thread>
 
@@ -34,6 +35,11 @@ class ProberTraceRunner final : public TraceRunner {
   void Cancel(Handle handle) override;
   v1::Capabilities capabilities() const override { return capabilities_; }
 
+  // How long Start waits for the loop to take a trace (default 5 s); tests shorten it.
+  void set_start_timeout(absl::Duration timeout) { start_timeout_ = timeout; }
+  // TEST ONLY: runs `work` on the loop thread (a test stalls the loop with it).
+  void PostToLoopForTesting(std::function<void()> work) { prober_.Post(std::move(work)); }
+
  private:
   ProberTraceRunner(std::unique_ptr<net::SocketTransport> transport, const Clock& clock,
                     v1::Capabilities capabilities);
@@ -42,6 +48,7 @@ class ProberTraceRunner final : public TraceRunner {
   prober::Prober prober_;
   const v1::Capabilities capabilities_;
   std::atomic<Handle> next_handle_{1};
+  absl::Duration start_timeout_ = absl::Seconds(5);
   // Touched only on the loop thread.
   absl::flat_hash_map<Handle, prober::Prober::TraceId> traces_;
   std::thread loop_;

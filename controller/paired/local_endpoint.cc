@@ -104,14 +104,14 @@ OneWayOutcome LocalEndpoint::RunOneWay(const v1::StartOneWayRequest& request,
     outcome.status = absl::UnavailableError("no IPv6 socket for the one-way measurement");
     return outcome;
   }
-  oneway::OneWayConfig config;
-  config.session_id = request.test_id();
-  config.packet_count = request.count();
-  if (request.interval_us() > 0) config.interval = absl::Microseconds(request.interval_us());
-  if (request.packet_size() > 0) config.packet_size = static_cast<size_t>(request.packet_size());
+  absl::StatusOr<oneway::OneWayConfig> config = oneway::ConfigFromRequest(request);
+  if (!config.ok()) {
+    outcome.status = config.status();
+    return outcome;
+  }
   if (hooks.on_started) hooks.on_started();
   absl::StatusOr<oneway::OneWayResult> result = runner->Run(
-      *peer, static_cast<uint16_t>(request.peer_port()), config,
+      *peer, static_cast<uint16_t>(request.peer_port()), *config,
       [&cancel] { return cancel.cancelled(); }, oneway::RunOptions{});
   if (!result.ok()) {
     outcome.status = result.status();

@@ -57,6 +57,8 @@ struct PairedDeps {
   std::function<std::string(absl::Time start)> new_run_id;
   std::function<std::string()> new_pairing_id;  // 8..128 characters
   std::function<uint64_t()> new_test_id;        // not 0
+  // The one-way session key both agents get: 32 bytes from a cryptographic random source.
+  std::function<std::string()> new_session_key;
 };
 
 // Wall clock, history::NewRunId, random ids.
