@@ -136,12 +136,12 @@ std::string Axes(const Plot& p, double max_value, const std::string& unit, const
         &out, "<text x=\"%.1f\" y=\"%.1f\" class=\"tick\" text-anchor=\"middle\">%d</text>\n",
         p.X(c), p.height - p.bottom + 16, c + 1);
   }
-  absl::StrAppendFormat(&out,
-                        "<text x=\"%.1f\" y=\"%.1f\" class=\"axis\" text-anchor=\"middle\">%s</text>\n",
-                        p.left + p.PlotWidth() / 2, p.height - 8,
-                        layout.merged ? "router on the merged path, client first (one x is one "
-                                        "router in both directions)"
-                                      : "hop");
+  absl::StrAppendFormat(
+      &out, "<text x=\"%.1f\" y=\"%.1f\" class=\"axis\" text-anchor=\"middle\">%s</text>\n",
+      p.left + p.PlotWidth() / 2, p.height - 8,
+      layout.merged ? "router on the merged path, client first (one x is one "
+                      "router in both directions)"
+                    : "hop");
   return out;
 }
 
@@ -189,11 +189,11 @@ std::string LatencySeries(const Plot& p, const Layout& layout, int direction,
   std::sort(points.begin(), points.end());
   if (!points.empty()) {
     std::string line;
-    for (const auto& [column, py] : points) absl::StrAppendFormat(&line, "%.1f,%.1f ", p.X(column), py);
+    for (const auto& [column, py] : points)
+      absl::StrAppendFormat(&line, "%.1f,%.1f ", p.X(column), py);
     absl::StrAppendFormat(
-        &out,
-        "<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\"%s/>\n", line,
-        color, direction == 1 ? " stroke-dasharray=\"5 3\"" : "");
+        &out, "<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\"%s/>\n",
+        line, color, direction == 1 ? " stroke-dasharray=\"5 3\"" : "");
   }
   return out;
 }
@@ -299,16 +299,16 @@ std::string FindingsHtml(const std::vector<ReportFinding>& findings) {
                     f.hop > 0 ? absl::StrCat(" data-hop=\"", f.hop, "\" data-hop-dir=\"",
                                              EscapeHtml(f.hop_direction), "\"")
                               : std::string(),
-                    "><div class=\"fhead\"><span class=\"sev\">",
-                    EscapeHtml(sev), "</span> <code>", EscapeHtml(f.code), "</code>");
+                    "><div class=\"fhead\"><span class=\"sev\">", EscapeHtml(sev), "</span> <code>",
+                    EscapeHtml(f.code), "</code>");
     if (!f.direction.empty()) {
       absl::StrAppend(&out, " <span class=\"meta dir\">", EscapeHtml(DirectionWords(f.direction)),
                       "</span>");
     }
     if (f.hop > 0) {
-      absl::StrAppend(&out, " <span class=\"meta\">", f.hop_direction == "reverse" ? "reverse " : "",
-                      "hop ", f.hop, f.address.empty() ? "" : " ", EscapeHtml(f.address),
-                      "</span>");
+      absl::StrAppend(&out, " <span class=\"meta\">",
+                      f.hop_direction == "reverse" ? "reverse " : "", "hop ", f.hop,
+                      f.address.empty() ? "" : " ", EscapeHtml(f.address), "</span>");
     }
     if (!f.area.empty())
       absl::StrAppend(&out, " <span class=\"meta\">", EscapeHtml(f.area), "</span>");
@@ -335,15 +335,16 @@ std::string VerdictHtml(const PairedReport& report) {
   }
   // The finding that names the direction answers best; else the first fault.
   for (const ReportFinding& f : report.findings) {
-    if (IsFault(f) && (top == nullptr || (IsDirectionCode(f.code) && !IsDirectionCode(top->code)))) {
+    if (IsFault(f) &&
+        (top == nullptr || (IsDirectionCode(f.code) && !IsDirectionCode(top->code)))) {
       top = &f;
     }
   }
   const std::string verdict = report.verdict.empty() ? "unknown" : report.verdict;
-  std::string out = absl::StrCat("<section id=\"verdict\" class=\"verdict ", EscapeHtml(verdict),
-                                 "\" data-verdict=\"", EscapeHtml(verdict),
-                                 "\"><div class=\"vword\">", EscapeHtml(absl::AsciiStrToUpper(verdict)),
-                                 "</div><div class=\"vtext\">");
+  std::string out =
+      absl::StrCat("<section id=\"verdict\" class=\"verdict ", EscapeHtml(verdict),
+                   "\" data-verdict=\"", EscapeHtml(verdict), "\"><div class=\"vword\">",
+                   EscapeHtml(absl::AsciiStrToUpper(verdict)), "</div><div class=\"vtext\">");
   if (top != nullptr) {
     absl::StrAppend(&out, "<p class=\"vmain\">", EscapeHtml(top->summary), "</p>");
   } else if (verdict == "healthy") {
@@ -375,8 +376,8 @@ std::string OneWayHtml(const PairedReport& report) {
                     row.direction == "reverse" ? "rev" : "fwd", "\">", EscapeHtml(row.label),
                     "</th><td class=\"loss\">", EscapeHtml(row.loss), "</td><td>",
                     EscapeHtml(row.delay), "</td><td>", EscapeHtml(row.variation),
-                    "</td><td class=\"clock\">", EscapeHtml(row.clock),
-                    "</td><td class=\"bound\">", EscapeHtml(row.error_bound), "</td></tr>\n");
+                    "</td><td class=\"clock\">", EscapeHtml(row.clock), "</td><td class=\"bound\">",
+                    EscapeHtml(row.error_bound), "</td></tr>\n");
   }
   out += "</tbody></table>\n";
   if (!report.clocks.empty()) {
@@ -385,8 +386,9 @@ std::string OneWayHtml(const PairedReport& report) {
   bool details = false;
   for (const OneWayRow& row : report.oneway) details = details || !row.details.empty();
   if (details) {
-    out += "<details><summary>Figures as the text report prints them</summary><table "
-           "class=\"evidence\">";
+    out +=
+        "<details><summary>Figures as the text report prints them</summary><table "
+        "class=\"evidence\">";
     for (const OneWayRow& row : report.oneway) {
       absl::StrAppend(&out, "<tr><th>", EscapeHtml(row.label), "</th><td>", EscapeHtml(row.details),
                       "</td></tr>");
@@ -412,8 +414,7 @@ std::string MergedCells(const v1::TraceResult& r, int row, int direction, const 
   }
   return absl::StrFormat(
       "<td>%d</td><td class=\"loss %s\" style=\"color:%s\"%s>%.1f%%</td><td>%s</td>", hop.ttl(),
-      css, HopColor(hop, mark, layout.diagnosed), data, Loss(hop),
-      Fmt(hop.rtt().avg_ms()));
+      css, HopColor(hop, mark, layout.diagnosed), data, Loss(hop), Fmt(hop.rtt().avg_ms()));
 }
 
 std::string MergedNote(const PairedReport& report, const PathColumn& column) {
@@ -455,13 +456,13 @@ std::string MergedPathHtml(const PairedReport& report, const Layout& layout) {
       "<th>Avg ms</th><th>Hop</th><th>Loss</th><th>Avg ms</th></tr></thead><tbody>\n");
   for (size_t c = 0; c < report.path.size(); ++c) {
     const PathColumn& column = report.path[c];
-    absl::StrAppend(&out, "<tr data-pos=\"", c + 1, "\"", column.one_way_only ? " class=\"oneway-only\"" : "",
-                    "><td>", c + 1, "</td><td class=\"host\">", EscapeHtml(column.router),
-                    "</td><td>", EscapeHtml(column.match), "</td>",
-                    MergedCells(report.forward, column.forward_row, 0, layout),
-                    MergedCells(report.reverse, column.reverse_row, 1, layout),
-                    "<td class=\"host note\">", EscapeHtml(MergedNote(report, column)),
-                    "</td></tr>\n");
+    absl::StrAppend(
+        &out, "<tr data-pos=\"", c + 1, "\"", column.one_way_only ? " class=\"oneway-only\"" : "",
+        "><td>", c + 1, "</td><td class=\"host\">", EscapeHtml(column.router), "</td><td>",
+        EscapeHtml(column.match), "</td>",
+        MergedCells(report.forward, column.forward_row, 0, layout),
+        MergedCells(report.reverse, column.reverse_row, 1, layout), "<td class=\"host note\">",
+        EscapeHtml(MergedNote(report, column)), "</td></tr>\n");
   }
   out += "</tbody></table></div></section>\n";
   return out;
@@ -545,8 +546,8 @@ std::string LatencyChartSvg(const PairedReport& report) {
     }
   }
   max_ms *= 1.1;
-  std::string out = SvgOpen(p.width, p.height,
-                            "latency per router, best, average and worst, both directions");
+  std::string out =
+      SvgOpen(p.width, p.height, "latency per router, best, average and worst, both directions");
   out += Axes(p, max_ms, " ms", layout);
   out += Legend(p);
   out +=
@@ -643,11 +644,12 @@ std::string PathDiagramSvg(const PairedReport& report) {
           "<text x=\"%.1f\" y=\"%.1f\" class=\"node\" text-anchor=\"middle\">%d</text>"
           "<text transform=\"translate(%.1f,%.1f) rotate(35)\" class=\"addr\">%s</text></g>\n",
           WayName(lane), hop.ttl(), EscapeHtml(silent ? "no reply" : label), Loss(hop),
-          mark.ignore ? " (to be ignored, see the findings)" : mark.fault ? " (a fault)" : "",
-          x(column), y, HopColor(hop, mark, layout.diagnosed),
-          mark.fault ? kFaultColor : "#fff", mark.fault ? "3" : "1.5",
-          HopData(lane, hop, column, mark), x(column), y + 3.5, hop.ttl(), x(column) - 2, y + 18,
-          EscapeHtml(output::CutWithMark(label, kLabelChars)));
+          mark.ignore  ? " (to be ignored, see the findings)"
+          : mark.fault ? " (a fault)"
+                       : "",
+          x(column), y, HopColor(hop, mark, layout.diagnosed), mark.fault ? kFaultColor : "#fff",
+          mark.fault ? "3" : "1.5", HopData(lane, hop, column, mark), x(column), y + 3.5, hop.ttl(),
+          x(column) - 2, y + 18, EscapeHtml(output::CutWithMark(label, kLabelChars)));
     }
   }
   int diverge = -1;  // a column
@@ -712,16 +714,14 @@ std::string RenderPairedHtml(const PairedReport& report) {
                   LatencyChartSvg(report), "</section>\n");
   absl::StrAppend(&out, "<section id=\"loss\"><h2>Loss per router</h2>\n", LossChartSvg(report),
                   "</section>\n");
-  absl::StrAppend(&out,
-                  "<section id=\"traces\"><details><summary>Both traces as measured (each in "
-                  "its own hop order)</summary><div class=\"dirs stack\"><div class=\"dir\"><h3 "
-                  "class=\"fwd\">Forward: ",
-                  EscapeHtml(forward_label), "</h3>\n",
-                  HopTable(report.forward, layout, 0, report.label),
-                  "</div><div class=\"dir\"><h3 class=\"rev\">Reverse: ",
-                  EscapeHtml(reverse_label), "</h3>\n",
-                  HopTable(report.reverse, layout, 1, report.label),
-                  "</div></div></details></section>\n");
+  absl::StrAppend(
+      &out,
+      "<section id=\"traces\"><details><summary>Both traces as measured (each in "
+      "its own hop order)</summary><div class=\"dirs stack\"><div class=\"dir\"><h3 "
+      "class=\"fwd\">Forward: ",
+      EscapeHtml(forward_label), "</h3>\n", HopTable(report.forward, layout, 0, report.label),
+      "</div><div class=\"dir\"><h3 class=\"rev\">Reverse: ", EscapeHtml(reverse_label), "</h3>\n",
+      HopTable(report.reverse, layout, 1, report.label), "</div></div></details></section>\n");
   out +=
       "</main>\n<footer>Generated by pathpair. Loss at an intermediate hop that does not "
       "continue to later hops is usually ICMP rate limiting, not packet loss.</footer>\n"

@@ -43,10 +43,10 @@ struct ReportArea {
 
 // One router of the merged path (or an endpoint, or a silent hop), client first.
 struct PathColumn {
-  std::string router;     // its name(s), e.g. "r4.example / 198.51.100.10"
-  std::string match;      // how its two hops were matched, in words ("by alias", ...)
-  int forward_row = -1;   // its hop in forward.hops(); -1: the way out has none here
-  int reverse_row = -1;   // its hop in reverse.hops(); -1: the way back has none here
+  std::string router;         // its name(s), e.g. "r4.example / 198.51.100.10"
+  std::string match;          // how its two hops were matched, in words ("by alias", ...)
+  int forward_row = -1;       // its hop in forward.hops(); -1: the way out has none here
+  int reverse_row = -1;       // its hop in reverse.hops(); -1: the way back has none here
   bool one_way_only = false;  // a router only one direction crosses (where the paths diverge)
 };
 

@@ -48,14 +48,15 @@ std::string FindingName(const html::ReportFinding& f) {
 // The findings in plain words, problems first; their evidence is in Details().
 std::string Findings(const DiagnosisOutput& diagnosis,
                      const std::vector<html::ReportFinding>& findings) {
-  std::string out = diagnosis.headline.empty() ? std::string("Diagnosis: unknown")
-                                               : diagnosis.headline;
+  std::string out =
+      diagnosis.headline.empty() ? std::string("Diagnosis: unknown") : diagnosis.headline;
   out += "\n";
   if (findings.empty()) {
     return absl::StrCat(out, "  Nothing on either path needs attention.\n");
   }
   for (const html::ReportFinding& f : findings) {
-    absl::StrAppend(&out, "  [", f.severity, "] ", FindingName(f), f.ignore ? ": ignore this figure" : "", "\n");
+    absl::StrAppend(&out, "  [", f.severity, "] ", FindingName(f),
+                    f.ignore ? ": ignore this figure" : "", "\n");
     absl::StrAppend(&out, "      ", f.summary, "\n");
     if (!f.action.empty()) absl::StrAppend(&out, "      What to do: ", f.action, "\n");
   }
@@ -100,9 +101,8 @@ std::string PathTable(const v1::PairedRun& run, const merge::MergedPaths& merged
     const std::string note = RowNote(row, findings);
     std::string line = absl::StrFormat(
         "%4d %-30s %-20s | %s | %s |%s", row.position,
-        output::CutWithMark(html::RouterLabel(row.row, run.client().trace(), run.server().trace(),
-                                              label),
-                            30),
+        output::CutWithMark(
+            html::RouterLabel(row.row, run.client().trace(), run.server().trace(), label), 30),
         output::CutWithMark(html::MatchWords(row.row), 20), HopCells(row.row.forward, row.forward),
         HopCells(row.row.reverse, row.reverse), note.empty() ? "" : absl::StrCat(" ", note));
     absl::StrAppend(&out, line, "\n");

@@ -40,7 +40,8 @@ struct PathRows {
   bool reverse_faulty = false;  // ... about the way back
 };
 
-PathRows BuildPathRows(const merge::MergedPaths& merged, const std::vector<ReportFinding>& findings);
+PathRows BuildPathRows(const merge::MergedPaths& merged,
+                       const std::vector<ReportFinding>& findings);
 
 // What the findings say about hop `ttl` of the "forward" or "reverse" trace.
 HopMark MarkOf(const std::vector<ReportFinding>& findings, const std::string& direction, int ttl);

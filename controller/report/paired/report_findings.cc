@@ -94,16 +94,25 @@ struct Prefix {
   const char* words;
 };
 constexpr Prefix kPrefixes[] = {
-    {"first_lossy_", "first hop with loss"}, {"effective_", "at the end of the path"},
-    {"forward_", "way out"},                 {"reverse_", "way back"},
+    {"first_lossy_", "first hop with loss"},
+    {"effective_", "at the end of the path"},
+    {"forward_", "way out"},
+    {"reverse_", "way back"},
 };
 
 // Parts of keys outside the table, for the spelled-out fallback.
 const std::map<std::string, std::string, std::less<>>& PartWords() {
   static const auto* const kParts = new std::map<std::string, std::string, std::less<>>{
-      {"avg", "average"}, {"ci", "95% interval"}, {"pct", ""},       {"ms", ""},
-      {"km", ""},         {"ttl", "hop"},         {"stdev", "standard deviation"},
-      {"min", "lowest"},  {"max", "highest"},     {"rtt", "round trip"},
+      {"avg", "average"},
+      {"ci", "95% interval"},
+      {"pct", ""},
+      {"ms", ""},
+      {"km", ""},
+      {"ttl", "hop"},
+      {"stdev", "standard deviation"},
+      {"min", "lowest"},
+      {"max", "highest"},
+      {"rtt", "round trip"},
   };
   return *kParts;
 }
@@ -258,8 +267,9 @@ std::vector<ReportFinding> FindingsFromJson(const nlohmann::ordered_json& findin
     finding.area = AreaWords(text("area"));
     if (const auto asn = f.find("asn"); asn != f.end() && asn->is_number_unsigned()) {
       const std::string name = text("as_name");
-      finding.area = absl::StrCat("AS", asn->get<uint32_t>(), name.empty() ? "" : " ", name,
-                                  finding.area.empty() ? "" : absl::StrCat(" (", finding.area, ")"));
+      finding.area =
+          absl::StrCat("AS", asn->get<uint32_t>(), name.empty() ? "" : " ", name,
+                       finding.area.empty() ? "" : absl::StrCat(" (", finding.area, ")"));
     }
     finding.summary = text("summary");
     if (const auto evidence = f.find("evidence"); evidence != f.end()) {

@@ -25,14 +25,14 @@ namespace pathpair::html {
 
 // One diagnosis finding, as the reports show it.
 struct ReportFinding {
-  std::string code;       // e.g. "PACKET_LOSS"
-  std::string severity;   // "problem", "warning", "info" (others shown as given)
-  std::string direction;  // "forward", "reverse", "both" or empty
-  int hop = 0;            // TTL the finding points at, in hop_direction's trace; 0 = none
+  std::string code;           // e.g. "PACKET_LOSS"
+  std::string severity;       // "problem", "warning", "info" (others shown as given)
+  std::string direction;      // "forward", "reverse", "both" or empty
+  int hop = 0;                // TTL the finding points at, in hop_direction's trace; 0 = none
   std::string hop_direction;  // "forward" or "reverse": the trace `hop` is counted in
-  std::string address;    // the hop's responder, when there is one
-  std::string area;       // network area, e.g. "AS64500 Example Transit"
-  std::string summary;    // one sentence
+  std::string address;        // the hop's responder, when there is one
+  std::string area;           // network area, e.g. "AS64500 Example Transit"
+  std::string summary;        // one sentence
   std::vector<std::pair<std::string, std::string>> evidence;  // words -> value, in order
   std::string action;                                         // what to do next
   bool ignore = false;  // explains a figure that is not a fault (see above)
@@ -52,11 +52,10 @@ std::vector<std::pair<std::string, std::string>> EvidenceInWords(
 // Codes whose finding says a figure is to be ignored (rate limiting, silent hop, slow path).
 bool IsIgnoreCode(absl::string_view code);
 
-// The diagnosis JSON's finding array (FindingToJson objects), in SortBySeverity's order. `direction` is what the finding is about: the paired
-// codes name it (LOSS_REVERSE_DIRECTION and LATENCY_ON_RETURN_PATH "reverse", LOSS_BOTH_
-// DIRECTIONS and ASYMMETRIC_PATH "both", ...), HEALTHY about none (""), other findings are
-// about their hop's trace.
-// Non-objects are skipped.
+// The diagnosis JSON's finding array (FindingToJson objects), in SortBySeverity's order.
+// `direction` is what the finding is about: the paired codes name it (LOSS_REVERSE_DIRECTION and
+// LATENCY_ON_RETURN_PATH "reverse", LOSS_BOTH_ DIRECTIONS and ASYMMETRIC_PATH "both", ...), HEALTHY
+// about none (""), other findings are about their hop's trace. Non-objects are skipped.
 std::vector<ReportFinding> FindingsFromJson(const nlohmann::ordered_json& findings);
 
 // The codes that name a direction (LOSS_REVERSE_DIRECTION, LATENCY_ON_RETURN_PATH, ...): the

@@ -28,8 +28,8 @@ absl::Status WriteReports(const pathpair::v1::PairedRun& run, const std::string&
   absl::Status s = html::WriteTextFile(
       stem + ".json", paired::PairedRunToJson(run, paths_json, diagnosis.json, false).dump(2));
   if (s.ok()) {
-    s = html::WriteTextFile(stem + ".txt",
-                            paired::FormatPairedRunText(run, paths, diagnosis, {.use_names = false}));
+    s = html::WriteTextFile(
+        stem + ".txt", paired::FormatPairedRunText(run, paths, diagnosis, {.use_names = false}));
   }
   if (s.ok()) {
     s = html::WriteTextFile(stem + ".html",
@@ -48,9 +48,9 @@ int main(int argc, char** argv) {
   }
   using namespace pathpair::html::testing;
   const std::string dir = argv[1];
-  for (const auto& [name, run] : {std::pair{"healthy", HealthyRun()},
-                                  std::pair{"lossy_reverse", LossyReverseRun()},
-                                  std::pair{"partial", PartialRun()}}) {
+  for (const auto& [name, run] :
+       {std::pair{"healthy", HealthyRun()}, std::pair{"lossy_reverse", LossyReverseRun()},
+        std::pair{"partial", PartialRun()}}) {
     if (absl::Status s = WriteReports(run, dir + "/" + name); !s.ok()) {
       std::cerr << s.message() << "\n";
       return 1;
