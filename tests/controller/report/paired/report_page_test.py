@@ -25,7 +25,11 @@ import re
 import shutil
 import subprocess
 import tempfile
+import sys
 import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from render_check_test import chromium  # noqa: E402  (one way to find the browser)
 
 TOOL = os.environ.get("PAIRED_REPORT_TOOL", "")
 FIXTURES = ("healthy", "lossy_reverse", "partial")
@@ -105,14 +109,6 @@ PROBE = r"""
 })();
 </script>
 """
-
-
-def chromium():
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
 
 
 def measure(page, workdir):
