@@ -8,6 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./deploy/install-deps.sh
+# install-deps.sh installed chromium: the HTML report checks must run, not skip.
+export PATHPAIR_REQUIRE_CHROMIUM=1
 build_dir=${BUILD_DIR:-build}
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DPATHPAIR_SANITIZE="${PATHPAIR_SANITIZE:-OFF}"
