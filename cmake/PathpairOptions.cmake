@@ -14,3 +14,14 @@ if(PATHPAIR_SANITIZE)
                       -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
 endif()
+
+if(PATHPAIR_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "PATHPAIR_FUZZ=ON needs clang (-DCMAKE_CXX_COMPILER=clang++)")
+  endif()
+  # Coverage for libFuzzer in every object (the code under test lives in the libraries), plus
+  # ASan and UBSan; the fuzz targets add the libFuzzer runtime (tests/fuzz/CMakeLists.txt).
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()

@@ -9,8 +9,8 @@ packages=(
   # RPC stack and core libraries.
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libabsl-dev
   libcli11-dev
-  # Tests and benchmarks.
-  libgtest-dev libgmock-dev libbenchmark-dev
+  # Tests and benchmarks; clang's libFuzzer for the fuzz targets (tests/fuzz, -DPATHPAIR_FUZZ=ON).
+  libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
   # Optional features: privileges, async DNS, offline ASN data, run history, the screen.
   libcap-dev libc-ares-dev libmaxminddb-dev mmdb-bin libsqlite3-dev libncurses-dev
   nlohmann-json3-dev
@@ -18,7 +18,8 @@ packages=(
   libcli11-dev
   # Integration tests: namespaces, firewall, the reference peer, terminal driving.
   iproute2 nftables mtr-tiny tmux procps python3
-  # A gRPC client the project did not write, for the authentication tests (generic calls).
+  # A gRPC client the project did not write: the authentication tests (generic calls) and the
+  # Info calls of test_oneway_flood.py.
   python3-grpcio
   # HTML report rendering check (headless).
   chromium

@@ -21,11 +21,11 @@ std::vector<uint8_t> ReadFile(const fs::path& path) {
   return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
 }
 
-// Runs `parse` on every seed of corpus/<target>/<category> and returns how many there were.
+// Runs `parse` on every seed of <target>/corpus/<category> and returns how many there were.
 template <typename Parse>
 int ExpectCategory(const std::string& target, const std::string& category, bool should_parse,
                    Parse parse) {
-  const fs::path directory = fs::path(PATHPAIR_FUZZ_CORPUS_DIR) / target / category;
+  const fs::path directory = fs::path(PATHPAIR_FUZZ_CORPUS_DIR) / target / "corpus" / category;
   int count = 0;
   for (const auto& entry : fs::directory_iterator(directory)) {
     const std::vector<uint8_t> seed = ReadFile(entry.path());
@@ -45,17 +45,17 @@ void ExpectCorpus(const std::string& target, Parse parse) {
 const IpAddress kAny6 = IpAddress::Any(IpFamily::kV6);
 
 TEST(PacketFuzzCorpusTest, Ipv4Packets) {
-  ExpectCorpus("fuzz_ipv4_packet",
+  ExpectCorpus("ipv4_packet",
                [](std::span<const uint8_t> seed) { return ParseIpv4Packet(seed).status(); });
 }
 
 TEST(PacketFuzzCorpusTest, Ipv6Packets) {
-  ExpectCorpus("fuzz_ipv6_packet",
+  ExpectCorpus("ipv6_packet",
                [](std::span<const uint8_t> seed) { return ParseIpv6Packet(seed).status(); });
 }
 
 TEST(PacketFuzzCorpusTest, Icmpv6MessagesAndTcpSegments) {
-  ExpectCorpus("fuzz_icmpv6_tcp", [](std::span<const uint8_t> seed) {
+  ExpectCorpus("icmpv6_tcp", [](std::span<const uint8_t> seed) {
     if (seed.empty()) return absl::InvalidArgumentError("empty seed");
     const std::span<const uint8_t> message = seed.subspan(1);
     return (seed[0] % 2 == 0 ? ParseIcmpv6Message(message, kAny6, kAny6)
@@ -65,7 +65,7 @@ TEST(PacketFuzzCorpusTest, Icmpv6MessagesAndTcpSegments) {
 }
 
 TEST(PacketFuzzCorpusTest, IpHeaders) {
-  ExpectCorpus("fuzz_ip_header",
+  ExpectCorpus("ip_header",
                [](std::span<const uint8_t> seed) { return ParseIpHeader(seed).status(); });
 }
 
