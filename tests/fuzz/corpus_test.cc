@@ -1,6 +1,7 @@
-// Checks the seed corpora against the codec: every seed under valid/ must parse, every seed
-// under malformed/ must be rejected (edge/ seeds may go either way). The seeds were built by
-// make_corpus.py from the RFCs, so this also cross-checks the codec against a second encoder.
+// Checks the seed corpora against the codecs (packets, one-way wire format): every seed under
+// valid/ must parse, every seed under malformed/ must be rejected (edge/ seeds may go either way).
+// The seeds were built by make_corpus.py from the RFCs, so this also cross-checks the codec against
+// a second encoder.
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "agent/oneway/wire.h"
 #include "common/packet/packet.h"
 #include "gtest/gtest.h"
 
@@ -67,6 +69,16 @@ TEST(PacketFuzzCorpusTest, Icmpv6MessagesAndTcpSegments) {
 TEST(PacketFuzzCorpusTest, IpHeaders) {
   ExpectCorpus("ip_header",
                [](std::span<const uint8_t> seed) { return ParseIpHeader(seed).status(); });
+}
+
+// The one-way seeds carry an HMAC computed by Python's hmac module under the fuzz target's key
+// (fuzz_oneway_wire.cc): valid ones must verify with OpenSSL's, a forged MAC must not.
+TEST(OneWayFuzzCorpusTest, PacketsAuthenticateUnderTheFuzzKey) {
+  oneway::SessionKey key{};
+  for (size_t i = 0; i < key.size(); ++i) key[i] = static_cast<uint8_t>(0xA5 ^ i);
+  ExpectCorpus("oneway_wire", [&key](std::span<const uint8_t> seed) {
+    return oneway::ParsePacket(seed, key).status();
+  });
 }
 
 }  // namespace

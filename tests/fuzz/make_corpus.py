@@ -11,6 +11,8 @@ one-way wire format, recvmsg results as Linux fills them (x86-64 layouts), gRPC 
 script.
 """
 
+import hashlib
+import hmac
 import ipaddress
 import os
 import json
@@ -296,11 +298,17 @@ def ip_headers():
 
 # --- One-way wire format (agent/oneway/wire.h) ---------------------------------------------------
 
-def oneway_packet(kind, session, seq, sent, send_ns, echo=None, padded=56):
+# fuzz_oneway_wire.cc's session key: byte i is 0xA5 ^ i.
+ONEWAY_FUZZ_KEY = bytes(0xA5 ^ i for i in range(32))
+
+
+def oneway_packet(kind, session, seq, sent, send_ns, echo=None, padded=72):
     flags = 1 if echo else 0
     echo_send, echo_receive = echo or (0, 0)
-    header = struct.pack("!4sBBHQQQqqq", b"PPOW", 1, kind, flags, session, seq, sent, send_ns,
+    fields = struct.pack("!4sBBHQQQqqq", b"PPOW", 2, kind, flags, session, seq, sent, send_ns,
                          echo_send, echo_receive)
+    mac = hmac.new(ONEWAY_FUZZ_KEY, fields, hashlib.sha256).digest()[:16]
+    header = fields + mac
     return header + b"\0" * (padded - len(header))
 
 
@@ -314,6 +322,7 @@ def oneway_packets():
         ("valid", "finish", oneway_packet(3, 0x1234, 0, 300, t + 9000, (t + 8000, t + 8500))),
         ("malformed", "test_sequence_not_below_sent", oneway_packet(2, 0x1234, 5, 5, t)),
         ("malformed", "short", oneway_packet(2, 0x1234, 0, 1, t)[:40]),
+        ("malformed", "forged_mac", oneway_packet(2, 0x1234, 0, 1, t)[:60] + b"\0" * 12),
     ]
 
 
