@@ -118,6 +118,11 @@ std::unique_ptr<CLI::App> MakeAgentApp(AgentFlags& flags) {
              "how long a peer's Reflect consent lasts");
   AddBounded(*app, "--oneway-port", flags.oneway_port, 0, 65535, "PORT",
              "UDP port of the one-way measurement endpoint; 0: any, Info reports it");
+  app->add_option("--user", flags.user,
+                  "when started as root: the user to run as once the sockets are open (default: "
+                  "'pathpair' where that user exists, else 'nobody'); every capability is "
+                  "dropped in any case")
+      ->type_name("NAME");
   AddTestClockFlags(*app, flags.test_clock);
   return app;
 }

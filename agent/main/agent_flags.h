@@ -29,6 +29,7 @@ struct AgentFlags {
   int max_packet_size = 9000;
   int consent_ttl_s = 600;
   int oneway_port = 0;
+  std::string user;  // --user: empty means net::DefaultUnprivilegedUser()
   // TEST ONLY: the "Testing only" flags (--test-clock-offset-ms, --test-clock-synchronized,
   // --test-clock-esterror-us, --test-boot-id); see TestClockOverrides.
   TestClockOverrides test_clock;
