@@ -259,16 +259,18 @@ absl::StatusOr<PreparedTest> PrepareTest(const TestFlags& flags,
   test.html = flags.html;
   PATHPAIR_ASSIGN_OR_RETURN(test.store, OpenHistory(flags, deps));
 
-  absl::StatusOr<std::unique_ptr<paired::Endpoint>> server =
-      deps.make_remote(flags.server, connection);
-  if (!server.ok()) {
-    return absl::UnavailableError(absl::StrCat("server agent: ", server.status().message()));
-  }
+  // The client end first: in process, it opens its sockets and drops the privileges before
+  // anything (gRPC) starts a thread (docs/SECURITY.md).
   absl::StatusOr<std::unique_ptr<paired::Endpoint>> client =
       flags.client.empty() ? deps.make_local(connection)
                            : deps.make_remote(flags.client, connection);
   if (!client.ok()) {
     return absl::UnavailableError(absl::StrCat("client side: ", client.status().message()));
+  }
+  absl::StatusOr<std::unique_ptr<paired::Endpoint>> server =
+      deps.make_remote(flags.server, connection);
+  if (!server.ok()) {
+    return absl::UnavailableError(absl::StrCat("server agent: ", server.status().message()));
   }
   test.server = *std::move(server);
   test.client = *std::move(client);
@@ -462,6 +464,7 @@ absl::Status TestCommand(const std::vector<std::string>& args, TestCommandDeps& 
   PATHPAIR_ASSIGN_OR_RETURN(const bool go_on, ParseFlags(app, args, out));
   if (!go_on) return absl::OkStatus();
   PATHPAIR_ASSIGN_OR_RETURN(PreparedTest test, PrepareTest(flags, app.remaining(), deps));
+  if (deps.on_prepared) deps.on_prepared();
   PATHPAIR_ASSIGN_OR_RETURN(const v1::PairedRun run, RunTest(test, deps, err));
   return ReportTest(test, run, out, err, exit_verdict);
 }
