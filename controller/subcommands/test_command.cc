@@ -216,7 +216,9 @@ absl::StatusOr<std::unique_ptr<history::HistoryStore>> OpenHistory(const TestFla
     path = *default_path;
   }
   absl::StatusOr<std::unique_ptr<history::HistoryStore>> store = history::HistoryStore::Open(path);
-  if (!store.ok()) return absl::FailedPreconditionError(store.status().message());
+  if (!store.ok() && !absl::IsInvalidArgument(store.status())) {
+    return absl::FailedPreconditionError(store.status().message());
+  }
   return store;
 }
 
