@@ -8,11 +8,26 @@ if(PATHPAIR_WERROR)
   target_compile_options(pathpair_build_options INTERFACE -Werror)
 endif()
 
+if(PATHPAIR_SANITIZE AND PATHPAIR_TSAN)
+  message(FATAL_ERROR "PATHPAIR_SANITIZE (ASan+UBSan) and PATHPAIR_TSAN exclude each other")
+endif()
 if(PATHPAIR_SANITIZE)
   # Applied globally so every object, test and generated file is instrumented alike.
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
                       -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
+endif()
+if(PATHPAIR_TSAN)
+  # ThreadSanitizer (CI runs the unit tests under it: tests/run-all.sh). Debian's Abseil and gRPC
+  # are not instrumented; tests/tsan makes absl::Mutex visible to TSan (see its README), and
+  # -rdynamic lets those libraries' calls reach it.
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread -rdynamic)
+endif()
+if((PATHPAIR_SANITIZE OR PATHPAIR_TSAN) AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  # GCC 12 reports uninitialized reads that cannot happen in sanitizer-instrumented code
+  # (std::optional<std::string> members); the sanitizers themselves check what matters here.
+  add_compile_options(-Wno-maybe-uninitialized)
 endif()
 
 # pathpair_library(NAME SOURCES ... DEPS ...): a small static library with the project flags.
@@ -49,11 +64,21 @@ function(pathpair_add_label_build_targets)
   endforeach()
 endfunction()
 
+if(PATHPAIR_TSAN)
+  # absl::Mutex made visible to TSan in every test binary (tests/tsan/README.md).
+  add_library(pathpair_tsan_absl OBJECT ${PROJECT_SOURCE_DIR}/tests/tsan/absl_mutex_annotations.cc)
+  target_link_libraries(pathpair_tsan_absl PUBLIC absl::synchronization absl::time
+                        ${CMAKE_DL_LIBS})
+endif()
+
 # pathpair_test(NAME SOURCES ... DEPS ...): a GoogleTest binary registered with ctest.
 function(pathpair_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gmock_main pathpair_build_options)
+  if(PATHPAIR_TSAN)
+    target_link_libraries(${name} PRIVATE pathpair_tsan_absl)
+  endif()
   if(ARG_LABELS)
     pathpair_label_targets(LABELS ${ARG_LABELS} TARGETS ${name})
   else()
