@@ -23,12 +23,13 @@ namespace {
 #define PATHPAIR_STRINGIFY_INNER(x) #x
 #define PATHPAIR_STRINGIFY(x) PATHPAIR_STRINGIFY_INNER(x)
 
-// The library's own definition of absl::<ns>::<class>::<rest> (Itanium mangling), found past
-// this executable.
+// The library's own definition of absl::<ns>::<class>::<rest> (Itanium mangling: _ZNK for a
+// const member function), found past this executable.
 template <typename Function>
-Function Real(const char* class_and_method) {
+Function Real(const char* class_and_method, bool is_const = false) {
   const std::string ns = PATHPAIR_STRINGIFY(ABSL_OPTION_INLINE_NAMESPACE_NAME);
-  const std::string name = "_ZN4absl" + std::to_string(ns.size()) + ns + class_and_method;
+  const std::string name = std::string(is_const ? "_ZNK4absl" : "_ZN4absl") +
+                           std::to_string(ns.size()) + ns + class_and_method;
   void* found = dlsym(RTLD_NEXT, name.c_str());
   if (found == nullptr) {
     std::fprintf(stderr, "tsan annotations: %s not found in Abseil\n", name.c_str());
@@ -200,14 +201,14 @@ void Notification::Notify() {
 
 void Notification::WaitForNotification() const {
   static const auto real =
-      Real<void (*)(const Notification*)>("12Notification19WaitForNotificationEv");
+      Real<void (*)(const Notification*)>("12Notification19WaitForNotificationEv", true);
   real(this);
   Acquired(this);
 }
 
 bool Notification::WaitForNotificationWithTimeout(absl::Duration timeout) const {
   static const auto real = Real<bool (*)(const Notification*, absl::Duration)>(
-      "12Notification30WaitForNotificationWithTimeoutENS0_8DurationE");
+      "12Notification30WaitForNotificationWithTimeoutENS0_8DurationE", true);
   const bool notified = real(this, timeout);
   if (notified) Acquired(this);
   return notified;
@@ -215,7 +216,7 @@ bool Notification::WaitForNotificationWithTimeout(absl::Duration timeout) const 
 
 bool Notification::WaitForNotificationWithDeadline(absl::Time deadline) const {
   static const auto real = Real<bool (*)(const Notification*, absl::Time)>(
-      "12Notification31WaitForNotificationWithDeadlineENS0_4TimeE");
+      "12Notification31WaitForNotificationWithDeadlineENS0_4TimeE", true);
   const bool notified = real(this, deadline);
   if (notified) Acquired(this);
   return notified;
