@@ -144,6 +144,11 @@ std::unique_ptr<CLI::App> MakeAgentApp(AgentFlags& flags) {
                   "flags as this side's credentials, or --insecure) and exit 0 when it is "
                   "serving, 1 otherwise (a Kubernetes exec probe)")
       ->type_name("ADDR:PORT");
+  app->add_option("--user", flags.user,
+                  "when started as root: the user to run as once the sockets are open (default: "
+                  "'pathpair' where that user exists, else 'nobody'); every capability is "
+                  "dropped in any case")
+      ->type_name("NAME");
   AddTestClockFlags(*app, flags.test_clock);
   return app;
 }

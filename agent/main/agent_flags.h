@@ -35,6 +35,7 @@ struct AgentFlags {
   // Instead of serving: check the health of the agent at this endpoint (with the TLS flags as
   // the client's credentials) and exit 0 when it is SERVING.
   std::string health_check;
+  std::string user;  // --user: empty means net::DefaultUnprivilegedUser()
   // TEST ONLY: the "Testing only" flags (--test-clock-offset-ms, --test-clock-synchronized,
   // --test-clock-esterror-us, --test-boot-id); see TestClockOverrides.
   TestClockOverrides test_clock;

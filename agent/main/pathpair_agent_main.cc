@@ -1,6 +1,6 @@
 // pathpair-agent: serves the pathpair.v1.Agent gRPC service on one endpoint of a path. Parses
-// flags, opens the probe sockets once (ProberTraceRunner), builds the server (agent_server.h)
-// and waits for SIGINT/SIGTERM. See agent_flags.h for the flags.
+// flags, opens the probe and one-way sockets once, drops its privileges (agent/net/privileges.h),
+// builds the server (agent_server.h) and waits for SIGINT/SIGTERM. See agent_flags.h for the flags.
 #include <grpcpp/health_check_service_interface.h>
 #include <pthread.h>
 #include <signal.h>
@@ -8,6 +8,7 @@
 #include <chrono>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,8 @@
 #include "agent/main/agent_flags.h"
 #include "agent/metrics/agent_metrics.h"
 #include "agent/metrics/metrics_http.h"
+#include "agent/net/privileges.h"
+#include "agent/net/socket_set.h"
 #include "agent/rpc/tls_files.h"
 #include "agent/service/agent_server.h"
 #include "agent/service/agent_service.h"
@@ -127,6 +130,35 @@ int Run(int argc, char** argv) {
     config.agent_token = *token;
   }
 
+  // The TLS files are read now, while a root-only key is still readable.
+  std::optional<TlsPem> tls_pem;
+  if (!flags->insecure) {
+    absl::StatusOr<TlsPem> pem =
+        ReadTlsPem(TlsFiles{flags->tls_cert, flags->tls_key, flags->tls_ca});
+    if (!pem.ok()) {
+      std::cerr << "pathpair-agent: TLS: " << pem.status().message() << "\n";
+      return kExitBadInput;
+    }
+    tls_pem = *std::move(pem);
+  }
+
+  // Least privilege: every socket the agent will ever need is opened now (probe sockets, the
+  // one-way endpoint); then the process becomes an unprivileged user without capabilities,
+  // before any thread starts (docs/SECURITY.md). gRPC binds its ports after this: they must be
+  // unprivileged ones (>= 1024).
+  absl::StatusOr<net::SocketSet> probe_sockets = ProberTraceRunner::OpenSockets();
+  absl::StatusOr<std::unique_ptr<SocketOneWayRunner>> oneway =
+      SocketOneWayRunner::Bind(static_cast<uint16_t>(flags->oneway_port), flags->test_clock.offset);
+  absl::StatusOr<net::DroppedPrivileges> dropped = net::DropPrivileges({.user = flags->user});
+  if (!dropped.ok()) {
+    std::cerr << "pathpair-agent: cannot drop privileges: " << dropped.status().message() << "\n";
+    return absl::IsInternal(dropped.status()) || absl::IsFailedPrecondition(dropped.status())
+               ? kExitRuntimeError
+               : kExitBadInput;
+  }
+  std::cerr << "pathpair-agent: running as user " << dropped->user << " (uid " << dropped->uid
+            << ") without capabilities\n";
+
   std::shared_ptr<grpc::ServerCredentials> server_credentials;
   if (flags->insecure) {
     std::cerr << "pathpair-agent: WARNING: --insecure: serving plaintext gRPC without TLS; "
@@ -135,22 +167,11 @@ int Run(int argc, char** argv) {
               << (config.bearer_token.empty() ? "" : " if they learn the token") << "\n";
     server_credentials = grpc::InsecureServerCredentials();
   } else {
-    const TlsFiles tls{flags->tls_cert, flags->tls_key, flags->tls_ca};
-    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-        MakeServerCredentials(tls);
-    if (!credentials.ok()) {
-      std::cerr << "pathpair-agent: TLS: " << credentials.status().message() << "\n";
-      return kExitBadInput;
-    }
-    server_credentials = *credentials;
-    // The agent's own certificate doubles as its client certificate towards peer agents. Read
-    // once, now: ReflectPeer never falls back to plaintext.
-    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> peer = MakeChannelCredentials(tls);
-    if (!peer.ok()) {
-      std::cerr << "pathpair-agent: TLS: " << peer.status().message() << "\n";
-      return kExitBadInput;
-    }
-    config.peer_credentials = *peer;
+    server_credentials = MakeServerCredentials(*tls_pem);
+    // The agent's own certificate doubles as its client certificate towards peer agents. Made
+    // once, from the PEM read before the privilege drop: ReflectPeer never falls back to
+    // plaintext.
+    config.peer_credentials = MakeChannelCredentials(*tls_pem);
   }
 
   ConsentPolicy consent(SystemClock::Get(), absl::Seconds(flags->consent_ttl_s));
@@ -163,7 +184,9 @@ int Run(int argc, char** argv) {
 
   std::unique_ptr<TraceRunner> runner;
   absl::StatusOr<std::unique_ptr<ProberTraceRunner>> prober_runner =
-      ProberTraceRunner::Create(SystemClock::Get());
+      probe_sockets.ok()
+          ? ProberTraceRunner::Create(*std::move(probe_sockets), SystemClock::Get())
+          : absl::StatusOr<std::unique_ptr<ProberTraceRunner>>(probe_sockets.status());
   if (prober_runner.ok()) {
     runner = *std::move(prober_runner);
   } else {
@@ -171,9 +194,6 @@ int Run(int argc, char** argv) {
               << prober_runner.status().message() << "\n";
     runner = std::make_unique<UnavailableTraceRunner>(prober_runner.status());
   }
-
-  absl::StatusOr<std::unique_ptr<SocketOneWayRunner>> oneway =
-      SocketOneWayRunner::Bind(static_cast<uint16_t>(flags->oneway_port), flags->test_clock.offset);
   if (!oneway.ok()) {
     std::cerr << "pathpair-agent: warning: no one-way endpoint: " << oneway.status().message()
               << "\n";

@@ -67,13 +67,16 @@ class WithoutPlugin final : public grpc::ServerBuilderOption {
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const TlsFiles& files) {
-  grpc::SslServerCredentialsOptions options(
-      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   absl::StatusOr<TlsPem> pem = ReadTlsPem(files);
   if (!pem.ok()) return pem.status();
-  options.pem_root_certs = std::move(pem->ca);
-  options.pem_key_cert_pairs.push_back(
-      {.private_key = std::move(pem->key), .cert_chain = std::move(pem->cert)});
+  return MakeServerCredentials(*pem);
+}
+
+std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(const TlsPem& pem) {
+  grpc::SslServerCredentialsOptions options(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  options.pem_root_certs = pem.ca;
+  options.pem_key_cert_pairs.push_back({.private_key = pem.key, .cert_chain = pem.cert});
   return grpc::SslServerCredentials(options);
 }
 

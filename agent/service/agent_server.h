@@ -26,6 +26,8 @@ namespace pathpair::agent {
 // Server side of mutual TLS: the client must present a certificate signed by `files.ca`.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const TlsFiles& files);
+// The same from PEM read earlier (the agent reads its files before it drops its privileges).
+std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(const TlsPem& pem);
 // Builds and starts a server on `listen` ("ADDRESS:PORT"; port 0 picks one, written to
 // *selected_port) with `service`, health checking (reported SERVING, open to every caller) and,
 // with `reflection`, server reflection. Reflection cannot check a bearer token, so an agent

@@ -32,7 +32,7 @@ absl::string_view ReplyKindLabel(packet::ReplyKind kind) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ProberTraceRunner>> ProberTraceRunner::Create(const Clock& clock) {
+absl::StatusOr<net::SocketSet> ProberTraceRunner::OpenSockets() {
   net::SocketPlan plan;
   plan.ipv4 = true;
   plan.ipv6 = true;
@@ -47,26 +47,37 @@ absl::StatusOr<std::unique_ptr<ProberTraceRunner>> ProberTraceRunner::Create(con
     if (!v4_only.ok()) return sockets.status();
     sockets = std::move(v4_only);
   }
+  return sockets;
+}
+
+absl::StatusOr<std::unique_ptr<ProberTraceRunner>> ProberTraceRunner::Create(const Clock& clock) {
+  absl::StatusOr<net::SocketSet> sockets = OpenSockets();
+  if (!sockets.ok()) return sockets.status();
+  return Create(*std::move(sockets), clock);
+}
+
+absl::StatusOr<std::unique_ptr<ProberTraceRunner>> ProberTraceRunner::Create(net::SocketSet sockets,
+                                                                             const Clock& clock) {
   v1::Capabilities capabilities;
-  if (sockets->mode == net::SocketMode::kRaw) {
+  if (sockets.mode == net::SocketMode::kRaw) {
     capabilities.set_socket_mode(v1::Capabilities::SOCKET_MODE_RAW);
-    capabilities.set_ipv4(sockets->icmp4.valid());
-    capabilities.set_ipv6(sockets->icmp6.valid());
+    capabilities.set_ipv4(sockets.icmp4.valid());
+    capabilities.set_ipv6(sockets.icmp6.valid());
     capabilities.add_protocols(v1::PROTOCOL_ICMP);
-    if (sockets->udp4.valid() || sockets->udp6.valid()) {
+    if (sockets.udp4.valid() || sockets.udp6.valid()) {
       capabilities.add_protocols(v1::PROTOCOL_UDP);
     }
-    if (sockets->tcp4.valid() || sockets->tcp6.valid()) {
+    if (sockets.tcp4.valid() || sockets.tcp6.valid()) {
       capabilities.add_protocols(v1::PROTOCOL_TCP);
     }
   } else {
     capabilities.set_socket_mode(v1::Capabilities::SOCKET_MODE_UNPRIVILEGED_ICMP);
-    capabilities.set_ipv4(sockets->unprivileged_ipv4);
-    capabilities.set_ipv6(sockets->unprivileged_ipv6);
+    capabilities.set_ipv4(sockets.unprivileged_ipv4);
+    capabilities.set_ipv6(sockets.unprivileged_ipv6);
     capabilities.add_protocols(v1::PROTOCOL_ICMP);
   }
   absl::StatusOr<std::unique_ptr<net::SocketTransport>> transport =
-      net::SocketTransport::Create(*std::move(sockets));
+      net::SocketTransport::Create(std::move(sockets));
   if (!transport.ok()) return transport.status();
   return std::unique_ptr<ProberTraceRunner>(
       new ProberTraceRunner(*std::move(transport), clock, std::move(capabilities)));

@@ -253,9 +253,11 @@ class SessionMonitor {
     started_[static_cast<size_t>(session)] = now;
   }
 
-  // Applies `change` to the live state and shows the result (outside the lock: progress may
-  // take its time).
+  // Applies `change` to the live state and shows the result: outside mu_ (progress may take its
+  // time), but one publication at a time, so that progress calls never overlap and never show an
+  // older state after a newer one (ProgressFn's contract; TSan found the overlap).
   void Publish(const std::function<void(LiveState&)>& change) {
+    absl::MutexLock publishing(&publish_mu_);
     LiveState copy;
     {
       absl::MutexLock lock(&mu_);
@@ -268,6 +270,7 @@ class SessionMonitor {
 
   const PairedDeps& deps_;
   const ProgressFn& progress_;
+  absl::Mutex publish_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   mutable absl::Mutex mu_;
   LiveState live_ ABSL_GUARDED_BY(mu_);
   std::array<int64_t, 4> started_ ABSL_GUARDED_BY(mu_) = {};

@@ -73,6 +73,8 @@ struct LiveState {
   int32_t rounds_wanted = 0;
   int64_t oneway_packets_wanted = 0;
 };
+// Called with every new live state. The sessions report from their own threads, but calls never
+// overlap and arrive in the order the states were made, so the callback needs no lock of its own.
 using ProgressFn = std::function<void(const LiveState&)>;
 
 // "ADDRESS:PORT" / "[V6]:PORT" / "HOST:PORT" split into host and port. InvalidArgument with a

@@ -7,6 +7,7 @@
 #include <grpcpp/support/client_interceptor.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -211,6 +212,9 @@ class AgentNetnsTest : public ::testing::Test {
     path_ = *std::move(path);
     char pattern[] = "/tmp/pathpair-agent-netns-XXXXXX";
     ASSERT_NE(mkdtemp(pattern), nullptr);
+    // The agents drop to an unprivileged user before they bind their unix: sockets here
+    // (docs/SECURITY.md): the directory is writable by everyone, sticky as /tmp.
+    ASSERT_EQ(chmod(pattern, 01777), 0);
     dir_ = pattern;
   }
   void TearDown() override {
