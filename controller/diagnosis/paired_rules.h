@@ -22,6 +22,8 @@
 #ifndef PATHPAIR_CONTROLLER_DIAGNOSIS_PAIRED_RULES_H_
 #define PATHPAIR_CONTROLLER_DIAGNOSIS_PAIRED_RULES_H_
 
+#include <optional>
+
 #include "controller/diagnosis/finding.h"
 #include "controller/diagnosis/loss_rules.h"
 #include "controller/diagnosis/path_view.h"
@@ -53,6 +55,12 @@ inline constexpr double kAsymmetricConfidence = 0.8;
 // A one-way direction's loss in percent (counts clamped: the input is untrusted); 0 when nothing
 // was sent.
 double OneWayLossPct(const v1::OneWayResult& result);
+
+// The destination cross-check (loss_rules.h) of either trace of a paired run: a probe and its
+// reply cross both directions, so what the agents' own packets get through both ways, out times
+// back, over the smaller of the two samples. Empty unless both directions sent packets.
+std::optional<DestinationCrossCheck> OneWayCrossCheck(const v1::OneWayResult* forward_oneway,
+                                                      const v1::OneWayResult* reverse_oneway);
 
 // Direction from round trips alone is an inference (see FindLossDirection).
 inline constexpr double kTraceDirectionConfidence = 0.7;
