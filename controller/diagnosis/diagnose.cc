@@ -232,7 +232,8 @@ v1::Diagnosis Diagnose(const v1::DiagnosisInput& input, const DiagnoseOptions& o
     Annotate(reverse.findings, reverse.areas, true, v1::TRACE_DIRECTION_REVERSE);
     Annotate(paired_reverse, reverse.areas, true, v1::TRACE_DIRECTION_REVERSE);
   }
-  for (const Findings* part : {&paired_forward, &paired_reverse}) {
+  // Whole-path ones too: a direction's loss that its own trace does not place has no hop.
+  for (const Findings* part : {&paired_forward, &paired_reverse, &paired_whole}) {
     AttributeTraceLossToDirection(*part, forward.findings, reverse.findings);
   }
 
