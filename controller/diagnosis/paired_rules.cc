@@ -440,7 +440,10 @@ void AttributeTraceLossToDirection(const Findings& paired, Findings& forward_fin
     const char* clean_way = forward_lossy ? "server to client" : "client to server";
     const std::string code = v1::FindingCode_Name(direction.code());
     for (v1::Finding& loss : explained) {
-      if (loss.code() != v1::PACKET_LOSS) continue;
+      // PACKET_LOSS, and loss at the destination alone: its replies cross the lossy direction.
+      const bool destination_only =
+          loss.code() == v1::DEST_ICMP_RATE_LIMITED && loss.severity() == v1::SEVERITY_WARNING;
+      if (loss.code() != v1::PACKET_LOSS && !destination_only) continue;
       loss.set_severity(v1::SEVERITY_INFO);
       loss.set_summary(absl::StrCat(loss.summary(), " The one-way measurement finds no loss ",
                                     clean_way,

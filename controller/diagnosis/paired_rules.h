@@ -87,8 +87,9 @@ void FindLatencyDirection(Findings& forward_findings, Findings* reverse_findings
 
 // Once LOSS_FORWARD_DIRECTION or LOSS_REVERSE_DIRECTION (in `paired`) names the lossy
 // direction, the other direction's trace sees that loss only because its ICMP replies cross it on
-// the way back: that trace's PACKET_LOSS findings become info, say so, and point at the paired
-// finding instead of at their own hop's owner. With loss both ways nothing changes.
+// the way back: that trace's PACKET_LOSS findings (and DEST_ICMP_RATE_LIMITED, loss at its
+// destination alone) become info, say so, and point at the paired finding instead of at their own
+// hop's owner. With loss both ways nothing changes.
 void AttributeTraceLossToDirection(const Findings& paired, Findings& forward_findings,
                                    Findings& reverse_findings);
 
