@@ -293,6 +293,17 @@ class AcceptanceChecks:
                                     "the routers' ICMP limits are not at work: %s" % theirs)
         print("\n%s %s:\n  %s" % (type(self).__name__, mode, "\n  ".join(lines)),
               file=sys.stderr)
+        if mode == "udp":
+            # Both ends ration their port unreachables like the routers: every hop, the
+            # destination included, loses alike, and the one-way packets (none lost) show that
+            # the path does not lose them.
+            for direction in ("forward", "reverse"):
+                self.assertGreaterEqual(report[direction]["report"]["hubs"][-1]["Loss%"],
+                                        MIN_LIMITED_LOSS, direction)
+            rationed = [f for f in findings(report, "DEST_ICMP_RATE_LIMITED")
+                        if f["severity"] == "info" and "cross_check" in f["evidence"]]
+            self.assertEqual(sorted(f["direction"] for f in rationed), ["forward", "reverse"],
+                             report["diagnosis"])
 
 
 def latency_and_loss_checks(cls):
