@@ -33,7 +33,6 @@ import concurrent.futures
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -45,7 +44,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "topo"))
 import binomial  # noqa: E402
 from oneway_clock_checks import assert_latency_direction, findings, oneway_figures  # noqa: E402
-from test_paired import AGENT, AGENT_PORT, PATHPAIR, Netsim, scenario  # noqa: E402
+from test_paired import AGENT_PORT, PATHPAIR, Netsim, scenario, start_agent  # noqa: E402
 
 PARALLEL = int(os.environ.get("ACCEPTANCE_PARALLEL", "3"))
 FAST = ["-n", "-i", "0.1", "-c", "30"]
@@ -97,21 +96,8 @@ class LinuxPath:
     def start_agent(self, side):
         log = tempfile.TemporaryFile()
         self.logs.append(log)
-        proc = self.topology.popen(side, [AGENT, "--listen", "0.0.0.0:%d" % AGENT_PORT,
-                                          "--insecure"], stdout=log, stderr=log)
-        self.agents.append(proc)
-        address = self.topology.management(side)["address"]
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection((address, AGENT_PORT), timeout=0.5).close()
-                return
-            except OSError:
-                if proc.poll() is not None:
-                    log.seek(0)
-                    raise RuntimeError("agent exited: %s" % log.read().decode())
-                time.sleep(0.05)
-        raise RuntimeError("agent in %s never listened" % side)
+        self.agents.append(start_agent(self.namespace(side),
+                                       self.topology.management(side)["address"], log))
 
     def close(self):
         for proc in self.agents:

@@ -243,13 +243,20 @@ TEST(DestinationCrossCheckTest, EchoAnsweredMakesItRateLimitingAndHealthy) {
   EXPECT_DOUBLE_EQ(d.effective_loss_pct(), 0);
 }
 
+// A UDP trace whose hop 1 answers every probe and hops 2-4 and the destination `received` of
+// `sent`.
+v1::TraceResult UdpTraceLosingFromHopTwo(int sent, int received) {
+  TraceBuilder b("203.0.113.10");
+  b.Protocol(v1::PROTOCOL_UDP).Hop("198.51.100.1", sent, sent, 1);
+  for (int ttl = 2; ttl <= 4; ++ttl) {
+    b.Hop("198.51.100." + std::to_string(ttl), sent, received, 1.0 + ttl);
+  }
+  return b.Hop("203.0.113.10", sent, received, 6).Reached().Build();
+}
+
 TEST(DestinationCrossCheckTest, EchoLosingAsMuchLeavesRealLossAlone) {
   // 30% real loss from hop 2 on: echo loses as much, so nothing is explained away.
-  TraceBuilder b("203.0.113.10");
-  b.Protocol(v1::PROTOCOL_UDP).Hop("198.51.100.1", 30, 30, 1);
-  for (int ttl = 2; ttl <= 4; ++ttl) b.Hop("198.51.100." + std::to_string(ttl), 30, 21, 1.0 + ttl);
-  const v1::TraceResult trace = b.Hop("203.0.113.10", 30, 21, 6).Reached().Build();
-  const v1::Diagnosis d = WithEcho(trace, 20, 14);
+  const v1::Diagnosis d = WithEcho(UdpTraceLosingFromHopTwo(30, 21), 20, 14);
   EXPECT_THAT(TtlsOf(d, v1::PACKET_LOSS), ElementsAre(2));
   EXPECT_FALSE(Has(d, v1::DEST_ICMP_RATE_LIMITED));
   EXPECT_EQ(d.verdict(), v1::VERDICT_DEGRADED);
@@ -257,11 +264,7 @@ TEST(DestinationCrossCheckTest, EchoLosingAsMuchLeavesRealLossAlone) {
 
 TEST(DestinationCrossCheckTest, RationingOnTopOfRealLossKeepsTheRealLoss) {
   // Hops 2-5 lose 70% in UDP mode; echo gets 25% loss: the path loses 25%, the rest is rationing.
-  TraceBuilder b("203.0.113.10");
-  b.Protocol(v1::PROTOCOL_UDP).Hop("198.51.100.1", 40, 40, 1);
-  for (int ttl = 2; ttl <= 4; ++ttl) b.Hop("198.51.100." + std::to_string(ttl), 40, 12, 1.0 + ttl);
-  const v1::TraceResult trace = b.Hop("203.0.113.10", 40, 12, 6).Reached().Build();
-  const v1::Diagnosis d = WithEcho(trace, 40, 30);
+  const v1::Diagnosis d = WithEcho(UdpTraceLosingFromHopTwo(40, 12), 40, 30);
   EXPECT_THAT(TtlsOf(d, v1::PACKET_LOSS), ElementsAre(2));
   EXPECT_FALSE(Has(d, v1::LINK_INTERRUPTION));
   EXPECT_NEAR(d.effective_loss_pct(), 25, 1e-9);
