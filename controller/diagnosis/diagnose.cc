@@ -214,11 +214,13 @@ v1::Diagnosis Diagnose(const v1::DiagnosisInput& input, const DiagnoseOptions& o
     // After the paired rules, which may put a step on one direction.
     ClassifyLongLinks(forward.path, forward.loss, options.geo_lookup, forward.findings);
     if (paired) ClassifyLongLinks(reverse.path, reverse.loss, options.geo_lookup, reverse.findings);
+    // A finding about the reverse direction stays one, with or without a hop (loss on the way
+    // back that the reverse trace does not place has none).
     for (v1::Finding& finding : out) {
-      if (!finding.has_ttl()) {
-        paired_whole.push_back(std::move(finding));
-      } else if (finding.direction() == v1::TRACE_DIRECTION_REVERSE) {
+      if (finding.direction() == v1::TRACE_DIRECTION_REVERSE) {
         paired_reverse.push_back(std::move(finding));
+      } else if (!finding.has_ttl()) {
+        paired_whole.push_back(std::move(finding));
       } else {
         paired_forward.push_back(std::move(finding));
       }
@@ -228,10 +230,8 @@ v1::Diagnosis Diagnose(const v1::DiagnosisInput& input, const DiagnoseOptions& o
   Annotate(forward.findings, forward.areas, has_reverse_data, v1::TRACE_DIRECTION_FORWARD);
   Annotate(paired_forward, forward.areas, true, v1::TRACE_DIRECTION_FORWARD);
   Annotate(paired_whole, forward.areas, true, v1::TRACE_DIRECTION_FORWARD);
-  if (paired) {
-    Annotate(reverse.findings, reverse.areas, true, v1::TRACE_DIRECTION_REVERSE);
-    Annotate(paired_reverse, reverse.areas, true, v1::TRACE_DIRECTION_REVERSE);
-  }
+  if (paired) Annotate(reverse.findings, reverse.areas, true, v1::TRACE_DIRECTION_REVERSE);
+  Annotate(paired_reverse, reverse.areas, true, v1::TRACE_DIRECTION_REVERSE);
   // Whole-path ones too: a direction's loss that its own trace does not place has no hop.
   for (const Findings* part : {&paired_forward, &paired_reverse, &paired_whole}) {
     AttributeTraceLossToDirection(*part, forward.findings, reverse.findings);

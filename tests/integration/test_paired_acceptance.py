@@ -255,6 +255,9 @@ class AcceptanceChecks:
                 self.fail("a %s on the clean %s direction: %s" % (finding["severity"], clean,
                                                                  finding))
         self.assertEqual(report["verdict"], "degraded")
+        # The path is symmetric: answers lost on the lossy way back must not make a router look
+        # a hop further away (alias distances) and so like a detour.
+        self.assertNotIn("ASYMMETRIC_PATH", codes(report))
 
     def check_default_limits(self, mode):
         name = "limits_" + mode
@@ -387,10 +390,12 @@ class LinuxAcceptanceTest(AcceptanceChecks, unittest.TestCase):
         report = self.report("return_latency")
         self.assertEqual(oneway_figures(report)["method"], ("same_host", "same_host"))
         assert_latency_direction(self, report, "return", expected_ms=DELAY_MS, tolerance_ms=10)
+        self.assertNotIn("ASYMMETRIC_PATH", codes(report))
 
     def test_latency_only_on_the_way_out(self):
         report = self.report("forward_latency")
         assert_latency_direction(self, report, "forward", expected_ms=DELAY_MS, tolerance_ms=10)
+        self.assertNotIn("ASYMMETRIC_PATH", codes(report))
 
     def test_long_haul_path_is_healthy(self):
         report = self.report("long_haul")
