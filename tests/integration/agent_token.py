@@ -10,6 +10,9 @@ import tempfile
 _fd, PATH = tempfile.mkstemp(prefix="pathpair-test-token-")
 os.write(_fd, (secrets.token_hex(16) + "\n").encode())
 os.close(_fd)
+# Readable by the unprivileged users some tests run agents and controllers as
+# (test_least_privilege.py): a test token guards nothing secret.
+os.chmod(PATH, 0o644)
 atexit.register(lambda: os.path.exists(PATH) and os.unlink(PATH))
 
 AGENT_ARGS = ["--insecure", "--token-file", PATH]

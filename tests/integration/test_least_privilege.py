@@ -26,6 +26,7 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import agent_token  # noqa: E402
 import nspath  # noqa: E402
 
 PATHPAIR = os.environ.get("PATHPAIR_BIN", "pathpair")
@@ -151,7 +152,7 @@ class LeastPrivilegeTest(unittest.TestCase):
     def start_agent(self, node, prefix=(), extra=()):
         log = open(os.path.join(self.tmp, "agent-%s-%d.log" % (node, time.monotonic_ns())), "w+")
         proc = subprocess.Popen(["ip", "netns", "exec", node] + list(prefix) + [
-            AGENT, "--listen", "[::]:%d" % AGENT_PORT, "--insecure"] + list(extra),
+            AGENT, "--listen", "[::]:%d" % AGENT_PORT] + agent_token.AGENT_ARGS + list(extra),
             stdout=log, stderr=subprocess.STDOUT)
         self.addCleanup(log.close)
         self.addCleanup(lambda: (proc.kill(), proc.wait()))
@@ -170,7 +171,7 @@ class LeastPrivilegeTest(unittest.TestCase):
         server = ("%s:%d" % (self.path.server_v4, AGENT_PORT) if family == 4
                   else "[%s]:%d" % (self.path.server_v6, AGENT_PORT))
         argv = [PATHPAIR, "test"] + list(client) + [
-            "--server", server, "--target", self.target(family), "--insecure", "--json",
+            "--server", server, "--target", self.target(family), *agent_token.CONTROLLER_ARGS, "--json",
             "--no-history", "-n"] + ROUNDS + protocol_flags + list(extra)
         return self.path.start_in_client(argv)
 

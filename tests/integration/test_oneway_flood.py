@@ -21,6 +21,7 @@ import sys
 import time
 import unittest
 
+import agent_token
 import nspath
 import oneway_clock_checks
 import test_paired
@@ -50,7 +51,13 @@ class OneWayFloodTest(unittest.TestCase):
         with test_paired.Netsim("forward_latency", {"client": flags, "server": flags}) as sim:
             channel = grpc.insecure_channel(sim.endpoint("server"))
             self.addCleanup(channel.close)
-            info = channel.unary_unary("/pathpair.v1.Agent/Info")
+            unauthenticated_info = channel.unary_unary("/pathpair.v1.Agent/Info")
+            with open(agent_token.PATH) as token_file:
+                bearer = [("authorization", "Bearer " + token_file.read().strip())]
+
+            def info(request, timeout):
+                return unauthenticated_info(request, timeout=timeout, metadata=bearer)
+
             self.assertTrue(info(b"", timeout=5))  # an InfoResponse, serialized
 
             before = udp_in(sim.namespace("server"))
@@ -82,7 +89,7 @@ class OneWayFloodTest(unittest.TestCase):
 
             proc = subprocess.run(
                 [test_paired.PATHPAIR, "test", "--client", sim.endpoint("client"), "--server",
-                 sim.endpoint("server"), "--target", sim.env["NETSIM_SERVER_IP"], "--insecure",
+                 sim.endpoint("server"), "--target", sim.env["NETSIM_SERVER_IP"], *agent_token.CONTROLLER_ARGS,
                  "--json", "--no-history", "-n", "-i", "0.1", "-c", "5"],
                 capture_output=True, text=True, timeout=120)
         # Exit with the verdict: 3 (degraded) for the forward latency is fine, a failure is not.

@@ -38,6 +38,28 @@ def scenario(name):
     return os.path.join(SCENARIOS, name + ".textproto")
 
 
+def start_agent(namespace, address, log, extra_args=()):
+    """pathpair-agent (plaintext with the tests' token, agent_token.py) in `namespace`, listening
+    on AGENT_PORT, its output to `log`; returns its process once `address` (reachable from this
+    namespace) accepts connections."""
+    proc = subprocess.Popen(
+        ["ip", "netns", "exec", namespace, AGENT, "--listen", "0.0.0.0:%d" % AGENT_PORT]
+        + agent_token.AGENT_ARGS + list(extra_args), stdout=log, stderr=log)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((address, AGENT_PORT), timeout=0.5).close()
+            return proc
+        except OSError:
+            if proc.poll() is not None:
+                log.seek(0)
+                raise RuntimeError("agent exited: %s" % log.read().decode())
+            time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    raise RuntimeError("agent in %s never listened" % namespace)
+
+
 class Netsim:
     """`pathpair-netsim up` in the background, with both agents; torn down on exit."""
 
@@ -84,23 +106,8 @@ class Netsim:
     def start_agent(self, side):
         log = tempfile.TemporaryFile()
         self.logs.append(log)
-        proc = subprocess.Popen(
-            ["ip", "netns", "exec", self.namespace(side), AGENT, "--listen",
-             "0.0.0.0:%d" % AGENT_PORT] + agent_token.AGENT_ARGS
-            + self.agent_args.get(side, []),
-            stdout=log, stderr=log)
-        self.agents[side] = proc
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection((self.mgmt(side), AGENT_PORT), timeout=0.5).close()
-                return
-            except OSError:
-                if proc.poll() is not None:
-                    log.seek(0)
-                    raise RuntimeError("agent exited: %s" % log.read().decode())
-                time.sleep(0.05)
-        raise RuntimeError("agent in %s never listened" % side)
+        self.agents[side] = start_agent(self.namespace(side), self.mgmt(side), log,
+                                        self.agent_args.get(side, []))
 
     def tx_packets(self, side):
         """Packets sent into the path by that namespace (its TUN device)."""

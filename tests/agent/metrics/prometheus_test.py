@@ -25,6 +25,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "integration"))
+import agent_token  # noqa: E402
 import nspath  # noqa: E402
 
 AGENT = os.environ.get("PATHPAIR_AGENT_BIN", "pathpair-agent")
@@ -138,7 +139,7 @@ class PrometheusScrapeTest(unittest.TestCase):
                     return f
 
                 server, _ = start_agent(["ip", "netns", "exec", path.server],
-                                        ["--listen", "0.0.0.0:%d" % AGENT_PORT, "--insecure"],
+                                        ["--listen", "0.0.0.0:%d" % AGENT_PORT] + agent_token.AGENT_ARGS,
                                         log("server"))
                 path._background.append(server)
                 # The unit's identity: not root, CAP_NET_RAW only (ambient and bounding),
@@ -148,8 +149,8 @@ class PrometheusScrapeTest(unittest.TestCase):
                            "--ambient-caps=-all,+net_raw", "--bounding-set=-all,+net_raw",
                            "--no-new-privs"]
                 client, ports = start_agent(
-                    as_unit, ["--listen", "127.0.0.1:%d" % AGENT_PORT, "--insecure",
-                              "--metrics-listen", "127.0.0.1:%d" % METRICS_PORT],
+                    as_unit, ["--listen", "127.0.0.1:%d" % AGENT_PORT] + agent_token.AGENT_ARGS
+                    + ["--metrics-listen", "127.0.0.1:%d" % METRICS_PORT],
                     log("client"))
                 path._background.append(client)
                 self.assertEqual(ports["metrics"], METRICS_PORT)
@@ -182,7 +183,7 @@ class PrometheusScrapeTest(unittest.TestCase):
 
                 test = path.run_in_client(
                     [PATHPAIR, "test", "--client", "127.0.0.1:%d" % AGENT_PORT, "--server",
-                     "%s:%d" % (path.server_v4, AGENT_PORT), "--insecure", "-u", "-n", "-c", "3",
+                     "%s:%d" % (path.server_v4, AGENT_PORT), *agent_token.CONTROLLER_ARGS, "-u", "-n", "-c", "3",
                      "-i", "0.2", "--no-oneway", "--no-history", "--json"], timeout=120)
                 self.assertIn(test.returncode, (0, 3, 4), test)
 
