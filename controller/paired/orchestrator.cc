@@ -308,7 +308,9 @@ bool FailedForReal(const absl::Status& status, bool interrupted) {
   return !status.ok() && !(interrupted && absl::IsCancelled(status));
 }
 
-// Phase 5: a trace's result (or its last snapshot) and why it failed.
+// Phase 5: a trace's result (or its last snapshot) and why it failed. A trace that did not end
+// with its final result, or was interrupted, is marked incomplete: the diagnosis never takes its
+// figures for a clean direction (an agent killed mid-test leaves hops "in flight").
 void CollectTrace(TraceOutcome outcome, int64_t started_unix_us, bool interrupted,
                   v1::PairedSide& side) {
   if (outcome.result.has_value()) *side.mutable_trace() = *std::move(outcome.result);
@@ -318,24 +320,43 @@ void CollectTrace(TraceOutcome outcome, int64_t started_unix_us, bool interrupte
   } else if (!side.has_trace() && !interrupted) {
     side.set_error("the trace ended without a result");
   }
+  if (side.has_trace() && (!outcome.status.ok() || !side.trace().final() ||
+                           side.trace().interrupted() || interrupted)) {
+    side.mutable_trace()->set_incomplete(true);
+  }
 }
 
-// Phase 5: a one-way direction, from the end it arrives at (`end`: "client" or "server").
-v1::OneWayMeasurement CollectOneWay(const OneWayOutcome& outcome, const char* end,
+// A one-way half that did not run to its end: stopped, failed, or without its final result.
+bool CutShort(const OneWayOutcome& outcome) {
+  return !outcome.status.ok() || !outcome.result.has_value() || !outcome.result->final() ||
+         outcome.result->interrupted();
+}
+
+// Phase 5: a one-way direction, from the end it arrives at (`end`: "client" or "server"; its
+// half `measured`) and the end that sends it (`sender`: the other half). The figures of a half
+// that was stopped are kept; the direction is incomplete when either half was cut short.
+v1::OneWayMeasurement CollectOneWay(const OneWayOutcome& measured, const char* end,
+                                    const OneWayOutcome& sender, const char* sender_end,
                                     bool interrupted) {
   v1::OneWayMeasurement measurement;
-  if (outcome.result.has_value()) {
-    *measurement.mutable_stats() = outcome.result->inbound();
-    *measurement.mutable_offset_estimate() = outcome.result->offset();
+  if (measured.result.has_value()) {
+    *measurement.mutable_stats() = measured.result->inbound();
+    *measurement.mutable_offset_estimate() = measured.result->offset();
   }
-  const std::string reported = outcome.result.has_value() ? outcome.result->error() : "";
-  if (FailedForReal(outcome.status, interrupted)) {
-    measurement.set_error(absl::StrCat("the ", end, " side failed: ", Describe(outcome.status)));
-  } else if (!outcome.result.has_value() && !interrupted) {
+  const std::string reported = measured.result.has_value() ? measured.result->error() : "";
+  if (FailedForReal(measured.status, interrupted)) {
+    measurement.set_error(absl::StrCat("the ", end, " side failed: ", Describe(measured.status)));
+  } else if (!measured.result.has_value() && !interrupted) {
     measurement.set_error(absl::StrCat("the ", end, " side returned no result"));
   } else if (!reported.empty()) {
     measurement.set_error(absl::StrCat("the ", end, " side: ", reported));
+  } else if (FailedForReal(sender.status, interrupted)) {
+    measurement.set_error(
+        absl::StrCat("cut short: the ", sender_end, " side, which sends this direction, failed"));
+  } else if (interrupted) {
+    measurement.set_error("cut short: the test was interrupted");
   }
+  measurement.set_incomplete(interrupted || CutShort(measured) || CutShort(sender));
   return measurement;
 }
 
@@ -442,10 +463,10 @@ absl::StatusOr<v1::PairedRun> RunPairedTest(const PairedTestPlan& plan, Endpoint
   CollectTrace(std::move(outcomes.reverse_trace), monitor.StartedUnixUs(Session::kReverseTrace),
                run.interrupted(), *run.mutable_server());
   if (plan.oneway) {  // each direction is measured where it arrives
-    *run.mutable_oneway_forward() =
-        CollectOneWay(outcomes.server_oneway, "server", run.interrupted());
-    *run.mutable_oneway_reverse() =
-        CollectOneWay(outcomes.client_oneway, "client", run.interrupted());
+    *run.mutable_oneway_forward() = CollectOneWay(
+        outcomes.server_oneway, "server", outcomes.client_oneway, "client", run.interrupted());
+    *run.mutable_oneway_reverse() = CollectOneWay(
+        outcomes.client_oneway, "client", outcomes.server_oneway, "server", run.interrupted());
     ResolveOneWayClocks(run);  // the delays on one time base, by both ends' clocks
   }
   if (const std::optional<double> skew = monitor.StartSkewMs()) run.set_start_skew_ms(*skew);

@@ -513,6 +513,39 @@ TEST_F(AgentServiceTest, StopRpcEndsTheTraceWithItsFinalResult) {
   ASSERT_FALSE(rest.empty());
   EXPECT_TRUE(rest.back().snapshot().final());
   EXPECT_TRUE(agent.runner.Get(0).cancelled);
+  // What the runner measured until the stop, marked as such.
+  EXPECT_TRUE(rest.back().snapshot().interrupted());
+  EXPECT_TRUE(rest.back().snapshot().incomplete());
+}
+
+TEST_F(AgentServiceTest, StopRpcEndsTheOneWayWithWhatArrivedSoFar) {
+  // Issue 15: Ctrl-C on `pathpair test` used to throw the one-way packets away.
+  TestAgent agent(clock_);
+  ASSERT_TRUE(agent.consent.AllowCidr("198.51.100.0/24").ok());
+  v1::StartOneWayRequest request;
+  request.set_peer_address("198.51.100.9");
+  request.set_peer_port(8621);
+  request.set_count(1000);
+  grpc::ClientContext context;
+  SetDeadline(context);
+  auto reader = agent.stub->StartOneWay(&context, request);
+  v1::OneWayUpdate first;
+  ASSERT_TRUE(reader->Read(&first));
+  ASSERT_TRUE(agent.oneway.WaitForStarted(1));
+  agent.oneway.Progress(0, 600, 480);
+  grpc::ClientContext stop_context;
+  SetDeadline(stop_context);
+  v1::StopRequest stop;
+  stop.add_session_ids(first.session_id());
+  v1::StopResponse stopped;
+  ASSERT_TRUE(agent.stub->Stop(&stop_context, stop, &stopped).ok());
+  v1::OneWayUpdate last;
+  ASSERT_TRUE(reader->Read(&last));
+  reader->Finish();
+  EXPECT_TRUE(last.result().final());
+  EXPECT_TRUE(last.result().interrupted());
+  EXPECT_EQ(last.result().inbound().sent(), 600);
+  EXPECT_EQ(last.result().inbound().received(), 480);
 }
 
 TEST_F(AgentServiceTest, RunnerErrorsReachTheCaller) {

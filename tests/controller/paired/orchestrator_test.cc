@@ -212,10 +212,19 @@ TEST(OrchestratorTest, ServerFailingMidTestKeepsTheForwardResult) {
   // The forward one-way direction was measured by the server: lost with it.
   ASSERT_TRUE(run->has_oneway_forward());
   EXPECT_THAT(run->oneway_forward().error(), HasSubstr("server side failed"));
-  EXPECT_TRUE(run->oneway_reverse().error().empty());
+  // The reverse direction, sent by the server, was measured by the client to the end of its
+  // own schedule: its figures are kept, with why they are incomplete (issue 15).
+  EXPECT_EQ(run->oneway_reverse().stats().sent(), 300);
+  EXPECT_THAT(run->oneway_reverse().error(), HasSubstr("the server side, which sends"));
   const std::vector<std::string> errors = RunErrors(*run);
-  ASSERT_EQ(errors.size(), 2u);
+  ASSERT_EQ(errors.size(), 3u);
   EXPECT_THAT(errors[0], HasSubstr("reverse trace (server agent.example:8620)"));
+  // Issue 15: whatever the server measured or sent is incomplete; the forward trace, which ran
+  // to its end, is not.
+  EXPECT_FALSE(run->client().trace().incomplete());
+  EXPECT_TRUE(run->server().trace().incomplete());
+  EXPECT_TRUE(run->oneway_forward().incomplete());
+  EXPECT_TRUE(run->oneway_reverse().incomplete());
 }
 
 TEST(OrchestratorTest, BothSidesFailingIsAFailure) {
@@ -260,6 +269,29 @@ TEST(OrchestratorTest, CancellationStopsBothSidesAndKeepsWhatWasMeasured) {
   // No alias phase after an interruption.
   EXPECT_TRUE(client.alias_requests.empty());
   EXPECT_FALSE(run->has_client_aliases());
+  // Both traces and both one-way directions were cut short; the one-way packets received
+  // until Ctrl-C are kept (issue 15: they were thrown away).
+  EXPECT_TRUE(run->client().trace().incomplete());
+  EXPECT_TRUE(run->server().trace().incomplete());
+  for (const v1::OneWayMeasurement* way : {&run->oneway_forward(), &run->oneway_reverse()}) {
+    EXPECT_TRUE(way->incomplete());
+    EXPECT_EQ(way->stats().sent(), 150);  // half of the 300 asked for, in the fake
+    EXPECT_EQ(way->stats().received(), 150);
+    EXPECT_THAT(way->error(), HasSubstr("interrupted"));
+  }
+}
+
+TEST(OrchestratorTest, CompleteRunIsNotIncomplete) {
+  FakeEndpoint client("local");
+  FakeEndpoint server("agent.example:8620");
+  CancelToken cancel;
+  absl::StatusOr<v1::PairedRun> run =
+      RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_TRUE(run.ok());
+  EXPECT_FALSE(run->client().trace().incomplete());
+  EXPECT_FALSE(run->server().trace().incomplete());
+  EXPECT_FALSE(run->oneway_forward().incomplete());
+  EXPECT_FALSE(run->oneway_reverse().incomplete());
 }
 
 TEST(OrchestratorTest, ZeroRoundsIsRefused) {
