@@ -2,9 +2,11 @@
 # Builds pathpair and runs every test: unit, fuzz-corpus replay and the root integration tests
 # in network namespaces. This is the command README.md shows and .ci/run calls.
 #
-# Usage: sudo tests/run-all.sh [extra ctest arguments]
+# Usage: tests/run-all.sh [extra ctest arguments]   (as root, or through sudo)
 # Environment: BUILD_DIR (default build), PATHPAIR_SANITIZE=ON for an ASan/UBSan build.
 set -euo pipefail
+source "$(dirname "$0")/../deploy/as-root.sh"
+pathpair_as_root "$@"
 cd "$(dirname "$0")/.."
 
 ./deploy/install-deps.sh
