@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "agent/rpc/rpc_limits.h"
+#include "agent/service/call_log.h"
 
 namespace pathpair::agent {
 
@@ -47,10 +48,14 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> BuildAgentServer(
     builder.AddListeningPort(listen[i], credentials, &ports[i]);
   }
   builder.RegisterService(service);
+  builder.experimental().SetInterceptorCreators(CallLogInterceptors());
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
   builder.SetMaxSendMessageSize(kMaxResponseBytes);
   // Ping idle connections so that a controller that vanished without closing its connection
   // (host down, cable cut) has its streams cancelled; the lease is the backstop.
+  // One agent per port: without this a second agent on a port in use would bind it too
+  // (SO_REUSEPORT) and silently share its connections, instead of failing.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, kKeepaliveTimeMs);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, kKeepaliveTimeoutMs);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
