@@ -97,13 +97,33 @@ v1::ProbeOptions ReverseOptions(const v1::ProbeOptions& probe, const std::string
 }
 
 // Phase 1: both ends answer Info; how they describe themselves goes into the run. The one-way
-// ports in the answers are needed to start the sessions.
+// ports in the answers are needed to start the sessions; an end that cannot send the plan's
+// probes (capabilities) stops the test here.
 struct EndsInfo {
   v1::InfoResponse client;
   v1::InfoResponse server;
 };
 
-absl::StatusOr<EndsInfo> CheckEnds(Endpoint& client, Endpoint& server, v1::PairedRun& run) {
+// FailedPrecondition when an end that reports its capabilities cannot send `protocol` probes.
+absl::Status CheckProtocol(const v1::InfoResponse& info, const v1::PairedSide& end,
+                           v1::Protocol protocol) {
+  const v1::Capabilities& capabilities = info.capabilities();
+  if (capabilities.socket_mode() == v1::Capabilities::SOCKET_MODE_UNSPECIFIED) {
+    return absl::OkStatus();  // not reported (the in-process client end, older agents)
+  }
+  for (const int offered : capabilities.protocols()) {
+    if (offered == protocol) return absl::OkStatus();
+  }
+  const bool unprivileged = capabilities.socket_mode() != v1::Capabilities::SOCKET_MODE_RAW;
+  return absl::FailedPreconditionError(absl::StrCat(
+      end.endpoint(), " cannot send ", v1::Protocol_Name(protocol), " probes",
+      unprivileged ? ": the agent runs without CAP_NET_RAW (ICMP only); run it as root or grant "
+                     "CAP_NET_RAW, or test with ICMP"
+                   : ""));
+}
+
+absl::StatusOr<EndsInfo> CheckEnds(Endpoint& client, Endpoint& server, v1::Protocol protocol,
+                                   v1::PairedRun& run) {
   absl::StatusOr<v1::InfoResponse> server_info = server.Info();
   if (!server_info.ok()) {
     return absl::UnavailableError(
@@ -115,6 +135,12 @@ absl::StatusOr<EndsInfo> CheckEnds(Endpoint& client, Endpoint& server, v1::Paire
     return absl::UnavailableError(
         absl::StrCat("client ", run.client().endpoint(),
                      " did not answer Info: ", Describe(client_info.status())));
+  }
+  // An agent without raw sockets (not root, no CAP_NET_RAW) says so in Info: refuse a protocol
+  // it cannot send before anything starts, not after the one-way phase.
+  for (const auto& [info, end] :
+       {std::pair{&*server_info, &run.server()}, std::pair{&*client_info, &run.client()}}) {
+    PATHPAIR_RETURN_IF_ERROR(CheckProtocol(*info, *end, protocol));
   }
   run.mutable_server()->set_hostname(server_info->hostname());
   run.mutable_server()->set_version(server_info->version());
@@ -445,7 +471,8 @@ absl::StatusOr<v1::PairedRun> RunPairedTest(const PairedTestPlan& plan, Endpoint
   run.mutable_client()->set_endpoint(client.Describe());
   run.mutable_server()->set_endpoint(server.Describe());
 
-  PATHPAIR_ASSIGN_OR_RETURN(const EndsInfo ends, CheckEnds(client, server, run));
+  PATHPAIR_ASSIGN_OR_RETURN(const EndsInfo ends,
+                            CheckEnds(client, server, plan.probe.protocol(), run));
   const std::string pairing_id = deps.new_pairing_id();
   PATHPAIR_RETURN_IF_ERROR(
       LearnReverseTarget(plan, server_host_port.second, pairing_id, client, run));

@@ -294,6 +294,31 @@ TEST(OrchestratorTest, CompleteRunIsNotIncomplete) {
   EXPECT_FALSE(run->oneway_reverse().incomplete());
 }
 
+TEST(OrchestratorTest, AnAgentWithoutRawSocketsRefusesTcpBeforeAnythingStarts) {
+  // Issue 15: `pathpair test -T` against an agent that is not root failed only after the
+  // one-way phase.
+  FakeEndpoint client("local");
+  FakeEndpoint server("agent.example:8620");
+  server.info.mutable_capabilities()->set_socket_mode(
+      v1::Capabilities::SOCKET_MODE_UNPRIVILEGED_ICMP);
+  server.info.mutable_capabilities()->add_protocols(v1::PROTOCOL_ICMP);
+  PairedTestPlan plan = Plan();
+  plan.probe.set_protocol(v1::PROTOCOL_TCP);
+  CancelToken cancel;
+  absl::StatusOr<v1::PairedRun> run =
+      RunPairedTest(plan, client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_FALSE(run.ok());
+  EXPECT_EQ(run.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(run.status().message(), HasSubstr("agent.example:8620 cannot send PROTOCOL_TCP"));
+  EXPECT_THAT(run.status().message(), HasSubstr("CAP_NET_RAW"));
+  EXPECT_EQ(server.oneway_request.count(), 0);  // nothing started
+  EXPECT_EQ(client.oneway_request.count(), 0);
+  EXPECT_TRUE(client.reflect_peer.empty());
+  // ICMP it can do.
+  plan.probe.set_protocol(v1::PROTOCOL_ICMP);
+  EXPECT_TRUE(RunPairedTest(plan, client, server, FakeDeps(), cancel, nullptr).ok());
+}
+
 TEST(OrchestratorTest, ZeroRoundsIsRefused) {
   FakeEndpoint client("local");
   FakeEndpoint server("agent.example:8620");
