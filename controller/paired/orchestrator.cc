@@ -167,7 +167,11 @@ absl::Status LearnReverseTarget(const PairedTestPlan& plan, int server_port,
     return absl::UnavailableError(absl::StrCat(
         "could not learn the reverse target: the client side's Reflect to the server agent at ",
         server_over_path, " failed: ", Describe(reflected.status()),
-        " (give --reverse-target ADDRESS)"));
+        plan.forward_target_is_server
+            ? absl::StrCat(" (", plan.forward_target,
+                           " is the --server address; give --target ADDRESS, the server's "
+                           "address on the path under test, or --reverse-target ADDRESS)")
+            : " (give --reverse-target ADDRESS)"));
   }
   run.set_reverse_target(*reflected);
   run.set_reverse_target_reflected(true);

@@ -172,6 +172,7 @@ absl::StatusOr<paired::PairedTestPlan> BuildPlan(const TestFlags& flags,
       plan.forward_target,
       ResolveAddress(resolver, flags.target.empty() ? server->first : flags.target,
                      probe.ip_version(), "the forward target"));
+  plan.forward_target_is_server = flags.target.empty();
   if (!flags.reverse_target.empty()) {
     PATHPAIR_ASSIGN_OR_RETURN(
         plan.reverse_target,

@@ -16,6 +16,7 @@ namespace pathpair::paired {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // Every call to now_unix_us advances 1 ms, so spreads are exact call counts.
 PairedDeps FakeDeps() {
@@ -179,6 +180,15 @@ TEST(OrchestratorTest, ReflectFailureWithoutReverseTargetIsAnError) {
   EXPECT_THAT(run.status().message(), HasSubstr("reverse target"));
   EXPECT_THAT(run.status().message(), HasSubstr("bad token"));
   EXPECT_THAT(run.status().message(), HasSubstr("--reverse-target"));
+  EXPECT_THAT(run.status().message(), Not(HasSubstr("--target ADDRESS")));
+  // Without --target the forward target is the --server address: the error names --target
+  // first (issue 15: it named only --reverse-target).
+  PairedTestPlan plan = Plan();
+  plan.forward_target_is_server = true;
+  run = RunPairedTest(plan, client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_FALSE(run.ok());
+  EXPECT_THAT(run.status().message(),
+              HasSubstr("203.0.113.80 is the --server address; give --target ADDRESS"));
 }
 
 TEST(OrchestratorTest, UnreachableAgentIsAnErrorNamingIt) {
