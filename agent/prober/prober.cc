@@ -344,8 +344,12 @@ void Prober::ApplyPauseFlag() {
 MonoTime Prober::Step() {
   RunPosted();
   ApplyPauseFlag();
-  ReceiveAndRoute();
+  // Read the clock before draining the sockets: every reply that arrived by `now` is then
+  // routed before a probe expires at `now`. The other order loses a reply that arrives between
+  // the drain and the clock read when its probe's deadline falls in that gap, which happens on
+  // a loaded host where the loop can be descheduled there.
   const MonoTime now = clock_.Now();
+  ReceiveAndRoute();
   // Collect first: running an engine reschedules it, possibly at or before `now` again, and
   // each trace runs once per turn.
   std::vector<TraceId> due;

@@ -174,6 +174,7 @@ void FakeTransport::Receive(std::vector<net::ReceivedPacket>& out) {
     out.push_back(std::move(queue_.begin()->second));
     queue_.erase(queue_.begin());
   }
+  if (after_receive_) after_receive_();
 }
 
 }  // namespace pathpair::prober

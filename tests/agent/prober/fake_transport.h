@@ -41,6 +41,9 @@ class FakeTransport : public net::ProbeTransport {
   void set_drop(std::function<bool(const SentRecord&)> drop) { drop_ = std::move(drop); }
   void set_fail_sends(bool fail) { fail_sends_ = fail; }
   void set_capabilities(net::TransportCapabilities caps) { caps_ = caps; }
+  // Runs at the end of every Receive, after the due replies are handed out: a test moves the
+  // clock here to model the time between draining the sockets and the loop's next clock read.
+  void set_after_receive(std::function<void()> hook) { after_receive_ = std::move(hook); }
   // Queues an arbitrary packet, delivered at `at`.
   void Inject(net::ReceivedPacket packet) {
     const MonoTime at = packet.received_at;
@@ -65,6 +68,7 @@ class FakeTransport : public net::ProbeTransport {
   std::map<IpAddress, std::vector<IpAddress>> paths_;
   absl::Duration per_hop_delay_ = absl::Milliseconds(1);
   std::function<bool(const SentRecord&)> drop_;
+  std::function<void()> after_receive_;
   bool fail_sends_ = false;
   std::vector<SentRecord> sent_;
   std::multimap<MonoTime, net::ReceivedPacket> queue_;  // by arrival time

@@ -592,6 +592,32 @@ TEST_F(ProberTest, ProbeEventsCarryTheOnWireSequence) {
   EXPECT_EQ(sink.replies.back().responder, Addr("203.0.113.9"));
 }
 
+// A reply that arrives just after the loop drained its sockets, while the loop is descheduled
+// until after the probe's deadline, still counts: the loop reads the clock before it drains,
+// so it never expires a probe at a time whose replies it has not read yet.
+TEST_F(ProberTest, AReplyThatArrivesBeforeTheDeadlineCountsWhenTheLoopRunsLate) {
+  net_.set_per_hop_delay(absl::Milliseconds(633));  // the target (TTL 3) answers after 1.899 s
+  Outcome outcome;
+  const MonoTime start = clock_.Now();
+  ASSERT_TRUE(Add(Options(1), Addr("203.0.113.9"), outcome).ok());
+  RunUntil(start + absl::Milliseconds(1850));
+  ASSERT_FALSE(outcome.final_result.has_value());
+  // This turn's drain finds nothing; the loop is then descheduled past the 2 s deadline, and
+  // the answer arrives meanwhile (at 1.899 s).
+  bool late = false;
+  net_.set_after_receive([&] {
+    if (late) return;
+    late = true;
+    clock_.Set(start + absl::Milliseconds(2100));
+  });
+  prober_.Step();
+  net_.set_after_receive(nullptr);
+  RunUntil();
+  ASSERT_TRUE(outcome.final_result.has_value());
+  ExpectFullPath(*outcome.final_result,
+                 {Addr("198.51.100.1"), Addr("198.51.100.2"), Addr("203.0.113.9")}, 1);
+}
+
 TEST_F(ProberTest, PostedWorkRunsOnTheNextTurn) {
   bool ran = false;
   prober_.Post([&ran] { ran = true; });
