@@ -6,10 +6,12 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -96,6 +98,25 @@ v1::ProbeOptions ReverseOptions(const v1::ProbeOptions& probe, const std::string
   return options;
 }
 
+// What a connection failure says about TLS, for the user: gRPC reports a TLS client meeting a
+// plaintext agent as a failed handshake (BoringSSL's WRONG_VERSION_NUMBER), and a plaintext
+// client meeting a TLS agent as a connection the agent closed at once. `insecure` is whether
+// this controller spoke plaintext. Empty when the failure looks like anything else.
+std::string TlsMismatchHint(const absl::Status& status, bool insecure) {
+  const absl::string_view message = status.message();
+  if (!insecure && (absl::StrContains(message, "WRONG_VERSION_NUMBER") ||
+                    absl::StrContains(message, "Ssl handshake failed"))) {
+    return "the agent serves plaintext: use --insecure (or start the agent with TLS)";
+  }
+  if (insecure && absl::IsUnavailable(status) &&
+      (absl::StrContains(message, "Socket closed") ||
+       absl::StrContains(message, "Connection reset by peer"))) {
+    return "the agent may require TLS: give --tls-ca, --tls-cert and --tls-key instead of "
+           "--insecure";
+  }
+  return "";
+}
+
 // Phase 1: both ends answer Info; how they describe themselves goes into the run. The one-way
 // ports in the answers are needed to start the sessions; an end that cannot send the plan's
 // probes (capabilities) stops the test here.
@@ -123,18 +144,16 @@ absl::Status CheckProtocol(const v1::InfoResponse& info, const v1::PairedSide& e
 }
 
 absl::StatusOr<EndsInfo> CheckEnds(Endpoint& client, Endpoint& server, v1::Protocol protocol,
-                                   v1::PairedRun& run) {
-  absl::StatusOr<v1::InfoResponse> server_info = server.Info();
-  if (!server_info.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("server agent ", run.server().endpoint(),
-                     " did not answer Info: ", Describe(server_info.status())));
-  }
-  absl::StatusOr<v1::InfoResponse> client_info = client.Info();
-  if (!client_info.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("client ", run.client().endpoint(),
-                     " did not answer Info: ", Describe(client_info.status())));
+                                   bool insecure, v1::PairedRun& run) {
+  absl::StatusOr<v1::InfoResponse> server_info = absl::UnknownError("not asked");
+  absl::StatusOr<v1::InfoResponse> client_info = absl::UnknownError("not asked");
+  for (auto& [end, name, info] : {std::tuple{&server, "server agent ", &server_info},
+                                  std::tuple{&client, "client ", &client_info}}) {
+    *info = end->Info();
+    if (info->ok()) continue;
+    const std::string hint = TlsMismatchHint(info->status(), insecure);
+    return absl::UnavailableError(absl::StrCat(name, end->Describe(), " did not answer Info: ",
+                                               hint.empty() ? Describe(info->status()) : hint));
   }
   // An agent without raw sockets (not root, no CAP_NET_RAW) says so in Info: refuse a protocol
   // it cannot send before anything starts, not after the one-way phase.
@@ -476,7 +495,7 @@ absl::StatusOr<v1::PairedRun> RunPairedTest(const PairedTestPlan& plan, Endpoint
   run.mutable_server()->set_endpoint(server.Describe());
 
   PATHPAIR_ASSIGN_OR_RETURN(const EndsInfo ends,
-                            CheckEnds(client, server, plan.probe.protocol(), run));
+                            CheckEnds(client, server, plan.probe.protocol(), plan.insecure, run));
   const std::string pairing_id = deps.new_pairing_id();
   PATHPAIR_RETURN_IF_ERROR(
       LearnReverseTarget(plan, server_host_port.second, pairing_id, client, run));

@@ -173,6 +173,7 @@ absl::StatusOr<paired::PairedTestPlan> BuildPlan(const TestFlags& flags,
       ResolveAddress(resolver, flags.target.empty() ? server->first : flags.target,
                      probe.ip_version(), "the forward target"));
   plan.forward_target_is_server = flags.target.empty();
+  plan.insecure = flags.connection.insecure;
   if (!flags.reverse_target.empty()) {
     PATHPAIR_ASSIGN_OR_RETURN(
         plan.reverse_target,

@@ -329,6 +329,37 @@ TEST(OrchestratorTest, AnAgentWithoutRawSocketsRefusesTcpBeforeAnythingStarts) {
   EXPECT_TRUE(RunPairedTest(plan, client, server, FakeDeps(), cancel, nullptr).ok());
 }
 
+TEST(OrchestratorTest, ATlsMismatchIsOneHintNotGrpcsWords) {
+  FakeEndpoint client("local");
+  FakeEndpoint server("agent.example:8620");
+  CancelToken cancel;
+  // TLS against a plaintext agent: BoringSSL's words.
+  server.info_status = absl::UnavailableError(
+      "failed to connect to all addresses; last error: UNKNOWN: ipv4:203.0.113.80:8620: Ssl "
+      "handshake failed: SSL_ERROR_SSL: error:100000f7:SSL routines:OPENSSL_internal:"
+      "WRONG_VERSION_NUMBER");
+  absl::StatusOr<v1::PairedRun> run =
+      RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_FALSE(run.ok());
+  EXPECT_EQ(run.status().message(),
+            "server agent agent.example:8620 did not answer Info: the agent serves plaintext: use "
+            "--insecure (or start the agent with TLS)");
+  // Plaintext against a TLS agent: it closes the connection.
+  server.info_status = absl::UnavailableError(
+      "failed to connect to all addresses; last error: UNAVAILABLE: ipv4:203.0.113.80:8620: "
+      "Socket closed");
+  PairedTestPlan plan = Plan();
+  plan.insecure = true;
+  run = RunPairedTest(plan, client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_FALSE(run.ok());
+  EXPECT_THAT(run.status().message(), HasSubstr("the agent may require TLS"));
+  EXPECT_THAT(run.status().message(), Not(HasSubstr("Socket closed")));
+  // Anything else keeps its own words.
+  server.info_status = absl::UnavailableError("connection refused");
+  run = RunPairedTest(plan, client, server, FakeDeps(), cancel, nullptr);
+  EXPECT_THAT(run.status().message(), HasSubstr("connection refused"));
+}
+
 TEST(OrchestratorTest, ZeroRoundsIsRefused) {
   FakeEndpoint client("local");
   FakeEndpoint server("agent.example:8620");
