@@ -143,13 +143,23 @@ absl::Status CheckProtocol(const v1::InfoResponse& info, const v1::PairedSide& e
                    : ""));
 }
 
+// A server agent that did not answer at all (no connection, no answer in time): the forward
+// trace can still run alone. Not for a TLS mismatch or a refusal, which the user must fix.
+bool Unreachable(const absl::Status& status, bool insecure) {
+  return (absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status)) &&
+         TlsMismatchHint(status, insecure).empty();
+}
+
+// `server_unreachable` is set when only the server failed, and Unreachable.
 absl::StatusOr<EndsInfo> CheckEnds(Endpoint& client, Endpoint& server, v1::Protocol protocol,
-                                   bool insecure, v1::PairedRun& run) {
+                                   bool insecure, v1::PairedRun& run, bool& server_unreachable) {
   absl::StatusOr<v1::InfoResponse> server_info = absl::UnknownError("not asked");
   absl::StatusOr<v1::InfoResponse> client_info = absl::UnknownError("not asked");
+  client_info = client.Info();
+  server_info = server.Info();
+  server_unreachable = client_info.ok() && Unreachable(server_info.status(), insecure);
   for (auto& [end, name, info] : {std::tuple{&server, "server agent ", &server_info},
                                   std::tuple{&client, "client ", &client_info}}) {
-    *info = end->Info();
     if (info->ok()) continue;
     const std::string hint = TlsMismatchHint(info->status(), insecure);
     return absl::UnavailableError(absl::StrCat(name, end->Describe(), " did not answer Info: ",
@@ -475,6 +485,36 @@ void ResolveRouterAliases(const std::string& pairing_id, Endpoint& client, Endpo
   *run.mutable_server_aliases() = std::move(server_results);
 }
 
+// The server agent could not be reached (a black-holed path, an agent down): the forward
+// trace, which is what a user needs then, runs alone and the run is partial, with the reason.
+v1::PairedRun ForwardTraceAlone(const PairedTestPlan& plan, Endpoint& client,
+                                const std::string& why, const PairedDeps& deps,
+                                const CancelToken& cancel, const ProgressFn& progress,
+                                v1::PairedRun run) {
+  run.mutable_server()->set_error(why);
+  v1::StartTraceRequest forward;
+  *forward.mutable_options() = plan.probe;
+  forward.mutable_options()->set_target(run.forward_target());
+  forward.set_lease_ms(absl::ToInt64Milliseconds(plan.lease));
+  LiveState initial;
+  initial.rounds_wanted = plan.probe.count();
+  SessionMonitor monitor(std::move(initial), deps, progress);
+  TraceOutcome outcome =
+      client.RunTrace(forward, monitor.TraceHooksFor(Session::kForwardTrace), cancel);
+  run.set_interrupted(cancel.cancelled());
+  CollectTrace(std::move(outcome), monitor.StartedUnixUs(Session::kForwardTrace), run.interrupted(),
+               *run.mutable_client());
+  if (plan.oneway) {
+    for (v1::OneWayMeasurement* way :
+         {run.mutable_oneway_forward(), run.mutable_oneway_reverse()}) {
+      way->set_error("not measured: the server agent could not be reached");
+      way->set_incomplete(true);
+    }
+  }
+  run.set_end_unix_us(deps.now_unix_us());
+  return run;
+}
+
 }  // namespace
 
 absl::StatusOr<v1::PairedRun> RunPairedTest(const PairedTestPlan& plan, Endpoint& client,
@@ -494,8 +534,15 @@ absl::StatusOr<v1::PairedRun> RunPairedTest(const PairedTestPlan& plan, Endpoint
   run.mutable_client()->set_endpoint(client.Describe());
   run.mutable_server()->set_endpoint(server.Describe());
 
-  PATHPAIR_ASSIGN_OR_RETURN(const EndsInfo ends,
-                            CheckEnds(client, server, plan.probe.protocol(), plan.insecure, run));
+  bool server_unreachable = false;
+  absl::StatusOr<EndsInfo> checked =
+      CheckEnds(client, server, plan.probe.protocol(), plan.insecure, run, server_unreachable);
+  if (!checked.ok() && server_unreachable) {
+    return ForwardTraceAlone(plan, client, std::string(checked.status().message()), deps, cancel,
+                             progress, std::move(run));
+  }
+  if (!checked.ok()) return checked.status();
+  const EndsInfo& ends = *checked;
   const std::string pairing_id = deps.new_pairing_id();
   PATHPAIR_RETURN_IF_ERROR(
       LearnReverseTarget(plan, server_host_port.second, pairing_id, client, run));

@@ -192,15 +192,45 @@ TEST(OrchestratorTest, ReflectFailureWithoutReverseTargetIsAnError) {
 }
 
 TEST(OrchestratorTest, UnreachableAgentIsAnErrorNamingIt) {
-  FakeEndpoint client("local");
+  // The client end unreachable: nothing can run.
+  FakeEndpoint client("client.example:8620");
   FakeEndpoint server("agent.example:8620");
-  server.info_status = absl::UnavailableError("connection refused");
+  client.info_status = absl::UnavailableError("connection refused");
   CancelToken cancel;
   absl::StatusOr<v1::PairedRun> run =
       RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
   ASSERT_FALSE(run.ok());
-  EXPECT_THAT(run.status().message(), HasSubstr("agent.example:8620"));
+  EXPECT_THAT(run.status().message(), HasSubstr("client.example:8620"));
   EXPECT_THAT(run.status().message(), HasSubstr("connection refused"));
+  // A server that refuses (bad token) is an error too: the user must fix it.
+  client.info_status = absl::OkStatus();
+  server.info_status = absl::UnauthenticatedError("bad bearer token");
+  run = RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_FALSE(run.ok());
+  EXPECT_THAT(run.status().message(), HasSubstr("agent.example:8620"));
+  EXPECT_THAT(run.status().message(), HasSubstr("bad bearer token"));
+}
+
+TEST(OrchestratorTest, UnreachableServerRunsTheForwardTraceAloneAsAPartialRun) {
+  // Issue 15: a black-holed path is exactly when a user needs the trace.
+  FakeEndpoint client("local");
+  FakeEndpoint server("agent.example:8620");
+  server.info_status = absl::DeadlineExceededError("Deadline Exceeded");
+  CancelToken cancel;
+  absl::StatusOr<v1::PairedRun> run =
+      RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(RunCompleteness(*run), Completeness::kPartial);
+  ASSERT_TRUE(run->client().has_trace());
+  EXPECT_EQ(run->client().trace().rounds(), 3);
+  EXPECT_FALSE(run->client().trace().incomplete());
+  EXPECT_EQ(client.trace_request.options().target(), "203.0.113.80");
+  EXPECT_FALSE(run->server().has_trace());
+  EXPECT_THAT(run->server().error(), HasSubstr("agent.example:8620 did not answer Info"));
+  EXPECT_THAT(run->server().error(), HasSubstr("Deadline Exceeded"));
+  EXPECT_TRUE(run->oneway_forward().incomplete());
+  EXPECT_TRUE(server.trace_request.options().target().empty());  // nothing asked of it
+  EXPECT_TRUE(client.reflect_peer.empty());
 }
 
 TEST(OrchestratorTest, ServerFailingMidTestKeepsTheForwardResult) {
@@ -354,10 +384,11 @@ TEST(OrchestratorTest, ATlsMismatchIsOneHintNotGrpcsWords) {
   ASSERT_FALSE(run.ok());
   EXPECT_THAT(run.status().message(), HasSubstr("the agent may require TLS"));
   EXPECT_THAT(run.status().message(), Not(HasSubstr("Socket closed")));
-  // Anything else keeps its own words.
-  server.info_status = absl::UnavailableError("connection refused");
+  // Anything else keeps its own words (a server that cannot be reached at all is another
+  // case: UnreachableServerRunsTheForwardTraceAloneAsAPartialRun).
+  server.info_status = absl::UnauthenticatedError("bad bearer token");
   run = RunPairedTest(plan, client, server, FakeDeps(), cancel, nullptr);
-  EXPECT_THAT(run.status().message(), HasSubstr("connection refused"));
+  EXPECT_THAT(run.status().message(), HasSubstr("bad bearer token"));
 }
 
 TEST(OrchestratorTest, ZeroRoundsIsRefused) {
