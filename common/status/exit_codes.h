@@ -18,7 +18,8 @@
 //                           run, stored, with the one-way packets received until then)
 //
 // Which commands exit with their verdict (3 and 4):
-//   trace     only with --diagnose-exit; 130 when interrupted, whatever it found. It is mtr's drop-in: a completed trace exits 0 whatever
+//   trace     only with --diagnose-exit; 130 when interrupted, whatever it found. It is mtr's
+//   drop-in: a completed trace exits 0 whatever
 //             it found, as mtr does, so that scripts written for mtr keep working.
 //   test      always: the verdict is what it is for. --diagnose-exit is accepted and changes
 //             nothing. A partial run exits 5 and an interrupted one 130 whatever its verdict
