@@ -1,0 +1,5 @@
+#include "alpha/alpha.h"
+
+namespace alpha {
+int Answer() { return 42; }
+}  // namespace alpha

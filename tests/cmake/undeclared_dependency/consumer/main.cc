@@ -1,0 +1,3 @@
+#include "alpha/alpha.h"
+
+int main() { return alpha::Answer() == 42 ? 0 : 1; }

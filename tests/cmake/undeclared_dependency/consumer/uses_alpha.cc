@@ -1,0 +1,3 @@
+#include "alpha/alpha.h"
+
+int UsesAlpha() { return alpha::Answer(); }

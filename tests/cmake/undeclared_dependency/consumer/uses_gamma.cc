@@ -1,0 +1,3 @@
+#include "gamma/gamma.h"
+
+int UsesGamma() { return gamma_module::kAnswer; }

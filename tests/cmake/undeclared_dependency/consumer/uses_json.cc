@@ -1,0 +1,3 @@
+#include <nlohmann/json.hpp>
+
+int UsesJson() { return nlohmann::json::parse("42").get<int>(); }
