@@ -174,13 +174,15 @@ int Run(int argc, char** argv) {
       SocketOneWayRunner::Bind(static_cast<uint16_t>(flags->oneway_port), flags->test_clock.offset);
   absl::StatusOr<net::DroppedPrivileges> dropped = net::DropPrivileges({.user = flags->user});
   if (!dropped.ok()) {
-    std::cerr << "pathpair-agent: cannot drop privileges: " << dropped.status().message() << "\n";
+    log::Log(log::Level::kError, "privilege_drop_failed", {{"error", dropped.status().message()}});
     return absl::IsInternal(dropped.status()) || absl::IsFailedPrecondition(dropped.status())
                ? kExitRuntimeError
                : kExitBadInput;
   }
-  std::cerr << "pathpair-agent: running as user " << dropped->user << " (uid " << dropped->uid
-            << ") without capabilities\n";
+  log::Log(log::Level::kInfo, "privileges_dropped",
+           {{"user", dropped->user},
+            {"uid", static_cast<int64_t>(dropped->uid)},
+            {"message", "running without capabilities"}});
 
   std::shared_ptr<grpc::ServerCredentials> server_credentials;
   if (flags->insecure) {
@@ -244,7 +246,8 @@ int Run(int argc, char** argv) {
                                                        [] { return metrics::Global().Render(); })
                    : where.status();
     if (!started.ok()) {
-      std::cerr << "pathpair-agent: --metrics-listen: " << started.status().message() << "\n";
+      log::Log(log::Level::kError, "metrics_listen_failed",
+               {{"endpoint", flags->metrics_listen}, {"error", started.status().message()}});
       return kExitRuntimeError;
     }
     metrics_server = *std::move(started);

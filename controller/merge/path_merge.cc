@@ -70,8 +70,10 @@ std::vector<Hop> ReadHops(const v1::TraceResult& trace, AsCache& as_cache) {
     hop.ref.sent = result.sent();
     hop.ref.received = result.received();
     if (result.sent() > 0) {
-      hop.ref.loss_pct = 100.0 * static_cast<double>(result.sent() - result.received()) /
-                         static_cast<double>(result.sent());
+      // In doubles: the counts come from files and RPCs, and their difference may not fit.
+      hop.ref.loss_pct =
+          100.0 * (static_cast<double>(result.sent()) - static_cast<double>(result.received())) /
+          static_cast<double>(result.sent());
     }
     hop.ref.avg_ms = result.rtt().avg_ms();
     hop.ref.best_ms = result.rtt().best_ms();

@@ -1,5 +1,6 @@
 #include "controller/subcommands/test_command.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -182,6 +183,57 @@ absl::StatusOr<paired::PairedTestPlan> BuildPlan(const TestFlags& flags,
   return plan;
 }
 
+// The --html page, opened during the preparation (before the in-process client drops the
+// process's privileges, after which this user might not create it) but written only at the
+// end: an existing page is left as it was until then, and a page this run created is removed
+// again when nothing was written (a test that could not start leaves no empty file).
+class HtmlPageFile {
+ public:
+  static absl::StatusOr<std::unique_ptr<HtmlPageFile>> Open(const std::string& path) {
+    bool created = true;
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EEXIST) {
+      created = false;
+      fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    }
+    if (fd < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--html: cannot write '", path, "': ", std::strerror(errno)));
+    }
+    return std::unique_ptr<HtmlPageFile>(new HtmlPageFile(path, fd, created));
+  }
+  HtmlPageFile(const HtmlPageFile&) = delete;
+  HtmlPageFile& operator=(const HtmlPageFile&) = delete;
+  ~HtmlPageFile() {
+    if (created_ && !written_) unlink(path_.c_str());  // best effort
+    close(fd_);
+  }
+
+  // Replaces the file's content with `page`; false on any write error.
+  bool Write(absl::string_view page) {
+    written_ = true;
+    if (ftruncate(fd_, 0) != 0) return false;
+    while (!page.empty()) {
+      const ssize_t n = pwrite(fd_, page.data(), page.size(), offset_);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      page.remove_prefix(static_cast<size_t>(n));
+      offset_ += n;
+    }
+    return true;
+  }
+
+ private:
+  HtmlPageFile(std::string path, int fd, bool created)
+      : path_(std::move(path)), fd_(fd), created_(created) {}
+
+  const std::string path_;
+  const int fd_;
+  const bool created_;
+  bool written_ = false;
+  off_t offset_ = 0;
+};
+
 // The --html file is written at the end of the test: it must be writable before the test
 // starts. Checked without creating or touching it.
 absl::Status CheckWritable(const std::string& path) {
@@ -221,10 +273,10 @@ absl::StatusOr<std::unique_ptr<history::HistoryStore>> OpenHistory(const TestFla
 // Everything a test needs, checked and opened before anything is probed.
 struct PreparedTest {
   paired::PairedTestPlan plan;
-  bool json = false;      // the paired JSON report (--json or the trace option -j)
-  bool use_names = true;  // false with -n
-  std::string html;       // --html FILE; empty: no page
-  std::unique_ptr<std::ofstream> html_out;       // --html FILE, open since the preparation
+  bool json = false;                       // the paired JSON report (--json or the trace option -j)
+  bool use_names = true;                   // false with -n
+  std::string html;                        // --html FILE; empty: no page
+  std::unique_ptr<HtmlPageFile> html_out;  // --html FILE, open since the preparation
   std::unique_ptr<asn::AsLookup> as_lookup;      // null without --asn-db
   std::unique_ptr<geo::GeoLookup> geo_lookup;    // null without --geo-db
   std::unique_ptr<history::HistoryStore> store;  // null with --no-history
@@ -258,10 +310,7 @@ absl::StatusOr<PreparedTest> PrepareTest(const TestFlags& flags,
     PATHPAIR_RETURN_IF_ERROR(CheckWritable(flags.html));
     // Opened now, before the in-process client drops the process's privileges (it may then be
     // another user, who could not create the file here).
-    test.html_out = std::make_unique<std::ofstream>(flags.html, std::ios::binary | std::ios::trunc);
-    if (!*test.html_out) {
-      return absl::InvalidArgumentError(absl::StrCat("--html: cannot write '", flags.html, "'"));
-    }
+    PATHPAIR_ASSIGN_OR_RETURN(test.html_out, HtmlPageFile::Open(flags.html));
   }
   test.html = flags.html;
   PATHPAIR_ASSIGN_OR_RETURN(test.store, OpenHistory(flags, deps));
@@ -452,9 +501,7 @@ absl::Status ReportTest(const PreparedTest& test, const v1::PairedRun& run, std:
   if (!test.html.empty()) {
     const html::PairedReport page =
         BuildPairedHtmlReport(run, paths, diagnosis, test.as_lookup.get(), test.use_names);
-    *test.html_out << html::RenderPairedHtml(page);
-    test.html_out->flush();
-    if (!*test.html_out) {
+    if (!test.html_out->Write(html::RenderPairedHtml(page))) {
       err << "pathpair test: --html: cannot write " << test.html << "\n";
     } else {
       err << "pathpair test: wrote " << test.html << "\n";

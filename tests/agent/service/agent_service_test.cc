@@ -655,8 +655,9 @@ TEST_F(AgentServiceTest, LogsEachTraceAndEachRefusedCall) {
 TEST_F(AgentServiceTest, StopRpcEndsTheOneWayWithWhatArrivedSoFar) {
   // Issue 15: Ctrl-C on `pathpair test` used to throw the one-way packets away.
   TestAgent agent(clock_);
-  ASSERT_TRUE(agent.consent.AllowCidr("198.51.100.0/24").ok());
+  ASSERT_TRUE(agent.consent.GrantPeer(kPairing, *IpAddress::Parse("198.51.100.9")).ok());
   v1::StartOneWayRequest request;
+  request.set_pairing_id(kPairing);
   request.set_peer_address("198.51.100.9");
   request.set_peer_port(8621);
   request.set_count(1000);
@@ -909,6 +910,8 @@ TEST_F(AgentServiceTest, ResolveAliasesProbesThroughTheTraceRunner) {
     for (int ttl = 1; ttl <= 2; ++ttl) {
       v1::HopResult* hop = result.add_hops();
       hop->set_ttl(ttl);
+      hop->set_sent(1);
+      hop->set_received(1);  // the router before the owner answered: the distance is certain
       hop->add_responders()->set_address(ttl == 1 ? "198.51.100.1" : "203.0.113.6");
     }
     if (target.ToString() == "203.0.113.5" && options.protocol() == v1::PROTOCOL_UDP) {

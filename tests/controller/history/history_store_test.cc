@@ -257,18 +257,25 @@ TEST_F(HistoryStoreTest, NewerSchemaIsRefused) {
 // A new history is private from its first moment, whatever the umask: the file 0600 (and the
 // WAL beside it, which SQLite creates with the database's mode), new directories 0700.
 TEST_F(HistoryStoreTest, NewDatabaseIsPrivate) {
+  // The default place (the only directories pathpair makes: Open never does) under a new
+  // XDG_DATA_HOME, so that every directory on the way is new.
   const mode_t old_umask = umask(0);
-  const std::string path = PathOf("new/dir/history.db");
-  absl::StatusOr<std::unique_ptr<HistoryStore>> store = HistoryStore::Open(path);
+  unsetenv("PATHPAIR_HISTORY_DB");
+  setenv("XDG_DATA_HOME", PathOf("new/dir").c_str(), 1);
+  absl::StatusOr<std::string> path = DefaultHistoryPath();
+  unsetenv("XDG_DATA_HOME");
+  ASSERT_TRUE(path.ok()) << path.status();
+  ASSERT_EQ(*path, PathOf("new/dir/pathpair/history.db"));
+  absl::StatusOr<std::unique_ptr<HistoryStore>> store = HistoryStore::Open(*path);
   umask(old_umask);
   ASSERT_TRUE(store.ok()) << store.status();
   ASSERT_TRUE((*store)->Save(MakeRun(absl::FromUnixSeconds(1800000000), "203.0.113.9")).ok());
   struct stat info {};
-  for (const std::string& dir : {PathOf("new"), PathOf("new/dir")}) {
+  for (const std::string& dir : {PathOf("new"), PathOf("new/dir"), PathOf("new/dir/pathpair")}) {
     ASSERT_EQ(stat(dir.c_str(), &info), 0) << dir;
     EXPECT_EQ(info.st_mode & 07777, 0700u) << dir;
   }
-  for (const std::string& file : {path, path + "-wal"}) {
+  for (const std::string& file : {*path, *path + "-wal"}) {
     ASSERT_EQ(stat(file.c_str(), &info), 0) << file;
     EXPECT_EQ(info.st_mode & 07777, 0600u) << file;
   }

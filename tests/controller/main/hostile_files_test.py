@@ -32,9 +32,10 @@ class HostileFilesTest(unittest.TestCase):
             f.write(text)
         return self.path(name)
 
-    def run_pathpair(self, *args, umask=None):
+    def run_pathpair(self, *args, umask=None, env=None):
         return subprocess.run([PATHPAIR] + list(args), capture_output=True, text=True, timeout=120,
-                              preexec_fn=(lambda: os.umask(umask)) if umask is not None else None)
+                              preexec_fn=(lambda: os.umask(umask)) if umask is not None else None,
+                              env=env)
 
     def assert_bad_input(self, proc, *needles):
         self.assertEqual(proc.returncode, 2, (proc.args[:3], proc.stderr[-500:]))
@@ -118,10 +119,14 @@ class HostileFilesTest(unittest.TestCase):
         self.assertFalse(os.path.exists(self.path("missing")))
 
     def test_new_history_is_private(self):
-        db = self.path("new/dir/history.db")
-        proc = self.run_pathpair("history", "--history-db", db, umask=0)
+        # The default place, under a new XDG_DATA_HOME: the only directories pathpair makes (a
+        # --history-db in a missing directory is an error).
+        env = dict(os.environ, XDG_DATA_HOME=self.path("new/dir"))
+        env.pop("PATHPAIR_HISTORY_DB", None)
+        db = self.path("new/dir/pathpair/history.db")
+        proc = self.run_pathpair("history", umask=0, env=env)
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        for directory in (self.path("new"), self.path("new/dir")):
+        for directory in (self.path("new"), self.path("new/dir"), self.path("new/dir/pathpair")):
             self.assertEqual(stat.S_IMODE(os.stat(directory).st_mode), 0o700, directory)
         self.assertEqual(stat.S_IMODE(os.stat(db).st_mode), 0o600)
 
