@@ -194,6 +194,10 @@ class LeastPrivilegeTest(unittest.TestCase):
             for family in (4, 6):
                 running[(name, family)] = self.paired_test(
                     ["--client", "127.0.0.1:%d" % AGENT_PORT], family, flags, ["--no-oneway"])
+                # The tests overlap, but their pairing steps do not: an agent runs at most two
+                # ReflectPeer calls at once per caller (docs/SECURITY.md), and these all carry
+                # the same token. A Reflect on a namespace path takes milliseconds.
+                time.sleep(0.5)
         for (name, family), proc in running.items():
             with self.subTest(protocol=name, family=family):
                 self.check_paired(nspath.wait(proc, timeout=90), family)
