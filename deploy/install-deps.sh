@@ -18,6 +18,8 @@ packages=(
   libcli11-dev
   # Integration tests: namespaces, firewall, the reference peer, terminal driving.
   iproute2 nftables mtr-tiny tmux procps python3
+  # Benchmarks (tests/bench): the wire's timestamps, peak RSS, the gRPC driver of the agent.
+  tcpdump time python3-grpcio python3-protobuf
   # HTML report rendering check (headless).
   chromium
   # Operator certificates (deploy/make-certs.sh).
