@@ -1,7 +1,8 @@
 # Every third-party package, found once, here, from Debian's -dev packages (deploy/install-deps.sh).
 # Found at the top level, their targets are visible in every folder. Packages with a CMake
 # package file are found with find_package(); the C libraries that ship only a pkg-config file
-# (c-ares, libmaxminddb, SQLite, libcap) with pkg-config, as IMPORTED targets PkgConfig::<name>.
+# (c-ares, libmaxminddb, SQLite, libcap, cpp-httplib) with pkg-config, as IMPORTED targets
+# PkgConfig::<name>.
 # ncurses is found with CMake's FindCurses (its pkg-config file would add -D_XOPEN_SOURCE=600 to
 # every dependent) and wrapped as the target pathpair_curses.
 find_package(Threads REQUIRED)
@@ -13,12 +14,15 @@ find_package(nlohmann_json REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(benchmark CONFIG QUIET)  # benchmarks are built when it is there
 find_package(Python3 COMPONENTS Interpreter REQUIRED)  # integration tests
+# HMAC of one-way packets and the controller's session keys (libssl-dev; gRPC links it anyway).
+find_package(OpenSSL REQUIRED)
 
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(cares REQUIRED IMPORTED_TARGET libcares)
 pkg_check_modules(maxminddb REQUIRED IMPORTED_TARGET libmaxminddb)
 pkg_check_modules(sqlite3 REQUIRED IMPORTED_TARGET sqlite3)
 pkg_check_modules(libcap REQUIRED IMPORTED_TARGET libcap)
+pkg_check_modules(cpp-httplib REQUIRED IMPORTED_TARGET cpp-httplib)  # the agent's /metrics
 
 set(CURSES_NEED_NCURSES TRUE)
 find_package(Curses REQUIRED)

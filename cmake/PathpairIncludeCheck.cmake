@@ -16,6 +16,8 @@ set(PATHPAIR_THIRD_PARTY_HEADERS
   "^maxminddb\\.h$" PkgConfig::maxminddb
   "^sqlite3\\.h$" PkgConfig::sqlite3
   "^sys/capability\\.h$" PkgConfig::libcap
+  "^httplib\\.h$" PkgConfig::cpp-httplib
+  "^openssl/" OpenSSL::Crypto
   "^n?curses\\.h$" pathpair_curses
   "^grpcpp/ext/proto_server_reflection" gRPC::grpc++_reflection
   "^grpcpp?/" gRPC::grpc++

@@ -108,12 +108,53 @@ function(pathpair_executable name)
   target_include_directories(${name} PRIVATE ${stage})
 endfunction()
 
+# pathpair_label_targets(LABELS label... TARGETS target...): declares that tests with these ctest
+# labels run these build targets. Each label gets a build target tests_<label> that builds them
+# all, so a CI stage builds only what the tests it selects need:
+#   cmake --build B --target tests_unit tests_fuzz && ctest --test-dir B -L 'unit|fuzz'
+# pathpair_test declares its own binary; tests registered otherwise declare theirs. A test whose
+# binary was not declared fails such a stage as "not built", so an omission shows.
+function(pathpair_label_targets)
+  cmake_parse_arguments(ARG "" "" "LABELS;TARGETS" ${ARGN})
+  foreach(label ${ARG_LABELS})
+    set_property(GLOBAL APPEND PROPERTY PATHPAIR_TARGETS_OF_LABEL_${label} ${ARG_TARGETS})
+    set_property(GLOBAL APPEND PROPERTY PATHPAIR_TEST_LABELS ${label})
+  endforeach()
+endfunction()
+
+# Called once, at the end of the top-level CMakeLists.txt: defines the tests_<label> targets.
+function(pathpair_add_label_build_targets)
+  get_property(labels GLOBAL PROPERTY PATHPAIR_TEST_LABELS)
+  list(REMOVE_DUPLICATES labels)
+  foreach(label ${labels})
+    get_property(targets GLOBAL PROPERTY PATHPAIR_TARGETS_OF_LABEL_${label})
+    list(REMOVE_DUPLICATES targets)
+    add_custom_target(tests_${label})
+    add_dependencies(tests_${label} ${targets})
+  endforeach()
+endfunction()
+
+if(PATHPAIR_TSAN)
+  # absl::Mutex made visible to TSan in every test binary (tests/tsan/README.md).
+  add_library(pathpair_tsan_absl OBJECT ${PROJECT_SOURCE_DIR}/tests/tsan/absl_mutex_annotations.cc)
+  target_link_libraries(pathpair_tsan_absl PUBLIC absl::synchronization absl::time
+                        ${CMAKE_DL_LIBS})
+endif()
+
 # pathpair_test(NAME SOURCES ... [HEADERS ...] [DEPS ...] [LABELS ...]): a GoogleTest binary
 # registered with ctest (label `unit` unless LABELS says otherwise).
 function(pathpair_test name)
   _pathpair_parse_target_arguments(pathpair_test "LABELS")
   pathpair_executable(${name} SOURCES ${ARG_SOURCES} HEADERS ${ARG_HEADERS}
                       DEPS ${ARG_DEPS} ${ARG_PRIVATE_DEPS} GTest::gmock_main)
+  if(PATHPAIR_TSAN)
+    target_link_libraries(${name} PRIVATE pathpair_tsan_absl)
+  endif()
+  if(ARG_LABELS)
+    pathpair_label_targets(LABELS ${ARG_LABELS} TARGETS ${name})
+  else()
+    pathpair_label_targets(LABELS unit TARGETS ${name})
+  endif()
   if(ARG_LABELS)
     # gtest_discover_tests cannot carry a list of labels (it splits the property value), so a
     # labelled binary is registered as one ctest test.

@@ -66,7 +66,9 @@ fi
 cat "$work/netsim.out" >/dev/null &
 pids+=($!)
 
-security=(--insecure)
+# Plaintext beyond loopback needs a bearer token (pathpair-agent refuses it otherwise).
+head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/token"
+security=(--insecure --token-file "$work/token")
 if [[ ${DEMO_TLS:-1} == 1 ]]; then
   "$repo/deploy/make-certs.sh" "$work/pki" --name agent "${env[NETSIM_CLIENT_IP]}" \
     "${env[NETSIM_SERVER_IP]}" "${env[NETSIM_CLIENT_MGMT_IP]}" "${env[NETSIM_SERVER_MGMT_IP]}" \
@@ -89,7 +91,7 @@ for side in CLIENT SERVER; do
   done
 done
 
-controller_security=(--insecure)
+controller_security=(--insecure --token-file "$work/token")
 if [[ ${DEMO_TLS:-1} == 1 ]]; then
   controller_security=(--tls-cert "$work/pki/client.pem" --tls-key "$work/pki/client.key"
                        --tls-ca "$work/pki/ca.pem")

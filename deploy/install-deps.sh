@@ -9,8 +9,8 @@ packages=(
   # RPC stack and core libraries.
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libabsl-dev
   libcli11-dev
-  # Tests and benchmarks.
-  libgtest-dev libgmock-dev libbenchmark-dev
+  # Tests and benchmarks; clang's libFuzzer for the fuzz targets (tests/fuzz, -DPATHPAIR_FUZZ=ON).
+  libgtest-dev libgmock-dev libbenchmark-dev clang-14 libclang-rt-14-dev
   # Optional features: privileges, async DNS, offline ASN data, run history, the screen.
   libcap-dev libc-ares-dev libmaxminddb-dev mmdb-bin libsqlite3-dev libncurses-dev
   nlohmann-json3-dev
@@ -18,12 +18,20 @@ packages=(
   libcli11-dev
   # Integration tests: namespaces, firewall, the reference peer, terminal driving.
   iproute2 nftables mtr-tiny tmux procps python3
-  # Benchmarks (tests/bench): the wire's timestamps, peak RSS, the gRPC driver of the agent.
-  tcpdump time python3-grpcio python3-protobuf
+  # A gRPC client the project did not write: the authentication tests (generic calls) and the
+  # Info calls of test_oneway_flood.py.
+  python3-grpcio
+  # Benchmarks (tests/bench): the wire's timestamps, peak RSS, the agent driver's messages.
+  tcpdump time python3-protobuf
   # HTML report rendering check (headless).
   chromium
-  # Operator certificates (deploy/make-certs.sh).
-  openssl
+  # Operations (issue 11): the agent's /metrics over HTTP; the Debian package and its checks
+  # (lintian, a fresh Debian 12 chroot with debootstrap); promtool and a real Prometheus server;
+  # the Kubernetes manifest test (python3-yaml).
+  libcpp-httplib-dev lintian debootstrap prometheus python3-yaml
+  # Operator certificates (deploy/make-certs.sh); HMAC of one-way packets (OpenSSL's libcrypto,
+  # which gRPC links anyway).
+  openssl libssl-dev
 )
 
 missing=()

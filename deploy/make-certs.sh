@@ -2,7 +2,13 @@
 # Makes the operator's PKI for pathpair agents and controllers: a CA, an agent certificate and
 # a client (controller) certificate, all PEM, with openssl.
 #
-#   deploy/make-certs.sh DIR [--name NAME] [SAN]...
+#   deploy/make-certs.sh DIR [--name NAME] [--role agent|controller] [SAN]...
+#
+# Roles (docs/SECURITY.md): every certificate carries its role in a SPIFFE ID, a URI subject
+# alternative name: spiffe://pathpair/agent/NAME (may call only Reflect on other agents) or
+# spiffe://pathpair/controller/NAME (may call everything). NAME.pem gets the --role (default
+# agent); client.pem is always a controller (spiffe://pathpair/controller/client). An agent's IP
+# SANs are the addresses it vouches for: a peer may probe it there in a paired test.
 #
 # SAN: extra DNS names or IP addresses the agent is reached by (localhost, 127.0.0.1 and ::1 are
 # always included). The agent certificate is valid for both server and client authentication,
@@ -18,20 +24,29 @@
 set -euo pipefail
 
 if [[ $# -lt 1 || $1 == -h || $1 == --help ]]; then
-  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 fi
 dir=$1
 shift
 name=agent
-if [[ ${1:-} == --name ]]; then
-  [[ $# -ge 2 && $2 =~ ^[A-Za-z0-9_-]+$ && $2 != ca && $2 != client ]] || {
-    echo "make-certs: --name needs a plain name other than ca and client" >&2
-    exit 2
-  }
-  name=$2
+role=agent
+while [[ ${1:-} == --name || ${1:-} == --role ]]; do
+  if [[ $1 == --name ]]; then
+    [[ $# -ge 2 && $2 =~ ^[A-Za-z0-9_-]+$ && $2 != ca && $2 != client ]] || {
+      echo "make-certs: --name needs a plain name other than ca and client" >&2
+      exit 2
+    }
+    name=$2
+  else
+    [[ $# -ge 2 && ($2 == agent || $2 == controller) ]] || {
+      echo "make-certs: --role is agent or controller" >&2
+      exit 2
+    }
+    role=$2
+  fi
   shift 2
-fi
+done
 command -v openssl >/dev/null || { echo "make-certs: openssl is not installed" >&2; exit 1; }
 mkdir -p "$dir"
 umask 077
@@ -71,11 +86,11 @@ sign() {
 }
 
 sign "$name" "pathpair $name" \
-  "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=$san\n"
+  "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=URI:spiffe://pathpair/$role/$name,$san\n"
 if [[ ! -f $dir/client.pem || ! -f $dir/client.key ]]; then
   sign client "pathpair controller" \
-    "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\nsubjectAltName=DNS:pathpair-controller\n"
+    "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\nsubjectAltName=URI:spiffe://pathpair/controller/client,DNS:pathpair-controller\n"
 fi
 rm -f "$dir/ca.srl"
 chmod 644 "$dir/ca.pem" "$dir/$name.pem" "$dir/client.pem"
-echo "make-certs: CA, $name and client certificates in $dir ($name SAN: $san)"
+echo "make-certs: CA, $name ($role) and client (controller) certificates in $dir ($name SAN: $san)"

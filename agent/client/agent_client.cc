@@ -229,9 +229,11 @@ SessionOutcome<v1::AgentOneWayResult> AgentClient::RunOneWay(
                     &v1::Agent::Stub::StartOneWay, &OneWayPayload, hooks, cancel);
 }
 
-void ReflectAsync(const std::string& endpoint, const AgentClientOptions& options,
-                  const std::string& pairing_id, std::chrono::system_clock::time_point deadline,
-                  std::function<void(absl::StatusOr<v1::ReflectResponse>)> done) {
+void ReflectAsync(
+    const std::string& endpoint, const AgentClientOptions& options, const std::string& pairing_id,
+    std::chrono::system_clock::time_point deadline,
+    std::function<void(absl::StatusOr<v1::ReflectResponse>, absl::StatusOr<CallerIdentity> peer)>
+        done) {
   // The call's state lives until its callback has run.
   struct Call {
     std::unique_ptr<v1::Agent::Stub> stub;
@@ -242,6 +244,7 @@ void ReflectAsync(const std::string& endpoint, const AgentClientOptions& options
   auto call = std::make_shared<Call>();
   call->stub = v1::Agent::NewStub(MakeAgentChannel(endpoint, options));
   PrepareContext(call->context, options, deadline);
+  call->context.set_wait_for_ready(true);
   call->request.set_pairing_id(pairing_id);
   Call& started = *call;
   started.stub->async()->Reflect(
@@ -250,11 +253,16 @@ void ReflectAsync(const std::string& endpoint, const AgentClientOptions& options
         absl::StatusOr<v1::ReflectResponse> answer =
             status.ok() ? absl::StatusOr<v1::ReflectResponse>(std::move(call->response))
                         : FromGrpcStatus(status);
+        std::shared_ptr<const grpc::AuthContext> auth = call->context.auth_context();
+        absl::StatusOr<CallerIdentity> peer =
+            auth != nullptr ? IdentityFromAuthContext(*auth)
+                            : absl::StatusOr<CallerIdentity>(
+                                  absl::UnauthenticatedError("no authentication context"));
         // The channel goes before the caller hears back (and, in the agent, before its server
         // may shut down): gRPC 1.51 aborts when the last holder of its callback queue lets go
         // of it on the queue's own thread.
         call.reset();
-        done(std::move(answer));
+        done(std::move(answer), std::move(peer));
       });
 }
 

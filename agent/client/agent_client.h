@@ -29,6 +29,7 @@
 #include "absl/time/time.h"
 #include "agent/client/channel.h"
 #include "agent/client/lease_renewer.h"
+#include "agent/rpc/caller_identity.h"
 #include "common/time/clock.h"
 #include "pathpair/v1/agent.grpc.pb.h"
 
@@ -137,13 +138,18 @@ class AgentClient {
 };
 
 // Calls Reflect on the agent at `endpoint` without blocking, for an agent's ReflectPeer handler
-// (which must not wait on its callback thread); `done` runs on a gRPC thread with the answer.
-// `deadline` is the caller's own, so the call never outlives it. The call's channel is released
-// on that thread, so something else must hold gRPC's callback queue meanwhile (the agent's
-// callback server does; gRPC 1.51 aborts when its last holder lets go from the queue's thread).
-void ReflectAsync(const std::string& endpoint, const AgentClientOptions& options,
-                  const std::string& pairing_id, std::chrono::system_clock::time_point deadline,
-                  std::function<void(absl::StatusOr<v1::ReflectResponse>)> done);
+// (which must not wait on its callback thread); `done` runs on a gRPC thread with the answer and
+// who answered (the identity its certificate gives; anonymous over plaintext). The call waits
+// for the peer to be ready until `deadline` (which the caller caps), so that a closed port, an
+// open port that is not an agent and a silent address all fail alike at the deadline. The
+// call's channel is released on that thread, so something else must hold gRPC's callback queue
+// meanwhile (the agent's callback server does; gRPC 1.51 aborts when its last holder lets go
+// from the queue's thread).
+void ReflectAsync(
+    const std::string& endpoint, const AgentClientOptions& options, const std::string& pairing_id,
+    std::chrono::system_clock::time_point deadline,
+    std::function<void(absl::StatusOr<v1::ReflectResponse>, absl::StatusOr<CallerIdentity> peer)>
+        done);
 
 }  // namespace pathpair::agent
 

@@ -11,10 +11,14 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials
     const TlsFiles& files) {
   absl::StatusOr<TlsPem> pem = ReadTlsPem(files);
   if (!pem.ok()) return pem.status();
+  return MakeChannelCredentials(*pem);
+}
+
+std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(const TlsPem& pem) {
   grpc::SslCredentialsOptions options;
-  options.pem_root_certs = std::move(pem->ca);
-  options.pem_private_key = std::move(pem->key);
-  options.pem_cert_chain = std::move(pem->cert);
+  options.pem_root_certs = pem.ca;
+  options.pem_private_key = pem.key;
+  options.pem_cert_chain = pem.cert;
   return grpc::SslCredentials(options);
 }
 

@@ -37,6 +37,8 @@ struct AgentClientOptions {
 // certificate. Errors name the file (tls_files.h).
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
     const TlsFiles& files);
+// The same from PEM read earlier (the agent reads its files before it drops its privileges).
+std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(const TlsPem& pem);
 
 // A channel to the agent at `endpoint` ("ADDRESS:PORT", "[V6]:PORT", "HOST:PORT" or
 // "unix:PATH"). It connects lazily: an unreachable agent shows in the first call.

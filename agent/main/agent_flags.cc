@@ -7,9 +7,13 @@
 #include <string>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "agent/service/consent.h"
+#include "agent/service/peer_address.h"
+#include "common/net/ip_address.h"
 
 namespace pathpair::agent {
 namespace {
@@ -93,9 +97,16 @@ std::unique_ptr<CLI::App> MakeAgentApp(AgentFlags& flags) {
                       "the CA certificate; clients must present a certificate it signed")
           ->type_name("FILE");
   app->add_option("--token-file", flags.token_file,
-                  "also require 'authorization: Bearer <token>' on every call")
+                  "also require 'authorization: Bearer <token>' on every call; this token gives "
+                  "the controller role (every RPC)")
       ->type_name("FILE");
-  app->add_flag("--insecure", flags.insecure, "serve plaintext without TLS (prints a warning)")
+  app->add_option("--agent-token-file", flags.agent_token_file,
+                  "a second accepted token that gives only the agent role (Reflect); this agent "
+                  "also presents it when it calls a peer's Reflect")
+      ->type_name("FILE");
+  app->add_flag("--insecure", flags.insecure,
+                "serve plaintext without TLS (prints a warning); only on loopback or a unix "
+                "socket unless --token-file is given")
       ->excludes(cert)
       ->excludes(key)
       ->excludes(ca);
@@ -118,8 +129,40 @@ std::unique_ptr<CLI::App> MakeAgentApp(AgentFlags& flags) {
              "how long a peer's Reflect consent lasts");
   AddBounded(*app, "--oneway-port", flags.oneway_port, 0, 65535, "PORT",
              "UDP port of the one-way measurement endpoint; 0: any, Info reports it");
+  app->add_option("--metrics-listen", flags.metrics_listen,
+                  "serve Prometheus metrics over plain HTTP at http://ADDR:PORT/metrics "
+                  "([ADDR]:PORT for IPv6; port 0 picks one); off by default")
+      ->type_name("ADDR:PORT")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            absl::StatusOr<PeerEndpoint> endpoint = ParseAddressPort(text);
+            return endpoint.ok() ? std::string() : std::string(endpoint.status().message());
+          },
+          ""));
+  app->add_option("--health-check", flags.health_check,
+                  "do not serve: ask the agent at ADDR:PORT for its gRPC health (with the TLS "
+                  "flags as this side's credentials, or --insecure) and exit 0 when it is "
+                  "serving, 1 otherwise (a Kubernetes exec probe)")
+      ->type_name("ADDR:PORT");
+  app->add_option("--user", flags.user,
+                  "when started as root: the user to run as once the sockets are open (default: "
+                  "'pathpair' where that user exists, else 'nobody'); every capability is "
+                  "dropped in any case")
+      ->type_name("NAME");
   AddTestClockFlags(*app, flags.test_clock);
   return app;
+}
+
+// A unix socket, "localhost:PORT", or a loopback address literal with a port.
+bool IsLoopbackEndpoint(absl::string_view endpoint) {
+  if (absl::StartsWith(endpoint, "unix:")) return true;
+  const size_t colon = endpoint.rfind(':');
+  if (colon == absl::string_view::npos) return false;
+  absl::string_view host = endpoint.substr(0, colon);
+  if (host == "localhost") return true;
+  if (absl::ConsumePrefix(&host, "[") && !absl::ConsumeSuffix(&host, "]")) return false;
+  absl::StatusOr<IpAddress> address = IpAddress::Parse(host);
+  return address.ok() && address->IsLoopback();
 }
 
 // What the declarations cannot say: TLS is all or nothing, and plaintext only when asked.
@@ -132,6 +175,16 @@ absl::Status CheckTransport(const AgentFlags& flags) {
     return absl::InvalidArgumentError(
         "no TLS material: give --tls-cert, --tls-key and --tls-ca (deploy/make-certs.sh makes "
         "them), or --insecure to serve plaintext");
+  }
+  if (flags.insecure && flags.token_file.empty()) {
+    for (const std::string& endpoint : flags.listen) {
+      if (!IsLoopbackEndpoint(endpoint)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--insecure on ", endpoint,
+            " would let anyone who reaches it command this agent: plaintext without a token is "
+            "served only on loopback or a unix socket; give --token-file, or use mutual TLS"));
+      }
+    }
   }
   return absl::OkStatus();
 }
@@ -149,7 +202,9 @@ absl::StatusOr<AgentFlags> ParseAgentFlags(int argc, const char* const* argv) {
     return absl::InvalidArgumentError(error.what());
   }
   if (flags.version) return AgentFlags{.version = true};
-  if (flags.listen.empty()) return absl::InvalidArgumentError("--listen ADDR:PORT is required");
+  if (flags.listen.empty() && flags.health_check.empty()) {
+    return absl::InvalidArgumentError("--listen ADDR:PORT is required");
+  }
   if (absl::Status s = CheckTransport(flags); !s.ok()) return s;
   return flags;
 }

@@ -21,7 +21,8 @@ struct AgentFlags {
   std::string tls_cert;
   std::string tls_key;
   std::string tls_ca;
-  std::string token_file;
+  std::string token_file;        // controller role
+  std::string agent_token_file;  // agent role: Reflect only
   bool insecure = false;
   std::vector<std::string> allow;
   int max_traces = 16;
@@ -29,6 +30,12 @@ struct AgentFlags {
   int max_packet_size = 9000;
   int consent_ttl_s = 600;
   int oneway_port = 0;
+  // Where to serve Prometheus metrics over HTTP ("ADDR:PORT"); empty: nowhere.
+  std::string metrics_listen;
+  // Instead of serving: check the health of the agent at this endpoint (with the TLS flags as
+  // the client's credentials) and exit 0 when it is SERVING.
+  std::string health_check;
+  std::string user;  // --user: empty means net::DefaultUnprivilegedUser()
   // TEST ONLY: the "Testing only" flags (--test-clock-offset-ms, --test-clock-synchronized,
   // --test-clock-esterror-us, --test-boot-id); see TestClockOverrides.
   TestClockOverrides test_clock;
@@ -37,9 +44,10 @@ struct AgentFlags {
 };
 
 // InvalidArgument with a one-line message for the user on anything wrong, including: an unknown
-// flag or a bad value; no --listen; some but not all of the TLS flags; neither TLS nor
-// --insecure; both TLS and --insecure. With --help or --version, only `help` or `version` is
-// set.
+// flag or a bad value; no --listen (unless --health-check); some but not all of the TLS flags;
+// neither TLS nor --insecure; both TLS and --insecure; --insecure on an endpoint other than
+// loopback or a unix socket without a bearer token (--token-file). With --help or --version,
+// only `help` or `version` is set.
 absl::StatusOr<AgentFlags> ParseAgentFlags(int argc, const char* const* argv);
 
 // The usage text: every flag with what it does and its default.

@@ -1,6 +1,6 @@
 // pathpair-agent: serves the pathpair.v1.Agent gRPC service on one endpoint of a path. Parses
-// flags, opens the probe sockets once (ProberTraceRunner), builds the server (agent_server.h)
-// and waits for SIGINT/SIGTERM. See agent_flags.h for the flags.
+// flags, opens the probe and one-way sockets once, drops its privileges (agent/net/privileges.h),
+// builds the server (agent_server.h) and waits for SIGINT/SIGTERM. See agent_flags.h for the flags.
 #include <grpcpp/health_check_service_interface.h>
 #include <pthread.h>
 #include <signal.h>
@@ -8,6 +8,7 @@
 #include <chrono>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,12 +16,18 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "agent/client/channel.h"
+#include "agent/client/health_check.h"
 #include "agent/main/agent_flags.h"
+#include "agent/metrics/agent_metrics.h"
+#include "agent/metrics/metrics_http.h"
+#include "agent/net/privileges.h"
+#include "agent/net/socket_set.h"
 #include "agent/rpc/tls_files.h"
 #include "agent/service/agent_server.h"
 #include "agent/service/agent_service.h"
 #include "agent/service/consent.h"
 #include "agent/service/oneway_socket_runner.h"
+#include "agent/service/peer_address.h"
 #include "agent/service/prober_trace_runner.h"
 #include "common/status/exit_codes.h"
 #include "common/time/clock.h"
@@ -48,6 +55,29 @@ class UnavailableTraceRunner final : public TraceRunner {
   absl::Status why_;
 };
 
+// --health-check: one grpc.health.v1 Check as a client; 0 when SERVING.
+int CheckHealth(const AgentFlags& flags) {
+  AgentClientOptions options;
+  if (flags.insecure) {
+    options.credentials = grpc::InsecureChannelCredentials();
+  } else {
+    absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+        MakeChannelCredentials(TlsFiles{flags.tls_cert, flags.tls_key, flags.tls_ca});
+    if (!credentials.ok()) {
+      std::cerr << "pathpair-agent: TLS: " << credentials.status().message() << "\n";
+      return kExitBadInput;
+    }
+    options.credentials = *credentials;
+  }
+  if (absl::Status serving = CheckAgentHealth(flags.health_check, options); !serving.ok()) {
+    std::cerr << "pathpair-agent: --health-check " << flags.health_check << ": "
+              << serving.message() << "\n";
+    return kExitRuntimeError;
+  }
+  std::cout << "pathpair-agent: " << flags.health_check << " is serving\n";
+  return kExitOk;
+}
+
 int Run(int argc, char** argv) {
   // Block the shutdown signals first, in every thread (gRPC's and the prober's inherit the
   // mask), so that only sigwait below receives them, even when they come during startup.
@@ -71,6 +101,8 @@ int Run(int argc, char** argv) {
     return kExitOk;
   }
 
+  if (!flags->health_check.empty()) return CheckHealth(*flags);
+
   AgentServiceConfig config;
   config.version = PATHPAIR_VERSION;
   config.max_concurrent_traces = flags->max_traces;
@@ -89,6 +121,43 @@ int Run(int argc, char** argv) {
     }
     config.bearer_token = *token;
   }
+  if (!flags->agent_token_file.empty()) {
+    absl::StatusOr<std::string> token = ReadTokenFile(flags->agent_token_file);
+    if (!token.ok()) {
+      std::cerr << "pathpair-agent: --agent-token-file: " << token.status().message() << "\n";
+      return kExitBadInput;
+    }
+    config.agent_token = *token;
+  }
+
+  // The TLS files are read now, while a root-only key is still readable.
+  std::optional<TlsPem> tls_pem;
+  if (!flags->insecure) {
+    absl::StatusOr<TlsPem> pem =
+        ReadTlsPem(TlsFiles{flags->tls_cert, flags->tls_key, flags->tls_ca});
+    if (!pem.ok()) {
+      std::cerr << "pathpair-agent: TLS: " << pem.status().message() << "\n";
+      return kExitBadInput;
+    }
+    tls_pem = *std::move(pem);
+  }
+
+  // Least privilege: every socket the agent will ever need is opened now (probe sockets, the
+  // one-way endpoint); then the process becomes an unprivileged user without capabilities,
+  // before any thread starts (docs/SECURITY.md). gRPC binds its ports after this: they must be
+  // unprivileged ones (>= 1024).
+  absl::StatusOr<net::SocketSet> probe_sockets = ProberTraceRunner::OpenSockets();
+  absl::StatusOr<std::unique_ptr<SocketOneWayRunner>> oneway =
+      SocketOneWayRunner::Bind(static_cast<uint16_t>(flags->oneway_port), flags->test_clock.offset);
+  absl::StatusOr<net::DroppedPrivileges> dropped = net::DropPrivileges({.user = flags->user});
+  if (!dropped.ok()) {
+    std::cerr << "pathpair-agent: cannot drop privileges: " << dropped.status().message() << "\n";
+    return absl::IsInternal(dropped.status()) || absl::IsFailedPrecondition(dropped.status())
+               ? kExitRuntimeError
+               : kExitBadInput;
+  }
+  std::cerr << "pathpair-agent: running as user " << dropped->user << " (uid " << dropped->uid
+            << ") without capabilities\n";
 
   std::shared_ptr<grpc::ServerCredentials> server_credentials;
   if (flags->insecure) {
@@ -98,19 +167,11 @@ int Run(int argc, char** argv) {
               << (config.bearer_token.empty() ? "" : " if they learn the token") << "\n";
     server_credentials = grpc::InsecureServerCredentials();
   } else {
-    const TlsFiles tls{flags->tls_cert, flags->tls_key, flags->tls_ca};
-    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-        MakeServerCredentials(tls);
-    if (!credentials.ok()) {
-      std::cerr << "pathpair-agent: TLS: " << credentials.status().message() << "\n";
-      return kExitBadInput;
-    }
-    server_credentials = *credentials;
-    // The agent's own certificate doubles as its client certificate towards peer agents.
-    config.peer_credentials = [tls]() -> std::shared_ptr<grpc::ChannelCredentials> {
-      absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> c = MakeChannelCredentials(tls);
-      return c.ok() ? *c : grpc::InsecureChannelCredentials();
-    };
+    server_credentials = MakeServerCredentials(*tls_pem);
+    // The agent's own certificate doubles as its client certificate towards peer agents. Made
+    // once, from the PEM read before the privilege drop: ReflectPeer never falls back to
+    // plaintext.
+    config.peer_credentials = MakeChannelCredentials(*tls_pem);
   }
 
   ConsentPolicy consent(SystemClock::Get(), absl::Seconds(flags->consent_ttl_s));
@@ -123,7 +184,9 @@ int Run(int argc, char** argv) {
 
   std::unique_ptr<TraceRunner> runner;
   absl::StatusOr<std::unique_ptr<ProberTraceRunner>> prober_runner =
-      ProberTraceRunner::Create(SystemClock::Get());
+      probe_sockets.ok()
+          ? ProberTraceRunner::Create(*std::move(probe_sockets), SystemClock::Get())
+          : absl::StatusOr<std::unique_ptr<ProberTraceRunner>>(probe_sockets.status());
   if (prober_runner.ok()) {
     runner = *std::move(prober_runner);
   } else {
@@ -131,9 +194,6 @@ int Run(int argc, char** argv) {
               << prober_runner.status().message() << "\n";
     runner = std::make_unique<UnavailableTraceRunner>(prober_runner.status());
   }
-
-  absl::StatusOr<std::unique_ptr<SocketOneWayRunner>> oneway =
-      SocketOneWayRunner::Bind(static_cast<uint16_t>(flags->oneway_port), flags->test_clock.offset);
   if (!oneway.ok()) {
     std::cerr << "pathpair-agent: warning: no one-way endpoint: " << oneway.status().message()
               << "\n";
@@ -141,9 +201,34 @@ int Run(int argc, char** argv) {
   AgentService service(config, *runner, oneway.ok() ? oneway->get() : nullptr, consent,
                        SystemClock::Get());
   service.StartLeaseReaper(absl::Milliseconds(100));
+  // Metrics next to gRPC, not earlier: the HTTP server is a thread, and the agent opens its
+  // sockets (and may drop privileges) while it is still single-threaded.
+  metrics::AgentMetrics& agent_metrics = metrics::Global();
+  agent_metrics.SetVersion(PATHPAIR_VERSION);
+  agent_metrics.SetTracesActive(
+      [&service] { return service.sessions().Count(SessionKind::kTrace); });
+  agent_metrics.SetOneWaySessionsActive(
+      [&service] { return service.sessions().Count(SessionKind::kOneWay); });
+  std::unique_ptr<metrics::MetricsHttpServer> metrics_server;
+  if (!flags->metrics_listen.empty()) {
+    const absl::StatusOr<PeerEndpoint> where = ParseAddressPort(flags->metrics_listen);
+    absl::StatusOr<std::unique_ptr<metrics::MetricsHttpServer>> started =
+        where.ok() ? metrics::MetricsHttpServer::Start(where->address.ToString(), where->port,
+                                                       [] { return metrics::Global().Render(); })
+                   : where.status();
+    if (!started.ok()) {
+      std::cerr << "pathpair-agent: --metrics-listen: " << started.status().message() << "\n";
+      return kExitRuntimeError;
+    }
+    metrics_server = *std::move(started);
+    std::cout << "pathpair-agent: metrics on port " << metrics_server->port() << " ("
+              << flags->metrics_listen << ")\n";
+  }
+
   std::vector<int> ports;
   absl::StatusOr<std::unique_ptr<grpc::Server>> server =
-      BuildAgentServer(flags->listen, server_credentials, &service, &ports);
+      BuildAgentServer(flags->listen, server_credentials, &service, &ports,
+                       /*reflection=*/!flags->insecure || config.bearer_token.empty());
   if (!server.ok()) {
     std::cerr << "pathpair-agent: " << server.status().message() << "\n";
     return kExitRuntimeError;
@@ -152,6 +237,7 @@ int Run(int argc, char** argv) {
     std::cout << "pathpair-agent: listening on port " << ports[i] << " (" << flags->listen[i]
               << ")\n";
   }
+
   std::cout << std::flush;
 
   int received = 0;
@@ -160,6 +246,10 @@ int Run(int argc, char** argv) {
   if (grpc::HealthCheckServiceInterface* health = (*server)->GetHealthCheckService()) {
     health->Shutdown();  // NOT_SERVING from now on
   }
+  metrics_server.reset();
+  // The gauges read the service, which goes away with this function.
+  agent_metrics.SetTracesActive(nullptr);
+  agent_metrics.SetOneWaySessionsActive(nullptr);
   service.Shutdown();  // every session stops; their streams end with UNAVAILABLE
   (*server)->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   (*server)->Wait();

@@ -1,6 +1,7 @@
 #include "agent/net/os_sys_calls.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -47,6 +48,7 @@ class RealSysCalls final : public OsSysCalls {
     return Result(::recvmsg(fd, message, flags));
   }
   SysCallIntResult Close(int fd) override { return Result(::close(fd)); }
+  SysCallIntResult DupCloexec(int fd) override { return Result(::fcntl(fd, F_DUPFD_CLOEXEC, 0)); }
   SysCallSizeResult Read(int fd, void* buffer, size_t length) override {
     return Result(::read(fd, buffer, length));
   }

@@ -63,6 +63,8 @@ class OsSysCalls {
 
   // Descriptors, eventfd and epoll.
   virtual SysCallIntResult Close(int fd) = 0;
+  // fcntl(fd, F_DUPFD_CLOEXEC, 0): a second descriptor of the same open socket.
+  virtual SysCallIntResult DupCloexec(int fd) = 0;
   virtual SysCallSizeResult Read(int fd, void* buffer, size_t length) = 0;
   virtual SysCallSizeResult Write(int fd, const void* buffer, size_t length) = 0;
   virtual SysCallIntResult EventFd(unsigned int initial_value, int flags) = 0;

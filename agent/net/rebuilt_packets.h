@@ -4,7 +4,9 @@
 //
 // An ICMP datagram socket strips the IPv4 header from echo replies, and reports Time Exceeded /
 // Destination Unreachable on its error queue as (type, code, offender) plus the quoted ICMP
-// header of our probe. These functions put the headers back with correct checksums.
+// header of our probe. These functions put the headers back with correct checksums. Every
+// address passed must be of the family of the packet built (the caller checks what recvmsg
+// returned: SocketTransport drops messages that mix families).
 //
 //   std::vector<uint8_t> packet = RebuildIpv4Packet(responder, local, icmp_message);
 //   absl::StatusOr<packet::ParsedReply> reply = packet::ParseIpv4Packet(packet);

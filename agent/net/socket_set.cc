@@ -5,8 +5,6 @@
 #include <linux/net_tstamp.h>
 #include <netinet/icmp6.h>
 #include <netinet/in.h>
-#include <sys/capability.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -323,18 +321,50 @@ absl::StatusOr<SocketSet> OpenSocketSet(const SocketPlan& plan, OsSysCalls& sys)
   return set;
 }
 
-absl::Status DropPrivilegesAfterOpen() {
-  cap_t empty = cap_init();
-  if (empty == nullptr) return absl::InternalError("cap_init failed");
-  const int rc = cap_set_proc(empty);
-  const int err = errno;
-  cap_free(empty);
-  if (rc != 0) return absl::InternalError(absl::StrCat("cap_set_proc: ", ErrnoText(err)));
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-    const int prctl_err = errno;
-    return absl::InternalError(absl::StrCat("PR_SET_NO_NEW_PRIVS: ", ErrnoText(prctl_err)));
+absl::StatusOr<SocketSet> DuplicateSocketSet(const SocketSet& set, const SocketPlan& plan) {
+  if (plan.interface != set.plan.interface || plan.mark != set.plan.mark) {
+    return absl::FailedPreconditionError(
+        "this trace's interface (-I) or mark (-M) differs from the sockets opened at start");
   }
-  return absl::OkStatus();
+  SocketSet copy;
+  copy.sys = set.sys;
+  copy.mode = set.mode;
+  copy.plan = plan;
+  copy.unprivileged_ipv4 = set.unprivileged_ipv4 && plan.ipv4;
+  copy.unprivileged_ipv6 = set.unprivileged_ipv6 && plan.ipv6;
+  struct Slot {
+    bool wanted;
+    const FileDescriptor* from;
+    FileDescriptor* to;
+    const char* what;
+  };
+  const bool any4 = plan.ipv4 && (plan.icmp || plan.udp || plan.tcp);
+  const bool any6 = plan.ipv6 && (plan.icmp || plan.udp || plan.tcp);
+  const Slot slots[] = {
+      {any4, &set.icmp4, &copy.icmp4, "IPv4 ICMP"},
+      {plan.ipv4 && plan.udp, &set.udp4, &copy.udp4, "IPv4 UDP"},
+      {plan.ipv4 && plan.tcp, &set.tcp4, &copy.tcp4, "IPv4 TCP"},
+      {any6, &set.icmp6, &copy.icmp6, "IPv6 ICMP"},
+      {plan.ipv6 && plan.udp, &set.udp6, &copy.udp6, "IPv6 UDP"},
+      {plan.ipv6 && plan.tcp, &set.tcp6, &copy.tcp6, "IPv6 TCP"},
+  };
+  if (set.mode == SocketMode::kRaw) {
+    for (const Slot& slot : slots) {
+      if (!slot.wanted) continue;
+      if (!slot.from->valid()) {
+        // The family may be missing on this host: the transport reports that as it would.
+        if (slot.from == &set.icmp4 || slot.from == &set.icmp6) continue;
+        return absl::FailedPreconditionError(
+            absl::StrCat("no ", slot.what, " socket was opened at start"));
+      }
+      const SysCallIntResult duplicate = set.sys->DupCloexec(slot.from->get());
+      if (duplicate.value < 0) {
+        return absl::InternalError(absl::StrCat("dup: ", ErrnoText(duplicate.error)));
+      }
+      *slot.to = FileDescriptor(duplicate.value, *set.sys);
+    }
+  }
+  return copy;
 }
 
 }  // namespace pathpair::net

@@ -1,9 +1,12 @@
 // The privileged seam of pathpair: the only code that opens raw sockets. A process asks once, up
 // front, for every socket it will need (SocketPlan); OpenSocketSet opens them all and applies the
-// socket-wide options. After that nothing needs CAP_NET_RAW, so a caller can drop every
-// capability (DropPrivilegesAfterOpen is the hook for that) and keep serving traces. (One
-// exception: a per-trace mark different from SocketPlan::mark is set per packet, which the
-// kernel allows only with CAP_NET_RAW or CAP_NET_ADMIN.)
+// socket-wide options. After that nothing needs CAP_NET_RAW, so the caller drops every privilege
+// (privileges.h) and keeps tracing. TCP probes are SYNs sent on the raw TCP socket, so no probe
+// ever needs a new privileged socket. (One exception: a per-trace mark different from
+// SocketPlan::mark is set per packet, which the kernel allows only with CAP_NET_RAW or
+// CAP_NET_ADMIN; programs that drop privileges open the set with the mark they will use.)
+// A program that runs several traces one after another over one set hands each a duplicate
+// (DuplicateSocketSet).
 //
 // Without CAP_NET_RAW the set falls back to unprivileged ICMP datagram ("ping") sockets when
 // net.ipv4.ping_group_range admits the process's group; UDP and TCP probes then are unavailable.
@@ -11,7 +14,7 @@
 //   SocketPlan plan{.ipv4 = true, .ipv6 = true, .icmp = true, .udp = true, .tcp = true};
 //   absl::StatusOr<SocketSet> sockets = OpenSocketSet(plan);
 //   if (!sockets.ok()) { std::cerr << sockets.status().message(); }   // names what is missing
-//   PATHPAIR_RETURN_IF_ERROR(DropPrivilegesAfterOpen());
+//   PATHPAIR_RETURN_IF_ERROR(DropPrivileges().status());            // privileges.h
 //   auto transport = SocketTransport::Create(*std::move(sockets));   // socket_transport.h
 //
 // Every socket call goes through an OsSysCalls (os_sys_calls.h): the real one by default, a
@@ -106,10 +109,12 @@ absl::StatusOr<FileDescriptor> OpenUnprivilegedIcmpSocket(bool ipv6, uint16_t ec
                                                           const SocketPlan& plan,
                                                           OsSysCalls& sys = OsSysCalls::Real());
 
-// The hook where a privileged process gives up what it no longer needs once its sockets are
-// open. Today it clears the effective, permitted and inheritable capability sets of the calling
-// thread's process and sets no_new_privs; callers that must keep a capability skip it.
-absl::Status DropPrivilegesAfterOpen();
+// A copy of `set` for one trace whose needs are `plan` (a subset of set.plan: its families and
+// protocols; the same interface and mark): the sockets it needs are duplicated (dup), so the copy
+// can be consumed by a transport while `set` stays open for the next trace. The sockets are
+// shared with `set`: only one transport may read them at a time. Needs no privilege.
+// FailedPrecondition when the plan asks for what `set` lacks (naming it).
+absl::StatusOr<SocketSet> DuplicateSocketSet(const SocketSet& set, const SocketPlan& plan);
 
 // The current net.ipv4.ping_group_range as text ("1\t0"), or a note that it could not be read.
 std::string ReadPingGroupRange();

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <initializer_list>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -122,6 +123,14 @@ void ReadControlMessages(const msghdr& header, Message& message) {
       if (parsed.ok()) message.offender = *parsed;
     }
   }
+}
+
+// Whether every address is of `family`. recvmsg's addresses come from the kernel, but the
+// rebuilt headers have room for one family only, so a message that mixes them is dropped rather
+// than trusted (found by tests/fuzz/socket_message).
+bool AllOfFamily(IpFamily family, std::initializer_list<IpAddress> addresses) {
+  return std::all_of(addresses.begin(), addresses.end(),
+                     [family](const IpAddress& a) { return a.family() == family; });
 }
 
 enum class ReadResult { kMessage, kEmpty, kError };
@@ -442,6 +451,9 @@ void SocketTransport::ConvertErrorQueueMessage(Watched& watched, Message&& messa
   const bool v6 = watched.role == Role::kUnprivileged6 && ee.ee_origin == SO_EE_ORIGIN_ICMP6;
   if (!v4 && !v6) return;
   const IpAddress local = message.packet_destination.value_or(watched.local);
+  if (!AllOfFamily(v4 ? IpFamily::kV4 : IpFamily::kV6, {*message.offender, local, *message.from})) {
+    return;
+  }
   ReceivedPacket packet;
   packet.source = *message.offender;
   packet.destination = local;
@@ -479,18 +491,21 @@ void SocketTransport::ConvertMessage(Watched& watched, Message&& message,
                                                        : PacketFormat::kTcpSegmentV6;
       packet.source = from;
       packet.destination = message.packet_destination.value_or(IpAddress::Any(IpFamily::kV6));
+      if (!AllOfFamily(IpFamily::kV6, {packet.source, packet.destination})) return;
       packet.bytes = std::move(message.data);
       break;
     case Role::kUnprivileged4:
       packet.format = PacketFormat::kIpv4Packet;
       packet.source = from;
       packet.destination = message.packet_destination.value_or(watched.local);
+      if (!AllOfFamily(IpFamily::kV4, {packet.source, packet.destination})) return;
       packet.bytes = RebuildIpv4Packet(packet.source, packet.destination, message.data);
       break;
     case Role::kUnprivileged6:
       packet.format = PacketFormat::kIcmpv6Message;
       packet.source = from;
       packet.destination = message.packet_destination.value_or(watched.local);
+      if (!AllOfFamily(IpFamily::kV6, {packet.source, packet.destination})) return;
       packet.bytes = std::move(message.data);
       break;
   }

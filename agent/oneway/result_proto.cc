@@ -1,8 +1,31 @@
 #include "agent/oneway/result_proto.h"
 
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 
 namespace pathpair::oneway {
+
+absl::StatusOr<OneWayConfig> ConfigFromRequest(const v1::StartOneWayRequest& request) {
+  OneWayConfig config;
+  if (request.test_id() == 0) {
+    return absl::InvalidArgumentError(
+        "test_id must be a random non-zero number shared by both agents");
+  }
+  config.session_id = request.test_id();
+  if (request.session_key().size() != kSessionKeySize) {
+    return absl::InvalidArgumentError(absl::StrCat("session_key must be ", kSessionKeySize,
+                                                   " random bytes shared by both agents (got ",
+                                                   request.session_key().size(), ")"));
+  }
+  std::copy(request.session_key().begin(), request.session_key().end(), config.key.begin());
+  if (request.count() > 0) config.packet_count = request.count();
+  if (request.interval_us() > 0) config.interval = absl::Microseconds(request.interval_us());
+  if (request.packet_size() > 0) config.packet_size = static_cast<size_t>(request.packet_size());
+  if (absl::Status s = ValidateConfig(config); !s.ok()) return s;
+  return config;
+}
 
 v1::AgentOneWayResult ResultToProto(const OneWayResult& result) {
   v1::AgentOneWayResult out;

@@ -145,9 +145,13 @@ absl::StatusOr<OneWayResult> OneWayRunner::Run(const IpAddress& peer, uint16_t p
           session.OnDatagram(std::span<const uint8_t>(buffer.data(), static_cast<size_t>(size)),
                              clock.Now(), received);
       if (accepted.ok() && options.follow_peer_source && !followed) {
-        followed = true;
-        std::memcpy(&destination, &source, sizeof(source));
-        destination_length = msg.msg_namelen;
+        absl::StatusOr<IpAddress> from =
+            IpAddress::FromSockaddr(reinterpret_cast<const sockaddr*>(&source), msg.msg_namelen);
+        if (from.ok() && *from == peer) {
+          followed = true;
+          std::memcpy(&destination, &source, sizeof(source));
+          destination_length = msg.msg_namelen;
+        }
       }
     }
   }

@@ -29,9 +29,10 @@
 namespace pathpair::oneway {
 
 struct RunOptions {
-  // Send to the address and port the peer's packets actually come from, once the first valid
-  // packet of the session arrives (the peer may be behind NAT). Packets of the session are
-  // accepted from any source either way: the 64-bit session id is the filter.
+  // Send to the port the peer's packets actually come from (a NAT may map it), once the first
+  // authenticated packet of the session (wire.h: MAC under the session key) arrives from the
+  // peer's own address. The address never changes: a packet from any other address, even an
+  // authenticated one (replayed by someone else), never redirects where we send.
   bool follow_peer_source = false;
   // TEST ONLY (pathpair-agent --test-clock-offset-ms): added to every wall-clock stamp, sent
   // and received, as if this host's clock were off by this much. Lets tests on one host show

@@ -25,6 +25,10 @@ double ToMs(absl::Duration d) { return absl::ToDoubleMilliseconds(d); }
 }  // namespace
 
 absl::Status ValidateConfig(const OneWayConfig& config) {
+  if (std::all_of(config.key.begin(), config.key.end(), [](uint8_t b) { return b == 0; })) {
+    return absl::InvalidArgumentError(
+        "one-way session key missing: the controller hands both agents the same random key");
+  }
   if (config.packet_count < 1 || static_cast<uint64_t>(config.packet_count) > kMaxTrackedSequence) {
     return absl::InvalidArgumentError(
         absl::StrCat("one-way packet count must be 1..", kMaxTrackedSequence));
@@ -95,12 +99,12 @@ std::optional<std::vector<uint8_t>> OneWaySession::PacketToSend(MonoTime now, ab
   }
   if (!packet.has_value()) return std::nullopt;
   if (first_send_ns_ == 0) first_send_ns_ = packet->send_time_ns;
-  return EncodePacket(*packet, config_.packet_size);
+  return EncodePacket(*packet, config_.key, config_.packet_size);
 }
 
 absl::Status OneWaySession::OnDatagram(std::span<const uint8_t> bytes, MonoTime now,
                                        absl::Time wall_received) {
-  absl::StatusOr<TestPacket> packet = ParsePacket(bytes);
+  absl::StatusOr<TestPacket> packet = ParsePacket(bytes, config_.key);
   if (!packet.ok()) {
     ++rejected_;
     return packet.status();

@@ -48,6 +48,9 @@ struct OneWayConfig {
   // Shared by both ends (chosen by the controller, random): packets of other sessions are
   // ignored.
   uint64_t session_id = 0;
+  // Shared by both ends (random, from the controller): every packet carries a MAC under it
+  // (wire.h); packets without a valid one are rejected. All zero: missing (ValidateConfig).
+  SessionKey key{};
   // The default, 1000 packets at 10 ms (10 s, as long as a default 10-round trace), measures
   // a 20% loss to within +-1.3% (one standard deviation).
   int64_t packet_count = 1000;                       // test packets to send, >= 1
@@ -58,8 +61,9 @@ struct OneWayConfig {
   int finish_repeats = 3;                            // finish packets, one per interval
 };
 
-// InvalidArgument when a field is out of range (packet_count 1..2^24, interval 100 us..10 s,
-// packet_size kHeaderSize..kMaxPacketSize, timeouts 0..60 s, finish_repeats 1..10).
+// InvalidArgument when the key is missing (all zero) or a field is out of range
+// (packet_count 1..2^24, interval 100 us..10 s, packet_size kHeaderSize..kMaxPacketSize, timeouts
+// 0..60 s, finish_repeats 1..10).
 absl::Status ValidateConfig(const OneWayConfig& config);
 
 // Packets for a given duration at the configured interval (at least 1).

@@ -1,5 +1,9 @@
 #include "agent/oneway/wire.h"
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <algorithm>
 
 #include "absl/status/status.h"
@@ -24,13 +28,23 @@ void Store(std::vector<uint8_t>& bytes, size_t offset, size_t width, uint64_t va
   }
 }
 
+// The MAC of a packet's fields (the first kFieldsSize bytes).
+std::array<uint8_t, EVP_MAX_MD_SIZE> Mac(std::span<const uint8_t> bytes, const SessionKey& key) {
+  std::array<uint8_t, EVP_MAX_MD_SIZE> mac{};
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), bytes.data(), kFieldsSize,
+       mac.data(), &length);
+  return mac;
+}
+
 absl::Status Invalid(absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("one-way packet: ", why));
 }
 
 }  // namespace
 
-std::vector<uint8_t> EncodePacket(const TestPacket& packet, size_t padded_size) {
+std::vector<uint8_t> EncodePacket(const TestPacket& packet, const SessionKey& key,
+                                  size_t padded_size) {
   std::vector<uint8_t> bytes(std::clamp(padded_size, kHeaderSize, kMaxPacketSize), 0);
   Store(bytes, 0, 4, kMagic);
   Store(bytes, 4, 1, kWireVersion);
@@ -44,10 +58,17 @@ std::vector<uint8_t> EncodePacket(const TestPacket& packet, size_t padded_size) 
     Store(bytes, 40, 8, static_cast<uint64_t>(packet.echo->peer_send_time_ns));
     Store(bytes, 48, 8, static_cast<uint64_t>(packet.echo->local_receive_time_ns));
   }
+  SealPacket(bytes, key);
   return bytes;
 }
 
-absl::StatusOr<TestPacket> ParsePacket(std::span<const uint8_t> bytes) {
+void SealPacket(std::span<uint8_t> bytes, const SessionKey& key) {
+  if (bytes.size() < kHeaderSize) return;
+  const std::array<uint8_t, EVP_MAX_MD_SIZE> mac = Mac(bytes, key);
+  std::copy_n(mac.begin(), kMacSize, bytes.begin() + kFieldsSize);
+}
+
+absl::StatusOr<TestPacket> ParsePacket(std::span<const uint8_t> bytes, const SessionKey& key) {
   if (bytes.size() < kHeaderSize) {
     return Invalid(
         absl::StrCat(bytes.size(), " bytes, shorter than the ", kHeaderSize, "-byte header"));
@@ -56,6 +77,10 @@ absl::StatusOr<TestPacket> ParsePacket(std::span<const uint8_t> bytes) {
   if (Load(bytes, 0, 4) != kMagic) return Invalid("bad magic");
   if (Load(bytes, 4, 1) != kWireVersion) {
     return Invalid(absl::StrCat("unsupported version ", Load(bytes, 4, 1)));
+  }
+  // Nothing else is trusted before the MAC verifies (in constant time).
+  if (CRYPTO_memcmp(Mac(bytes, key).data(), bytes.data() + kFieldsSize, kMacSize) != 0) {
+    return Invalid("bad MAC (not sent with this session's key)");
   }
   TestPacket packet;
   uint64_t kind = Load(bytes, 5, 1);

@@ -254,6 +254,7 @@ void Prober::SendProbes(Trace& trace, const std::vector<engine::ProbeRequest>& p
       continue;
     }
     ++counters_.probes_sent;
+    if (hooks_.on_probe_sent) hooks_.on_probe_sent();
     trace.engine.OnSent(probe.sequence, sent->sent_at);
     if (trace.callbacks.probe_events != nullptr) {
       trace.callbacks.probe_events->OnProbeSent(probe.ttl.value(), spec.sequence, sent->sent_at);
@@ -282,6 +283,7 @@ void Prober::ReceiveAndRoute() {
       continue;
     }
     ++counters_.replies_routed;
+    if (hooks_.on_reply_routed) hooks_.on_reply_routed(reply->kind);
     const std::optional<engine::AcceptedReply> accepted =
         it->second->engine.OnReply(route->sequence, *reply, packet.received_at);
     if (accepted.has_value() && !accepted->past_end &&

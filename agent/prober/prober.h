@@ -87,6 +87,14 @@ struct ProberCounters {
   uint64_t replies_routed = 0;
 };
 
+// Optional observers of the whole loop, for process-wide counters (the agent's metrics). They
+// run on the loop thread: keep them cheap and non-blocking.
+struct ProberHooks {
+  std::function<void()> on_probe_sent;
+  // A reply routed to a live trace's probe.
+  std::function<void(packet::ReplyKind)> on_reply_routed;
+};
+
 class Prober {
  public:
   using TraceId = engine::TraceRegistry::TraceId;
@@ -138,6 +146,8 @@ class Prober {
 
   size_t active_traces() const { return traces_.size(); }
   const ProberCounters& counters() const { return counters_; }
+  // Call before the loop runs (not thread-safe against it).
+  void set_hooks(ProberHooks hooks) { hooks_ = std::move(hooks); }
 
  private:
   struct Trace;
@@ -166,6 +176,7 @@ class Prober {
   std::vector<uint8_t> probe_buffer_;
   std::string local_hostname_;
   ProberCounters counters_;
+  ProberHooks hooks_;
 
   const std::atomic<bool>* interrupt_ = nullptr;
   const std::atomic<bool>* pause_ = nullptr;

@@ -2,40 +2,97 @@
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/support/server_interceptor.h>
 
+#include <memory>
+#include <string>
 #include <utility>
+#include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "agent/metrics/agent_metrics.h"
 #include "agent/rpc/rpc_limits.h"
 
 namespace pathpair::agent {
+namespace {
+
+// Counts every call by method and final status code (pathpair_agent_rpcs_total) as its status
+// leaves, so that no handler has to remember to.
+class RpcCountingInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  explicit RpcCountingInterceptor(const grpc::experimental::ServerRpcInfo& info)
+      : method_(absl::StripPrefix(info.method() != nullptr ? info.method() : "", "/")) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+      metrics::CountRpc(method_, absl::StatusCodeToString(static_cast<absl::StatusCode>(
+                                     methods->GetSendStatus().error_code())));
+    }
+    methods->Proceed();
+  }
+
+ private:
+  std::string method_;
+};
+
+class RpcCountingFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new RpcCountingInterceptor(*info);
+  }
+};
+
+// Drops a server builder plugin by name. Linking the reflection library registers its plugin
+// for every server (a static initializer), so leaving it out takes removing it.
+class WithoutPlugin final : public grpc::ServerBuilderOption {
+ public:
+  explicit WithoutPlugin(std::string name) : name_(std::move(name)) {}
+  void UpdateArguments(grpc::ChannelArguments*) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>* plugins) override {
+    std::erase_if(*plugins, [this](const std::unique_ptr<grpc::ServerBuilderPlugin>& plugin) {
+      return plugin->name() == name_;
+    });
+  }
+
+ private:
+  const std::string name_;
+};
+
+}  // namespace
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const TlsFiles& files) {
-  grpc::SslServerCredentialsOptions options(
-      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   absl::StatusOr<TlsPem> pem = ReadTlsPem(files);
   if (!pem.ok()) return pem.status();
-  options.pem_root_certs = std::move(pem->ca);
-  options.pem_key_cert_pairs.push_back(
-      {.private_key = std::move(pem->key), .cert_chain = std::move(pem->cert)});
+  return MakeServerCredentials(*pem);
+}
+
+std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(const TlsPem& pem) {
+  grpc::SslServerCredentialsOptions options(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  options.pem_root_certs = pem.ca;
+  options.pem_key_cert_pairs.push_back({.private_key = pem.key, .cert_chain = pem.cert});
   return grpc::SslServerCredentials(options);
 }
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> BuildAgentServer(
     const std::string& listen, std::shared_ptr<grpc::ServerCredentials> credentials,
-    grpc::Service* service, int* selected_port) {
+    grpc::Service* service, int* selected_port, bool reflection) {
   std::vector<int> ports;
-  absl::StatusOr<std::unique_ptr<grpc::Server>> server =
-      BuildAgentServer(std::vector<std::string>{listen}, std::move(credentials), service, &ports);
+  absl::StatusOr<std::unique_ptr<grpc::Server>> server = BuildAgentServer(
+      std::vector<std::string>{listen}, std::move(credentials), service, &ports, reflection);
   if (server.ok() && selected_port != nullptr) *selected_port = ports[0];
   return server;
 }
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> BuildAgentServer(
     const std::vector<std::string>& listen, std::shared_ptr<grpc::ServerCredentials> credentials,
-    grpc::Service* service, std::vector<int>* selected_ports) {
+    grpc::Service* service, std::vector<int>* selected_ports, bool reflection) {
   if (listen.empty()) return absl::InvalidArgumentError("no endpoint to listen on");
   // Both are process-wide switches that take effect for servers built after them.
   grpc::EnableDefaultHealthCheckService(true);
@@ -47,6 +104,10 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> BuildAgentServer(
     builder.AddListeningPort(listen[i], credentials, &ports[i]);
   }
   builder.RegisterService(service);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<RpcCountingFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  if (!reflection) builder.SetOption(std::make_unique<WithoutPlugin>("proto_server_reflection"));
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
   builder.SetMaxSendMessageSize(kMaxResponseBytes);
   // Ping idle connections so that a controller that vanished without closing its connection

@@ -26,16 +26,21 @@ namespace pathpair::agent {
 // Server side of mutual TLS: the client must present a certificate signed by `files.ca`.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const TlsFiles& files);
+// The same from PEM read earlier (the agent reads its files before it drops its privileges).
+std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(const TlsPem& pem);
 // Builds and starts a server on `listen` ("ADDRESS:PORT"; port 0 picks one, written to
-// *selected_port) with `service`, health checking (reported SERVING) and reflection.
+// *selected_port) with `service`, health checking (reported SERVING, open to every caller) and,
+// with `reflection`, server reflection. Reflection cannot check a bearer token, so an agent
+// serves it only where it is as authenticated as the service: under mutual TLS (the handshake
+// authenticates every call), or over plaintext without a token (then nothing is).
 absl::StatusOr<std::unique_ptr<grpc::Server>> BuildAgentServer(
     const std::string& listen, std::shared_ptr<grpc::ServerCredentials> credentials,
-    grpc::Service* service, int* selected_port);
+    grpc::Service* service, int* selected_port, bool reflection = true);
 // The same on several endpoints ("ADDRESS:PORT" or "unix:PATH"); selected_ports (if not null)
 // receives the port of each, in order.
 absl::StatusOr<std::unique_ptr<grpc::Server>> BuildAgentServer(
     const std::vector<std::string>& listen, std::shared_ptr<grpc::ServerCredentials> credentials,
-    grpc::Service* service, std::vector<int>* selected_ports);
+    grpc::Service* service, std::vector<int>* selected_ports, bool reflection = true);
 
 }  // namespace pathpair::agent
 

@@ -1,6 +1,9 @@
 // The agent's gRPC service (pathpair.v1.Agent, proto/pathpair/v1/agent.proto) on the callback
-// API. It checks every call (bearer token, deadline), consent and limits, then hands traces to
-// a TraceRunner and one-way measurements to a OneWayRunner, streaming their results back.
+// API. It checks every call (who calls: certificate role and bearer token, caller_identity.h;
+// the deadline), consent and limits (global and per caller), then hands traces to a
+// TraceRunner and one-way measurements to a OneWayRunner, streaming their results back. Every
+// refusal (authentication, role, consent, limits) passes through one place, which reports it
+// to AgentServiceConfig::on_refusal (logs, metrics) before the caller gets it.
 // Sessions hold leases (SessionRegistry) and stop when the stream is cancelled, when the lease
 // lapses, or on Stop. ResolveAliases runs short traces on the same TraceRunner
 // (alias_resolver.h) on a worker thread of its own, answering within the call's deadline.
@@ -24,10 +27,12 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "agent/rpc/caller_identity.h"
 #include "agent/service/alias_resolver.h"
 #include "agent/service/consent.h"
 #include "agent/service/host_info.h"
@@ -38,11 +43,25 @@
 
 namespace pathpair::agent {
 
+// A call the agent refused, as AgentServiceConfig::on_refusal sees it. status.code() says the
+// kind: UNAUTHENTICATED (no or bad credentials), PERMISSION_DENIED (role or consent),
+// RESOURCE_EXHAUSTED (a limit), INVALID_ARGUMENT (a bad request); status.message() is the
+// reason the caller also gets.
+struct Refusal {
+  absl::string_view method;  // "StartTrace", ...
+  absl::string_view client;  // CallerIdentity::name, or the peer address when unauthenticated
+  const absl::Status& status;
+};
+
 struct AgentServiceConfig {
   std::string version = "0.1.0";
-  // When non-empty, every call must carry the metadata "authorization: Bearer <token>".
+  // When either is non-empty, every call must carry "authorization: Bearer <token>" with one of
+  // them: bearer_token gives the controller role, agent_token the agent role (Reflect only).
+  // On top of a certificate the lesser of the two roles counts.
   std::string bearer_token;
+  std::string agent_token;
   int max_concurrent_traces = 16;
+  int max_traces_per_client = 8;
   // Sum over running traces of (TTLs probed per round) / interval.
   double max_probe_rate_pps = 2000;
   int max_packet_size = 9000;
@@ -50,9 +69,23 @@ struct AgentServiceConfig {
   absl::Duration max_lease = absl::Minutes(5);
   absl::Duration min_lease = absl::Seconds(1);
   int max_oneway_sessions = 8;
+  int max_oneway_per_client = 4;
   int max_oneway_rate_pps = 1000;
-  // Credentials for ReflectPeer's outbound call to another agent; nullptr: insecure.
-  std::function<std::shared_ptr<grpc::ChannelCredentials>()> peer_credentials;
+  // Credentials for ReflectPeer's outbound call to another agent, read once at start-up (never
+  // a plaintext fallback); nullptr: plaintext, only for an agent that itself serves plaintext.
+  std::shared_ptr<grpc::ChannelCredentials> peer_credentials;
+  // ReflectPeer: calls at once (in all, per caller), calls per minute (in all, per caller; a
+  // minute's worth may come in a burst), and the longest it waits for the peer.
+  int max_reflect_peer_calls = 4;
+  int max_reflect_peer_per_client = 2;
+  double reflect_peer_per_minute = 60;
+  double reflect_peer_per_minute_per_client = 30;
+  absl::Duration reflect_peer_timeout = absl::Seconds(5);
+  // The host's own addresses: a trace's source address must be one of them. Default:
+  // ListInterfaceAddresses().
+  std::function<std::vector<IpAddress>()> local_addresses;
+  // Told about every refused call (see Refusal), on the calling thread; must be thread-safe.
+  std::function<void(const Refusal&)> on_refusal;
   // TEST ONLY: what Info says about the clock (see TestClockOverrides). The one-way runner
   // gets the same offset (SocketOneWayRunner::Bind).
   TestClockOverrides test_clock;
@@ -101,13 +134,24 @@ class AgentService final : public v1::Agent::CallbackService {
                                            v1::ResolveAliasesResponse* response) override;
 
  private:
-  // Token and deadline checks shared by every RPC.
-  absl::Status CheckCall(const grpc::CallbackServerContext& context) const;
+  // Who calls and whether they may call `method` (certificate role, bearer token), and the
+  // deadline check, shared by every RPC. Refusals go through Refuse.
+  absl::StatusOr<CallerIdentity> CheckCall(const grpc::CallbackServerContext& context,
+                                           absl::string_view method);
+  // The one place refusals pass: tells on_refusal, returns `why`.
+  absl::Status Refuse(absl::string_view method, absl::string_view client, absl::Status why);
   // The lease a request gets: default when 0, else clamped to [min_lease, max_lease].
   absl::Duration GrantedLease(int64_t requested_ms) const;
-  // Reserves capacity for a trace probing at `rate_pps`; RESOURCE_EXHAUSTED when over a limit.
-  absl::Status ReserveTrace(double rate_pps);
-  void ReleaseTrace(double rate_pps);
+  // Capacity taken by a session or call; releasing it more than once is a no-op.
+  using Release = std::function<void()>;
+  // Reserves capacity for a trace probing at `rate_pps` for `client`; RESOURCE_EXHAUSTED when
+  // over a limit (global or the client's).
+  absl::StatusOr<Release> ReserveTrace(const std::string& client, double rate_pps);
+  absl::StatusOr<Release> ReserveOneWay(const std::string& client);
+  // ReflectPeer's concurrency and rate limits.
+  absl::StatusOr<Release> ReserveReflectPeer(const std::string& client);
+  // StartTrace's checks after the capacity check (they may block: DNS, interface list).
+  absl::StatusOr<IpAddress> CheckTraceTarget(const v1::StartTraceRequest& request);
   // Joins the alias workers that have finished (all of them with `all`, after Shutdown began).
   void JoinAliasWorkers(bool all);
 
@@ -118,10 +162,31 @@ class AgentService final : public v1::Agent::CallbackService {
   const Clock& clock_;
   SessionRegistry sessions_;
 
+  // What one caller (CallerIdentity::name) holds; dropped when it holds nothing.
+  struct ClientUsage {
+    int traces = 0;
+    int oneway = 0;
+    int reflect_peer = 0;
+  };
+  // A token bucket: `tokens` refill at a rate up to a minute's worth.
+  struct RateBucket {
+    double tokens = -1;  // < 0: full (never used)
+    MonoTime updated;
+  };
+  // Takes a token from `bucket` refilling at `per_minute`; false when empty.
+  bool TakeToken(RateBucket& bucket, double per_minute) ABSL_EXCLUSIVE_LOCKS_REQUIRED(capacity_mu_);
+  // Drops `client`'s entries once it holds nothing.
+  void ForgetIdleClient(const std::string& client) ABSL_EXCLUSIVE_LOCKS_REQUIRED(capacity_mu_);
+
   absl::Mutex capacity_mu_;
   int running_traces_ ABSL_GUARDED_BY(capacity_mu_) = 0;
   double running_rate_pps_ ABSL_GUARDED_BY(capacity_mu_) = 0;
   int running_oneway_ ABSL_GUARDED_BY(capacity_mu_) = 0;
+  int running_reflect_peer_ ABSL_GUARDED_BY(capacity_mu_) = 0;
+  absl::flat_hash_map<std::string, ClientUsage> usage_ ABSL_GUARDED_BY(capacity_mu_);
+  RateBucket reflect_peer_bucket_ ABSL_GUARDED_BY(capacity_mu_);
+  // Per-client ReflectPeer buckets; bounded: a full bucket carries no state and is dropped.
+  absl::flat_hash_map<std::string, RateBucket> reflect_peer_buckets_ ABSL_GUARDED_BY(capacity_mu_);
 
   // A ResolveAliases call's thread; `done` once it answered.
   struct AliasWorker {

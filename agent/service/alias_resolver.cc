@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "agent/service/consent.h"
 
 namespace pathpair::agent {
 namespace {
@@ -21,9 +22,7 @@ constexpr absl::Duration kCancelWait = absl::Seconds(2);
 int PortUnreachableCode(const IpAddress& address) { return address.is_v6() ? 4 : 3; }
 
 const char* RefusedKind(const IpAddress& address) {
-  if (address.IsMulticast()) return "a multicast address";
-  if (address.IsBroadcast()) return "the broadcast address";
-  if (address.IsUnspecified()) return "the unspecified address";
+  if (const char* kind = NonUnicastKind(address)) return kind;
   if (address.IsLoopback()) return "a loopback address";
   return nullptr;
 }
@@ -163,6 +162,22 @@ v1::ProbeOptions AliasTraceOptions(const IpAddress& address, v1::Protocol protoc
   return options;
 }
 
+namespace {
+
+// The owner first answered at `ttl`; it is that far away only if the TTL before it got an answer
+// (a Time Exceeded from the router before it). When every answer at the owner's own TTL was lost
+// on the way back, the owner answers one TTL later and looks a hop further away than it is: a
+// distance the merge would read as a detour.
+bool DistanceIsCertain(const v1::TraceResult& trace, int ttl) {
+  if (ttl <= 1) return true;
+  for (const v1::HopResult& hop : trace.hops()) {
+    if (hop.ttl() == ttl - 1) return hop.received() > 0;
+  }
+  return false;
+}
+
+}  // namespace
+
 std::optional<v1::AliasResolution> ReadAliasTrace(const v1::TraceResult& trace,
                                                   const IpAddress& address, v1::Protocol protocol) {
   for (const v1::HopResult& hop : trace.hops()) {
@@ -181,7 +196,7 @@ std::optional<v1::AliasResolution> ReadAliasTrace(const v1::TraceResult& trace,
     resolution.set_method(protocol == v1::PROTOCOL_UDP ? v1::ALIAS_METHOD_UDP_PORT_UNREACHABLE
                                                        : v1::ALIAS_METHOD_ICMP_ECHO);
     resolution.set_rtt_ms(owner.rtt().best_ms());
-    resolution.set_distance(hop.ttl());
+    if (DistanceIsCertain(trace, hop.ttl())) resolution.set_distance(hop.ttl());
     return resolution;
   }
   return std::nullopt;

@@ -21,7 +21,9 @@
 // A trace rather than one probe at a high TTL, because the TTL at which the owner first answers
 // is its distance from this end: the merge (controller/merge) rejects a link-heuristic match
 // whose distance disagrees with this end's own trace, which is what exposes a detour router on
-// stock Linux routers, where no alias is learned.
+// stock Linux routers, where no alias is learned. The distance is left unknown (0) when the TTL
+// before the owner's went unanswered: answers lost on the way back at the owner's own TTL would
+// put it a hop too far, which the merge would read as a detour.
 //
 // Bounds: at most AliasLimits::max_addresses addresses, unicast only; limits.rounds rounds per
 // trace at limits.interval; limits.traces_at_once traces at a time (a wave); nothing starts

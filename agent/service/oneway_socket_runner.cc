@@ -43,20 +43,11 @@ SocketOneWayRunner::~SocketOneWayRunner() {
 
 absl::StatusOr<OneWayRunner::Handle> SocketOneWayRunner::Start(
     const v1::StartOneWayRequest& request, const IpAddress& peer, Callbacks callbacks) {
-  oneway::OneWayConfig config;
-  if (request.test_id() == 0) {
-    return absl::InvalidArgumentError(
-        "test_id must be a random non-zero number shared by both "
-        "agents");
-  }
-  config.session_id = request.test_id();
-  if (request.count() > 0) config.packet_count = request.count();
-  if (request.interval_us() > 0) config.interval = absl::Microseconds(request.interval_us());
-  if (request.packet_size() > 0) config.packet_size = static_cast<size_t>(request.packet_size());
+  absl::StatusOr<oneway::OneWayConfig> config = oneway::ConfigFromRequest(request);
+  if (!config.ok()) return config.status();
   if (request.peer_port() <= 0 || request.peer_port() > 65535) {
     return absl::InvalidArgumentError("peer_port must be 1..65535");
   }
-  if (absl::Status s = oneway::ValidateConfig(config); !s.ok()) return s;
   oneway::OneWayRunner* socket = peer.is_v6() ? v6_.get() : v4_.get();
   if (socket == nullptr) {
     return absl::FailedPreconditionError("this agent has no IPv6 one-way endpoint");
@@ -86,7 +77,8 @@ absl::StatusOr<OneWayRunner::Handle> SocketOneWayRunner::Start(
                                   : absl::InfinitePast();
   const uint16_t peer_port = static_cast<uint16_t>(request.peer_port());
   absl::MutexLock lock(&mu_);
-  session->thread = std::thread([this, handle, session, socket, peer, peer_port, config, start_at,
+  session->thread = std::thread([this, handle, session, socket, peer, peer_port,
+                                 config = *std::move(config), start_at,
                                  callbacks = std::move(callbacks)] {
     // A controller may ask both agents to start at one wall time; wait for it (at most 10 s).
     const absl::Time wait_until = std::min(start_at, absl::Now() + absl::Seconds(10));

@@ -10,8 +10,10 @@
 namespace pathpair {
 
 absl::StatusOr<IpAddress> IpAddress::Parse(absl::string_view text) {
-  // inet_pton needs a NUL-terminated string; longer text cannot be an address.
-  if (text.empty() || text.size() >= INET6_ADDRSTRLEN) {
+  // inet_pton needs a NUL-terminated string; longer text cannot be an address, and text with a
+  // NUL inside would be read only up to it (found by tests/fuzz/cidr).
+  if (text.empty() || text.size() >= INET6_ADDRSTRLEN ||
+      text.find('\0') != absl::string_view::npos) {
     return absl::InvalidArgumentError(absl::StrCat("not an IP address: '", text, "'"));
   }
   char buf[INET6_ADDRSTRLEN];

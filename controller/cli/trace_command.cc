@@ -296,12 +296,20 @@ int RunToCompletion(const ResolvedTrace& prepared, TraceCommandDeps& deps,
     v1::DiagnosisInput input;
     *input.mutable_forward() = result;
     // An ICMP trace that never reached its target: a few TCP/UDP probes tell a destination that
-    // drops ICMP from a path that is cut. Never in mtr's own formats, never when refused.
+    // drops ICMP from a path that is cut. A UDP/TCP trace whose destination loses probes: a few
+    // echo requests tell a destination rationing its ICMP from a lossy path. Never in mtr's own
+    // formats, never when refused.
     if (WantsDestinationCheck(output)) {
-      input.set_forward_destination_check(destcheck::CheckDestination(
-          result, prepared.target, [&deps](const v1::ProbeOptions& o, const IpAddress& t) {
-            return deps.runner(o, t, TraceHooks{});
-          }));
+      const destcheck::CheckRunner check_runner = [&deps](const v1::ProbeOptions& o,
+                                                          const IpAddress& t) {
+        return deps.runner(o, t, TraceHooks{});
+      };
+      input.set_forward_destination_check(
+          destcheck::CheckDestination(result, prepared.target, check_runner));
+      if (std::optional<v1::DestinationCrossCheck> cross_check =
+              destcheck::CrossCheckDestination(result, prepared.target, check_runner)) {
+        *input.mutable_forward_destination_cross_check() = *std::move(cross_check);
+      }
     }
     diagnosis = diagnosis::Diagnose(input, diagnose);
   }

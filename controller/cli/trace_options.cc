@@ -388,7 +388,7 @@ const OptionSpec kOptions[] = {
        return absl::OkStatus();
      }},
     {kNoDestCheckOption, "no-dest-check", nullptr,
-     "never send the destination check's TCP/UDP probes (below)",
+     "never send the destination checks' probes (below)",
      [](absl::string_view, ParseState& s) {
        s.cmd.output.destination_check = false;
        return absl::OkStatus();
@@ -608,6 +608,9 @@ std::string TraceUsage() {
       "Destination check: when an ICMP trace does not reach its target, pathpair also sends\n"
       "the target 3 TCP SYNs to port 80, 3 to port 443 and 3 UDP datagrams (at the full TTL),\n"
       "to tell a host that only drops ICMP from a path that is cut; the diagnosis says which.\n"
+      "When a UDP or TCP trace's destination loses probes, it sends the target 20 ICMP echo\n"
+      "requests, to tell a host that rations its ICMP replies (a kernel rate limit) from a\n"
+      "path that loses packets.\n"
       "mtr never does this. It only runs when a diagnosis is printed (-r, -w, -j) or used\n"
       "(--diagnose-exit); never with -C -x -l -p, --no-diagnosis alone, or --no-dest-check.\n"
       "\n"

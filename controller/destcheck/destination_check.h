@@ -2,8 +2,12 @@
 // sent to the target at the trace's full TTL tell a destination whose firewall drops ICMP (it
 // still answers SYN-ACK/RST or Port Unreachable: DEST_ICMP_BLOCKED) from a path that is down
 // (nothing answers: LINK_INTERRUPTION). The result is the diagnosis input's
-// `forward_destination_check`. Probing goes through an injected runner, so this logic needs no
-// sockets in tests.
+// `forward_destination_check`.
+// Its mirror, the cross-check: when a UDP or TCP trace's destination loses probes, a short run of
+// ICMP echo requests (whose replies no default rate limit rations, unlike Port Unreachable) tells
+// a destination rationing its ICMP from a path that loses packets (`CrossCheckDestination`, the
+// input's `forward_destination_cross_check`). Probing goes through an injected runner, so this
+// logic needs no sockets in tests.
 //
 //   v1::DiagnosisInput input;
 //   *input.mutable_forward() = trace;
@@ -16,6 +20,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -67,6 +72,25 @@ bool TargetAnswered(const v1::TraceResult& attempt_result, const IpAddress& targ
 v1::DestinationCheck CheckDestination(const v1::TraceResult& trace, const IpAddress& target,
                                       const CheckRunner& runner,
                                       const std::vector<Attempt>& attempts = DefaultAttempts());
+
+// Echo requests of the cross-check, sent this far apart (2 s in all, well inside the 1000/s
+// global ICMP budget; a stock kernel does not rate-limit echo replies per prober).
+inline constexpr int kCrossCheckProbes = 20;
+inline constexpr int64_t kCrossCheckIntervalUs = 100'000;
+
+// Whether `trace` calls for the cross-check: UDP or TCP, no error, the target reached, and its
+// hop lost at least two probes.
+bool NeedsCrossCheck(const v1::TraceResult& trace);
+
+// The cross-check's options: the trace's own (source, interface, family, TOS, mark), ICMP echo,
+// first = max TTL = the trace's max TTL, kCrossCheckProbes rounds.
+v1::ProbeOptions CrossCheckOptions(const v1::ProbeOptions& trace_options);
+
+// Echo requests sent to and answered by the target, when `trace` needs the check and it ran
+// (empty otherwise: not needed, the runner failed, or it stopped on an error).
+std::optional<v1::DestinationCrossCheck> CrossCheckDestination(const v1::TraceResult& trace,
+                                                               const IpAddress& target,
+                                                               const CheckRunner& runner);
 
 }  // namespace pathpair::destcheck
 

@@ -77,6 +77,9 @@ std::string ActionFor(const v1::Finding& finding, bool has_reverse_trace) {
     case v1::LONG_DISTANCE_LINK:
       return "None: the delay is the distance the packets travel; nothing to report.";
     case v1::DEST_ICMP_RATE_LIMITED:
+      if (finding.severity() == v1::SEVERITY_INFO) {
+        return "None: the destination's kernel rations its ICMP replies; packets get through.";
+      }
       return "Check the destination's security policy or ICMP rate limit, or re-run in TCP (-T) "
              "or UDP (-u) mode; a reverse trace (pathpair test) tells real loss from rate "
              "limiting.";

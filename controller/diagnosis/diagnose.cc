@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -41,7 +42,8 @@ void SortByTtl(Findings& findings) {
 }
 
 TraceAnalysis AnalyzeTrace(const v1::TraceResult& trace, asn::AsLookup* lookup,
-                           v1::DestinationCheck check) {
+                           v1::DestinationCheck check,
+                           const std::optional<DestinationCrossCheck>& cross_check) {
   TraceAnalysis a;
   a.path = MakePathView(trace);
   a.areas = AssignAreas(a.path, lookup);
@@ -63,6 +65,8 @@ TraceAnalysis AnalyzeTrace(const v1::TraceResult& trace, asn::AsLookup* lookup,
     const int loop_start = FindLoopStart(a.path, period);
     if (loop_start >= 0) rules_path.hops.resize(loop_start + 1);
   }
+  // Before the loss rules: they read the destination from what really arrives there.
+  if (cross_check.has_value()) ApplyDestinationCrossCheck(*cross_check, rules_path, a.findings);
   a.loss = AnalyzeLoss(rules_path);
   FindUnresponsiveHops(rules_path, a.findings);
   FindRateLimitedHops(rules_path, a.loss, a.findings);
@@ -172,17 +176,29 @@ v1::Finding HealthyFinding(const TraceAnalysis& a, const std::string& incomplete
 
 v1::Diagnosis Diagnose(const v1::DiagnosisInput& input, const DiagnoseOptions& options) {
   const bool paired = input.has_reverse();
-  TraceAnalysis forward =
-      AnalyzeTrace(input.forward(), options.as_lookup, input.forward_destination_check());
-  TraceAnalysis reverse;
-  if (paired) {
-    reverse = AnalyzeTrace(input.reverse(), options.as_lookup, v1::DESTINATION_CHECK_NOT_RUN);
-  }
-
   const v1::OneWayResult* forward_oneway =
       input.has_forward_oneway() ? &input.forward_oneway() : nullptr;
   const v1::OneWayResult* reverse_oneway =
       input.has_reverse_oneway() ? &input.reverse_oneway() : nullptr;
+
+  // Whether the destinations' losses are real: in a paired run the one-way packets decide, else
+  // the trace command's echo cross-check when it ran one.
+  std::optional<DestinationCrossCheck> cross_check =
+      OneWayCrossCheck(forward_oneway, reverse_oneway);
+  std::optional<DestinationCrossCheck> forward_cross_check = cross_check;
+  if (!forward_cross_check.has_value() && input.has_forward_destination_cross_check()) {
+    const v1::DestinationCrossCheck& echo = input.forward_destination_cross_check();
+    forward_cross_check = DestinationCrossCheck{
+        echo.sent(), echo.received(),
+        echo.protocol() == v1::PROTOCOL_ICMP ? "ICMP echo requests" : "the cross-check's probes"};
+  }
+  TraceAnalysis forward = AnalyzeTrace(input.forward(), options.as_lookup,
+                                       input.forward_destination_check(), forward_cross_check);
+  TraceAnalysis reverse;
+  if (paired) {
+    reverse = AnalyzeTrace(input.reverse(), options.as_lookup, v1::DESTINATION_CHECK_NOT_RUN,
+                           cross_check);
+  }
 
   // Paired rules: each finding is annotated against the trace its hop belongs to.
   Findings paired_forward;
@@ -198,11 +214,13 @@ v1::Diagnosis Diagnose(const v1::DiagnosisInput& input, const DiagnoseOptions& o
     // After the paired rules, which may put a step on one direction.
     ClassifyLongLinks(forward.path, forward.loss, options.geo_lookup, forward.findings);
     if (paired) ClassifyLongLinks(reverse.path, reverse.loss, options.geo_lookup, reverse.findings);
+    // A finding about the reverse direction stays one, with or without a hop (loss on the way
+    // back that the reverse trace does not place has none).
     for (v1::Finding& finding : out) {
-      if (!finding.has_ttl()) {
-        paired_whole.push_back(std::move(finding));
-      } else if (finding.direction() == v1::TRACE_DIRECTION_REVERSE) {
+      if (finding.direction() == v1::TRACE_DIRECTION_REVERSE) {
         paired_reverse.push_back(std::move(finding));
+      } else if (!finding.has_ttl()) {
+        paired_whole.push_back(std::move(finding));
       } else {
         paired_forward.push_back(std::move(finding));
       }
@@ -212,11 +230,10 @@ v1::Diagnosis Diagnose(const v1::DiagnosisInput& input, const DiagnoseOptions& o
   Annotate(forward.findings, forward.areas, has_reverse_data, v1::TRACE_DIRECTION_FORWARD);
   Annotate(paired_forward, forward.areas, true, v1::TRACE_DIRECTION_FORWARD);
   Annotate(paired_whole, forward.areas, true, v1::TRACE_DIRECTION_FORWARD);
-  if (paired) {
-    Annotate(reverse.findings, reverse.areas, true, v1::TRACE_DIRECTION_REVERSE);
-    Annotate(paired_reverse, reverse.areas, true, v1::TRACE_DIRECTION_REVERSE);
-  }
-  for (const Findings* part : {&paired_forward, &paired_reverse}) {
+  if (paired) Annotate(reverse.findings, reverse.areas, true, v1::TRACE_DIRECTION_REVERSE);
+  Annotate(paired_reverse, reverse.areas, true, v1::TRACE_DIRECTION_REVERSE);
+  // Whole-path ones too: a direction's loss that its own trace does not place has no hop.
+  for (const Findings* part : {&paired_forward, &paired_reverse, &paired_whole}) {
     AttributeTraceLossToDirection(*part, forward.findings, reverse.findings);
   }
 

@@ -241,4 +241,37 @@ void FindDestinationRateLimited(const PathView& path, const LossProfile& loss, F
   out.push_back(std::move(finding));
 }
 
+bool ApplyDestinationCrossCheck(const DestinationCrossCheck& check, PathView& path, Findings& out) {
+  if (!path.reached || path.destination_index < 0) return false;
+  if (check.sent < kMinCrossCheckPackets || check.received < 0 || check.received > check.sent) {
+    return false;
+  }
+  HopView& destination = path.hops[path.destination_index];
+  HopView checked;
+  checked.sent = check.sent;
+  checked.received = check.received;
+  if (!HasSignificantLoss(destination) || ExcessLossZ(destination, checked) < kConfidenceZ) {
+    return false;
+  }
+  v1::Finding finding = HopFinding(
+      v1::DEST_ICMP_RATE_LIMITED, v1::SEVERITY_INFO, destination,
+      absl::StrCat("The destination answers only ", Decimal(100 - destination.loss_pct()),
+                   "% of the probes, but ", check.method, " reach it with ",
+                   Decimal(100 * checked.loss_fraction()),
+                   "% loss: it rations its ICMP replies (a kernel rate limit), and the path "
+                   "does not lose those packets. Loss at earlier hops that does not carry on is "
+                   "their rate limiting."));
+  AddLossFigures(finding, destination);
+  AddText(finding, "cross_check", check.method);
+  AddNumber(finding, "cross_check_sent", static_cast<double>(checked.sent));
+  AddNumber(finding, "cross_check_lost", static_cast<double>(checked.lost()));
+  AddNumber(finding, "cross_check_loss_pct", checked.loss_pct());
+  finding.set_confidence(RoundConfidence(NormalCdf(ExcessLossZ(destination, checked))));
+  finding.set_probes(destination.sent + checked.sent);
+  out.push_back(std::move(finding));
+  destination.sent = checked.sent;
+  destination.received = checked.received;
+  return true;
+}
+
 }  // namespace pathpair::diagnosis

@@ -9,7 +9,9 @@
 //  - with both, both are reported, and the final (effective) loss is read from the last few
 //    hops, not from a rate-limited middle hop;
 //  - a middle hop that never answers while later hops do is UNRESPONSIVE_HOP (info);
-//  - high loss at the destination only is DEST_ICMP_RATE_LIMITED.
+//  - high loss at the destination only is DEST_ICMP_RATE_LIMITED;
+//  - loss at the destination that a cross-check does not confirm (ICMP echo in UDP/TCP mode, the
+//    one-way packets of a paired run) is the destination rationing its ICMP, not path loss.
 // "Has loss" is a statistical statement: the Wilson interval decides (1 lost in 10 is noise,
 // 30 in 100 is not).
 //
@@ -18,6 +20,9 @@
 //   FindPacketLoss(path, loss, findings);
 #ifndef PATHPAIR_CONTROLLER_DIAGNOSIS_LOSS_RULES_H_
 #define PATHPAIR_CONTROLLER_DIAGNOSIS_LOSS_RULES_H_
+
+#include <cstdint>
+#include <string>
 
 #include "controller/diagnosis/finding.h"
 #include "controller/diagnosis/path_view.h"
@@ -86,6 +91,31 @@ void FindPacketLoss(const PathView& path, const LossProfile& loss, Findings& out
 // DEST_ICMP_RATE_LIMITED (warning) when the destination answered, has loss, and the answering
 // hop before it is clean.
 void FindDestinationRateLimited(const PathView& path, const LossProfile& loss, Findings& out);
+
+// The destination's reachability measured without its rationed ICMP replies: ICMP echo in UDP or
+// TCP mode (DiagnosisInput.forward_destination_cross_check), or in a paired run the one-way
+// packets of both directions combined (a probe and its reply cross both).
+struct DestinationCrossCheck {
+  int64_t sent = 0;
+  int64_t received = 0;
+  std::string method;  // in words, for the finding: "ICMP echo", "the one-way packets"
+};
+
+// Fewer cross-check packets than this prove nothing either way.
+inline constexpr int64_t kMinCrossCheckPackets = 10;
+
+// Rationed ICMP at the destination. A stock Linux destination answers UDP probes with Port
+// Unreachable, which its kernel rate-limits per prober exactly like the routers' Time Exceeded
+// (icmp_ratelimit: about 1 a second after a burst of 6). At mtr's pace every hop, the
+// destination included, then "loses" about alike, and the guide's reading (loss that carries on
+// to the destination is real) would call a healthy path broken. The cross-check decides: when
+// the destination's loss in the trace is clearly above the cross-check's (one-sided
+// two-proportion z >= kConfidenceZ, at least kMinCrossCheckPackets), the excess is rationing.
+// The destination hop of `path` then takes the cross-check's counts, so that the loss rules
+// read the path from what really arrives (the routers' loss, not carrying on, becomes their
+// rate limiting; real loss, seen by the cross-check too, stays), and DEST_ICMP_RATE_LIMITED
+// (info) says so with both figures. Returns whether it did.
+bool ApplyDestinationCrossCheck(const DestinationCrossCheck& check, PathView& path, Findings& out);
 
 }  // namespace pathpair::diagnosis
 

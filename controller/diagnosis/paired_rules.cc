@@ -102,6 +102,22 @@ double OneWayLossPct(const v1::OneWayResult& result) {
                                 : 0;
 }
 
+std::optional<DestinationCrossCheck> OneWayCrossCheck(const v1::OneWayResult* forward_oneway,
+                                                      const v1::OneWayResult* reverse_oneway) {
+  if (forward_oneway == nullptr || reverse_oneway == nullptr) return std::nullopt;
+  const int64_t out_sent = OneWaySent(*forward_oneway);
+  const int64_t back_sent = OneWaySent(*reverse_oneway);
+  if (out_sent <= 0 || back_sent <= 0) return std::nullopt;
+  const double delivered =
+      (1 - static_cast<double>(OneWayLost(*forward_oneway)) / static_cast<double>(out_sent)) *
+      (1 - static_cast<double>(OneWayLost(*reverse_oneway)) / static_cast<double>(back_sent));
+  DestinationCrossCheck check;
+  check.sent = std::min(out_sent, back_sent);
+  check.received = std::llround(delivered * static_cast<double>(check.sent));
+  check.method = "the one-way packets (both directions)";
+  return check;
+}
+
 void FindLossDirection(const PathView& forward, const LossProfile& forward_loss,
                        const PathView* reverse, const LossProfile* reverse_loss,
                        const v1::OneWayResult* forward_oneway,
@@ -424,7 +440,10 @@ void AttributeTraceLossToDirection(const Findings& paired, Findings& forward_fin
     const char* clean_way = forward_lossy ? "server to client" : "client to server";
     const std::string code = v1::FindingCode_Name(direction.code());
     for (v1::Finding& loss : explained) {
-      if (loss.code() != v1::PACKET_LOSS) continue;
+      // PACKET_LOSS, and loss at the destination alone: its replies cross the lossy direction.
+      const bool destination_only =
+          loss.code() == v1::DEST_ICMP_RATE_LIMITED && loss.severity() == v1::SEVERITY_WARNING;
+      if (loss.code() != v1::PACKET_LOSS && !destination_only) continue;
       loss.set_severity(v1::SEVERITY_INFO);
       loss.set_summary(absl::StrCat(loss.summary(), " The one-way measurement finds no loss ",
                                     clean_way,

@@ -22,6 +22,8 @@
 #ifndef PATHPAIR_CONTROLLER_DIAGNOSIS_PAIRED_RULES_H_
 #define PATHPAIR_CONTROLLER_DIAGNOSIS_PAIRED_RULES_H_
 
+#include <optional>
+
 #include "controller/diagnosis/finding.h"
 #include "controller/diagnosis/loss_rules.h"
 #include "controller/diagnosis/path_view.h"
@@ -54,6 +56,12 @@ inline constexpr double kAsymmetricConfidence = 0.8;
 // was sent.
 double OneWayLossPct(const v1::OneWayResult& result);
 
+// The destination cross-check (loss_rules.h) of either trace of a paired run: a probe and its
+// reply cross both directions, so what the agents' own packets get through both ways, out times
+// back, over the smaller of the two samples. Empty unless both directions sent packets.
+std::optional<DestinationCrossCheck> OneWayCrossCheck(const v1::OneWayResult* forward_oneway,
+                                                      const v1::OneWayResult* reverse_oneway);
+
 // Direction from round trips alone is an inference (see FindLossDirection).
 inline constexpr double kTraceDirectionConfidence = 0.7;
 
@@ -79,8 +87,9 @@ void FindLatencyDirection(Findings& forward_findings, Findings* reverse_findings
 
 // Once LOSS_FORWARD_DIRECTION or LOSS_REVERSE_DIRECTION (in `paired`) names the lossy
 // direction, the other direction's trace sees that loss only because its ICMP replies cross it on
-// the way back: that trace's PACKET_LOSS findings become info, say so, and point at the paired
-// finding instead of at their own hop's owner. With loss both ways nothing changes.
+// the way back: that trace's PACKET_LOSS findings (and DEST_ICMP_RATE_LIMITED, loss at its
+// destination alone) become info, say so, and point at the paired finding instead of at their own
+// hop's owner. With loss both ways nothing changes.
 void AttributeTraceLossToDirection(const Findings& paired, Findings& forward_findings,
                                    Findings& reverse_findings);
 

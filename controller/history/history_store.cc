@@ -1,12 +1,15 @@
 #include "controller/history/history_store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <random>
 #include <utility>
 
@@ -108,6 +111,20 @@ absl::Status MakeParentDirectories(const std::string& path) {
     }
   }
   return absl::OkStatus();
+}
+
+// `path` with its directories resolved (realpath) and its last component as it is.
+absl::StatusOr<std::string> ResolveDirectories(const std::string& path) {
+  const std::filesystem::path as_given(path);
+  const std::string dir = as_given.has_parent_path() ? as_given.parent_path().string() : ".";
+  char* real = realpath(dir.c_str(), nullptr);
+  if (real == nullptr) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("cannot resolve directory ", dir, ": ", std::strerror(errno)));
+  }
+  std::string resolved = absl::StrCat(real, "/", as_given.filename().string());
+  free(real);
+  return resolved;
 }
 
 absl::Status NewerSchemaError(const std::string& path, int64_t version) {
@@ -240,22 +257,49 @@ absl::StatusOr<std::string> DefaultHistoryPath() {
 
 absl::StatusOr<std::unique_ptr<HistoryStore>> HistoryStore::Open(const std::string& path) {
   if (path.empty()) return absl::InvalidArgumentError("history database path is empty");
+  // Never through a symbolic link at the path itself: one planted there (say by someone who
+  // can write to the directory) would make this process write wherever it points. Its
+  // directories may be links (a home directory on another disk): they are resolved once, here,
+  // and the file is then opened in the resolved directory with O_NOFOLLOW and
+  // SQLITE_OPEN_NOFOLLOW, which closes the race between the checks and the open.
   struct stat info;
-  bool exists = stat(path.c_str(), &info) == 0;
-  int flags = SQLITE_OPEN_READWRITE;
+  bool exists = lstat(path.c_str(), &info) == 0;
+  if (!exists) PATHPAIR_RETURN_IF_ERROR(MakeParentDirectories(path));
+  PATHPAIR_ASSIGN_OR_RETURN(const std::string resolved, ResolveDirectories(path));
+  exists = lstat(resolved.c_str(), &info) == 0;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW;
   if (exists) {
+    if (S_ISLNK(info.st_mode)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("history database ", path, " is a symbolic link; refusing to follow it"));
+    }
     if (!S_ISREG(info.st_mode)) {
       return absl::FailedPreconditionError(
           absl::StrCat("history database ", path, " is not a regular file"));
     }
   } else {
-    PATHPAIR_RETURN_IF_ERROR(MakeParentDirectories(path));
-    flags |= SQLITE_OPEN_CREATE;
+    // Created here rather than by SQLite, so that it is private (0600) from the first moment;
+    // SQLite gives its journal and WAL files the same mode. O_EXCL: never an existing file.
+    const int fd =
+        open(resolved.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 && errno != EEXIST) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("cannot create history database ", path, ": ", std::strerror(errno)));
+    }
+    if (fd >= 0) close(fd);
+    if (lstat(resolved.c_str(), &info) != 0 || !S_ISREG(info.st_mode)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("history database ", path, " is not a regular file"));
+    }
   }
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  int rc = sqlite3_open_v2(resolved.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
-    absl::Status status = SqliteError(db, rc, path, "cannot open");
+    absl::Status status =
+        (rc & 0xff) == SQLITE_CANTOPEN && sqlite3_extended_errcode(db) == SQLITE_CANTOPEN_SYMLINK
+            ? absl::InvalidArgumentError(
+                  absl::StrCat("history database ", path, " is a symbolic link"))
+            : SqliteError(db, rc, path, "cannot open");
     sqlite3_close_v2(db);
     return status;
   }

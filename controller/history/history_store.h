@@ -81,9 +81,11 @@ absl::StatusOr<std::string> DefaultHistoryPathFrom(const char* xdg_data_home, co
 class HistoryStore {
  public:
   // Opens (creating if absent, with its parent directories) the database at `path`, turns on WAL
-  // and creates or checks the schema. Errors: DataLoss for a file that is not a readable SQLite
-  // database, FailedPrecondition for a database of another program or a newer schema version.
-  // In every error case an existing file is left untouched.
+  // and creates or checks the schema. A new database is private: the file is created 0600 and
+  // missing directories 0700. A symbolic link at the path itself is never followed (its
+  // directories may be links). Errors: InvalidArgument for a symbolic link, DataLoss for
+  // a file that is not a readable SQLite database, FailedPrecondition for a database of another
+  // program or a newer schema version. In every error case an existing file is left untouched.
   static absl::StatusOr<std::unique_ptr<HistoryStore>> Open(const std::string& path);
 
   ~HistoryStore();

@@ -35,6 +35,13 @@ int64_t WallClockMicros() {
 }
 
 int RunTrace(const std::vector<std::string>& args) {
+  const bool privileged = geteuid() == 0;  // mtr's rule for -i below 1 s: as started, by root
+  // Least privilege (docs/SECURITY.md): the probe sockets first, then no privilege at all, before
+  // c-ares or anything else starts a thread.
+  if (absl::Status dropped = OpenTraceSocketsAndDropPrivileges(args); !dropped.ok()) {
+    std::cerr << "pathpair trace: cannot drop privileges: " << dropped.message() << "\n";
+    return kExitRuntimeError;
+  }
   cli::SystemHostResolver resolver;
   cli::TraceCommandDeps deps;
   deps.resolver = &resolver;
@@ -52,7 +59,7 @@ int RunTrace(const std::vector<std::string>& args) {
   };
   deps.now_unix_us = WallClockMicros;
   deps.local_hostname = cli::LocalHostName();
-  deps.privileged = geteuid() == 0;  // mtr's rule for -i below 1 s
+  deps.privileged = privileged;
   return cli::RunTraceCommand(args, deps, std::cout, std::cerr);
 }
 

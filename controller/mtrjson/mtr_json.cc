@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/net/ip_address.h"
+#include "controller/mtrjson/untrusted_json.h"
 
 namespace pathpair::mtrjson {
 namespace {
@@ -154,12 +155,12 @@ absl::StatusOr<Json> ParseReport(absl::string_view text) {
   if (text.size() > kMaxMtrJsonBytes) {
     return absl::InvalidArgumentError(absl::StrCat("mtr JSON too large (", text.size(), " bytes)"));
   }
-  Json root = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  Json root = ParseUntrustedJson(text);
+  if (root.is_discarded()) root = ParseUntrustedJson(RepairEmptyHubs(text));
   if (root.is_discarded()) {
-    const std::string repaired = RepairEmptyHubs(text);
-    root = Json::parse(repaired.begin(), repaired.end(), nullptr, false);
+    return absl::InvalidArgumentError(absl::StrCat("not valid JSON (or nested more than ",
+                                                   kMaxUntrustedJsonDepth, " levels deep)"));
   }
-  if (root.is_discarded()) return absl::InvalidArgumentError("not valid JSON");
   if (!root.is_object() || !root.contains("report") || !root["report"].is_object()) {
     return absl::InvalidArgumentError("not an mtr JSON report: no \"report\" object");
   }

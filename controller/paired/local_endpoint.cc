@@ -26,19 +26,24 @@ constexpr absl::Duration kLocalAliasBudget = absl::Seconds(30);
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<LocalEndpoint>> LocalEndpoint::Create(Options options) {
+  absl::StatusOr<net::SocketSet> sockets = agent::ProberTraceRunner::OpenSockets();
   absl::StatusOr<std::unique_ptr<oneway::OneWayRunner>> v4 =
       oneway::OneWayRunner::Bind(IpAddress::Any(IpFamily::kV4), 0);
   if (!v4.ok()) return v4.status();
   absl::StatusOr<std::unique_ptr<oneway::OneWayRunner>> v6 =
       oneway::OneWayRunner::Bind(IpAddress::Any(IpFamily::kV6), (*v4)->local_port());
   return std::unique_ptr<LocalEndpoint>(
-      new LocalEndpoint(std::move(options), *std::move(v4),
+      new LocalEndpoint(std::move(options), std::move(sockets), *std::move(v4),
                         v6.ok() ? *std::move(v6) : std::unique_ptr<oneway::OneWayRunner>()));
 }
 
-LocalEndpoint::LocalEndpoint(Options options, std::unique_ptr<oneway::OneWayRunner> v4,
+LocalEndpoint::LocalEndpoint(Options options, absl::StatusOr<net::SocketSet> sockets,
+                             std::unique_ptr<oneway::OneWayRunner> v4,
                              std::unique_ptr<oneway::OneWayRunner> v6)
-    : options_(std::move(options)), v4_(std::move(v4)), v6_(std::move(v6)) {}
+    : options_(std::move(options)),
+      sockets_(std::move(sockets)),
+      v4_(std::move(v4)),
+      v6_(std::move(v6)) {}
 
 LocalEndpoint::~LocalEndpoint() = default;
 
@@ -68,10 +73,18 @@ TraceOutcome LocalEndpoint::RunTrace(const v1::StartTraceRequest& request, const
         absl::StrCat("forward target '", request.options().target(), "' is not an address"));
     return outcome;
   }
+  absl::StatusOr<net::SocketSet> sockets =
+      sockets_.ok()
+          ? net::DuplicateSocketSet(*sockets_, prober::PlanFor(request.options(), target->family()))
+          : sockets_.status();
+  if (!sockets.ok()) {
+    outcome.status = sockets.status();
+    return outcome;
+  }
   if (hooks.on_started) hooks.on_started();
   const std::string hostname = options_.hostname;
   absl::StatusOr<engine::TraceResult> result = prober::RunTrace(
-      request.options(), *target,
+      *std::move(sockets), request.options(), *target,
       [&](const engine::TraceResult& snapshot) {
         v1::TraceResult proto = engine::ToProto(snapshot);
         if (proto.source_hostname().empty()) proto.set_source_hostname(hostname);
@@ -104,14 +117,14 @@ OneWayOutcome LocalEndpoint::RunOneWay(const v1::StartOneWayRequest& request,
     outcome.status = absl::UnavailableError("no IPv6 socket for the one-way measurement");
     return outcome;
   }
-  oneway::OneWayConfig config;
-  config.session_id = request.test_id();
-  config.packet_count = request.count();
-  if (request.interval_us() > 0) config.interval = absl::Microseconds(request.interval_us());
-  if (request.packet_size() > 0) config.packet_size = static_cast<size_t>(request.packet_size());
+  absl::StatusOr<oneway::OneWayConfig> config = oneway::ConfigFromRequest(request);
+  if (!config.ok()) {
+    outcome.status = config.status();
+    return outcome;
+  }
   if (hooks.on_started) hooks.on_started();
   absl::StatusOr<oneway::OneWayResult> result = runner->Run(
-      *peer, static_cast<uint16_t>(request.peer_port()), config,
+      *peer, static_cast<uint16_t>(request.peer_port()), *config,
       [&cancel] { return cancel.cancelled(); }, oneway::RunOptions{});
   if (!result.ok()) {
     outcome.status = result.status();
@@ -129,7 +142,11 @@ absl::StatusOr<v1::ResolveAliasesResponse> LocalEndpoint::ResolveAliases(
   PATHPAIR_ASSIGN_OR_RETURN(const agent::AliasRequest checked,
                             agent::CheckAliasRequest(request, limits));
   if (alias_runner_ == nullptr) {
-    PATHPAIR_ASSIGN_OR_RETURN(alias_runner_, agent::ProberTraceRunner::Create(SystemClock::Get()));
+    if (!sockets_.ok()) return sockets_.status();
+    PATHPAIR_ASSIGN_OR_RETURN(net::SocketSet sockets,
+                              net::DuplicateSocketSet(*sockets_, sockets_->plan));
+    PATHPAIR_ASSIGN_OR_RETURN(
+        alias_runner_, agent::ProberTraceRunner::Create(std::move(sockets), SystemClock::Get()));
   }
   v1::ResolveAliasesResponse response =
       agent::ResolveAliases(checked, *alias_runner_, limits, absl::Now() + kLocalAliasBudget,

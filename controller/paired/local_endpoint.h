@@ -3,9 +3,13 @@
 // half with the agent's one-way runner (oneway::OneWayRunner), so a customer needs only the
 // `pathpair` binary. Info reports this host's clock as an agent does (agent/service/host_info.h),
 // since the one-way clock method depends on both ends. Needs the same privileges as `pathpair
-// trace` (raw sockets). Router aliases are resolved as an agent does
-// (agent/service/alias_resolver.h), on a prober of its own whose sockets are opened at the first
-// ResolveAliases.
+// trace` (raw sockets), but only in Create: it opens every socket the end will use (the probe
+// sockets of agent/service/prober_trace_runner.h and the one-way sockets), so the process can
+// drop its privileges right after (agent/net/privileges.h). Each trace runs on duplicates of the
+// probe sockets; router aliases are resolved as an agent does (agent/service/alias_resolver.h),
+// on a prober of its own over another duplicate. The traces and the alias resolution of one test
+// run one after another (the orchestrator's phases), never at once: they share the sockets.
+// Traces with -I or -M are refused (the sockets are opened before the trace options are known).
 //
 //   LocalEndpoint::Options options;
 //   options.reflect = [&](const std::string& peer, const std::string& pairing) {
@@ -21,6 +25,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "agent/net/socket_set.h"
 #include "controller/paired/endpoint.h"
 
 namespace pathpair::oneway {
@@ -43,7 +48,8 @@ class LocalEndpoint : public Endpoint {
     std::string version;
   };
 
-  // Binds the one-way UDP sockets (IPv4, and IPv6 on the same port when possible).
+  // Opens the probe sockets (when they cannot be opened, traces fail with the reason) and binds
+  // the one-way UDP sockets (IPv4, and IPv6 on the same port when possible).
   static absl::StatusOr<std::unique_ptr<LocalEndpoint>> Create(Options options);
   ~LocalEndpoint() override;
 
@@ -61,10 +67,11 @@ class LocalEndpoint : public Endpoint {
       const v1::ResolveAliasesRequest& request, const CancelToken& cancel) override;
 
  private:
-  LocalEndpoint(Options options, std::unique_ptr<oneway::OneWayRunner> v4,
-                std::unique_ptr<oneway::OneWayRunner> v6);
+  LocalEndpoint(Options options, absl::StatusOr<net::SocketSet> sockets,
+                std::unique_ptr<oneway::OneWayRunner> v4, std::unique_ptr<oneway::OneWayRunner> v6);
 
   Options options_;
+  const absl::StatusOr<net::SocketSet> sockets_;  // duplicated for each trace
   std::unique_ptr<oneway::OneWayRunner> v4_;
   std::unique_ptr<oneway::OneWayRunner> v6_;
   std::unique_ptr<agent::ProberTraceRunner> alias_runner_;  // opened by the first ResolveAliases

@@ -1,7 +1,10 @@
 #include "controller/paired/orchestrator.h"
 
+#include <openssl/rand.h>
+
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <functional>
 #include <random>
 #include <set>
@@ -76,6 +79,15 @@ PairedDeps SystemPairedDeps() {
     uint64_t id = 0;
     while (id == 0) id = (static_cast<uint64_t>(rd()) << 32) | rd();
     return id;
+  };
+  deps.new_session_key = [] {
+    std::string key(32, '\0');
+    // OpenSSL's CSPRNG; it only fails when the system has no entropy source at all.
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), static_cast<int>(key.size())) !=
+        1) {
+      std::abort();
+    }
+    return key;
   };
   return deps;
 }
@@ -158,8 +170,8 @@ struct SessionRequests {
 };
 
 SessionRequests BuildRequests(const PairedTestPlan& plan, const v1::PairedRun& run,
-                              const EndsInfo& ends, const std::string& pairing_id,
-                              uint64_t test_id) {
+                              const EndsInfo& ends, const std::string& pairing_id, uint64_t test_id,
+                              const std::string& session_key) {
   SessionRequests requests;
   v1::StartTraceRequest& forward = requests.forward_trace;
   *forward.mutable_options() = plan.probe;
@@ -174,6 +186,7 @@ SessionRequests BuildRequests(const PairedTestPlan& plan, const v1::PairedRun& r
   oneway.set_interval_us(absl::ToInt64Microseconds(plan.oneway_interval));
   oneway.set_packet_size(plan.oneway_packet_size);
   oneway.set_test_id(test_id);
+  oneway.set_session_key(session_key);
   oneway.set_pairing_id(pairing_id);
   oneway.set_lease_ms(absl::ToInt64Milliseconds(plan.lease));
   requests.client_oneway = oneway;
@@ -240,9 +253,11 @@ class SessionMonitor {
     started_[static_cast<size_t>(session)] = now;
   }
 
-  // Applies `change` to the live state and shows the result (outside the lock: progress may
-  // take its time).
+  // Applies `change` to the live state and shows the result: outside mu_ (progress may take its
+  // time), but one publication at a time, so that progress calls never overlap and never show an
+  // older state after a newer one (ProgressFn's contract; TSan found the overlap).
   void Publish(const std::function<void(LiveState&)>& change) {
+    absl::MutexLock publishing(&publish_mu_);
     LiveState copy;
     {
       absl::MutexLock lock(&mu_);
@@ -255,6 +270,7 @@ class SessionMonitor {
 
   const PairedDeps& deps_;
   const ProgressFn& progress_;
+  absl::Mutex publish_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   mutable absl::Mutex mu_;
   LiveState live_ ABSL_GUARDED_BY(mu_);
   std::array<int64_t, 4> started_ ABSL_GUARDED_BY(mu_) = {};
@@ -428,7 +444,8 @@ absl::StatusOr<v1::PairedRun> RunPairedTest(const PairedTestPlan& plan, Endpoint
   const std::string pairing_id = deps.new_pairing_id();
   PATHPAIR_RETURN_IF_ERROR(
       LearnReverseTarget(plan, server_host_port.second, pairing_id, client, run));
-  const SessionRequests requests = BuildRequests(plan, run, ends, pairing_id, deps.new_test_id());
+  const SessionRequests requests =
+      BuildRequests(plan, run, ends, pairing_id, deps.new_test_id(), deps.new_session_key());
 
   LiveState initial;
   initial.rounds_wanted = plan.probe.count();

@@ -57,6 +57,8 @@ struct PairedDeps {
   std::function<std::string(absl::Time start)> new_run_id;
   std::function<std::string()> new_pairing_id;  // 8..128 characters
   std::function<uint64_t()> new_test_id;        // not 0
+  // The one-way session key both agents get: 32 bytes from a cryptographic random source.
+  std::function<std::string()> new_session_key;
 };
 
 // Wall clock, history::NewRunId, random ids.
@@ -71,6 +73,8 @@ struct LiveState {
   int32_t rounds_wanted = 0;
   int64_t oneway_packets_wanted = 0;
 };
+// Called with every new live state. The sessions report from their own threads, but calls never
+// overlap and arrive in the order the states were made, so the callback needs no lock of its own.
 using ProgressFn = std::function<void(const LiveState&)>;
 
 // "ADDRESS:PORT" / "[V6]:PORT" / "HOST:PORT" split into host and port. InvalidArgument with a

@@ -39,6 +39,15 @@ v1::DestinationCheck ForwardTargetCheck(const v1::PairedRun& run) {
   return received ? v1::DESTINATION_CHECK_ANSWERED : v1::DESTINATION_CHECK_NOT_RUN;
 }
 
+// The text block and its first line (the verdict with its figures, no findings).
+void SetText(const v1::Diagnosis& diagnosis, DiagnosisOutput& out) {
+  out.text = diagnosis::RenderDiagnosisText(diagnosis);
+  v1::Diagnosis headline = diagnosis;
+  headline.clear_findings();
+  out.headline = diagnosis::RenderDiagnosisText(headline);
+  while (!out.headline.empty() && out.headline.back() == '\n') out.headline.pop_back();
+}
+
 void SetVerdict(v1::Verdict verdict, DiagnosisOutput& out) {
   out.verdict = verdict;
   out.json.verdict = diagnosis::VerdictName(verdict);
@@ -88,12 +97,18 @@ DiagnosisOutput DiagnosePairedRun(const v1::PairedRun& run, asn::AsLookup* as_lo
       *input.mutable_reverse_oneway() = ToDiagnosisOneWay(run.oneway_reverse());
     }
   }
-  const v1::Diagnosis merged = diagnosis::Diagnose(input, options);
+  v1::Diagnosis merged = diagnosis::Diagnose(input, options);
+  if (!run.client().has_trace()) {
+    // The server's trace stood in as the primary one: its findings are about the way back.
+    for (v1::Finding& f : *merged.mutable_findings()) {
+      f.set_direction(v1::TRACE_DIRECTION_REVERSE);
+    }
+  }
   out.json.paired = nlohmann::ordered_json::array();
   for (const v1::Finding& f : merged.findings()) {
     out.json.paired.push_back(diagnosis::FindingToJson(f));
   }
-  out.text = diagnosis::RenderDiagnosisText(merged);
+  SetText(merged, out);
   SetVerdict(merged.verdict(), out);
   return out;
 }
@@ -106,7 +121,7 @@ DiagnosisOutput DiagnoseOneTrace(const v1::TraceResult& trace, asn::AsLookup* as
   const v1::Diagnosis d = diagnosis::DiagnoseTrace(trace, options);
   out.json.forward = ReportMembers(d);
   for (const v1::Finding& f : d.findings()) out.json.paired.push_back(diagnosis::FindingToJson(f));
-  out.text = diagnosis::RenderDiagnosisText(d);
+  SetText(d, out);
   SetVerdict(d.verdict(), out);
   return out;
 }

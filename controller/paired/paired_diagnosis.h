@@ -30,6 +30,9 @@ struct DiagnosisOutput {
   bool available = false;  // the diagnosis module is part of this build
   DiagnosisJson json;      // json.forward also serves a single trace; json.verdict is set
   std::string text;        // a block for the end of a text report ("" when unavailable)
+  // Its first line alone ("Diagnosis: DEGRADED (effective loss ...)"), for reports that lay
+  // out the findings themselves.
+  std::string headline;
   // The verdict over everything measured; VERDICT_UNSPECIFIED when there was nothing to
   // diagnose (no trace at all).
   v1::Verdict verdict = v1::VERDICT_UNSPECIFIED;

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "controller/mtrjson/untrusted_json.h"
 #include "controller/paired/proto_json.h"
 
 namespace pathpair::paired {
@@ -34,7 +35,7 @@ nlohmann::json MeasurementFromV1(const nlohmann::json& v1) {
 }
 
 absl::StatusOr<v1::PairedRun> DecodeV1(absl::string_view payload) {
-  nlohmann::json j = nlohmann::json::parse(payload.begin(), payload.end(), nullptr, false);
+  nlohmann::json j = mtrjson::ParseUntrustedJson(payload);
   if (j.is_discarded() || !j.is_object() || !j.contains("format") ||
       j["format"] != kRunPayloadFormatV1) {
     return absl::InvalidArgumentError("the stored run is not a pathpair paired run");

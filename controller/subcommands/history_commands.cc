@@ -18,6 +18,7 @@
 #include "controller/merge/path_merge.h"
 #include "controller/merge/paths_json.h"
 #include "controller/mtrjson/mtr_json.h"
+#include "controller/mtrjson/untrusted_json.h"
 #include "controller/paired/paired_diagnosis.h"
 #include "controller/paired/paired_json.h"
 #include "controller/paired/run_payload.h"
@@ -73,9 +74,17 @@ absl::StatusOr<std::unique_ptr<history::HistoryStore>> OpenStore(const ReadFlags
                                                                  const HistoryDeps& deps) {
   std::string path = flags.history_db;
   if (path.empty()) {
-    PATHPAIR_ASSIGN_OR_RETURN(path, deps.default_history_path());
+    absl::StatusOr<std::string> default_path = deps.default_history_path();
+    if (!default_path.ok()) return absl::FailedPreconditionError(default_path.status().message());
+    path = *std::move(default_path);
   }
-  return history::HistoryStore::Open(path);
+  absl::StatusOr<std::unique_ptr<history::HistoryStore>> store = history::HistoryStore::Open(path);
+  // A database that cannot be read is exit 1; a path that must not be opened (a symbolic link)
+  // is bad input, exit 2.
+  if (!store.ok() && !absl::IsInvalidArgument(store.status())) {
+    return absl::FailedPreconditionError(store.status().message());
+  }
+  return store;
 }
 
 // A stored run, ready to print. Bad input (a malformed or unknown id, a payload this version
@@ -90,7 +99,7 @@ absl::StatusOr<v1::PairedRun> LoadRun(const std::string& run_id, const ReadFlags
                      "pathpair history)"));
   }
   absl::StatusOr<std::unique_ptr<history::HistoryStore>> store = OpenStore(flags, deps);
-  if (!store.ok()) return absl::FailedPreconditionError(store.status().message());
+  if (!store.ok()) return store.status();
   absl::StatusOr<history::RunRecord> record = (*store)->Load(run_id);
   if (absl::IsNotFound(record.status())) {
     return absl::NotFoundError(absl::StrCat("no run '", run_id, "' in ", (*store)->path()));
@@ -200,7 +209,7 @@ absl::Status History(const std::vector<std::string>& args, const HistoryDeps& de
   PATHPAIR_ASSIGN_OR_RETURN(const bool go_on, ParseFlags(app, args, out));
   if (!go_on) return absl::OkStatus();
   absl::StatusOr<std::unique_ptr<history::HistoryStore>> store = OpenStore(flags, deps);
-  if (!store.ok()) return absl::FailedPreconditionError(store.status().message());
+  if (!store.ok()) return store.status();
   absl::StatusOr<std::vector<history::RunSummary>> runs = (*store)->List(flags.limit);
   if (!runs.ok()) return absl::FailedPreconditionError(runs.status().message());
   for (history::RunSummary& r : *runs) r.verdict = ListedVerdict(r, **store);
@@ -275,7 +284,7 @@ absl::Status Diagnose(const std::vector<std::string>& args, const HistoryDeps& d
         text.status().message(),
         " (give a pathpair trace -j or mtr -j JSON file, or a run id from pathpair history)"));
   }
-  const nlohmann::json parsed = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  const nlohmann::json parsed = mtrjson::ParseUntrustedJson(*text);
   if (std::optional<absl::StatusOr<v1::PairedRun>> run = paired::PairedRunFromJson(parsed)) {
     if (!run->ok()) {
       return absl::InvalidArgumentError(absl::StrCat(what, ": ", run->status().message()));

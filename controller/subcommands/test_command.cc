@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -34,7 +35,6 @@
 #include "controller/report/paired/paired_text_report.h"
 #include "controller/report/paired/side_by_side_text.h"
 #include "controller/report/trace/json_writer.h"
-#include "controller/report/trace/winmtr_export.h"
 #include "controller/screen/live_trace.h"
 #include "controller/subcommands/command_line.h"
 
@@ -216,7 +216,9 @@ absl::StatusOr<std::unique_ptr<history::HistoryStore>> OpenHistory(const TestFla
     path = *default_path;
   }
   absl::StatusOr<std::unique_ptr<history::HistoryStore>> store = history::HistoryStore::Open(path);
-  if (!store.ok()) return absl::FailedPreconditionError(store.status().message());
+  if (!store.ok() && !absl::IsInvalidArgument(store.status())) {
+    return absl::FailedPreconditionError(store.status().message());
+  }
   return store;
 }
 
@@ -225,7 +227,8 @@ struct PreparedTest {
   paired::PairedTestPlan plan;
   bool json = false;      // the paired JSON report (--json or the trace option -j)
   bool use_names = true;  // false with -n
-  std::string html;       // --html FILE, known to be writable; empty: no page
+  std::string html;       // --html FILE; empty: no page
+  std::unique_ptr<std::ofstream> html_out;       // --html FILE, open since the preparation
   std::unique_ptr<asn::AsLookup> as_lookup;      // null without --asn-db
   std::unique_ptr<geo::GeoLookup> geo_lookup;    // null without --geo-db
   std::unique_ptr<history::HistoryStore> store;  // null with --no-history
@@ -255,20 +258,30 @@ absl::StatusOr<PreparedTest> PrepareTest(const TestFlags& flags,
   // A --geo-db among the trace options (as `pathpair trace` takes it) counts as well.
   PATHPAIR_ASSIGN_OR_RETURN(
       test.geo_lookup, OpenGeoDatabase(flags.geo_db.empty() ? trace.output.geo_db : flags.geo_db));
-  if (!flags.html.empty()) PATHPAIR_RETURN_IF_ERROR(CheckWritable(flags.html));
+  if (!flags.html.empty()) {
+    PATHPAIR_RETURN_IF_ERROR(CheckWritable(flags.html));
+    // Opened now, before the in-process client drops the process's privileges (it may then be
+    // another user, who could not create the file here).
+    test.html_out = std::make_unique<std::ofstream>(flags.html, std::ios::binary | std::ios::trunc);
+    if (!*test.html_out) {
+      return absl::InvalidArgumentError(absl::StrCat("--html: cannot write '", flags.html, "'"));
+    }
+  }
   test.html = flags.html;
   PATHPAIR_ASSIGN_OR_RETURN(test.store, OpenHistory(flags, deps));
 
-  absl::StatusOr<std::unique_ptr<paired::Endpoint>> server =
-      deps.make_remote(flags.server, connection);
-  if (!server.ok()) {
-    return absl::UnavailableError(absl::StrCat("server agent: ", server.status().message()));
-  }
+  // The client end first: in process, it opens its sockets and drops the privileges before
+  // anything (gRPC) starts a thread (docs/SECURITY.md).
   absl::StatusOr<std::unique_ptr<paired::Endpoint>> client =
       flags.client.empty() ? deps.make_local(connection)
                            : deps.make_remote(flags.client, connection);
   if (!client.ok()) {
     return absl::UnavailableError(absl::StrCat("client side: ", client.status().message()));
+  }
+  absl::StatusOr<std::unique_ptr<paired::Endpoint>> server =
+      deps.make_remote(flags.server, connection);
+  if (!server.ok()) {
+    return absl::UnavailableError(absl::StrCat("server agent: ", server.status().message()));
   }
   test.server = *std::move(server);
   test.client = *std::move(client);
@@ -443,8 +456,10 @@ absl::Status ReportTest(const PreparedTest& test, const v1::PairedRun& run, std:
   if (!test.html.empty()) {
     const html::PairedReport page =
         BuildPairedHtmlReport(run, paths, diagnosis, test.as_lookup.get(), test.use_names);
-    if (absl::Status s = html::WriteTextFile(test.html, html::RenderPairedHtml(page)); !s.ok()) {
-      err << "pathpair test: --html: " << s.message() << "\n";
+    *test.html_out << html::RenderPairedHtml(page);
+    test.html_out->flush();
+    if (!*test.html_out) {
+      err << "pathpair test: --html: cannot write " << test.html << "\n";
     } else {
       err << "pathpair test: wrote " << test.html << "\n";
     }
@@ -462,6 +477,7 @@ absl::Status TestCommand(const std::vector<std::string>& args, TestCommandDeps& 
   PATHPAIR_ASSIGN_OR_RETURN(const bool go_on, ParseFlags(app, args, out));
   if (!go_on) return absl::OkStatus();
   PATHPAIR_ASSIGN_OR_RETURN(PreparedTest test, PrepareTest(flags, app.remaining(), deps));
+  if (deps.on_prepared) deps.on_prepared();
   PATHPAIR_ASSIGN_OR_RETURN(const v1::PairedRun run, RunTest(test, deps, err));
   return ReportTest(test, run, out, err, exit_verdict);
 }

@@ -63,7 +63,9 @@ struct TestCommandDeps {
   std::function<absl::StatusOr<std::unique_ptr<paired::Endpoint>>(const std::string& endpoint,
                                                                   const ConnectionFlags& flags)>
       make_remote;
-  // The in-process client end; `server_endpoint` is where its Reflect goes by default.
+  // The in-process client end; `server_endpoint` is where its Reflect goes by default. Made
+  // before the remote ends (make_remote), while the process has no other thread: it opens its
+  // sockets and then drops the process's privileges (agent/net/privileges.h).
   std::function<absl::StatusOr<std::unique_ptr<paired::Endpoint>>(const ConnectionFlags& flags)>
       make_local;
   std::function<absl::StatusOr<std::string>(const std::string& path)> read_token_file;
@@ -71,6 +73,9 @@ struct TestCommandDeps {
   paired::PairedDeps paired;
   std::function<absl::StatusOr<std::string>()> default_history_path;
   const paired::CancelToken* cancel = nullptr;  // fired by Ctrl-C; may be null
+  // Called once both ends are open, before the test runs (test_main starts its Ctrl-C watcher
+  // thread there: no thread may run before the in-process client drops its privileges).
+  std::function<void()> on_prepared;
   bool progress_tty = false;  // stderr is a terminal: redraw both directions side by side
   bool show_progress = true;
   // The live screen (stdin and stdout are terminals; test_main sets it to screen::RunScreen):

@@ -3,13 +3,19 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "agent/client/channel.h"
+#include "agent/net/privileges.h"
+#include "agent/rpc/tls_files.h"
 #include "controller/cli/resolver.h"
 #include "controller/history/history_store.h"
 #include "controller/paired/grpc_endpoint.h"
@@ -36,9 +42,54 @@ absl::StatusOr<std::string> ReadToken(const std::string& path) {
   return token;
 }
 
+// The agents' channel credentials, made once: the in-process client reads the TLS files while it
+// may still read a root-only key, drops its privileges, and only then makes them (gRPC starts
+// threads); later connections reuse them.
+class CredentialsOnce {
+ public:
+  // Reads the TLS files now (nothing with --insecure).
+  absl::Status ReadFiles(const ConnectionFlags& flags) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (flags.insecure || pem_.has_value() || credentials_ != nullptr) return absl::OkStatus();
+    if (flags.tls_ca.empty() || flags.tls_cert.empty() || flags.tls_key.empty()) {
+      return absl::OkStatus();  // MakeAgentCredentials below says what is missing
+    }
+    absl::StatusOr<agent::TlsPem> pem = agent::ReadTlsPem(
+        agent::TlsFiles{.cert = flags.tls_cert, .key = flags.tls_key, .ca = flags.tls_ca});
+    if (!pem.ok()) return pem.status();
+    pem_ = *std::move(pem);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> Get(const ConnectionFlags& flags) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (credentials_ == nullptr) {
+      if (pem_.has_value() && !flags.insecure) {
+        credentials_ = agent::MakeChannelCredentials(*pem_);
+      } else {
+        absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> made =
+            paired::MakeAgentCredentials(flags.insecure, flags.tls_ca, flags.tls_cert,
+                                         flags.tls_key);
+        if (!made.ok()) return made.status();
+        credentials_ = *std::move(made);
+      }
+    }
+    return credentials_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::optional<agent::TlsPem> pem_;
+  std::shared_ptr<grpc::ChannelCredentials> credentials_;
+};
+
+CredentialsOnce& Credentials() {
+  static auto* const credentials = new CredentialsOnce();
+  return *credentials;
+}
+
 absl::StatusOr<paired::AgentConnectionOptions> ConnectionFor(const ConnectionFlags& flags) {
-  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
-      paired::MakeAgentCredentials(flags.insecure, flags.tls_ca, flags.tls_cert, flags.tls_key);
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials = Credentials().Get(flags);
   if (!credentials.ok()) return credentials.status();
   paired::AgentConnectionOptions options;
   options.credentials = *credentials;
@@ -66,19 +117,35 @@ int RunTestMain(const std::vector<std::string>& args) {
   };
   deps.make_local =
       [](const ConnectionFlags& flags) -> absl::StatusOr<std::unique_ptr<paired::Endpoint>> {
-    absl::StatusOr<paired::AgentConnectionOptions> options = ConnectionFor(flags);
-    if (!options.ok()) return options.status();
+    // Least privilege (docs/SECURITY.md): files and sockets first, then no privilege at all
+    // (as root: the user sudo names, else the unprivileged default), then gRPC.
+    if (absl::Status read = Credentials().ReadFiles(flags); !read.ok()) return read;
     paired::LocalEndpoint::Options local;
     local.hostname = cli::LocalHostName();
     local.version = PATHPAIR_VERSION;
-    paired::AgentConnectionOptions reflect_options = *options;
-    reflect_options.tls_name = flags.server_tls_name;
-    local.reflect = [reflect_options](const std::string& peer, const std::string& pairing) {
-      return paired::CallReflect(peer, reflect_options, pairing);
+    local.reflect = [flags](const std::string& peer, const std::string& pairing) {
+      absl::StatusOr<paired::AgentConnectionOptions> reflect_options = ConnectionFor(flags);
+      if (!reflect_options.ok()) return absl::StatusOr<std::string>(reflect_options.status());
+      reflect_options->tls_name = flags.server_tls_name;
+      return paired::CallReflect(peer, *reflect_options, pairing);
     };
     absl::StatusOr<std::unique_ptr<paired::LocalEndpoint>> endpoint =
         paired::LocalEndpoint::Create(std::move(local));
     if (!endpoint.ok()) return endpoint.status();
+    const char* sudo_uid = std::getenv("SUDO_UID");
+    const char* sudo_gid = std::getenv("SUDO_GID");
+    absl::StatusOr<net::DroppedPrivileges> dropped =
+        net::DropPrivileges({.fallback_uid = sudo_uid == nullptr ? "" : sudo_uid,
+                             .fallback_gid = sudo_gid == nullptr ? "" : sudo_gid});
+    if (!dropped.ok()) {
+      return absl::InternalError(
+          absl::StrCat("cannot drop privileges: ", dropped.status().message()));
+    }
+    // The credentials now, so that a bad file shows before the test starts.
+    if (absl::StatusOr<paired::AgentConnectionOptions> options = ConnectionFor(flags);
+        !options.ok()) {
+      return options.status();
+    }
     return std::unique_ptr<paired::Endpoint>(*std::move(endpoint));
   };
   deps.cancel = &cancel;
@@ -100,18 +167,21 @@ int RunTestMain(const std::vector<std::string>& args) {
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
   std::atomic<bool> done{false};
-  std::thread watcher([&] {
-    while (!done.load()) {
-      if (g_interrupted.load()) {
-        cancel.Cancel();
-        return;
+  std::thread watcher;
+  deps.on_prepared = [&] {
+    watcher = std::thread([&] {
+      while (!done.load()) {
+        if (g_interrupted.load()) {
+          cancel.Cancel();
+          return;
+        }
+        usleep(20'000);
       }
-      usleep(20'000);
-    }
-  });
+    });
+  };
   const int code = RunTestCommand(args, deps, std::cout, std::cerr);
   done.store(true);
-  watcher.join();
+  if (watcher.joinable()) watcher.join();
   return code;
 }
 

@@ -22,6 +22,9 @@ TEST(IpAddressTest, RejectsGarbage) {
   EXPECT_FALSE(IpAddress::Parse("host name").ok());
   EXPECT_FALSE(IpAddress::Parse("300.1.1.1").ok());
   EXPECT_FALSE(IpAddress::Parse(std::string(200, '1')).ok());
+  // A NUL would end what inet_pton reads: the rest must not be ignored.
+  EXPECT_FALSE(IpAddress::Parse(absl::string_view("198.51.100.1\0junk", 17)).ok());
+  EXPECT_FALSE(IpAddress::Parse(absl::string_view("::\0", 3)).ok());
 }
 
 TEST(IpAddressTest, ClassifiesRanges) {

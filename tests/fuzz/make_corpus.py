@@ -1,19 +1,26 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora of the packet codec's fuzz targets.
+"""Writes the seed corpora of the fuzz targets (tests/fuzz/README.md).
 
-    python3 tests/fuzz/make_corpus.py    # rewrites tests/fuzz/corpus/<target>/{valid,edge,malformed}
+    python3 tests/fuzz/make_corpus.py    # rewrites tests/fuzz/<target>/corpus/{valid,edge,malformed}
 
 The packets are built here from the RFCs with `struct`, independently of the C++ codec, so that
-the seeds also cross-check it. The output is deterministic; commit it with this script.
+the seeds also cross-check it (corpus_test.cc: valid/ seeds must parse, malformed/ ones must not,
+for the packet codec's targets). The other targets' seeds are real inputs of their readers: the
+one-way wire format, recvmsg results as Linux fills them (x86-64 layouts), gRPC peer strings,
+--allow ranges, stored and saved paired runs. The output is deterministic; commit it with this
+script.
 """
 
+import hashlib
+import hmac
 import ipaddress
 import os
+import json
 import shutil
 import struct
+import subprocess
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CORPUS = os.path.join(HERE, "corpus")
 
 US4, TARGET4, ROUTER4 = "198.51.100.1", "203.0.113.9", "198.51.100.254"
 US6, TARGET6, ROUTER6 = "2001:db8::1", "2001:db8:1::9", "2001:db8::fe"
@@ -289,22 +296,260 @@ def ip_headers():
     return out
 
 
+# --- One-way wire format (agent/oneway/wire.h) ---------------------------------------------------
+
+# fuzz_oneway_wire.cc's session key: byte i is 0xA5 ^ i.
+ONEWAY_FUZZ_KEY = bytes(0xA5 ^ i for i in range(32))
+
+
+def oneway_packet(kind, session, seq, sent, send_ns, echo=None, padded=72):
+    flags = 1 if echo else 0
+    echo_send, echo_receive = echo or (0, 0)
+    fields = struct.pack("!4sBBHQQQqqq", b"PPOW", 2, kind, flags, session, seq, sent, send_ns,
+                         echo_send, echo_receive)
+    mac = hmac.new(ONEWAY_FUZZ_KEY, fields, hashlib.sha256).digest()[:16]
+    header = fields + mac
+    return header + b"\0" * (padded - len(header))
+
+
+def oneway_packets():
+    t = 1_800_000_000_000_000_000
+    return [
+        ("valid", "hello", oneway_packet(1, 0x1234, 0, 0, t)),
+        ("valid", "hello_with_echo", oneway_packet(1, 0x1234, 0, 0, t + 10, (t - 5, t + 2))),
+        ("valid", "test_first", oneway_packet(2, 0x1234, 0, 1, t + 1000, (t, t + 500))),
+        ("valid", "test_padded_200", oneway_packet(2, 0x1234, 41, 42, t + 2000, padded=200)),
+        ("valid", "finish", oneway_packet(3, 0x1234, 0, 300, t + 9000, (t + 8000, t + 8500))),
+        ("malformed", "test_sequence_not_below_sent", oneway_packet(2, 0x1234, 5, 5, t)),
+        ("malformed", "short", oneway_packet(2, 0x1234, 0, 1, t)[:40]),
+        ("malformed", "forged_mac", oneway_packet(2, 0x1234, 0, 1, t)[:60] + b"\0" * 12),
+    ]
+
+
+# --- Probe replies routed to traces (TraceRegistry::RouteReply) ----------------------------------
+
+def routed_replies():
+    # fuzz_route_reply's traces use the identifiers of probes4() and probes6(); the first byte
+    # selects the parser (even: IPv4 packet, odd: IPv6 packet).
+    return ([(c, "v4_" + n, b"\x00" + p) for c, n, p in replies4() if c == "valid"] +
+            [(c, "v6_" + n, b"\x01" + p) for c, n, p in replies6() if c == "valid"])
+
+
+# --- recvmsg results (fuzz_socket_message) -------------------------------------------------------
+
+SOL_SOCKET, SO_TIMESTAMPNS, SO_TIMESTAMPING = 1, 35, 37
+IPPROTO_IP, IP_PKTINFO, IP_RECVERR = 0, 8, 11
+IPPROTO_IPV6, IPV6_RECVERR, IPV6_PKTINFO = 41, 25, 50
+SO_EE_ORIGIN_ICMP, SO_EE_ORIGIN_ICMP6, SO_EE_ORIGIN_TIMESTAMPING = 2, 3, 4
+
+
+def cmsg(level, kind, data):
+    """One control message as the kernel writes it on x86-64 (CMSG_LEN, CMSG_SPACE)."""
+    padding = (8 - len(data) % 8) % 8
+    return struct.pack("=Qii", 16 + len(data), level, kind) + data + b"\0" * padding
+
+
+def timestamping(seconds=1_800_000_000, nanoseconds=123_456_000):
+    return cmsg(SOL_SOCKET, SO_TIMESTAMPING, struct.pack("=qq", seconds, nanoseconds) + b"\0" * 32)
+
+
+def extended_error(origin, icmp_type, code, offender=None, errno_value=113, data=0):
+    ee = struct.pack("=IBBBBII", errno_value, origin, icmp_type, code, 0, 0, data)
+    if offender is None:
+        return ee
+    packed = addr(offender)
+    if len(packed) == 4:
+        return ee + struct.pack("=H", 2) + struct.pack("!H", 0) + packed + b"\0" * 8
+    return ee + struct.pack("=H", 10) + struct.pack("!HI", 0, 0) + packed + struct.pack("=I", 0)
+
+
+def message(selector, source, control, data):
+    """fuzz_socket_message's encoding of one recvmsg result."""
+    if source is None:
+        where = b"\x00"
+    else:
+        packed = addr(source)
+        where = (b"\x04" if len(packed) == 4 else b"\x06") + packed
+    return (bytes([selector]) + where + struct.pack("!H", len(control)) + control +
+            struct.pack("!H", len(data)) + data)
+
+
+def recvmsg_results():
+    raw, unprivileged, send_first = 0, 1, 3
+    reply4 = dict((n, p) for _, n, p in replies4())
+    reply6 = dict((n, p) for _, n, p in icmp6_messages())
+    tcp6 = dict((n, p) for _, n, p in tcp_segments())
+    our_echo4 = echo(False, 0x4242, 1)
+    our_echo6 = echo(True, 0x4242, 1, src=US6, dst=TARGET6)
+    echo_reply4 = echo(False, 0x4242, 1, reply=True)
+    pktinfo4 = cmsg(IPPROTO_IP, IP_PKTINFO, struct.pack("=i4s4s", 2, addr(US4), addr(US4)))
+    pktinfo6 = cmsg(IPPROTO_IPV6, IPV6_PKTINFO, struct.pack("=16sI", addr(US6), 2))
+    stamp_ns = cmsg(SOL_SOCKET, SO_TIMESTAMPNS, struct.pack("=qq", 1_800_000_000, 5))
+    te4 = cmsg(IPPROTO_IP, IP_RECVERR, extended_error(SO_EE_ORIGIN_ICMP, 11, 0, ROUTER4))
+    du6 = cmsg(IPPROTO_IPV6, IPV6_RECVERR, extended_error(SO_EE_ORIGIN_ICMP6, 1, 4, ROUTER6))
+    send_stamp = cmsg(SOL_SOCKET, SO_TIMESTAMPING, struct.pack("=qq", 1_800_000_000, 7) +
+                      b"\0" * 32) + cmsg(IPPROTO_IP, IP_RECVERR,
+                                         extended_error(SO_EE_ORIGIN_TIMESTAMPING, 0, 0, None, 42))
+    return [
+        ("valid", "raw_v4_echo_reply", bytes([raw]) + message(
+            0, TARGET4, timestamping(), reply4["echo_reply"])),
+        ("valid", "raw_v4_time_exceeded", bytes([raw]) + message(
+            0, ROUTER4, timestamping() + pktinfo4, reply4["te_icmp"])),
+        ("valid", "raw_v6_time_exceeded", bytes([raw]) + message(
+            2, ROUTER6, pktinfo6 + stamp_ns, reply6["te_icmp"])),
+        ("valid", "raw_v6_tcp_syn_ack", bytes([raw]) + message(
+            4, TARGET6, pktinfo6 + timestamping(), tcp6["syn_ack"])),
+        ("valid", "dgram_v4_echo_reply", bytes([unprivileged]) + message(
+            0, TARGET4, pktinfo4 + timestamping(), echo_reply4)),
+        ("valid", "dgram_v4_error_queue_time_exceeded", bytes([unprivileged]) + message(
+            1, TARGET4, te4 + timestamping(), our_echo4)),
+        ("valid", "dgram_v6_error_queue_unreachable", bytes([unprivileged]) + message(
+            3, TARGET6, du6 + pktinfo6, our_echo6)),
+        ("valid", "dgram_send_stamp_then_error", bytes([send_first]) +
+         message(1, None, send_stamp, b"") + message(1, TARGET4, te4, our_echo4)),
+        ("edge", "dgram_error_without_offender", bytes([unprivileged]) + message(
+            1, TARGET4, cmsg(IPPROTO_IP, IP_RECVERR, extended_error(SO_EE_ORIGIN_ICMP, 11, 0)),
+            our_echo4)),
+        ("edge", "dgram_control_length_beyond_buffer", bytes([unprivileged]) + message(
+            0, TARGET4, struct.pack("=Qii", 4096, IPPROTO_IP, IP_PKTINFO) + b"\0" * 12,
+            echo_reply4)),
+    ]
+
+
+# --- Text inputs: gRPC peers (ParseGrpcPeer) and --allow ranges (Cidr::Parse) --------------------
+
+def grpc_peers():
+    return [(c, n, t.encode()) for c, n, t in [
+        ("valid", "ipv4", "ipv4:198.51.100.7:51234"),
+        ("valid", "ipv6", "ipv6:%5B2001:db8::7%5D:51234"),
+        ("valid", "ipv6_lowercase_escapes", "ipv6:%5b2001:db8::7%5d:8620"),
+        ("valid", "ipv4_mapped", "ipv6:%5B::ffff:198.51.100.7%5D:443"),
+        ("valid", "address_port_v6", "[2001:db8::1]:8620"),
+        ("valid", "address_port_v4", "203.0.113.5:8620"),
+        ("malformed", "unix", "unix:/run/pathpair.sock"),
+        ("malformed", "scoped", "ipv6:%5Bfe80::1%25eth0%5D:8620"),
+        ("malformed", "port_too_big", "ipv4:198.51.100.7:65536"),
+    ]]
+
+
+def cidrs():
+    return [(c, n, t.encode()) for c, n, t in [
+        ("valid", "v4_24", "198.51.100.0/24"),
+        ("valid", "v6_32", "2001:db8::/32"),
+        ("valid", "bare_v4", "203.0.113.5"),
+        ("valid", "mapped_v6", "::ffff:198.51.100.0/120"),
+        ("valid", "everything", "0.0.0.0/0"),
+        ("malformed", "prefix_33", "198.51.100.0/33"),
+        ("malformed", "prefix_sign", "2001:db8::/+32"),
+    ]]
+
+
+# --- Paired runs: history payloads and saved reports (controller/paired) -------------------------
+
+REPO = os.path.join(HERE, "..", "..")
+MTR_TESTDATA = os.path.join(REPO, "tests", "controller", "mtrjson", "testdata")
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+BINARY_RUN = """
+schema_version: 2 run_id: "20261127T112540.123Z-3f9a1c0b" start_unix_us: 1800000000000000
+end_unix_us: 1800000012000000 forward_target: "203.0.113.80" reverse_target: "198.51.100.9"
+client { endpoint: "local" hostname: "laptop" version: "0.1.0" started_unix_us: 1800000000002000
+  trace { target_address: "203.0.113.80" reached: true rounds: 3
+    hops { ttl: 1 sent: 3 received: 3 responders { address: "10.0.0.1" received: 3 } }
+    hops { ttl: 2 sent: 3 received: 3 responders { address: "203.0.113.80" received: 3 } } } }
+server { endpoint: "agent.example:8620" error: "lost the agent agent.example:8620"
+  trace { target_address: "198.51.100.9" rounds: 2
+    hops { ttl: 1 sent: 2 received: 2 responders { address: "10.9.0.1" received: 2 } } } }
+oneway_requested: true start_skew_ms: 4.5 verdict: VERDICT_DEGRADED
+"""
+
+
+def mtr_reports():
+    # The real reports are the mtrjson tests' testdata (SEEDS in mtr_json/CMakeLists.txt); these
+    # are the hostile shapes `pathpair diagnose` must refuse with a message.
+    return [
+        ("malformed", "deep_nesting", b'{"report": {"hubs": ' + b"[" * 5000 + b"]" * 5000 + b"}}"),
+        ("malformed", "hubs_not_an_array", b'{"report": {"mtr": {"dst": "203.0.113.9"}, "hubs": 7}}'),
+        ("malformed", "hop_numbers_decrease",
+         b'{"report": {"hubs": [{"count": 2, "host": "198.51.100.1", "Snt": 1, "Rcv": 1},'
+         b' {"count": 1, "host": "198.51.100.2", "Snt": 1, "Rcv": 1}]}}'),
+    ]
+
+
+def paired_runs():
+    """First byte: 0 binary history payload, 1 version-1 JSON payload, 2 a saved report."""
+    binary = subprocess.run(
+        ["protoc", "--encode=pathpair.v1.PairedRun", "-I", os.path.join(REPO, "proto"),
+         "pathpair/v1/paired.proto"], input=BINARY_RUN.encode(), capture_output=True,
+        check=True).stdout
+    v1 = read(os.path.join(REPO, "tests", "controller", "paired", "testdata",
+                           "paired_run_v1.json"))
+    report = {
+        "run_id": "20261127T112540.123Z-3f9a1c0b", "start": "2026-11-27T11:25:40Z",
+        "end": "2026-11-27T11:25:52Z", "status": "complete", "verdict": "healthy",
+        "client": {"endpoint": "local", "hostname": "laptop", "error": None},
+        "server": {"endpoint": "agent.example:8620", "hostname": "agent", "error": None},
+        "start_skew_ms": 4.5,
+        "forward": json.loads(read(os.path.join(MTR_TESTDATA, "mtr095_healthy_v4.json"))),
+        "reverse": json.loads(read(os.path.join(MTR_TESTDATA, "mtr092_healthy.json"))),
+        "oneway": {"forward": {"sent": 300, "received": 300, "loss_pct": 0, "duplicates": 0,
+                               "reordered": 0, "delay_ms": {"min": 1, "avg": 1.5, "max": 2,
+                                                            "stdev": 0.2},
+                               "jitter_ms": 0.1, "clock": {"method": "same_host",
+                                                           "error_ms": 0, "note": ""},
+                               "error": None},
+                   "reverse": None},
+        "paths": None,
+        "aliases": {"client": {"resolutions": [{"address": "198.51.100.2",
+                                                "reply_source": "198.51.100.5",
+                                                "method": "ALIAS_METHOD_UDP_PORT_UNREACHABLE",
+                                                "rtt_ms": 0.3, "distance": 2}]},
+                    "server": None},
+        "diagnosis": [], "errors": [],
+    }
+    return [
+        ("valid", "binary_payload", b"\x00" + binary),
+        ("valid", "json_v1_payload", b"\x01" + v1),
+        ("valid", "saved_report", b"\x02" + json.dumps(report, indent=1).encode()),
+        ("malformed", "binary_newer_schema", b"\x00" + b"\x08\x09"),
+    ]
+
+
+CATEGORIES = ("valid", "edge", "malformed")
+
+
 def write(target, entries):
+    # Only the generated categories are replaced: other inputs (e.g. regression/, what a fuzzer
+    # run found) stay.
+    for category in CATEGORIES:
+        shutil.rmtree(os.path.join(HERE, target, "corpus", category), ignore_errors=True)
     for category, name, data in entries:
-        directory = os.path.join(CORPUS, target, category)
+        assert category in CATEGORIES
+        directory = os.path.join(HERE, target, "corpus", category)
         os.makedirs(directory, exist_ok=True)
         with open(os.path.join(directory, name + ".bin"), "wb") as f:
             f.write(data)
 
 
 def main():
-    shutil.rmtree(CORPUS, ignore_errors=True)
-    write("fuzz_ipv4_packet", replies4())
-    write("fuzz_ipv6_packet", replies6())
-    # fuzz_icmpv6_tcp: the first byte selects the parser (even: ICMPv6, odd: TCP).
-    write("fuzz_icmpv6_tcp", [(c, "icmpv6_" + n, b"\x00" + m) for c, n, m in icmp6_messages()] +
+    write("ipv4_packet", replies4())
+    write("ipv6_packet", replies6())
+    # icmpv6_tcp: the first byte selects the parser (even: ICMPv6, odd: TCP).
+    write("icmpv6_tcp", [(c, "icmpv6_" + n, b"\x00" + m) for c, n, m in icmp6_messages()] +
           [(c, "tcp_" + n, b"\x01" + m) for c, n, m in tcp_segments()])
-    write("fuzz_ip_header", ip_headers())
+    write("ip_header", ip_headers())
+    write("oneway_wire", oneway_packets())
+    write("route_reply", routed_replies())
+    write("socket_message", recvmsg_results())
+    write("grpc_peer", grpc_peers())
+    write("cidr", cidrs())
+    write("run_payload", paired_runs())
+    write("mtr_json", mtr_reports())
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "topo"))
+import agent_token  # noqa: E402
 import nspath  # noqa: E402
 
 try:
@@ -121,7 +122,8 @@ class Agents:
         log = tempfile.TemporaryFile()
         self.logs.append(log)
         proc = subprocess.Popen(["ip", "netns", "exec", node, AGENT, "--listen",
-                                 "0.0.0.0:%d" % AGENT_PORT, "--insecure"], stdout=log, stderr=log)
+                                 "0.0.0.0:%d" % AGENT_PORT] + agent_token.AGENT_ARGS,
+                                stdout=log, stderr=log)
         self.procs.append(proc)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -159,7 +161,7 @@ class RouterAliasTest(unittest.TestCase):
         proc = subprocess.run(
             ["ip", "netns", "exec", chain.client, PATHPAIR, "test", "--client",
              "127.0.0.1:%d" % AGENT_PORT, "--server", "%s:%d" % (chain.server_v4, AGENT_PORT),
-             "--target", chain.server_v4, "--insecure", "--json", "--history-db",
+             "--target", chain.server_v4, *agent_token.CONTROLLER_ARGS, "--json", "--history-db",
              os.path.join(self.tmp, "history.db")] + FAST,
             capture_output=True, text=True, timeout=120)
         self.assertEqual(proc.returncode, 0, proc.stderr)

@@ -24,7 +24,9 @@ the tool spends no extra ICMP on the way: that is what is compared.
   refilled tokens, and mtr counts them (47% instead of 63%, with Wrst of seconds). pathpair sends one probe per chance by
   design. test_tcp_mtr_default_timeout_counts_syn_retransmissions measures that once more, so the
   explanation is checked rather than assumed.
-- pathpair's verdict must be healthy: rate-limited routers are ICMP_RATE_LIMITED_HOP (info).
+- pathpair's verdict must be healthy: rate-limited routers are ICMP_RATE_LIMITED_HOP (info); in
+  UDP mode the target's rationed Port Unreachables too, once 20 ICMP echo requests (not rate
+  limited by default) show that it is reached: DEST_ICMP_RATE_LIMITED (info).
 """
 
 import re
@@ -142,13 +144,14 @@ class DefaultIcmpLimitsTest(unittest.TestCase):
         self.check_verdict_healthy("icmp")
 
     # The target's Port Unreachables are rate limited like the routers' messages, so every hop,
-    # the destination included, loses about the same 63%, and the single-trace rules read that
-    # as loss from hop 1 on (LINK_INTERRUPTION, BROKEN). A diagnosis rule is still missing
-    # (controller/diagnosis is not this change's); when it comes, this test passes and unittest
-    # reports an unexpected success, which fails the run: remove the decorator then.
-    @unittest.expectedFailure
+    # the destination included, loses about the same 63%. The echo cross-check of the target
+    # (controller/destcheck) gets every reply: the destination rations its ICMP, the routers'
+    # loss does not carry on, and the verdict is healthy.
     def test_udp_verdict_healthy(self):
         self.check_verdict_healthy("udp")
+        for result in self.results[("udp", "pp")]:
+            self.assertIn("DEST_ICMP_RATE_LIMITED", result.stdout)
+            self.assertIn("ICMP echo requests reach it with 0% loss", result.stdout)
 
     def test_tcp_verdict_healthy(self):
         self.check_verdict_healthy("tcp")

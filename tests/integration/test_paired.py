@@ -2,7 +2,7 @@
 """`pathpair test` end to end on the emulator (pathpair-netsim), as issue 5 asks.
 
 Each test brings up a scenario with `pathpair-netsim up`, starts a pathpair-agent in the client
-and the server namespace (--insecure), and runs `pathpair test` from the root namespace over
+and the server namespace (--insecure with a token), and runs `pathpair test` from the root namespace over
 the management links, with --target the server's path address. Needs root; exits 77 (skipped)
 without it.
 
@@ -22,6 +22,9 @@ import tempfile
 import time
 import unittest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import agent_token  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 PATHPAIR = os.environ.get("PATHPAIR_BIN", "pathpair")
 AGENT = os.environ.get("PATHPAIR_AGENT_BIN", "pathpair-agent")
@@ -33,6 +36,28 @@ FAST = ["-n", "-i", "0.1"]
 
 def scenario(name):
     return os.path.join(SCENARIOS, name + ".textproto")
+
+
+def start_agent(namespace, address, log, extra_args=()):
+    """pathpair-agent (plaintext with the tests' token, agent_token.py) in `namespace`, listening
+    on AGENT_PORT, its output to `log`; returns its process once `address` (reachable from this
+    namespace) accepts connections."""
+    proc = subprocess.Popen(
+        ["ip", "netns", "exec", namespace, AGENT, "--listen", "0.0.0.0:%d" % AGENT_PORT]
+        + agent_token.AGENT_ARGS + list(extra_args), stdout=log, stderr=log)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((address, AGENT_PORT), timeout=0.5).close()
+            return proc
+        except OSError:
+            if proc.poll() is not None:
+                log.seek(0)
+                raise RuntimeError("agent exited: %s" % log.read().decode())
+            time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    raise RuntimeError("agent in %s never listened" % namespace)
 
 
 class Netsim:
@@ -81,22 +106,8 @@ class Netsim:
     def start_agent(self, side):
         log = tempfile.TemporaryFile()
         self.logs.append(log)
-        proc = subprocess.Popen(
-            ["ip", "netns", "exec", self.namespace(side), AGENT, "--listen",
-             "0.0.0.0:%d" % AGENT_PORT, "--insecure"] + self.agent_args.get(side, []),
-            stdout=log, stderr=log)
-        self.agents[side] = proc
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection((self.mgmt(side), AGENT_PORT), timeout=0.5).close()
-                return
-            except OSError:
-                if proc.poll() is not None:
-                    log.seek(0)
-                    raise RuntimeError("agent exited: %s" % log.read().decode())
-                time.sleep(0.05)
-        raise RuntimeError("agent in %s never listened" % side)
+        self.agents[side] = start_agent(self.namespace(side), self.mgmt(side), log,
+                                        self.agent_args.get(side, []))
 
     def tx_packets(self, side):
         """Packets sent into the path by that namespace (its TUN device)."""
@@ -169,7 +180,8 @@ class PairedTest(unittest.TestCase):
 
     def command(self, sim, *extra):
         return [PATHPAIR, "test", "--client", sim.endpoint("client"), "--server",
-                sim.endpoint("server"), "--target", sim.env["NETSIM_SERVER_IP"], "--insecure",
+                sim.endpoint("server"), "--target", sim.env["NETSIM_SERVER_IP"],
+                *agent_token.CONTROLLER_ARGS,
                 "--json", "--history-db", self.db] + list(extra)
 
     def run_test(self, sim, *extra, expect_code=0):
@@ -313,7 +325,8 @@ class PairedTest(unittest.TestCase):
         with Netsim("reverse_loss") as sim:
             proc = subprocess.run(
                 ["ip", "netns", "exec", sim.namespace("client"), PATHPAIR, "test", "--server",
-                 "%s:%d" % (sim.env["NETSIM_SERVER_IP"], AGENT_PORT), "--insecure", "--json",
+                 "%s:%d" % (sim.env["NETSIM_SERVER_IP"], AGENT_PORT),
+                 *agent_token.CONTROLLER_ARGS, "--json",
                  "--history-db", self.db] + FAST + ["-c", "10"],
                 capture_output=True, text=True, timeout=120)
         self.assertEqual(proc.returncode, 3, proc.stderr)  # degraded: the reverse loss
@@ -365,9 +378,10 @@ class PairedTest(unittest.TestCase):
         tmux = lambda *a: subprocess.run(["tmux", "-L", socket_name] + list(a),
                                          capture_output=True, text=True, timeout=10)
         with Netsim("healthy") as sim:
-            command = [PATHPAIR, "test", "--client", sim.endpoint("client"), "--server",
-                       sim.endpoint("server"), "--target", sim.env["NETSIM_SERVER_IP"],
-                       "--insecure", "--history-db", self.db] + FAST + ["-c", "300"]
+            command = ([PATHPAIR, "test", "--client", sim.endpoint("client"), "--server",
+                        sim.endpoint("server"), "--target", sim.env["NETSIM_SERVER_IP"],
+                        *agent_token.CONTROLLER_ARGS, "--history-db", self.db]
+                       + FAST + ["-c", "300"])
             shell = "%s; echo $? > %s; sleep 30" % (
                 " ".join("'%s'" % c for c in command), done_file)
             try:

@@ -30,6 +30,7 @@ import unittest
 
 from oneway_clock_checks import (agent_clock_flags, assert_latency_direction, findings,
                                  latency_step_directions, oneway_figures, scenario_one_way_ms)
+import agent_token
 from test_paired import AGENT_PORT, FAST, PATHPAIR, Netsim, scenario
 
 ROUNDS = ["-c", "10"]
@@ -66,7 +67,8 @@ def run_one(name, workdir):
         else:
             command = [PATHPAIR, "test", "--client", sim.endpoint("client"), "--server",
                        sim.endpoint("server"), "--target", sim.env["NETSIM_SERVER_IP"]]
-        command += ["--insecure", "--json", "--history-db", db, "--html", page] + FAST + ROUNDS
+        command += agent_token.CONTROLLER_ARGS + ["--json", "--history-db", db, "--html", page]
+        command += FAST + ROUNDS
         proc = subprocess.run(command, capture_output=True, text=True, timeout=120)
     result = {"rc": proc.returncode, "stderr": proc.stderr, "report": None, "text": "",
               "html": ""}

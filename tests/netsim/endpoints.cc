@@ -16,13 +16,17 @@ topo::v1::Topology EndpointTopology(const v1::Scenario& scenario, const std::str
                                     bool management) {
   topo::v1::Topology t;
   t.set_name(name);
-  // The emulated routers answer, not the kernel; the endpoints' own replies must not be limited.
+  // The emulated routers answer, not the kernel; the endpoints' own replies are not limited
+  // unless the scenario asks for a stock host's limits.
   t.set_icmp_rate_limits(topo::v1::ICMP_RATE_LIMITS_OFF);
   for (const auto& [node_name, endpoint] :
        {std::pair{kClientNode, &scenario.client()}, std::pair{kServerNode, &scenario.server()}}) {
     topo::v1::Node* node = t.add_nodes();
     node->set_name(node_name);
     node->set_management(management);
+    if (endpoint->kernel_icmp_rate_limits()) {
+      node->set_icmp_rate_limits(topo::v1::ICMP_RATE_LIMITS_KERNEL_DEFAULT);
+    }
     for (const auto& [key, value] : {std::pair{"net.ipv6.conf.all.disable_ipv6", "0"},
                                      std::pair{"net.ipv6.conf.default.router_solicitations", "0"},
                                      std::pair{"net.ipv4.ping_group_range", "0 2147483647"}}) {

@@ -375,15 +375,21 @@ TEST_F(AgentClientTest, ReflectAsyncAnswersOnACallback) {
   }
   absl::Notification done;
   absl::StatusOr<v1::ReflectResponse> answer;
-  ReflectAsync(agent_.endpoint(), Options(), "pairing-1",
-               std::chrono::system_clock::now() + std::chrono::seconds(5),
-               [&](absl::StatusOr<v1::ReflectResponse> response) {
-                 answer = std::move(response);
-                 done.Notify();
-               });
+  absl::StatusOr<CallerIdentity> peer;
+  ReflectAsync(
+      agent_.endpoint(), Options(), "pairing-1",
+      std::chrono::system_clock::now() + std::chrono::seconds(5),
+      [&](absl::StatusOr<v1::ReflectResponse> response, absl::StatusOr<CallerIdentity> who) {
+        answer = std::move(response);
+        peer = std::move(who);
+        done.Notify();
+      });
   ASSERT_TRUE(done.WaitForNotificationWithTimeout(absl::Seconds(10)));
   ASSERT_TRUE(answer.ok()) << answer.status();
   EXPECT_EQ(answer->address(), "198.51.100.7");
+  // Plaintext: the peer proved nothing about itself.
+  ASSERT_TRUE(peer.ok()) << peer.status();
+  EXPECT_FALSE(peer->has_certificate);
   EXPECT_THAT(agent_.authorizations(), Each(absl::StrCat("Bearer ", kToken)));
   EXPECT_THAT(agent_.deadlines(), ElementsAre(true, true));
 }

@@ -141,6 +141,8 @@ class FakeSysCalls final : public OsSysCalls {
   SysCallSizeResult SendMsg(int fd, const msghdr* message, int flags) override;
   SysCallSizeResult RecvMsg(int fd, msghdr* message, int flags) override;
   SysCallIntResult Close(int fd) override;
+  // Not modelled (a duplicate would share the socket's queues): fails with ENOSYS.
+  SysCallIntResult DupCloexec(int) override { return {-1, ENOSYS}; }
   SysCallSizeResult Read(int fd, void* buffer, size_t length) override;
   SysCallSizeResult Write(int fd, const void* buffer, size_t length) override;
   SysCallIntResult EventFd(unsigned int initial_value, int flags) override;

@@ -80,6 +80,7 @@ class OneWayNetnsTest : public ::testing::Test {
     OneWayConfig config;
     std::random_device random;
     config.session_id = (uint64_t{random()} << 32) | random();
+    for (uint8_t& b : config.key) b = static_cast<uint8_t>(random());
     config.packet_count = count;
     config.interval = absl::Milliseconds(3);
     config.packet_size = 200;

@@ -119,6 +119,7 @@ class FakePair {
 OneWayConfig TestConfig(int64_t count = 400) {
   OneWayConfig config;
   config.session_id = 0xfeedbeef;
+  config.key.fill(0x5a);
   config.packet_count = count;
   config.interval = absl::Milliseconds(10);
   config.packet_size = 100;
@@ -314,13 +315,20 @@ TEST(OneWaySessionTest, RejectsGarbageAndOtherSessions) {
   other.sequence = 0;
   other.sent_count = 1;
   other.send_time_ns = 5;
-  EXPECT_EQ(session.OnDatagram(EncodePacket(other), start, absl::Now()).code(),
+  EXPECT_EQ(session.OnDatagram(EncodePacket(other, TestConfig().key), start, absl::Now()).code(),
             absl::StatusCode::kInvalidArgument);
   other.session_id = TestConfig().session_id;
   other.sequence = uint64_t{1} << 30;
   other.sent_count = other.sequence + 1;
-  EXPECT_FALSE(session.OnDatagram(EncodePacket(other), start, absl::Now()).ok());
-  EXPECT_EQ(session.Result().inbound.rejected, 3);
+  EXPECT_FALSE(session.OnDatagram(EncodePacket(other, TestConfig().key), start, absl::Now()).ok());
+  // This session's id, a valid test packet, but not sent with the session's key: a forgery.
+  other.sequence = 0;
+  other.sent_count = 1;
+  SessionKey wrong_key = TestConfig().key;
+  wrong_key[31] ^= 0x80;
+  EXPECT_EQ(session.OnDatagram(EncodePacket(other, wrong_key), start, absl::Now()).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(session.Result().inbound.rejected, 4);
   EXPECT_EQ(session.Result().inbound.received, 0);
   EXPECT_FALSE(session.Result().inbound.peer_seen);
 }
@@ -335,7 +343,7 @@ TEST(OneWaySessionTest, FinishesByLingerWithoutPeer) {
   int hellos = 0, tests = 0, finishes = 0;
   while (!session.Done(now)) {
     while (auto bytes = session.PacketToSend(now, absl::FromUnixSeconds(1700000000))) {
-      absl::StatusOr<TestPacket> packet = ParsePacket(*bytes);
+      absl::StatusOr<TestPacket> packet = ParsePacket(*bytes, config.key);
       ASSERT_TRUE(packet.ok());
       EXPECT_EQ(bytes->size(), 100u);
       hellos += packet->kind == PacketKind::kHello;
@@ -369,6 +377,9 @@ TEST(OneWaySessionTest, ValidatesConfig) {
   config = TestConfig();
   config.finish_repeats = 0;
   EXPECT_FALSE(ValidateConfig(config).ok());
+  config = TestConfig();
+  config.key = SessionKey{};  // no key: every packet would be unauthenticated
+  EXPECT_THAT(ValidateConfig(config).message(), ::testing::HasSubstr("session key missing"));
   EXPECT_EQ(PacketCountFor(absl::Seconds(10), absl::Milliseconds(20)), 500);
   EXPECT_EQ(PacketCountFor(absl::ZeroDuration(), absl::Milliseconds(20)), 1);
 }

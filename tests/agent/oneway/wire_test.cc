@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -12,6 +13,12 @@ namespace {
 
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
+
+const SessionKey kKey = [] {
+  SessionKey key;
+  for (size_t i = 0; i < key.size(); ++i) key[i] = static_cast<uint8_t>(0xa0 + i);
+  return key;
+}();
 
 TestPacket SamplePacket() {
   TestPacket packet;
@@ -27,7 +34,7 @@ TestPacket SamplePacket() {
 TEST(OneWayWireTest, GoldenBytes) {
   std::vector<uint8_t> expected = {
       'P',  'P',  'O',  'W',                           // magic
-      0x01,                                            // version
+      0x02,                                            // version
       0x02,                                            // kind: test
       0x00, 0x01,                                      // flags: echo
       0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,  // session id
@@ -37,12 +44,48 @@ TEST(OneWayWireTest, GoldenBytes) {
       0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11,  // echo: peer send time
       0x21, 0x22, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28,  // echo: local receive time
   };
-  ASSERT_EQ(expected.size(), kHeaderSize);
-  EXPECT_THAT(EncodePacket(SamplePacket()), ElementsAreArray(expected));
+  ASSERT_EQ(expected.size(), kFieldsSize);
+  const std::vector<uint8_t> encoded = EncodePacket(SamplePacket(), kKey);
+  ASSERT_EQ(encoded.size(), kHeaderSize);
+  EXPECT_THAT(std::vector<uint8_t>(encoded.begin(), encoded.begin() + kFieldsSize),
+              ElementsAreArray(expected));
 
-  absl::StatusOr<TestPacket> parsed = ParsePacket(expected);
+  absl::StatusOr<TestPacket> parsed = ParsePacket(encoded, kKey);
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(*parsed, SamplePacket());
+}
+
+// The MAC is HMAC-SHA256 of the fields, truncated to 16 bytes. Golden value from the openssl
+// command line: openssl dgst -sha256 -mac HMAC -macopt hexkey:a0a1...bf FIELDS.
+TEST(OneWayWireTest, MacIsTruncatedHmacSha256OfTheFields) {
+  const std::vector<uint8_t> encoded = EncodePacket(SamplePacket(), kKey);
+  std::string hex;
+  for (size_t i = kFieldsSize; i < kHeaderSize; ++i)
+    absl::StrAppendFormat(&hex, "%02x", encoded[i]);
+  EXPECT_EQ(hex, "ba23de0fcb598d1712ff92494e4d51ba");
+}
+
+TEST(OneWayWireTest, PacketsWithoutTheSessionKeyAreRejected) {
+  const std::vector<uint8_t> good = EncodePacket(SamplePacket(), kKey);
+  SessionKey other = kKey;
+  other[0] ^= 1;
+  absl::StatusOr<TestPacket> parsed = ParsePacket(good, other);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_THAT(parsed.status().message(), HasSubstr("bad MAC"));
+  // Any changed field (here the sequence) breaks the MAC; so does a changed MAC byte.
+  for (size_t offset : {size_t{8}, size_t{23}, size_t{33}, kFieldsSize, kHeaderSize - 1}) {
+    std::vector<uint8_t> bytes = good;
+    bytes[offset] ^= 0x01;
+    parsed = ParsePacket(bytes, kKey);
+    ASSERT_FALSE(parsed.ok()) << offset;
+    EXPECT_THAT(parsed.status().message(), HasSubstr("bad MAC")) << offset;
+  }
+  // A forger without the key who copies an old MAC onto new fields fails the same way.
+  TestPacket forged = SamplePacket();
+  forged.sequence = 4;
+  std::vector<uint8_t> bytes = EncodePacket(forged, other);
+  std::copy(good.begin() + kFieldsSize, good.begin() + kHeaderSize, bytes.begin() + kFieldsSize);
+  EXPECT_FALSE(ParsePacket(bytes, kKey).ok());
 }
 
 TEST(OneWayWireTest, HelloWithoutEchoAndPadding) {
@@ -50,28 +93,31 @@ TEST(OneWayWireTest, HelloWithoutEchoAndPadding) {
   hello.kind = PacketKind::kHello;
   hello.session_id = 7;
   hello.send_time_ns = 1;
-  std::vector<uint8_t> bytes = EncodePacket(hello, 200);
+  std::vector<uint8_t> bytes = EncodePacket(hello, kKey, 200);
   ASSERT_EQ(bytes.size(), 200u);
   EXPECT_EQ(bytes[5], 0x01);
   EXPECT_EQ(bytes[7], 0x00);  // no echo flag
-  for (size_t i = 40; i < bytes.size(); ++i) EXPECT_EQ(bytes[i], 0) << i;
-  absl::StatusOr<TestPacket> parsed = ParsePacket(bytes);
+  for (size_t i = 40; i < kFieldsSize; ++i) EXPECT_EQ(bytes[i], 0) << i;
+  for (size_t i = kHeaderSize; i < bytes.size(); ++i) EXPECT_EQ(bytes[i], 0) << i;
+  absl::StatusOr<TestPacket> parsed = ParsePacket(bytes, kKey);
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(*parsed, hello);
   // Padding content is not checked: a middlebox or the sender may fill it.
   bytes[150] = 0xff;
-  EXPECT_TRUE(ParsePacket(bytes).ok());
+  EXPECT_TRUE(ParsePacket(bytes, kKey).ok());
 }
 
 TEST(OneWayWireTest, SizesAreClamped) {
-  EXPECT_EQ(EncodePacket(SamplePacket(), 3).size(), kHeaderSize);
-  EXPECT_EQ(EncodePacket(SamplePacket(), 1 << 20).size(), kMaxPacketSize);
+  EXPECT_EQ(EncodePacket(SamplePacket(), kKey, 3).size(), kHeaderSize);
+  EXPECT_EQ(EncodePacket(SamplePacket(), kKey, 1 << 20).size(), kMaxPacketSize);
 }
 
 TEST(OneWayWireTest, RejectsMalformedPackets) {
-  const std::vector<uint8_t> good = EncodePacket(SamplePacket());
+  const std::vector<uint8_t> good = EncodePacket(SamplePacket(), kKey);
+  // Field checks run after the MAC: the changed packets are re-sealed with the key.
   auto rejected = [](std::vector<uint8_t> bytes, const char* why) {
-    absl::StatusOr<TestPacket> parsed = ParsePacket(bytes);
+    SealPacket(bytes, kKey);
+    absl::StatusOr<TestPacket> parsed = ParsePacket(bytes, kKey);
     EXPECT_FALSE(parsed.ok()) << why;
     EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << why;
     return std::string(parsed.status().message());
@@ -86,7 +132,7 @@ TEST(OneWayWireTest, RejectsMalformedPackets) {
     return bytes;
   };
   EXPECT_THAT(rejected(with(0, 'X'), "magic"), HasSubstr("magic"));
-  EXPECT_THAT(rejected(with(4, 2), "version"), HasSubstr("version 2"));
+  EXPECT_THAT(rejected(with(4, 1), "version"), HasSubstr("version 1"));
   rejected(with(5, 0), "kind 0");
   rejected(with(5, 4), "kind 4");
   rejected(with(6, 0x80), "unknown flag");
@@ -96,27 +142,27 @@ TEST(OneWayWireTest, RejectsMalformedPackets) {
 
   TestPacket no_echo = SamplePacket();
   no_echo.echo.reset();
-  std::vector<uint8_t> bytes = EncodePacket(no_echo);
+  std::vector<uint8_t> bytes = EncodePacket(no_echo, kKey);
   bytes[50] = 1;
   rejected(bytes, "echo bytes without the flag");
 
   TestPacket hello = SamplePacket();
   hello.kind = PacketKind::kHello;
-  rejected(EncodePacket(hello), "hello with a sequence");
+  rejected(EncodePacket(hello, kKey), "hello with a sequence");
   TestPacket finish = SamplePacket();
   finish.kind = PacketKind::kFinish;
-  rejected(EncodePacket(finish), "finish with a sequence");
+  rejected(EncodePacket(finish, kKey), "finish with a sequence");
   finish.sequence = 0;
-  EXPECT_TRUE(ParsePacket(EncodePacket(finish)).ok());
+  EXPECT_TRUE(ParsePacket(EncodePacket(finish, kKey), kKey).ok());
   finish.sent_count = kMaxSequence + 1;
-  rejected(EncodePacket(finish), "absurd sent count");
+  rejected(EncodePacket(finish, kKey), "absurd sent count");
 }
 
 // A deterministic stand-in for fuzzing: random and mutated inputs must never crash, and whatever
 // parses must re-encode to the same header.
 TEST(OneWayWireTest, RandomAndMutatedInputsNeverCrash) {
   std::mt19937 random(12345);
-  const std::vector<uint8_t> good = EncodePacket(SamplePacket(), 80);
+  const std::vector<uint8_t> good = EncodePacket(SamplePacket(), kKey, 80);
   int parsed_count = 0;
   for (int round = 0; round < 20000; ++round) {
     std::vector<uint8_t> bytes;
@@ -128,11 +174,13 @@ TEST(OneWayWireTest, RandomAndMutatedInputsNeverCrash) {
       int flips = 1 + random() % 4;
       for (int i = 0; i < flips; ++i) bytes[random() % bytes.size()] ^= 1u << (random() % 8);
       if (random() % 8 == 0) bytes.resize(random() % bytes.size());
+      // Half are re-sealed, so that mutations reach the field checks behind the MAC.
+      if (random() % 2 == 0) SealPacket(bytes, kKey);
     }
-    absl::StatusOr<TestPacket> parsed = ParsePacket(bytes);
+    absl::StatusOr<TestPacket> parsed = ParsePacket(bytes, kKey);
     if (!parsed.ok()) continue;
     ++parsed_count;
-    std::vector<uint8_t> again = EncodePacket(*parsed, bytes.size());
+    std::vector<uint8_t> again = EncodePacket(*parsed, kKey, bytes.size());
     ASSERT_TRUE(std::equal(again.begin(), again.begin() + kHeaderSize, bytes.begin()))
         << "round " << round;
   }

@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "agent/net/privileges.h"
 #include "agent/net/socket_set.h"
 #include "agent/net/socket_transport.h"
 #include "agent/prober/prober.h"
@@ -410,7 +411,8 @@ TEST_F(NetnsTest, WithoutNetRawIcmpFallsBackToDatagramSockets) {
   EXPECT_THAT(agent_plan, HasSubstr("CAP_NET_RAW"));
 }
 
-// The privileged seam: a process opens its sockets, drops every capability, and still traces.
+// The privileged seam: a process opens its sockets, becomes an unprivileged user without any
+// capability, and still traces.
 TEST_F(NetnsTest, TracesAfterDroppingEveryCapability) {
   int pipe_fds[2];
   ASSERT_EQ(pipe(pipe_fds), 0);
@@ -423,9 +425,10 @@ TEST_F(NetnsTest, TracesAfterDroppingEveryCapability) {
     absl::StatusOr<net::SocketSet> sockets = net::OpenSocketSet(plan);
     if (!scope.ok() || !sockets.ok()) {
       result = "open failed";
-    } else if (absl::Status dropped = net::DropPrivilegesAfterOpen(); !dropped.ok()) {
-      result = absl::StrCat("drop failed: ", dropped.message());
-    } else if (socket(AF_INET, SOCK_RAW, IPPROTO_ICMP) >= 0) {
+    } else if (absl::StatusOr<net::DroppedPrivileges> dropped = net::DropPrivileges();
+               !dropped.ok()) {
+      result = absl::StrCat("drop failed: ", dropped.status().message());
+    } else if (getuid() == 0 || socket(AF_INET, SOCK_RAW, IPPROTO_ICMP) >= 0) {
       result = "still privileged";
     } else {
       result = Describe(RunTrace(*std::move(sockets), FastOptions(v1::PROTOCOL_UDP, 2),

@@ -72,4 +72,19 @@ TEST(AgentBinaryTest, InsecureServesWithAWarningAndStopsOnSigterm) {
   EXPECT_THAT(run.output, HasSubstr("listening on port"));
 }
 
+TEST(AgentBinaryTest, PlaintextBeyondLoopbackWithoutATokenExitsTwo) {
+  AgentRun run = RunAgent("--listen 0.0.0.0:0 --insecure", 2);
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_THAT(run.output, HasSubstr("only on loopback or a unix socket"));
+  EXPECT_THAT(run.output, ::testing::Not(HasSubstr("listening on port")));
+  EXPECT_EQ(run.output.find('\n'), run.output.size() - 1) << run.output;
+}
+
+TEST(AgentBinaryTest, UnreadableTlsFilesExitTwoNeverFallingBackToPlaintext) {
+  AgentRun run = RunAgent("--listen 127.0.0.1:0 --tls-cert /nonexistent --tls-key /x --tls-ca /y");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_THAT(run.output, HasSubstr("TLS"));
+  EXPECT_THAT(run.output, ::testing::Not(HasSubstr("listening on port")));
+}
+
 }  // namespace

@@ -39,22 +39,38 @@ TEST(AgentFlagsTest, RefusesPlaintextWithoutInsecure) {
   EXPECT_TRUE(Parse({"--listen", "127.0.0.1:8620", "--insecure"}).ok());
 }
 
+TEST(AgentFlagsTest, PlaintextWithoutATokenOnlyOnLoopback) {
+  for (const char* local : {"127.0.0.1:8620", "127.0.0.9:1", "[::1]:8620", "localhost:8620",
+                            "unix:/run/pathpair.sock"}) {
+    EXPECT_TRUE(Parse({"--listen", local, "--insecure"}).ok()) << local;
+  }
+  for (const char* open : {"0.0.0.0:8620", "[::]:8620", "198.51.100.1:8620", "example.com:1"}) {
+    absl::StatusOr<AgentFlags> refused = Parse({"--listen", open, "--insecure"});
+    ASSERT_FALSE(refused.ok()) << open;
+    EXPECT_THAT(refused.status().message(), HasSubstr("only on loopback or a unix socket"));
+    EXPECT_THAT(refused.status().message(), HasSubstr("--token-file"));
+    EXPECT_TRUE(Parse({"--listen", open, "--insecure", "--token-file", "t"}).ok()) << open;
+  }
+  // One open endpoint among loopback ones is enough to refuse.
+  EXPECT_FALSE(Parse({"--listen", "127.0.0.1:1", "--listen", "0.0.0.0:2", "--insecure"}).ok());
+}
+
 TEST(AgentFlagsTest, RefusesIncompleteOrContradictoryTls) {
-  EXPECT_THAT(Parse({"--listen", "x:1", "--tls-cert", "a"}).status().message(),
+  EXPECT_THAT(Parse({"--listen", "127.0.0.1:1", "--tls-cert", "a"}).status().message(),
               HasSubstr("all of"));
-  EXPECT_THAT(
-      Parse({"--listen", "x:1", "--tls-cert", "a", "--tls-key", "b", "--tls-ca", "c", "--insecure"})
-          .status()
-          .message(),
-      HasSubstr("exclude"));
+  EXPECT_THAT(Parse({"--listen", "127.0.0.1:1", "--tls-cert", "a", "--tls-key", "b", "--tls-ca",
+                     "c", "--insecure"})
+                  .status()
+                  .message(),
+              HasSubstr("exclude"));
 }
 
 TEST(AgentFlagsTest, RefusesBadValues) {
   EXPECT_FALSE(Parse({"--insecure"}).ok());  // no --listen
-  EXPECT_FALSE(Parse({"--listen", "x:1", "--insecure", "--allow", "10.0.0.0/99"}).ok());
-  EXPECT_FALSE(Parse({"--listen", "x:1", "--insecure", "--max-traces", "0"}).ok());
-  EXPECT_FALSE(Parse({"--listen", "x:1", "--insecure", "--max-traces"}).ok());
-  EXPECT_FALSE(Parse({"--listen", "x:1", "--insecure", "--bogus"}).ok());
+  EXPECT_FALSE(Parse({"--listen", "127.0.0.1:1", "--insecure", "--allow", "10.0.0.0/99"}).ok());
+  EXPECT_FALSE(Parse({"--listen", "127.0.0.1:1", "--insecure", "--max-traces", "0"}).ok());
+  EXPECT_FALSE(Parse({"--listen", "127.0.0.1:1", "--insecure", "--max-traces"}).ok());
+  EXPECT_FALSE(Parse({"--listen", "127.0.0.1:1", "--insecure", "--bogus"}).ok());
   EXPECT_TRUE(Parse({"--help"})->help);
 }
 
@@ -65,10 +81,11 @@ TEST(AgentFlagsTest, VersionNeedsNothingElse) {
 }
 
 TEST(AgentFlagsTest, RepeatedFlagsTakeOneValueEach) {
-  EXPECT_FALSE(Parse({"--listen", "a:1", "b:2", "--insecure"}).ok());
-  absl::StatusOr<AgentFlags> flags = Parse({"--listen", "a:1", "--listen=b:2", "--insecure"});
+  EXPECT_FALSE(Parse({"--listen", "localhost:1", "[::1]:2", "--insecure"}).ok());
+  absl::StatusOr<AgentFlags> flags =
+      Parse({"--listen", "localhost:1", "--listen=[::1]:2", "--insecure"});
   ASSERT_TRUE(flags.ok()) << flags.status();
-  EXPECT_THAT(flags->listen, ::testing::ElementsAre("a:1", "b:2"));
+  EXPECT_THAT(flags->listen, ::testing::ElementsAre("localhost:1", "[::1]:2"));
 }
 
 TEST(AgentFlagsTest, ErrorsAreOneLineThatNamesTheFlag) {
@@ -77,10 +94,10 @@ TEST(AgentFlagsTest, ErrorsAreOneLineThatNamesTheFlag) {
     const char* named;
   };
   const std::vector<Case> cases = {
-      {{"--listen", "x:1", "--insecure", "--bogus"}, "--bogus"},
-      {{"--listen", "x:1", "--insecure", "--max-traces", "zero"}, "--max-traces"},
-      {{"--listen", "x:1", "--insecure", "--max-rate", "0"}, "--max-rate"},
-      {{"--listen", "x:1", "--insecure", "--allow", "10.0.0.0/99"}, "--allow"},
+      {{"--listen", "127.0.0.1:1", "--insecure", "--bogus"}, "--bogus"},
+      {{"--listen", "127.0.0.1:1", "--insecure", "--max-traces", "zero"}, "--max-traces"},
+      {{"--listen", "127.0.0.1:1", "--insecure", "--max-rate", "0"}, "--max-rate"},
+      {{"--listen", "127.0.0.1:1", "--insecure", "--allow", "10.0.0.0/99"}, "--allow"},
   };
   for (const Case& c : cases) {
     absl::StatusOr<AgentFlags> flags = Parse(c.args);
@@ -114,12 +131,12 @@ TEST(AgentFlagsTest, TestClockFlagsAreTestOnlyAndValidated) {
     EXPECT_THAT(help.substr(at, help.find("\n  --", at) - at), HasSubstr("TEST ONLY")) << flag;
   }
   // Without them nothing is overridden.
-  absl::StatusOr<AgentFlags> plain = Parse({"--listen", "x:1", "--insecure"});
+  absl::StatusOr<AgentFlags> plain = Parse({"--listen", "127.0.0.1:1", "--insecure"});
   ASSERT_TRUE(plain.ok());
   EXPECT_FALSE(plain->test_clock.any());
 
   absl::StatusOr<AgentFlags> flags =
-      Parse({"--listen", "x:1", "--insecure", "--test-clock-offset-ms", "-250.5",
+      Parse({"--listen", "127.0.0.1:1", "--insecure", "--test-clock-offset-ms", "-250.5",
              "--test-clock-synchronized", "false", "--test-clock-esterror-us", "1500",
              "--test-boot-id", "fake-host-b"});
   ASSERT_TRUE(flags.ok()) << flags.status();
@@ -127,7 +144,7 @@ TEST(AgentFlagsTest, TestClockFlagsAreTestOnlyAndValidated) {
   EXPECT_EQ(flags->test_clock.synchronized, false);
   EXPECT_EQ(flags->test_clock.estimated_error_us, 1500);
   EXPECT_EQ(flags->test_clock.boot_id, "fake-host-b");
-  EXPECT_EQ(Parse({"--listen", "x:1", "--insecure", "--test-clock-synchronized", "true"})
+  EXPECT_EQ(Parse({"--listen", "127.0.0.1:1", "--insecure", "--test-clock-synchronized", "true"})
                 ->test_clock.synchronized,
             true);
 
@@ -140,7 +157,7 @@ TEST(AgentFlagsTest, TestClockFlagsAreTestOnlyAndValidated) {
            {"--test-boot-id", "two words"},
            {"--test-boot-id",
             "x123456789x123456789x123456789x123456789x123456789x123456789x1234"}}) {
-    std::vector<const char*> args = {"--listen", "x:1", "--insecure"};
+    std::vector<const char*> args = {"--listen", "127.0.0.1:1", "--insecure"};
     args.insert(args.end(), bad.begin(), bad.end());
     absl::StatusOr<AgentFlags> refused = Parse(args);
     ASSERT_FALSE(refused.ok()) << bad[0] << " " << bad[1];

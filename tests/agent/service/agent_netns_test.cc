@@ -4,14 +4,17 @@
 // one-way measurement between two agents, cancellation and lease expiry.
 #include <fcntl.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/support/client_interceptor.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +37,36 @@ namespace {
 using ::testing::HasSubstr;
 
 constexpr char kPairing[] = "netns-pairing-42";
+// Plaintext agents here listen beyond loopback (the paired tests), which needs a bearer token:
+// the controller's, which this test sends, and the agents' own, which they show each other.
+constexpr char kControllerToken[] = "netns-controller-token";
+constexpr char kAgentToken[] = "netns-agent-token";
+
+// Adds the controller's token to every call on a channel (the stubs here make their own
+// contexts).
+class TokenInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      methods->GetSendInitialMetadata()->insert(
+          {"authorization", absl::StrCat("Bearer ", kControllerToken)});
+    }
+    methods->Proceed();
+  }
+};
+class TokenInterceptorFactory final : public grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateClientInterceptor(
+      grpc::experimental::ClientRpcInfo*) override {
+    return new TokenInterceptor();
+  }
+};
+
+// Writes `text` to `path`.
+void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text << "\n";
+}
 
 // A pathpair-agent process in a namespace, reached through a unix socket.
 class AgentProcess {
@@ -46,7 +79,13 @@ class AgentProcess {
     client_.tls_name = "localhost";
     std::vector<std::string> args = {"nsenter", "--net=" + netns_file, PATHPAIR_AGENT_BINARY,
                                      "--listen", "unix:" + socket};
-    if (!client_tls_.has_value()) args.push_back("--insecure");
+    if (!client_tls_.has_value()) {
+      const std::string dir = std::filesystem::path(socket).parent_path();
+      WriteFile(dir + "/token", kControllerToken);
+      WriteFile(dir + "/agent-token", kAgentToken);
+      args.insert(args.end(), {"--insecure", "--token-file", dir + "/token", "--agent-token-file",
+                               dir + "/agent-token"});
+    }
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
@@ -89,7 +128,14 @@ class AgentProcess {
     } else {
       client_.credentials = grpc::InsecureChannelCredentials();
     }
-    stub_ = v1::Agent::NewStub(MakeAgentChannel("unix:" + socket_, client_));
+    if (client_tls_.has_value()) {
+      stub_ = v1::Agent::NewStub(MakeAgentChannel("unix:" + socket_, client_));
+    } else {
+      std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> tokens;
+      tokens.push_back(std::make_unique<TokenInterceptorFactory>());
+      stub_ = v1::Agent::NewStub(grpc::experimental::CreateCustomChannelWithInterceptors(
+          "unix:" + socket_, client_.credentials, grpc::ChannelArguments(), std::move(tokens)));
+    }
     grpc::Status last;
     for (int i = 0; i < 100; ++i) {
       grpc::ClientContext context;
@@ -166,6 +212,9 @@ class AgentNetnsTest : public ::testing::Test {
     path_ = *std::move(path);
     char pattern[] = "/tmp/pathpair-agent-netns-XXXXXX";
     ASSERT_NE(mkdtemp(pattern), nullptr);
+    // The agents drop to an unprivileged user before they bind their unix: sockets here
+    // (docs/SECURITY.md): the directory is writable by everyone, sticky as /tmp.
+    ASSERT_EQ(chmod(pattern, 01777), 0);
     dir_ = pattern;
   }
   void TearDown() override {
@@ -252,6 +301,7 @@ TEST_F(AgentNetnsTest, PairedAgentsTraceEachOtherAndMeasureOneWay) {
     request.set_count(50);
     request.set_interval_us(10000);
     request.set_test_id(0x5eed1234abcdULL);
+    request.set_session_key(std::string(32, 'k'));
     request.set_pairing_id(kPairing);
     grpc::ClientContext context;
     SetDeadline(context, absl::Seconds(15));
@@ -384,6 +434,7 @@ TEST(AgentNetnsChild, ControllerThatGetsKilled) {
       grpc::CreateChannel(absl::StrCat("unix:", socket), grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   SetDeadline(context, absl::Seconds(60));
+  context.AddMetadata("authorization", absl::StrCat("Bearer ", kControllerToken));
   v1::StartTraceRequest request = FastTrace("203.0.113.2", 0);
   request.set_lease_ms(2000);
   auto reader = stub->StartTrace(&context, request);

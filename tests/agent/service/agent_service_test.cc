@@ -3,8 +3,12 @@
 // consent expiry.
 #include "agent/service/agent_service.h"
 
+#include <arpa/inet.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -17,7 +21,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "agent/client/channel.h"
+#include "agent/client/health_check.h"
 #include "agent/client/lease_renewer.h"
+#include "agent/metrics/agent_metrics.h"
 #include "agent/service/agent_server.h"
 #include "agent/service/consent.h"
 #include "agent/service/host_info.h"
@@ -216,6 +222,18 @@ TEST_F(AgentServiceTest, HealthServiceReportsServing) {
   EXPECT_EQ(fields.field(0).varint(), 1u);  // SERVING
 }
 
+TEST_F(AgentServiceTest, HealthCheckClientSeesServingThenNotServing) {
+  TestAgent agent(clock_);
+  AgentClientOptions options;
+  options.credentials = grpc::InsecureChannelCredentials();
+  const std::string endpoint = absl::StrCat("127.0.0.1:", agent.port);
+  EXPECT_TRUE(CheckAgentHealth(endpoint, options).ok());
+  agent.server->GetHealthCheckService()->SetServingStatus(false);
+  absl::Status stopped = CheckAgentHealth(endpoint, options);
+  EXPECT_EQ(stopped.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(stopped.message(), HasSubstr("not serving (health status 2)"));
+}
+
 TEST_F(AgentServiceTest, ReflectionListsTheAgentService) {
   TestAgent agent(clock_);
   grpc::GenericStub stub(agent.channel);
@@ -402,6 +420,49 @@ TEST_F(AgentServiceTest, LimitsAreResourceExhaustedWithTheReason) {
   EXPECT_TRUE(r3->Read(&first));
   c2.TryCancel();
   c3.TryCancel();
+}
+
+// The value of one series in the process-wide metrics text (0 when absent).
+double MetricValue(const std::string& series) {
+  const std::string text = metrics::Global().Render();
+  const size_t at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return 0;
+  return std::stod(text.substr(at + series.size() + 2));
+}
+
+TEST_F(AgentServiceTest, MetricsCountCallsByMethodAndCodeAndLimitRefusals) {
+  TestAgent agent(clock_, SmallLimits());
+  ASSERT_TRUE(agent.consent.AllowCidr("203.0.113.0/24").ok());
+  const std::string info_ok =
+      "pathpair_agent_rpcs_total{method=\"pathpair.v1.Agent/Info\",code=\"OK\"}";
+  const std::string trace_refused =
+      "pathpair_agent_rpcs_total{method=\"pathpair.v1.Agent/StartTrace\","
+      "code=\"RESOURCE_EXHAUSTED\"}";
+  const std::string packet_refusals =
+      "pathpair_agent_limit_refusals_total{reason=\"max_packet_size\"}";
+  const double info_before = MetricValue(info_ok);
+  const double refused_before = MetricValue(trace_refused);
+  const double refusals_before = MetricValue(packet_refusals);
+
+  grpc::ClientContext info_context;
+  SetDeadline(info_context);
+  v1::InfoResponse info;
+  ASSERT_TRUE(agent.stub->Info(&info_context, v1::InfoRequest(), &info).ok());
+  grpc::ClientContext trace_context;
+  SetDeadline(trace_context);
+  v1::StartTraceRequest too_big = TraceTo("203.0.113.5");
+  too_big.mutable_options()->set_packet_size(9000);
+  auto reader = agent.stub->StartTrace(&trace_context, too_big);
+  std::vector<v1::TraceUpdate> updates;
+  ASSERT_EQ(ReadAll(*reader, &updates).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+  // The status is counted as it leaves the server, which may be just after the client sees it.
+  for (int i = 0; i < 100 && MetricValue(trace_refused) == refused_before; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(MetricValue(info_ok), info_before + 1);
+  EXPECT_EQ(MetricValue(trace_refused), refused_before + 1);
+  EXPECT_EQ(MetricValue(packet_refusals), refusals_before + 1);
 }
 
 TEST_F(AgentServiceTest, CancellingTheStreamCancelsTheTrace) {
@@ -594,7 +655,20 @@ TEST_F(AgentServiceTest, OneWayNeedsConsentAndStreamsItsResult) {
     EXPECT_FALSE(reader->Read(&update));
     EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
   }
+  // An allow-listed address is open to traces only: one-way traffic goes only to a peer agent.
   ASSERT_TRUE(agent.consent.AllowCidr("198.51.100.0/24").ok());
+  {
+    grpc::ClientContext context;
+    SetDeadline(context);
+    auto reader = agent.stub->StartOneWay(&context, request);
+    v1::OneWayUpdate update;
+    EXPECT_FALSE(reader->Read(&update));
+    grpc::Status refused = reader->Finish();
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_THAT(refused.error_message(), HasSubstr("--allow opens traces only"));
+  }
+  ASSERT_TRUE(agent.consent.GrantPeer(kPairing, *IpAddress::Parse("198.51.100.9")).ok());
+  request.set_pairing_id(kPairing);
   grpc::ClientContext context;
   SetDeadline(context);
   auto reader = agent.stub->StartOneWay(&context, request);
@@ -692,7 +766,7 @@ TEST_F(AgentServiceTest, ResolveAliasesNeedsALivePairing) {
   status = CallResolveAliases(agent, AliasesOf({"203.0.113.5"}, "short"), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   // A pairing whose consent lapsed is no pairing.
-  agent.consent.GrantPeer(kPairing, *IpAddress::Parse("198.51.100.7"));
+  ASSERT_TRUE(agent.consent.GrantPeer(kPairing, *IpAddress::Parse("198.51.100.7")).ok());
   clock_.Advance(absl::Minutes(11));
   status = CallResolveAliases(agent, AliasesOf({"203.0.113.5"}), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
@@ -704,7 +778,7 @@ TEST_F(AgentServiceTest, ResolveAliasesNeedsALivePairing) {
 
 TEST_F(AgentServiceTest, ResolveAliasesRefusesBadAddressesAndTooMany) {
   TestAgent agent(clock_);
-  agent.consent.GrantPeer(kPairing, *IpAddress::Parse("198.51.100.7"));
+  ASSERT_TRUE(agent.consent.GrantPeer(kPairing, *IpAddress::Parse("198.51.100.7")).ok());
   v1::ResolveAliasesResponse response;
   for (const char* bad : {"224.0.0.1", "255.255.255.255", "ff02::1", "not-an-address"}) {
     grpc::Status status = CallResolveAliases(agent, AliasesOf({"203.0.113.5", bad}), &response);
@@ -721,7 +795,7 @@ TEST_F(AgentServiceTest, ResolveAliasesRefusesBadAddressesAndTooMany) {
 
 TEST_F(AgentServiceTest, ResolveAliasesProbesThroughTheTraceRunner) {
   TestAgent agent(clock_);
-  agent.consent.GrantPeer(kPairing, *IpAddress::Parse("198.51.100.7"));
+  ASSERT_TRUE(agent.consent.GrantPeer(kPairing, *IpAddress::Parse("198.51.100.7")).ok());
   // The router owning 203.0.113.5 answers port unreachable from 203.0.113.6, two hops away.
   agent.runner.set_script([](const v1::ProbeOptions& options,
                              const IpAddress& target) -> std::optional<v1::TraceResult> {
@@ -758,7 +832,7 @@ TEST_F(AgentServiceTest, ResolveAliasesProbesThroughTheTraceRunner) {
 
 TEST_F(AgentServiceTest, ResolveAliasesRunsOneAtATimeAndAnswersByItsDeadline) {
   TestAgent agent(clock_);
-  agent.consent.GrantPeer(kPairing, *IpAddress::Parse("198.51.100.7"));
+  ASSERT_TRUE(agent.consent.GrantPeer(kPairing, *IpAddress::Parse("198.51.100.7")).ok());
   // The fake's traces never end by themselves: the first call holds until its deadline.
   v1::ResolveAliasesResponse first_response;
   grpc::Status first_status;
@@ -787,7 +861,7 @@ TEST_F(AgentServiceTest, ResolveAliasesRunsOneAtATimeAndAnswersByItsDeadline) {
 
 TEST_F(AgentServiceTest, ResolveAliasesStopsProbingWhenTheCallerGoesAway) {
   TestAgent agent(clock_);
-  agent.consent.GrantPeer(kPairing, *IpAddress::Parse("198.51.100.7"));
+  ASSERT_TRUE(agent.consent.GrantPeer(kPairing, *IpAddress::Parse("198.51.100.7")).ok());
   grpc::ClientContext context;
   SetDeadline(context, absl::Seconds(30));
   v1::ResolveAliasesResponse response;
@@ -800,6 +874,288 @@ TEST_F(AgentServiceTest, ResolveAliasesStopsProbingWhenTheCallerGoesAway) {
   call.join();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
   EXPECT_TRUE(agent.runner.WaitForCancelled(0, absl::Seconds(5)));
+}
+
+// --- Hardening (issue 10): limits under abuse, consent, roles by token, uniform errors. ---
+
+// Reads a stream that is expected to be refused before its first update.
+template <typename Update>
+grpc::Status Refused(std::unique_ptr<grpc::ClientReader<Update>> reader) {
+  Update update;
+  EXPECT_FALSE(reader->Read(&update));
+  return reader->Finish();
+}
+
+grpc::Status StartTraceStatus(TestAgent& agent, const v1::StartTraceRequest& request) {
+  grpc::ClientContext context;
+  SetDeadline(context);
+  return Refused(agent.stub->StartTrace(&context, request));
+}
+
+// Starts a trace to `target` that keeps running (until `context` is cancelled).
+std::unique_ptr<grpc::ClientReader<v1::TraceUpdate>> StartHeldTrace(TestAgent& agent,
+                                                                    grpc::ClientContext& context,
+                                                                    const std::string& target) {
+  SetDeadline(context);
+  auto reader = agent.stub->StartTrace(&context, TraceTo(target));
+  v1::TraceUpdate first;
+  EXPECT_TRUE(reader->Read(&first)) << target;
+  return reader;
+}
+
+TEST_F(AgentServiceTest, ATraceSlotIsNeverReleasedTwice) {
+  AgentServiceConfig config = SmallLimits();
+  config.max_concurrent_traces = 1;
+  TestAgent agent(clock_, config);
+  ASSERT_TRUE(agent.consent.AllowCidr("203.0.113.0/24").ok());
+  // Start fails (as when the prober's loop answers too late) yet the trace ends afterwards:
+  // its slot must be released once, not twice.
+  agent.runner.set_late_start_error(
+      absl::UnavailableError("the agent's probe loop did not answer"));
+  {
+    grpc::ClientContext context;
+    SetDeadline(context);
+    auto reader = agent.stub->StartTrace(&context, TraceTo("203.0.113.5"));
+    std::vector<v1::TraceUpdate> updates;
+    EXPECT_EQ(ReadAll(*reader, &updates).error_code(), grpc::StatusCode::UNAVAILABLE);
+  }
+  ASSERT_TRUE(agent.runner.WaitForStarted(1));
+  agent.runner.Finish(0);  // the late on_done
+  agent.runner.set_late_start_error(absl::OkStatus());
+
+  // With --max-traces 1, one trace runs and the next is refused (a double release would have
+  // left room for two).
+  grpc::ClientContext c1;
+  auto r1 = StartHeldTrace(agent, c1, "203.0.113.6");
+  grpc::Status second = StartTraceStatus(agent, TraceTo("203.0.113.7"));
+  EXPECT_EQ(second.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(second.error_message(), HasSubstr("too many concurrent traces"));
+  c1.TryCancel();
+}
+
+TEST_F(AgentServiceTest, CapacityIsCheckedBeforeAnyNameLookup) {
+  AgentServiceConfig config = SmallLimits();
+  config.max_concurrent_traces = 1;
+  TestAgent agent(clock_, config);
+  ASSERT_TRUE(agent.consent.AllowCidr("203.0.113.0/24").ok());
+  grpc::ClientContext c1;
+  auto r1 = StartHeldTrace(agent, c1, "203.0.113.6");
+  // A name that cannot resolve: refused for capacity, so no lookup ran on the gRPC thread.
+  grpc::Status status = StartTraceStatus(agent, TraceTo("no-such-host.invalid"));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  c1.TryCancel();
+}
+
+TEST_F(AgentServiceTest, LimitsHoldPerClientAsWellAsInAll) {
+  AgentServiceConfig config = SmallLimits();
+  config.max_concurrent_traces = 4;
+  config.max_traces_per_client = 1;
+  TestAgent agent(clock_, config);
+  ASSERT_TRUE(agent.consent.AllowCidr("203.0.113.0/24").ok());
+  grpc::ClientContext c1;
+  auto r1 = StartHeldTrace(agent, c1, "203.0.113.6");
+  grpc::Status status = StartTraceStatus(agent, TraceTo("203.0.113.7"));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status.error_message(), HasSubstr("for anonymous"));
+  EXPECT_THAT(status.error_message(), HasSubstr("per client"));
+  c1.TryCancel();
+}
+
+TEST_F(AgentServiceTest, MulticastAndBroadcastTargetsAreRefused) {
+  TestAgent agent(clock_);
+  ASSERT_TRUE(agent.consent.AllowCidr("0.0.0.0/0").ok());
+  ASSERT_TRUE(agent.consent.AllowCidr("::/0").ok());
+  for (const char* target : {"224.0.0.1", "239.1.2.3", "255.255.255.255", "ff02::1", "0.0.0.0"}) {
+    grpc::Status status = StartTraceStatus(agent, TraceTo(target));
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << target;
+  }
+  EXPECT_EQ(agent.runner.started(), 0u);
+  v1::StartOneWayRequest oneway;
+  oneway.set_peer_address("224.0.0.1");
+  oneway.set_peer_port(8621);
+  oneway.set_pairing_id(kPairing);
+  grpc::ClientContext context;
+  SetDeadline(context);
+  EXPECT_EQ(Refused(agent.stub->StartOneWay(&context, oneway)).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  grpc::ClientContext peer_context;
+  SetDeadline(peer_context);
+  v1::ReflectPeerRequest reflect;
+  reflect.set_peer("224.0.0.1:8620");
+  reflect.set_pairing_id(kPairing);
+  v1::ReflectPeerResponse response;
+  EXPECT_EQ(agent.stub->ReflectPeer(&peer_context, reflect, &response).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(AgentServiceTest, TheSourceAddressMustBeTheHostsOwn) {
+  AgentServiceConfig config;
+  config.local_addresses = [] {
+    return std::vector<IpAddress>{*IpAddress::Parse("2001:db8::1"),
+                                  *IpAddress::Parse("198.51.100.1")};
+  };
+  TestAgent agent(clock_, config);
+  ASSERT_TRUE(agent.consent.AllowCidr("2001:db8::/32").ok());
+  v1::StartTraceRequest spoofed = TraceTo("2001:db8:2::9");
+  spoofed.mutable_options()->set_source_address("2001:db8::dead");
+  grpc::Status status = StartTraceStatus(agent, spoofed);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(status.error_message(), HasSubstr("not one of this host's own"));
+  EXPECT_EQ(agent.runner.started(), 0u);
+
+  v1::StartTraceRequest own = TraceTo("2001:db8:2::9");
+  own.mutable_options()->set_source_address("2001:db8::1");
+  grpc::ClientContext context;
+  SetDeadline(context);
+  auto reader = agent.stub->StartTrace(&context, own);
+  v1::TraceUpdate first;
+  EXPECT_TRUE(reader->Read(&first));
+  EXPECT_TRUE(agent.runner.WaitForStarted(1));
+  context.TryCancel();
+}
+
+TEST_F(AgentServiceTest, TheAgentTokenMayOnlyCallReflect) {
+  AgentServiceConfig config;
+  config.bearer_token = "controller-token";
+  config.agent_token = "agent-token";
+  std::vector<std::string> refusals;
+  absl::Mutex refusals_mu;
+  config.on_refusal = [&](const Refusal& refusal) {
+    absl::MutexLock lock(&refusals_mu);
+    refusals.push_back(absl::StrCat(refusal.method, " ", refusal.client, " ",
+                                    absl::StatusCodeToString(refusal.status.code())));
+  };
+  TestAgent agent(clock_, config);
+  auto with_token = [](grpc::ClientContext& context, const char* token) {
+    SetDeadline(context);
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  };
+  {
+    grpc::ClientContext context;
+    with_token(context, "agent-token");
+    v1::ReflectRequest request;
+    request.set_pairing_id(kPairing);
+    v1::ReflectResponse response;
+    EXPECT_TRUE(agent.stub->Reflect(&context, request, &response).ok());
+    EXPECT_TRUE(agent.consent.Check(*IpAddress::Parse("127.0.0.1"), kPairing).ok());
+  }
+  {
+    grpc::ClientContext context;
+    with_token(context, "agent-token");
+    v1::InfoResponse response;
+    grpc::Status status = agent.stub->Info(&context, v1::InfoRequest(), &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_THAT(status.error_message(), HasSubstr("role agent may not call Info"));
+  }
+  {
+    grpc::ClientContext context;
+    with_token(context, "agent-token");
+    ASSERT_TRUE(agent.consent.AllowCidr("127.0.0.0/8").ok());
+    EXPECT_EQ(Refused(agent.stub->StartTrace(&context, TraceTo("127.0.0.1"))).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(agent.runner.started(), 0u);
+  }
+  {
+    grpc::ClientContext context;
+    with_token(context, "controller-token");
+    v1::InfoResponse response;
+    EXPECT_TRUE(agent.stub->Info(&context, v1::InfoRequest(), &response).ok());
+  }
+  absl::MutexLock lock(&refusals_mu);
+  EXPECT_THAT(refusals, ::testing::ElementsAre("Info token:agent PERMISSION_DENIED",
+                                               "StartTrace token:agent PERMISSION_DENIED"));
+}
+
+// A TCP listener that accepts connections and never says a word: an open port that is not an
+// agent.
+class SilentListener {
+ public:
+  SilentListener() {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    EXPECT_EQ(listen(fd_, 16), 0);
+    socklen_t length = sizeof(address);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+  }
+  ~SilentListener() { close(fd_); }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+// A port nothing listens on (bound, then closed).
+int ClosedPort() {
+  SilentListener listener;
+  return listener.port();
+}
+
+grpc::Status CallReflectPeer(TestAgent& agent, const std::string& peer,
+                             absl::Duration timeout = absl::Seconds(10)) {
+  grpc::ClientContext context;
+  SetDeadline(context, timeout);
+  v1::ReflectPeerRequest request;
+  request.set_peer(peer);
+  request.set_pairing_id(kPairing);
+  v1::ReflectPeerResponse response;
+  return agent.stub->ReflectPeer(&context, request, &response);
+}
+
+TEST_F(AgentServiceTest, ReflectPeerLooksTheSameForOpenAndClosedPorts) {
+  AgentServiceConfig config;
+  config.reflect_peer_timeout = absl::Milliseconds(400);
+  TestAgent agent(clock_, config);
+  SilentListener open_port;
+  const absl::Time start = absl::Now();
+  grpc::Status closed = CallReflectPeer(agent, absl::StrCat("127.0.0.1:", ClosedPort()));
+  const absl::Duration closed_took = absl::Now() - start;
+  grpc::Status open = CallReflectPeer(agent, absl::StrCat("127.0.0.1:", open_port.port()));
+  const absl::Duration open_took = absl::Now() - start - closed_took;
+  EXPECT_EQ(closed.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(open.error_code(), closed.error_code());
+  EXPECT_EQ(open.error_message(), closed.error_message());
+  // Both wait out the capped deadline, however far the caller's (10 s): a closed port does
+  // not answer faster.
+  EXPECT_GE(closed_took, absl::Milliseconds(350));
+  EXPECT_GE(open_took, absl::Milliseconds(350));
+  EXPECT_LT(closed_took, absl::Seconds(5));
+  EXPECT_LT(open_took, absl::Seconds(5));
+  EXPECT_FALSE(agent.consent.CheckPairing(kPairing).ok());
+}
+
+TEST_F(AgentServiceTest, ReflectPeerHasAConcurrencyCapAndARateLimit) {
+  AgentServiceConfig config;
+  config.reflect_peer_timeout = absl::Seconds(2);
+  config.max_reflect_peer_calls = 1;
+  TestAgent agent(clock_, config);
+  SilentListener silent;
+  // One call waits on the silent port; a second at the same time is refused.
+  std::thread waiting([&] { CallReflectPeer(agent, absl::StrCat("127.0.0.1:", silent.port())); });
+  absl::SleepFor(absl::Milliseconds(300));
+  grpc::Status second = CallReflectPeer(agent, absl::StrCat("127.0.0.1:", silent.port()));
+  EXPECT_EQ(second.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(second.error_message(), HasSubstr("at once"));
+  waiting.join();
+
+  AgentServiceConfig rate = config;
+  rate.max_reflect_peer_calls = 8;
+  rate.reflect_peer_timeout = absl::Milliseconds(100);
+  rate.reflect_peer_per_minute_per_client = 3;
+  TestAgent limited(clock_, rate);
+  const std::string closed = absl::StrCat("127.0.0.1:", ClosedPort());
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(CallReflectPeer(limited, closed).error_code(), grpc::StatusCode::UNAVAILABLE) << i;
+  }
+  grpc::Status over = CallReflectPeer(limited, closed);
+  EXPECT_EQ(over.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(over.error_message(), HasSubstr("3 calls per minute"));
+  clock_.Advance(absl::Seconds(20));  // a token back
+  EXPECT_EQ(CallReflectPeer(limited, closed).error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
 }  // namespace

@@ -144,6 +144,23 @@ TEST(ReadAliasTraceTest, MercatorRouterAnswersFromItsInterfaceTowardTheProber) {
   EXPECT_EQ(r->reply_source(), "2001:db8:1::2");
 }
 
+TEST(ReadAliasTraceTest, DistanceUnknownWhenTheTtlBeforeTheOwnerWentUnanswered) {
+  // Both answers at the owner's TTL (2) lost on a lossy way back: the owner first answers at 3.
+  const IpAddress address = *IpAddress::Parse("198.51.100.9");
+  v1::TraceResult lost = Ended(3, "198.51.100.9", v1::HOP_TERMINATION_DESTINATION);
+  lost.mutable_hops(1)->set_received(0);
+  lost.mutable_hops(1)->clear_responders();
+  std::optional<v1::AliasResolution> r = ReadAliasTrace(lost, address, v1::PROTOCOL_UDP);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->reply_source(), "198.51.100.9");
+  EXPECT_EQ(r->distance(), 0);  // unknown: the merge vetoes nothing with it
+  // At TTL 1 nothing comes before.
+  EXPECT_EQ(ReadAliasTrace(Ended(1, "198.51.100.9", v1::HOP_TERMINATION_DESTINATION), address,
+                           v1::PROTOCOL_UDP)
+                ->distance(),
+            1);
+}
+
 TEST(ReadAliasTraceTest, NoAnswerFromTheOwner) {
   const IpAddress address = *IpAddress::Parse("198.51.100.9");
   // Host unreachable from a router before it, time exceeded only, nothing at all.

@@ -46,6 +46,12 @@ class FakeTraceRunner final : public TraceRunner {
     {
       absl::MutexLock lock(&mu_);
       if (!start_error_.ok()) return start_error_;
+      if (!late_start_error_.ok()) {
+        // Like a runner whose loop answered too late: Start fails, yet the trace exists and
+        // may end later (Finish) - a broken contract the service must survive.
+        traces_.push_back(Trace{options, target, callbacks});
+        return late_start_error_;
+      }
       if (refused_protocol_ == options.protocol()) {
         return absl::FailedPreconditionError("the sockets cannot carry this protocol");
       }
@@ -94,6 +100,11 @@ class FakeTraceRunner final : public TraceRunner {
   void set_start_error(absl::Status s) {
     absl::MutexLock lock(&mu_);
     start_error_ = std::move(s);
+  }
+  // Start fails with `s` but records the trace, whose on_done a later Finish still runs.
+  void set_late_start_error(absl::Status s) {
+    absl::MutexLock lock(&mu_);
+    late_start_error_ = std::move(s);
   }
 
   bool WaitForStarted(size_t n, absl::Duration timeout = absl::Seconds(10)) {
@@ -150,6 +161,7 @@ class FakeTraceRunner final : public TraceRunner {
   absl::Mutex mu_;
   std::vector<Trace> traces_ ABSL_GUARDED_BY(mu_);
   absl::Status start_error_ ABSL_GUARDED_BY(mu_);
+  absl::Status late_start_error_ ABSL_GUARDED_BY(mu_);
   Script script_ ABSL_GUARDED_BY(mu_);
   std::optional<v1::Protocol> refused_protocol_ ABSL_GUARDED_BY(mu_);
 };

@@ -1,5 +1,6 @@
 #include "controller/destcheck/destination_check.h"
 
+#include <optional>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -190,6 +191,95 @@ TEST(DestinationCheckTest, DefaultFullTtlWhenUnset) {
   EXPECT_EQ(options.first_ttl(), kDefaultFullTtl);
   EXPECT_EQ(options.max_ttl(), kDefaultFullTtl);
   EXPECT_EQ(options.port(), 0);
+}
+
+// A UDP trace that reached the target, whose Port Unreachables answered 11 of 30 probes.
+v1::TraceResult RationedUdpTrace() {
+  v1::TraceResult trace = UnreachedIcmpTrace();
+  trace.mutable_options()->set_protocol(v1::PROTOCOL_UDP);
+  trace.set_reached(true);
+  v1::HopResult* hop = trace.mutable_hops(4);
+  hop->set_sent(30);
+  hop->set_received(11);
+  hop->set_termination(v1::HOP_TERMINATION_DESTINATION);
+  hop->add_responders()->set_address("203.0.113.10");
+  trace.mutable_hops()->DeleteSubrange(5, 2);
+  return trace;
+}
+
+v1::TraceResult EchoAnswered(int sent, int received) {
+  v1::TraceResult result = AnsweredByRst();
+  result.mutable_hops(0)->set_sent(sent);
+  result.mutable_hops(0)->set_received(received);
+  return result;
+}
+
+TEST(CrossCheckTest, UdpAndTcpDestinationLossNeedsACrossCheck) {
+  v1::TraceResult trace = RationedUdpTrace();
+  EXPECT_TRUE(NeedsCrossCheck(trace));
+  trace.mutable_options()->set_protocol(v1::PROTOCOL_TCP);
+  EXPECT_TRUE(NeedsCrossCheck(trace));
+  trace.mutable_options()->set_protocol(v1::PROTOCOL_ICMP);
+  EXPECT_FALSE(NeedsCrossCheck(trace));  // echo cannot check echo
+}
+
+TEST(CrossCheckTest, NoCrossCheckWithoutDestinationLoss) {
+  v1::TraceResult trace = RationedUdpTrace();
+  trace.mutable_hops(4)->set_received(29);  // one lost probe is nothing to explain
+  EXPECT_FALSE(NeedsCrossCheck(trace));
+  trace = RationedUdpTrace();
+  trace.set_reached(false);
+  EXPECT_FALSE(NeedsCrossCheck(trace));
+  trace = RationedUdpTrace();
+  trace.set_error("cancelled");
+  EXPECT_FALSE(NeedsCrossCheck(trace));
+}
+
+TEST(CrossCheckTest, SendsEchoRequestsAtTheFullTtlAndCountsTheAnswers) {
+  FakeRunner fake;
+  fake.replies = {EchoAnswered(kCrossCheckProbes, kCrossCheckProbes - 1)};
+  const std::optional<v1::DestinationCrossCheck> check =
+      CrossCheckDestination(RationedUdpTrace(), Target(), fake.AsRunner());
+  ASSERT_EQ(fake.calls.size(), 1u);
+  const v1::ProbeOptions& sent = fake.calls[0];
+  EXPECT_EQ(sent.protocol(), v1::PROTOCOL_ICMP);
+  EXPECT_EQ(sent.first_ttl(), 30);
+  EXPECT_EQ(sent.max_ttl(), 30);
+  EXPECT_EQ(sent.count(), kCrossCheckProbes);
+  EXPECT_EQ(sent.interval_us(), kCrossCheckIntervalUs);
+  EXPECT_EQ(sent.source_address(), "198.51.100.100");
+  EXPECT_EQ(sent.tos(), 16);
+  ASSERT_TRUE(check.has_value());
+  EXPECT_EQ(check->protocol(), v1::PROTOCOL_ICMP);
+  EXPECT_EQ(check->sent(), kCrossCheckProbes);
+  EXPECT_EQ(check->received(), kCrossCheckProbes - 1);
+}
+
+TEST(CrossCheckTest, SilentTargetLosesEveryEcho) {
+  FakeRunner fake;
+  v1::TraceResult silent = Silent();
+  silent.mutable_hops(0)->set_sent(kCrossCheckProbes);
+  fake.replies = {silent};
+  const std::optional<v1::DestinationCrossCheck> check =
+      CrossCheckDestination(RationedUdpTrace(), Target(), fake.AsRunner());
+  ASSERT_TRUE(check.has_value());
+  EXPECT_EQ(check->sent(), kCrossCheckProbes);
+  EXPECT_EQ(check->received(), 0);
+}
+
+TEST(CrossCheckTest, FailedOrCancelledCrossCheckGivesNothing) {
+  FakeRunner failed;
+  failed.replies = {absl::PermissionDeniedError("no raw socket")};
+  EXPECT_FALSE(CrossCheckDestination(RationedUdpTrace(), Target(), failed.AsRunner()));
+  FakeRunner cancelled;
+  v1::TraceResult stopped = EchoAnswered(3, 3);
+  stopped.set_error("cancelled");
+  cancelled.replies = {stopped};
+  EXPECT_FALSE(CrossCheckDestination(RationedUdpTrace(), Target(), cancelled.AsRunner()));
+  EXPECT_FALSE(CrossCheckDestination(RationedUdpTrace(), Target(), CheckRunner()));
+  FakeRunner unneeded;
+  EXPECT_FALSE(CrossCheckDestination(UnreachedIcmpTrace(), Target(), unneeded.AsRunner()));
+  EXPECT_TRUE(unneeded.calls.empty());
 }
 
 }  // namespace

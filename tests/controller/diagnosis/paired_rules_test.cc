@@ -88,6 +88,45 @@ TEST(LossDirectionTest, ReverseLossNamesTheReverseHop) {
   }
 }
 
+TEST(LossDirectionTest, LossItsOwnTraceDoesNotPlaceStillExplainsTheOtherTrace) {
+  // The forward trace happens to show no lasting loss (few probes), so LOSS_FORWARD_DIRECTION
+  // names no hop; the reverse trace's loss (its replies cross the lossy way out) is still info.
+  v1::DiagnosisInput input;
+  *input.mutable_forward() = Forward();
+  *input.mutable_reverse() = Reverse(/*lossy_from=*/3);
+  *input.mutable_forward_oneway() = OneWay(100, 80);
+  *input.mutable_reverse_oneway() = OneWay(100, 100);
+  const v1::Diagnosis d = Diagnose(input);
+  ASSERT_TRUE(Has(d, v1::LOSS_FORWARD_DIRECTION));
+  EXPECT_FALSE(WithCode(d, v1::LOSS_FORWARD_DIRECTION)[0].has_ttl());
+  const std::vector<v1::Finding> reverse_loss = WithCode(d, v1::PACKET_LOSS);
+  ASSERT_FALSE(reverse_loss.empty());
+  for (const v1::Finding& loss : reverse_loss) {
+    EXPECT_EQ(loss.direction(), v1::TRACE_DIRECTION_REVERSE);
+    EXPECT_EQ(loss.severity(), v1::SEVERITY_INFO);
+    EXPECT_THAT(loss.action(), HasSubstr("LOSS_FORWARD_DIRECTION"));
+  }
+}
+
+TEST(LossDirectionTest, ReverseLossWithoutAHopStaysOnTheReverseDirection) {
+  // The reverse trace shows no lasting loss: LOSS_REVERSE_DIRECTION names no hop, and is still
+  // about the reverse direction; the forward trace's loss (its replies) is info.
+  v1::DiagnosisInput input;
+  *input.mutable_forward() = Forward(/*lossy_from=*/3);
+  *input.mutable_reverse() = Reverse();
+  *input.mutable_forward_oneway() = OneWay(100, 100);
+  *input.mutable_reverse_oneway() = OneWay(100, 80);
+  const v1::Diagnosis d = Diagnose(input);
+  const std::vector<v1::Finding> reverse = WithCode(d, v1::LOSS_REVERSE_DIRECTION);
+  ASSERT_EQ(reverse.size(), 1u);
+  EXPECT_FALSE(reverse[0].has_ttl());
+  EXPECT_EQ(reverse[0].direction(), v1::TRACE_DIRECTION_REVERSE);
+  EXPECT_FALSE(reverse[0].action().empty());
+  for (const v1::Finding& loss : WithCode(d, v1::PACKET_LOSS)) {
+    EXPECT_EQ(loss.severity(), v1::SEVERITY_INFO);
+  }
+}
+
 TEST(LossDirectionTest, BothDirectionsAndNoiseLevel) {
   v1::DiagnosisInput input;
   *input.mutable_forward() = Forward(2);

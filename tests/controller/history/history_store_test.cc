@@ -1,6 +1,7 @@
 #include "controller/history/history_store.h"
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -217,6 +218,49 @@ TEST_F(HistoryStoreTest, NewerSchemaIsRefused) {
   absl::StatusOr<std::unique_ptr<HistoryStore>> store = HistoryStore::Open(path);
   EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(store.status().message(), HasSubstr("99"));
+}
+
+// A new history is private from its first moment, whatever the umask: the file 0600 (and the
+// WAL beside it, which SQLite creates with the database's mode), new directories 0700.
+TEST_F(HistoryStoreTest, NewDatabaseIsPrivate) {
+  const mode_t old_umask = umask(0);
+  const std::string path = PathOf("new/dir/history.db");
+  absl::StatusOr<std::unique_ptr<HistoryStore>> store = HistoryStore::Open(path);
+  umask(old_umask);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->Save(MakeRun(absl::FromUnixSeconds(1800000000), "203.0.113.9")).ok());
+  struct stat info {};
+  for (const std::string& dir : {PathOf("new"), PathOf("new/dir")}) {
+    ASSERT_EQ(stat(dir.c_str(), &info), 0) << dir;
+    EXPECT_EQ(info.st_mode & 07777, 0700u) << dir;
+  }
+  for (const std::string& file : {path, path + "-wal"}) {
+    ASSERT_EQ(stat(file.c_str(), &info), 0) << file;
+    EXPECT_EQ(info.st_mode & 07777, 0600u) << file;
+  }
+}
+
+// A symbolic link planted at the path is never followed: not to an existing file (which is left
+// as it was), not to a missing one (which is not created). A linked directory is fine.
+TEST_F(HistoryStoreTest, SymbolicLinksAreRefused) {
+  const std::string victim = PathOf("victim");
+  {
+    std::ofstream out(victim, std::ios::binary);
+    out << "precious";
+  }
+  ASSERT_EQ(symlink(victim.c_str(), PathOf("to-file.db").c_str()), 0);
+  ASSERT_EQ(symlink(PathOf("missing").c_str(), PathOf("dangling.db").c_str()), 0);
+  ASSERT_EQ(mkdir(PathOf("real").c_str(), 0700), 0);
+  ASSERT_EQ(symlink(PathOf("real").c_str(), PathOf("linked-dir").c_str()), 0);
+  for (const std::string& path : {PathOf("to-file.db"), PathOf("dangling.db")}) {
+    absl::StatusOr<std::unique_ptr<HistoryStore>> store = HistoryStore::Open(path);
+    EXPECT_EQ(store.status().code(), absl::StatusCode::kInvalidArgument) << path;
+    EXPECT_THAT(store.status().message(), HasSubstr("symbolic link")) << path;
+  }
+  EXPECT_EQ(ReadFile(victim), "precious");
+  EXPECT_FALSE(std::filesystem::exists(PathOf("missing")));
+  EXPECT_TRUE(HistoryStore::Open(PathOf("linked-dir/history.db")).ok());
+  EXPECT_TRUE(std::filesystem::is_regular_file(PathOf("real/history.db")));
 }
 
 TEST_F(HistoryStoreTest, ConcurrentWritersLoseNoRows) {

@@ -60,7 +60,13 @@ TEST(ClockReportTest, SameHostSaysOneClockAndItsGranularity) {
   EXPECT_THAT(text, Not(HasSubstr("cannot be placed")));
   const std::string page = Html(run);
   EXPECT_THAT(page, HasSubstr("<h2>One-way delay and loss</h2>"));
-  EXPECT_THAT(page, HasSubstr("<th>client -&gt; server</th><td>sent 300"));
+  // Loss and delay each way, with the clock method and its error bound in their own columns.
+  EXPECT_THAT(page, HasSubstr("<tr data-dir=\"forward\"><th class=\"fwd\">Way out (client "
+                              "\u2192 server)</th><td class=\"loss\">0.0% (0 of 300 lost)</td>"
+                              "<td>8.50 / 8.50 / 8.50 ms</td><td>0.00 ms</td><td class=\"clock\">"
+                              "same host: one clock</td><td class=\"bound\">+-0.001 ms</td>"));
+  EXPECT_THAT(page, HasSubstr("<td>37.50 / 37.50 / 37.50 ms</td>"));
+  EXPECT_THAT(page, HasSubstr("(same_host, clock error +-0.001 ms)"));
   EXPECT_THAT(page, HasSubstr("Clocks: one host"));
 }
 

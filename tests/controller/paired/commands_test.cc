@@ -169,7 +169,9 @@ TEST_F(CommandsTest, HtmlWritesOnePageWithBothDirectionsAndFindings) {
   EXPECT_THAT(page, HasSubstr("findings:"));
   EXPECT_THAT(page, ::testing::Not(HasSubstr("0 findings:")));
   EXPECT_THAT(page, HasSubstr("LOSS_BOTH_DIRECTIONS"));  // the fake loses half the one-way
-  EXPECT_THAT(page, HasSubstr("forward_loss_pct"));      // with its evidence
+  // With its evidence, in words (the key is forward_loss_pct).
+  EXPECT_THAT(page, HasSubstr("<tr><th>way out: loss</th><td>50%</td></tr>"));
+  EXPECT_THAT(page, ::testing::Not(HasSubstr("forward_loss_pct")));
   EXPECT_THAT(page, ::testing::Not(HasSubstr("src=")));  // self-contained
 
   // A partial run writes the page too.

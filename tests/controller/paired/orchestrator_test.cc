@@ -25,6 +25,7 @@ PairedDeps FakeDeps() {
   deps.new_run_id = [](absl::Time) { return std::string("20261127T000000.000Z-00000001"); };
   deps.new_pairing_id = [] { return std::string("pairing-0123456789"); };
   deps.new_test_id = [] { return uint64_t{42}; };
+  deps.new_session_key = [] { return std::string(32, 'k'); };
   return deps;
 }
 

@@ -51,9 +51,9 @@ TEST(PairedReportTest, EmptyTracesStillRender) {
 }
 
 TEST(PairedReportTest, LossBarsScaleToPercent) {
-  const std::string svg = LossChartSvg(testing::SampleTrace(false), testing::SampleTrace(true));
-  EXPECT_THAT(svg, HasSubstr("forward hop 6: 12.0% loss (12 of 100 lost)"));
-  EXPECT_THAT(svg, HasSubstr("reverse hop 4: 39.0% loss"));
+  const std::string svg = LossChartSvg(testing::SampleReport());
+  EXPECT_THAT(svg, HasSubstr("way out, hop 6: 12.0% loss (12 of 100 lost)"));
+  EXPECT_THAT(svg, HasSubstr("way back, hop 4: 39.0% loss"));
 }
 
 }  // namespace

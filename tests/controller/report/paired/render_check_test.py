@@ -2,7 +2,8 @@
 external resources, and render in headless Chromium without console errors.
 
 Set HTML_SAMPLE_TOOL (ctest does). Exit code 77 (skipped) when chromium is not installed.
-RENDER_SCREENSHOT=path additionally keeps a screenshot of the paired report (docs/)."""
+RENDER_SCREENSHOT=path additionally keeps a screenshot of the sample page (docs/report-screenshot.png
+is made from a real run instead: see controller/report/README.md)."""
 
 import html.parser
 import os

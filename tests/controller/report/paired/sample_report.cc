@@ -20,7 +20,7 @@ PairedReport SampleReport() {
                           {"AS64520 HQ", 7, 8}};
   ReportFinding loss;
   loss.code = "FORWARDING_LOSS";
-  loss.severity = "critical";
+  loss.severity = "problem";
   loss.direction = "forward";
   loss.hop = 6;
   loss.area = "AS64510 Example Transit";
