@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Drives one pathpair-agent with N concurrent endless traces over gRPC (python3-grpcio, the
+"""Drives one pathpair-agent with N concurrent endless traces over gRPC (python3-grpcio, one thread per stream; the
 messages compiled from proto/ with protoc at run time) and measures it (bench.py uses it):
 
     agent_driver.py --endpoint 127.0.0.1:8631 --target 198.51.100.14 --traces 1000 \
@@ -11,11 +11,12 @@ updates each stream received per second during the window.
 """
 
 import argparse
-import asyncio
 import os
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 
 import grpc
 
@@ -44,56 +45,69 @@ def rss_mib(pid):
     return float("nan")
 
 
-async def drive(args, pb):
+def drive(args, pb):
+    """One thread per stream on the synchronous API: grpc.aio deadlocks in this grpcio (1.51)
+    once ~1,000 streams deliver at once (its poller blocks writing to the event loop's socket)."""
     counts = [0] * args.traces
     sessions = {}
-    async with grpc.aio.insecure_channel(args.endpoint) as channel:
-        start = channel.unary_stream(
-            "/pathpair.v1.Agent/StartTrace",
-            request_serializer=pb.StartTraceRequest.SerializeToString,
-            response_deserializer=pb.TraceUpdate.FromString)
-        renew = channel.unary_unary(
-            "/pathpair.v1.Agent/Renew", request_serializer=pb.RenewRequest.SerializeToString,
-            response_deserializer=pb.RenewResponse.FromString)
-        request = pb.StartTraceRequest(lease_ms=60000)
-        request.options.target = args.target
-        request.options.count = 0
-        request.options.interval_us = 1000000
-        request.options.max_ttl = 8
+    errors = []
+    stop = threading.Event()
+    channel = grpc.insecure_channel(args.endpoint)
+    start = channel.unary_stream(
+        "/pathpair.v1.Agent/StartTrace", request_serializer=pb.StartTraceRequest.SerializeToString,
+        response_deserializer=pb.TraceUpdate.FromString)
+    renew = channel.unary_unary(
+        "/pathpair.v1.Agent/Renew", request_serializer=pb.RenewRequest.SerializeToString,
+        response_deserializer=pb.RenewResponse.FromString)
+    request = pb.StartTraceRequest(lease_ms=60000)
+    request.options.target = args.target
+    request.options.count = 0
+    request.options.interval_us = 1000000
+    request.options.max_ttl = 8
+    calls = []
 
-        async def stream(index):
-            call = start(request, timeout=3600)
-            async for update in call:
+    def follow(index, call):
+        try:
+            for update in call:
                 sessions[index] = update.session_id
                 counts[index] += 1
+        except grpc.RpcError as error:
+            if not stop.is_set():
+                errors.append(error)
 
-        async def renewer():
-            while True:
-                await asyncio.sleep(10)
-                if sessions:
-                    await renew(pb.RenewRequest(session_ids=list(sessions.values())), timeout=30)
+    threads = []
+    for index in range(args.traces):
+        call = start(request, timeout=3600)
+        calls.append(call)
+        thread = threading.Thread(target=follow, args=(index, call), daemon=True)
+        thread.start()
+        threads.append(thread)
 
-        tasks = [asyncio.ensure_future(stream(i)) for i in range(args.traces)]
-        tasks.append(asyncio.ensure_future(renewer()))
-        await asyncio.sleep(args.warmup)
-        failed = [t for t in tasks if t.done() and t.exception()]
-        if failed:
-            raise failed[0].exception()
-        before_counts = list(counts)
-        before_cpu = cpu_seconds(args.agent_pid)
-        loop = asyncio.get_running_loop()
-        began = loop.time()
-        await asyncio.sleep(args.window)
-        elapsed = loop.time() - began
-        used = cpu_seconds(args.agent_pid) - before_cpu
-        after_counts = list(counts)
-        rss = rss_mib(args.agent_pid)
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    def renewer():
+        while not stop.wait(10):
+            if sessions:
+                renew(pb.RenewRequest(session_ids=list(sessions.values())), timeout=30)
+
+    threading.Thread(target=renewer, daemon=True).start()
+    time.sleep(args.warmup)
+    if errors:
+        raise errors[0]
+    before_counts = list(counts)
+    before_cpu = cpu_seconds(args.agent_pid)
+    began = time.monotonic()
+    time.sleep(args.window)
+    elapsed = time.monotonic() - began
+    used = cpu_seconds(args.agent_pid) - before_cpu
+    after_counts = list(counts)
+    rss = rss_mib(args.agent_pid)
+    if errors:
+        raise errors[0]
+    stop.set()
     updates = sum(a - b for a, b in zip(after_counts, before_counts))
     print("cpu_percent=%.2f rss_mib=%.2f updates_per_stream_s=%.3f" % (
         100.0 * used / elapsed, rss, updates / args.traces / elapsed), flush=True)
+    for call in calls:
+        call.cancel()
 
 
 def main():
@@ -108,8 +122,8 @@ def main():
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as out_dir:
         pb = compile_messages(args.proto_root, out_dir)
-        asyncio.run(drive(args, pb))
-    # grpc.aio's threads can keep the interpreter from exiting after 1,000 cancelled streams.
+        drive(args, pb)
+    # Not a clean interpreter exit: 1,000 cancelled streams' threads would only slow it down.
     os._exit(0)
 
 

@@ -26,7 +26,6 @@ Environment: PATHPAIR_BIN, PATHPAIR_AGENT_BIN, PATHPAIR_TOPO_BIN (set by ctest a
 """
 
 import argparse
-import asyncio
 import os
 import platform
 import socket
@@ -40,6 +39,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "topo"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+import agent_token  # noqa: E402  the token of plaintext agents beyond loopback
 import topo  # noqa: E402
 
 PATHPAIR = os.environ.get("PATHPAIR_BIN", "pathpair")
@@ -196,7 +197,7 @@ class Bench:
             proc = subprocess.run(self.ns(self.client, [
                 PATHPAIR, "test", "--client", "127.0.0.1:%d" % AGENT_PORT,
                 "--server", "%s:%d" % (self.target, AGENT_PORT), "--target", self.target,
-                "--insecure", "--json", "--history-db", os.path.join(tmp, "h.db"), "-n",
+                *agent_token.CONTROLLER_ARGS, "--json", "--history-db", os.path.join(tmp, "h.db"), "-n",
                 "-c", str(count), "-i", str(interval)] + extra), capture_output=True, text=True)
             wall = time.monotonic() - start
         if proc.returncode not in (0, 3, 4):  # a verdict (healthy, degraded, broken)
@@ -337,8 +338,8 @@ def main():
         rows.append(("Time to the first full hop list (ms)", fmt(1000 * median(firsts["pathpair"])),
                      fmt(1000 * median(firsts["mtr"])), "", ""))
         # pathpair test needs an agent at each end.
-        agents = [subprocess.Popen(b.ns(node, [AGENT, "--listen", "0.0.0.0:%d" % AGENT_PORT,
-                                              "--insecure"]), stdout=subprocess.DEVNULL,
+        agents = [subprocess.Popen(b.ns(node, [AGENT, "--listen", "0.0.0.0:%d" % AGENT_PORT]
+                                        + agent_token.AGENT_ARGS), stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL) for node in (b.client, b.server)]
         try:
             wait_listening(b.ns(b.client, []), AGENT_PORT)
