@@ -217,7 +217,8 @@ class Bench:
         script = os.path.join(HERE, "agent_driver.py")
         agent = subprocess.Popen(self.ns(self.client, [
             AGENT, "--listen", "127.0.0.1:%d" % AGENT_PORT, "--insecure", "--allow",
-            self.target + "/32", "--max-traces", "100000", "--max-rate", "10000000"]),
+            self.target + "/32", "--max-traces", "100000", "--max-traces-per-client", "100000", "--max-rate",
+            "10000000"]),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_listening(self.ns(self.client, []), AGENT_PORT)
