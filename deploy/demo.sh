@@ -5,9 +5,9 @@
 # this (root) namespace over the management links, print the merged report, and clean up.
 # Needs root (namespaces, TUN devices). A second run (nothing to rebuild) takes under a minute.
 #
-#   sudo deploy/demo.sh                      # text report
-#   sudo deploy/demo.sh --json               # the paired JSON
-#   sudo deploy/demo.sh -c 20 -i 0.5         # extra options go to `pathpair test`
+#   deploy/demo.sh                           # text report (as root, or through sudo)
+#   deploy/demo.sh --json                    # the paired JSON
+#   deploy/demo.sh -c 20 -i 0.5              # extra options go to `pathpair test`
 #
 # Environment: BUILD_DIR (default: build under the repository), SCENARIO (default: default),
 # DEMO_TLS=0 (plaintext agents with --insecure instead of mutual TLS with fresh certificates
@@ -20,7 +20,8 @@ scenario=${SCENARIO:-default}
 scenario_file=$repo/tests/scenarios/$scenario.textproto
 port=8620
 
-[[ $(id -u) -eq 0 ]] || { echo "demo: needs root (network namespaces)" >&2; exit 1; }
+source "$repo/deploy/as-root.sh"
+pathpair_as_root "$@"
 [[ -f $scenario_file ]] || { echo "demo: no scenario $scenario_file" >&2; exit 2; }
 
 "$repo/deploy/install-deps.sh" >&2

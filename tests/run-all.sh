@@ -10,10 +10,12 @@
 # Stages 2 and 3 build only what their tests run (the tests_<label> targets of
 # cmake/PathpairOptions.cmake), at -O1, so that the whole run fits the time.
 #
-# Usage: sudo tests/run-all.sh [extra ctest arguments for stage 1]
+# Usage: tests/run-all.sh [extra ctest arguments for stage 1]   (as root, or through sudo)
 # Environment: BUILD_DIR (default build; the sanitizer builds go to BUILD_DIR-asan and
 # BUILD_DIR-tsan), STAGES (default "main asan tsan": which stages to run).
 set -euo pipefail
+source "$(dirname "$0")/../deploy/as-root.sh"
+pathpair_as_root "$@"
 cd "$(dirname "$0")/.."
 
 ./deploy/install-deps.sh

@@ -8,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
@@ -151,6 +152,18 @@ std::unique_ptr<CLI::App> MakeAgentApp(AgentFlags& flags) {
                   "'pathpair' where that user exists, else 'nobody'); every capability is "
                   "dropped in any case")
       ->type_name("NAME");
+  app->add_option_function<std::string>(
+         "--log-level",
+         [&flags](const std::string& name) { flags.log_level = *log::ParseLevel(name); },
+         "least important log event written to stderr (one line per event, key=value): "
+         "debug, info, warning or error (default info)")
+      ->type_name("LEVEL")
+      ->check(CLI::Validator(
+          [](std::string& name) {
+            absl::StatusOr<log::Level> level = log::ParseLevel(name);
+            return level.ok() ? std::string() : std::string(level.status().message());
+          },
+          ""));
   AddTestClockFlags(*app, flags.test_clock);
   return app;
 }
@@ -165,6 +178,24 @@ bool IsLoopbackEndpoint(absl::string_view endpoint) {
   if (absl::ConsumePrefix(&host, "[") && !absl::ConsumeSuffix(&host, "]")) return false;
   absl::StatusOr<IpAddress> address = IpAddress::Parse(host);
   return address.ok() && address->IsLoopback();
+}
+
+// --listen ADDR:PORT ([ADDR]:PORT, unix:PATH): a port gRPC would otherwise take modulo 65536
+// or reject deep inside, with a log line of its own.
+absl::Status CheckListen(const std::string& endpoint) {
+  if (absl::StartsWith(endpoint, "unix:")) return absl::OkStatus();
+  const size_t colon = endpoint.rfind(':');
+  const bool bracketed = !endpoint.empty() && endpoint.front() == '[';
+  int port = -1;
+  if (colon == std::string::npos || colon == 0 || (bracketed && endpoint[colon - 1] != ']') ||
+      (!bracketed && endpoint.find(':') != colon) ||
+      !absl::SimpleAtoi(absl::string_view(endpoint).substr(colon + 1), &port) || port < 0 ||
+      port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--listen ", endpoint,
+                     ": give ADDR:PORT with a port 0..65535 ([ADDR]:PORT for IPv6, unix:PATH)"));
+  }
+  return absl::OkStatus();
 }
 
 // What the declarations cannot say: TLS is all or nothing, and plaintext only when asked.
@@ -206,6 +237,9 @@ absl::StatusOr<AgentFlags> ParseAgentFlags(int argc, const char* const* argv) {
   if (flags.version) return AgentFlags{.version = true};
   if (flags.listen.empty() && flags.health_check.empty()) {
     return absl::InvalidArgumentError("--listen ADDR:PORT is required");
+  }
+  for (const std::string& endpoint : flags.listen) {
+    if (absl::Status s = CheckListen(endpoint); !s.ok()) return s;
   }
   if (absl::Status s = CheckTransport(flags); !s.ok()) return s;
   return flags;

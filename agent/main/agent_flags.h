@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "agent/service/host_info.h"
+#include "common/log/log.h"
 
 namespace pathpair::agent {
 
@@ -40,15 +41,16 @@ struct AgentFlags {
   // TEST ONLY: the "Testing only" flags (--test-clock-offset-ms, --test-clock-synchronized,
   // --test-clock-esterror-us, --test-boot-id); see TestClockOverrides.
   TestClockOverrides test_clock;
+  log::Level log_level = log::Level::kInfo;  // --log-level
   bool help = false;
   bool version = false;
 };
 
 // InvalidArgument with a one-line message for the user on anything wrong, including: an unknown
-// flag or a bad value; no --listen (unless --health-check); some but not all of the TLS flags;
-// neither TLS nor --insecure; both TLS and --insecure; --insecure on an endpoint other than
-// loopback or a unix socket without a bearer token (--token-file). With --help or --version,
-// only `help` or `version` is set.
+// flag or a bad value; no --listen (unless --health-check), or one whose port is not 0..65535;
+// some but not all of the TLS flags; neither TLS nor --insecure; both TLS and --insecure;
+// --insecure on an endpoint other than loopback or a unix socket without a bearer token
+// (--token-file). With --help or --version, only `help` or `version` is set.
 absl::StatusOr<AgentFlags> ParseAgentFlags(int argc, const char* const* argv);
 
 // The usage text: every flag with what it does and its default.

@@ -22,6 +22,7 @@
 #include "agent/metrics/metrics_http.h"
 #include "agent/net/privileges.h"
 #include "agent/net/socket_set.h"
+#include "agent/rpc/grpc_log.h"
 #include "agent/rpc/tls_files.h"
 #include "agent/service/agent_server.h"
 #include "agent/service/agent_service.h"
@@ -29,6 +30,7 @@
 #include "agent/service/oneway_socket_runner.h"
 #include "agent/service/peer_address.h"
 #include "agent/service/prober_trace_runner.h"
+#include "common/log/log.h"
 #include "common/status/exit_codes.h"
 #include "common/time/clock.h"
 
@@ -78,6 +80,22 @@ int CheckHealth(const AgentFlags& flags) {
   return kExitOk;
 }
 
+// Says at start-up what the probe sockets allow: without CAP_NET_RAW only ICMP (datagram
+// sockets), and no UDP or TCP probes (Info reports the same in its capabilities).
+void LogProbePrivileges(const v1::Capabilities& capabilities) {
+  std::vector<std::string> protocols;
+  for (const int protocol : capabilities.protocols()) {
+    protocols.push_back(v1::Protocol_Name(static_cast<v1::Protocol>(protocol)));
+  }
+  const bool full = capabilities.socket_mode() == v1::Capabilities::SOCKET_MODE_RAW;
+  log::Log(full ? log::Level::kInfo : log::Level::kWarning, "probe_privileges",
+           {{"socket_mode", v1::Capabilities::SocketMode_Name(capabilities.socket_mode())},
+            {"protocols", absl::StrJoin(protocols, ",")},
+            {"message", full ? "raw sockets: ICMP, UDP and TCP probes"
+                             : "no CAP_NET_RAW: UDP and TCP probes are unavailable (run as root "
+                               "or grant CAP_NET_RAW)"}});
+}
+
 int Run(int argc, char** argv) {
   // Block the shutdown signals first, in every thread (gRPC's and the prober's inherit the
   // mask), so that only sigwait below receives them, even when they come during startup.
@@ -100,6 +118,9 @@ int Run(int argc, char** argv) {
     std::cout << "pathpair-agent " << PATHPAIR_VERSION << "\n";
     return kExitOk;
   }
+  // From here on, everything the agent has to say is one log line per event on stderr.
+  log::SetLevel(flags->log_level);
+  RouteGrpcLogsToLog();
 
   if (!flags->health_check.empty()) return CheckHealth(*flags);
 
@@ -111,8 +132,10 @@ int Run(int argc, char** argv) {
   config.max_packet_size = flags->max_packet_size;
   config.test_clock = flags->test_clock;
   if (config.test_clock.any()) {
-    std::cerr << "pathpair-agent: WARNING: test-only clock flags are set: one-way results "
-                 "involving this agent do not describe the real clock\n";
+    log::Log(log::Level::kWarning, "test_clock",
+             {{"message",
+               "test-only clock flags are set: one-way results involving this agent do not "
+               "describe the real clock"}});
   }
   if (!flags->token_file.empty()) {
     absl::StatusOr<std::string> token = ReadTokenFile(flags->token_file);
@@ -162,10 +185,12 @@ int Run(int argc, char** argv) {
 
   std::shared_ptr<grpc::ServerCredentials> server_credentials;
   if (flags->insecure) {
-    std::cerr << "pathpair-agent: WARNING: --insecure: serving plaintext gRPC without TLS; "
-                 "anyone who can reach "
-              << absl::StrJoin(flags->listen, ", ") << " can command this agent"
-              << (config.bearer_token.empty() ? "" : " if they learn the token") << "\n";
+    log::Log(
+        log::Level::kWarning, "insecure",
+        {{"message", absl::StrCat("--insecure: serving plaintext gRPC without TLS; anyone "
+                                  "who can reach ",
+                                  absl::StrJoin(flags->listen, ", "), " can command this agent",
+                                  config.bearer_token.empty() ? "" : " if they learn the token")}});
     server_credentials = grpc::InsecureServerCredentials();
   } else {
     server_credentials = MakeServerCredentials(*tls_pem);
@@ -191,13 +216,15 @@ int Run(int argc, char** argv) {
   if (prober_runner.ok()) {
     runner = *std::move(prober_runner);
   } else {
-    std::cerr << "pathpair-agent: warning: cannot open probe sockets, traces are unavailable: "
-              << prober_runner.status().message() << "\n";
+    log::Log(log::Level::kError, "probe_sockets",
+             {{"message", "cannot open probe sockets: traces are unavailable"},
+              {"error", prober_runner.status().message()}});
     runner = std::make_unique<UnavailableTraceRunner>(prober_runner.status());
   }
+  LogProbePrivileges(runner->capabilities());
   if (!oneway.ok()) {
-    std::cerr << "pathpair-agent: warning: no one-way endpoint: " << oneway.status().message()
-              << "\n";
+    log::Log(log::Level::kWarning, "oneway_endpoint",
+             {{"message", "no one-way endpoint"}, {"error", oneway.status().message()}});
   }
   AgentService service(config, *runner, oneway.ok() ? oneway->get() : nullptr, consent,
                        SystemClock::Get());
@@ -231,19 +258,24 @@ int Run(int argc, char** argv) {
       BuildAgentServer(flags->listen, server_credentials, &service, &ports,
                        /*reflection=*/!flags->insecure || config.bearer_token.empty());
   if (!server.ok()) {
-    std::cerr << "pathpair-agent: " << server.status().message() << "\n";
+    log::Log(log::Level::kError, "listen_failed", {{"error", server.status().message()}});
     return kExitRuntimeError;
   }
   for (size_t i = 0; i < ports.size(); ++i) {
     std::cout << "pathpair-agent: listening on port " << ports[i] << " (" << flags->listen[i]
               << ")\n";
+    log::Log(log::Level::kInfo, "listening",
+             {{"endpoint", flags->listen[i]},
+              {"port", ports[i]},
+              {"tls", !flags->insecure},
+              {"version", PATHPAIR_VERSION}});
   }
 
   std::cout << std::flush;
 
   int received = 0;
   sigwait(&signals, &received);
-  std::cerr << "pathpair-agent: " << (received == SIGINT ? "SIGINT" : "SIGTERM") << ", stopping\n";
+  log::Log(log::Level::kInfo, "stopping", {{"signal", received == SIGINT ? "SIGINT" : "SIGTERM"}});
   if (grpc::HealthCheckServiceInterface* health = (*server)->GetHealthCheckService()) {
     health->Shutdown();  // NOT_SERVING from now on
   }

@@ -50,6 +50,7 @@ v1::AgentOneWayResult ResultToProto(const OneWayResult& result) {
     out.mutable_offset()->set_offset_ms(absl::ToDoubleMilliseconds(in.offset->offset));
     out.mutable_offset()->set_error_bound_ms(absl::ToDoubleMilliseconds(in.offset->error_bound));
   }
+  out.set_interrupted(result.interrupted);
   if (!in.peer_seen) out.set_error("no packet from the peer arrived");
   return out;
 }

@@ -103,8 +103,12 @@ absl::StatusOr<OneWayResult> OneWayRunner::Run(const IpAddress& peer, uint16_t p
   int64_t send_errors = 0;
   std::string last_send_error;
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec)) * 2];
+  bool interrupted = false;
   while (!session.Done(clock.Now())) {
-    if (cancelled && cancelled()) return absl::CancelledError("one-way measurement cancelled");
+    if (cancelled && cancelled()) {
+      interrupted = true;  // what arrived so far is kept (issue 15)
+      break;
+    }
     while (std::optional<std::vector<uint8_t>> packet =
                session.PacketToSend(clock.Now(), clock.WallNow() + options.test_clock_offset)) {
       // A lost send is a lost packet, which is what the peer measures; errors such as
@@ -158,6 +162,7 @@ absl::StatusOr<OneWayResult> OneWayRunner::Run(const IpAddress& peer, uint16_t p
   OneWayResult result = session.Result();
   result.send_errors = send_errors;
   result.last_send_error = std::move(last_send_error);
+  result.interrupted = interrupted;
   return result;
 }
 

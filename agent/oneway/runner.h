@@ -53,9 +53,10 @@ class OneWayRunner {
   bool kernel_timestamps() const { return kernel_timestamps_; }
 
   // Runs one session with the peer until it is done (one Run at a time per runner). Blocks for
-  // about start wait + packet_count * interval + linger. Returns Cancelled (and stops sending
-  // within 50 ms) once `cancelled` returns true; InvalidArgument for a bad config or a peer of
-  // another address family. `clock` gives the monotonic schedule and the wall-clock send stamps.
+  // about start wait + packet_count * interval + linger. Once `cancelled` returns true it stops
+  // sending within 50 ms and returns what it measured so far, with `interrupted` set;
+  // InvalidArgument for a bad config or a peer of another address family. `clock` gives the
+  // monotonic schedule and the wall-clock send stamps.
   absl::StatusOr<OneWayResult> Run(const IpAddress& peer, uint16_t peer_port,
                                    const OneWayConfig& config,
                                    const std::function<bool()>& cancelled,

@@ -113,6 +113,9 @@ struct OneWayResult {
   // Filled by OneWayRunner: sendto calls that failed (e.g. no route), and the last error.
   int64_t send_errors = 0;
   std::string last_send_error;
+  // Filled by OneWayRunner: stopped by its caller before the session's end (the figures cover
+  // what arrived until then).
+  bool interrupted = false;
 };
 
 class OneWaySession {

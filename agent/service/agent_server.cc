@@ -15,6 +15,7 @@
 #include "absl/strings/strip.h"
 #include "agent/metrics/agent_metrics.h"
 #include "agent/rpc/rpc_limits.h"
+#include "agent/service/call_log.h"
 
 namespace pathpair::agent {
 namespace {
@@ -104,7 +105,9 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> BuildAgentServer(
     builder.AddListeningPort(listen[i], credentials, &ports[i]);
   }
   builder.RegisterService(service);
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  // Every call is logged when refused or failed (call_log.h) and counted by method and code.
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors =
+      CallLogInterceptors();
   interceptors.push_back(std::make_unique<RpcCountingFactory>());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   if (!reflection) builder.SetOption(std::make_unique<WithoutPlugin>("proto_server_reflection"));
@@ -112,6 +115,9 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> BuildAgentServer(
   builder.SetMaxSendMessageSize(kMaxResponseBytes);
   // Ping idle connections so that a controller that vanished without closing its connection
   // (host down, cable cut) has its streams cancelled; the lease is the backstop.
+  // One agent per port: without this a second agent on a port in use would bind it too
+  // (SO_REUSEPORT) and silently share its connections, instead of failing.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, kKeepaliveTimeMs);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, kKeepaliveTimeoutMs);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);

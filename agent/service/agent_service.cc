@@ -18,6 +18,7 @@
 #include "agent/service/host_info.h"
 #include "agent/service/peer_address.h"
 #include "agent/service/session_stream.h"
+#include "common/log/log.h"
 #include "common/status/status_macros.h"
 
 namespace pathpair::agent {
@@ -566,6 +567,14 @@ grpc::ServerWriteReactor<v1::TraceUpdate>* AgentService::StartTrace(
   first.set_session_id(session_id);
   first.set_lease_ms(absl::ToInt64Milliseconds(lease));
   stream->Push(first, /*is_final=*/false);
+  log::Log(log::Level::kInfo, "trace_start",
+           {{"session", session_id},
+            {"peer", context->peer()},
+            {"target", target->ToString()},
+            {"protocol", v1::Protocol_Name(options.protocol())},
+            {"count", options.count()},
+            {"interval_us", options.interval_us()},
+            {"pairing", request->pairing_id()}});
 
   TraceRunner::Callbacks callbacks;
   callbacks.on_snapshot = [stream, session_id](const v1::TraceResult& snapshot) {
@@ -578,6 +587,14 @@ grpc::ServerWriteReactor<v1::TraceUpdate>* AgentService::StartTrace(
                        release = *release](const v1::TraceResult& result) {
     sessions_.Remove(session_id);
     release();
+    log::Log(
+        result.error().empty() || result.interrupted() ? log::Level::kInfo : log::Level::kWarning,
+        "trace_end",
+        {{"session", session_id},
+         {"rounds", result.rounds()},
+         {"interrupted", result.interrupted()},
+         {"reached", result.reached()},
+         {"error", result.error()}});
     v1::TraceUpdate update;
     update.set_session_id(session_id);
     *update.mutable_snapshot() = result;
@@ -683,6 +700,14 @@ grpc::ServerWriteReactor<v1::OneWayUpdate>* AgentService::StartOneWay(
   first.set_session_id(session_id);
   first.set_lease_ms(absl::ToInt64Milliseconds(lease));
   stream->Push(first, false);
+  log::Log(log::Level::kInfo, "oneway_start",
+           {{"session", session_id},
+            {"peer", context->peer()},
+            {"to", peer->address.ToString()},
+            {"port", request->peer_port()},
+            {"count", request->count()},
+            {"interval_us", request->interval_us()},
+            {"pairing", request->pairing_id()}});
 
   OneWayRunner::Callbacks callbacks;
   callbacks.on_update = [stream, session_id](const v1::AgentOneWayResult& result) {
@@ -695,6 +720,15 @@ grpc::ServerWriteReactor<v1::OneWayUpdate>* AgentService::StartOneWay(
                        release](const v1::AgentOneWayResult& result) {
     sessions_.Remove(session_id);
     release();
+    log::Log(
+        result.error().empty() || result.interrupted() ? log::Level::kInfo : log::Level::kWarning,
+        "oneway_end",
+        {{"session", session_id},
+         {"sent", result.outbound().sent()},
+         {"received", result.inbound().received()},
+         {"peer_sent", result.inbound().sent()},
+         {"interrupted", result.interrupted()},
+         {"error", result.error()}});
     v1::OneWayUpdate update;
     update.set_session_id(session_id);
     *update.mutable_result() = result;

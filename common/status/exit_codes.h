@@ -12,10 +12,14 @@
 //   4    kExitBroken        verdict broken (destination not reached, or effective loss >= 50%)
 //   5    kExitPartial       a paired run that did not measure everything (one side or one
 //                           one-way direction failed, or a stored run was interrupted)
-//   130  kExitInterrupted   `pathpair test` stopped with Ctrl-C (128 + SIGINT, as shells report)
+//   130  kExitInterrupted   stopped with Ctrl-C (128 + SIGINT, as shells report): `pathpair
+//                           trace` (its report covers the rounds measured and says
+//                           "Interrupted after N of M rounds") and `pathpair test` (a partial
+//                           run, stored, with the one-way packets received until then)
 //
 // Which commands exit with their verdict (3 and 4):
-//   trace     only with --diagnose-exit. It is mtr's drop-in: a completed trace exits 0 whatever
+//   trace     only with --diagnose-exit; 130 when interrupted, whatever it found. It is mtr's
+//   drop-in: a completed trace exits 0 whatever
 //             it found, as mtr does, so that scripts written for mtr keep working.
 //   test      always: the verdict is what it is for. --diagnose-exit is accepted and changes
 //             nothing. A partial run exits 5 and an interrupted one 130 whatever its verdict

@@ -150,6 +150,11 @@ std::string IncompleteReason(const v1::TraceResult& trace) {
                       asked > 0 ? absl::StrCat(" of ", asked) : "", " rounds");
 }
 
+// `result` when it was measured to its end, else nullptr.
+const v1::OneWayResult* CompleteOneWay(const v1::OneWayResult* result) {
+  return result != nullptr && !result->incomplete() ? result : nullptr;
+}
+
 v1::Finding HealthyFinding(const TraceAnalysis& a, const std::string& incomplete_reason) {
   v1::Finding finding = PathFinding(
       v1::HEALTHY, v1::SEVERITY_INFO,
@@ -180,6 +185,15 @@ v1::Diagnosis Diagnose(const v1::DiagnosisInput& input, const DiagnoseOptions& o
       input.has_forward_oneway() ? &input.forward_oneway() : nullptr;
   const v1::OneWayResult* reverse_oneway =
       input.has_reverse_oneway() ? &input.reverse_oneway() : nullptr;
+  // A direction not measured to its end (issue 15: Ctrl-C, an agent killed mid-test) is
+  // neither clean nor evidence of where loss is: the loss direction rests on complete one-way
+  // results only, or, without any, on two complete traces.
+  const v1::OneWayResult* complete_forward_oneway = CompleteOneWay(forward_oneway);
+  const v1::OneWayResult* complete_reverse_oneway = CompleteOneWay(reverse_oneway);
+  const bool traces_complete = IncompleteReason(input.forward()).empty() &&
+                               (!paired || IncompleteReason(input.reverse()).empty());
+  const bool loss_direction_decidable =
+      complete_forward_oneway != nullptr || complete_reverse_oneway != nullptr || traces_complete;
 
   // Whether the destinations' losses are real: in a paired run the one-way packets decide, else
   // the trace command's echo cross-check when it ran one.
@@ -208,8 +222,11 @@ v1::Diagnosis Diagnose(const v1::DiagnosisInput& input, const DiagnoseOptions& o
     Findings out;
     FindLatencyDirection(forward.findings, paired ? &reverse.findings : nullptr, forward_oneway,
                          reverse_oneway, out);
-    FindLossDirection(forward.path, forward.loss, paired ? &reverse.path : nullptr,
-                      paired ? &reverse.loss : nullptr, forward_oneway, reverse_oneway, out);
+    if (loss_direction_decidable) {
+      FindLossDirection(forward.path, forward.loss, paired ? &reverse.path : nullptr,
+                        paired ? &reverse.loss : nullptr, complete_forward_oneway,
+                        complete_reverse_oneway, out);
+    }
     if (paired) FindAsymmetricPath(input, out);
     // After the paired rules, which may put a step on one direction.
     ClassifyLongLinks(forward.path, forward.loss, options.geo_lookup, forward.findings);
@@ -257,6 +274,11 @@ v1::Diagnosis Diagnose(const v1::DiagnosisInput& input, const DiagnoseOptions& o
     incomplete = incomplete.empty()
                      ? absl::StrCat("reverse trace ", reverse_reason)
                      : absl::StrCat("forward trace ", incomplete, ", reverse ", reverse_reason);
+  }
+  for (const auto& [result, name] : {std::pair{forward_oneway, "one-way client -> server"},
+                                     std::pair{reverse_oneway, "one-way server -> client"}}) {
+    if (result == nullptr || !result->incomplete()) continue;
+    absl::StrAppend(&incomplete, incomplete.empty() ? "" : ", ", name, " cut short");
   }
   diagnosis.set_incomplete(!incomplete.empty());
   diagnosis.set_incomplete_reason(incomplete);

@@ -217,14 +217,18 @@ std::string NewRunId(absl::Time start) {
                       absl::StrFormat("%08x", suffix));
 }
 
-bool IsWellFormedRunId(absl::string_view run_id) {
-  // "%E3S" prints seconds as "SS.mmm", so NewRunId's ids look like
-  // "20261127T112540.123Z-3f9a1c0b".
-  constexpr absl::string_view kShape = "ddddddddTdddddd.dddZ-hhhhhhhh";
-  if (run_id.size() != kShape.size()) return false;
-  for (size_t i = 0; i < kShape.size(); ++i) {
-    char c = run_id[i];
-    switch (kShape[i]) {
+namespace {
+
+// "%E3S" prints seconds as "SS.mmm", so NewRunId's ids look like
+// "20261127T112540.123Z-3f9a1c0b".
+constexpr absl::string_view kRunIdShape = "ddddddddTdddddd.dddZ-hhhhhhhh";
+
+// Whether `text` fits the shape from its first character on (any length up to the shape's).
+bool FitsRunIdShape(absl::string_view text) {
+  if (text.size() > kRunIdShape.size()) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    switch (kRunIdShape[i]) {
       case 'd':
         if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
         break;
@@ -234,13 +238,23 @@ bool IsWellFormedRunId(absl::string_view run_id) {
         }
         break;
       default:
-        if (c != kShape[i]) return false;
+        if (c != kRunIdShape[i]) return false;
     }
   }
   return true;
 }
 
-absl::StatusOr<std::string> DefaultHistoryPathFrom(const char* xdg_data_home, const char* home) {
+}  // namespace
+
+bool IsWellFormedRunId(absl::string_view run_id) {
+  return run_id.size() == kRunIdShape.size() && FitsRunIdShape(run_id);
+}
+
+bool IsRunIdPrefix(absl::string_view text) { return !text.empty() && FitsRunIdShape(text); }
+
+absl::StatusOr<std::string> DefaultHistoryPathFrom(const char* history_db,
+                                                   const char* xdg_data_home, const char* home) {
+  if (history_db != nullptr && history_db[0] != '\0') return std::string(history_db);
   if (xdg_data_home != nullptr && xdg_data_home[0] == '/') {
     return absl::StrCat(xdg_data_home, "/pathpair/history.db");
   }
@@ -248,11 +262,22 @@ absl::StatusOr<std::string> DefaultHistoryPathFrom(const char* xdg_data_home, co
     return absl::StrCat(home, "/.local/share/pathpair/history.db");
   }
   return absl::FailedPreconditionError(
-      "cannot place the run history: neither XDG_DATA_HOME nor HOME is set; give a path");
+      "cannot place the run history: none of PATHPAIR_HISTORY_DB, XDG_DATA_HOME and HOME is "
+      "set; give a path");
 }
 
 absl::StatusOr<std::string> DefaultHistoryPath() {
-  return DefaultHistoryPathFrom(std::getenv("XDG_DATA_HOME"), std::getenv("HOME"));
+  const char* history_db = std::getenv("PATHPAIR_HISTORY_DB");
+  PATHPAIR_ASSIGN_OR_RETURN(
+      std::string path,
+      DefaultHistoryPathFrom(history_db, std::getenv("XDG_DATA_HOME"), std::getenv("HOME")));
+  // The XDG place is ours to make; a path the user gave is used as given.
+  if (history_db == nullptr || history_db[0] == '\0') {
+    if (absl::Status made = MakeParentDirectories(path); !made.ok()) {
+      return absl::FailedPreconditionError(made.message());
+    }
+  }
+  return path;
 }
 
 absl::StatusOr<std::unique_ptr<HistoryStore>> HistoryStore::Open(const std::string& path) {
@@ -264,7 +289,18 @@ absl::StatusOr<std::unique_ptr<HistoryStore>> HistoryStore::Open(const std::stri
   // SQLITE_OPEN_NOFOLLOW, which closes the race between the checks and the open.
   struct stat info;
   bool exists = lstat(path.c_str(), &info) == 0;
-  if (!exists) PATHPAIR_RETURN_IF_ERROR(MakeParentDirectories(path));
+  if (!exists) {
+    // Its directory must exist: a path in one that does not (a typo) is an error, never a
+    // directory made on the quiet (DefaultHistoryPath makes the default place).
+    const size_t slash = path.rfind('/');
+    const std::string directory = slash == std::string::npos ? "."
+                                  : slash == 0               ? "/"
+                                                             : path.substr(0, slash);
+    if (stat(directory.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("history database ", path, ": directory ", directory, " does not exist"));
+    }
+  }
   PATHPAIR_ASSIGN_OR_RETURN(const std::string resolved, ResolveDirectories(path));
   exists = lstat(resolved.c_str(), &info) == 0;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW;
@@ -363,6 +399,26 @@ absl::StatusOr<std::vector<RunSummary>> HistoryStore::List(int limit) {
   }
   if (rc != SQLITE_DONE) return SqliteError(db_, rc, path_, "listing runs");
   return runs;
+}
+
+absl::StatusOr<std::vector<std::string>> HistoryStore::FindRunIds(absl::string_view prefix,
+                                                                  int limit) {
+  if (!IsRunIdPrefix(prefix)) {
+    return absl::InvalidArgumentError(absl::StrCat("'", prefix, "' is not the start of a run id"));
+  }
+  if (limit < 1) return absl::InvalidArgumentError("limit must be at least 1");
+  Statement stmt;
+  PATHPAIR_RETURN_IF_ERROR(Prepare(db_, path_,
+                                   "SELECT run_id FROM runs WHERE substr(run_id, 1, length(?1)) = "
+                                   "?1 ORDER BY start_unix_us DESC, run_id DESC LIMIT ?2",
+                                   &stmt));
+  PATHPAIR_RETURN_IF_ERROR(BindText(db_, path_, stmt.get(), 1, prefix));
+  sqlite3_bind_int(stmt.get(), 2, limit);
+  std::vector<std::string> ids;
+  int rc;
+  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) ids.push_back(ColumnText(stmt.get(), 0));
+  if (rc != SQLITE_DONE) return SqliteError(db_, rc, path_, "finding runs");
+  return ids;
 }
 
 absl::StatusOr<RunRecord> HistoryStore::Load(absl::string_view run_id) {

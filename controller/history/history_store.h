@@ -6,7 +6,7 @@
 // "repairs" a file it cannot read: a corrupt or foreign file gives a DataLoss /
 // FailedPrecondition error naming the path, and the file is left exactly as it was.
 //
-//   PATHPAIR_ASSIGN_OR_RETURN(std::string path, history::DefaultHistoryPath());
+//   PATHPAIR_ASSIGN_OR_RETURN(std::string path, history::DefaultHistoryPath());  // or a flag
 //   PATHPAIR_ASSIGN_OR_RETURN(std::unique_ptr<history::HistoryStore> store,
 //                             history::HistoryStore::Open(path));
 //   history::RunRecord run;
@@ -71,21 +71,28 @@ std::string NewRunId(absl::Time start);
 // Whether `run_id` has the shape NewRunId produces. Load() rejects other ids with
 // INVALID_ARGUMENT before touching the database.
 bool IsWellFormedRunId(absl::string_view run_id);
+// Whether `text` is the beginning of such an id (non-empty, at most a whole id).
+bool IsRunIdPrefix(absl::string_view text);
 
-// $XDG_DATA_HOME/pathpair/history.db, else $HOME/.local/share/pathpair/history.db. Relative or
-// empty XDG_DATA_HOME is ignored, as the XDG spec says. FailedPrecondition when neither is set.
+// The database used without --history-db: $PATHPAIR_HISTORY_DB when set and not empty (used as
+// given: its directory must exist, as --history-db's must), else
+// $XDG_DATA_HOME/pathpair/history.db, else $HOME/.local/share/pathpair/history.db, whose
+// directories are created (mode 0700) when missing. Relative or empty XDG_DATA_HOME is ignored,
+// as the XDG spec says. FailedPrecondition when none is set or the directory cannot be made.
 absl::StatusOr<std::string> DefaultHistoryPath();
-// The same rule from explicit values (nullptr = unset); for tests.
-absl::StatusOr<std::string> DefaultHistoryPathFrom(const char* xdg_data_home, const char* home);
+// The same choice from explicit values (nullptr = unset), creating nothing; for tests.
+absl::StatusOr<std::string> DefaultHistoryPathFrom(const char* history_db,
+                                                   const char* xdg_data_home, const char* home);
 
 class HistoryStore {
  public:
-  // Opens (creating if absent, with its parent directories) the database at `path`, turns on WAL
-  // and creates or checks the schema. A new database is private: the file is created 0600 and
-  // missing directories 0700. A symbolic link at the path itself is never followed (its
-  // directories may be links). Errors: InvalidArgument for a symbolic link, DataLoss for
-  // a file that is not a readable SQLite database, FailedPrecondition for a database of another
-  // program or a newer schema version. In every error case an existing file is left untouched.
+  // Opens (creating if absent) the database at `path`, turns on WAL and creates or checks the
+  // schema. Its directory must exist: a path in a directory that does not (a typo) is
+  // InvalidArgument, never a directory made on the quiet. A new database is private: the file
+  // is created 0600. A symbolic link at the path itself is never followed (its directories may
+  // be links). Other errors: InvalidArgument for a symbolic link, DataLoss for a file that is not
+  // a readable SQLite database, FailedPrecondition for a database of another program or a newer
+  // schema version. In every error case an existing file is left untouched.
   static absl::StatusOr<std::unique_ptr<HistoryStore>> Open(const std::string& path);
 
   ~HistoryStore();
@@ -102,6 +109,10 @@ class HistoryStore {
 
   // One run with its payload. InvalidArgument for a malformed id, NotFound for an unknown one.
   absl::StatusOr<RunRecord> Load(absl::string_view run_id);
+
+  // The ids of the runs whose id starts with `prefix` (IsRunIdPrefix), newest first, at most
+  // `limit` (>= 1). InvalidArgument for a malformed prefix.
+  absl::StatusOr<std::vector<std::string>> FindRunIds(absl::string_view prefix, int limit);
 
   const std::string& path() const { return path_; }
 

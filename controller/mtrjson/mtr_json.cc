@@ -55,6 +55,12 @@ std::string String(const Json& object, const char* key) {
   return "";
 }
 
+// true only for a JSON true (pathpair's own keys; mtr has no booleans to read).
+bool Flag(const Json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_boolean() && it->get<bool>();
+}
+
 int64_t Count(std::optional<double> value) {
   if (!value.has_value() || *value < 0) return 0;
   return static_cast<int64_t>(std::llround(std::min(*value, 1e12)));
@@ -244,6 +250,18 @@ absl::StatusOr<v1::TraceResult> ParseMtrJson(absl::string_view text) {
     *trace.add_hops() = *std::move(hop);
   }
   trace.set_rounds(static_cast<int32_t>(std::min<int64_t>(rounds, 1 << 30)));
+  // pathpair's own JSON (-j, the paired report) says when a trace was cut short, and how many
+  // rounds its figures cover; the diagnosis must know (issue 15).
+  if (mtr != report.end() && mtr->is_object()) {
+    trace.set_interrupted(Flag(*mtr, "interrupted"));
+    trace.set_incomplete(Flag(*mtr, "incomplete") || trace.interrupted());
+    if (auto covered = Number(*mtr, "rounds"); covered.has_value() && trace.incomplete()) {
+      trace.set_rounds(static_cast<int32_t>(std::min<int64_t>(Count(covered), 1 << 30)));
+    }
+    if (auto started = Number(*mtr, "rounds_started"); started.has_value()) {
+      trace.set_rounds_started(static_cast<int32_t>(std::min<int64_t>(Count(started), 1 << 30)));
+    }
+  }
 
   // Reached: when "dst" is an address, a hub answered from it. Otherwise (a host name) the last
   // hub answered, since mtr lists one "???" past the last known hop when the target stays

@@ -14,6 +14,10 @@
 // other hop (a routing loop also ends with an answering hub, at the maximum TTL, but its
 // address repeats). That hub is marked as the destination.
 //
+// pathpair's own -j output is read back the same way, plus its keys for a trace cut short:
+// "interrupted" and "incomplete" (booleans), "rounds" (the rounds the figures cover) and
+// "rounds_started".
+//
 //   absl::StatusOr<v1::TraceResult> trace = ParseMtrJson(file_contents);
 //   if (!trace.ok()) return trace.status();  // InvalidArgument with the reason
 #ifndef PATHPAIR_CONTROLLER_MTRJSON_MTR_JSON_H_

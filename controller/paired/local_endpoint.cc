@@ -133,6 +133,8 @@ OneWayOutcome LocalEndpoint::RunOneWay(const v1::StartOneWayRequest& request,
   outcome.result = oneway::ResultToProto(*result);
   outcome.result->set_final(true);
   if (hooks.on_update) hooks.on_update(*outcome.result);
+  // Stopped: what arrived so far is the result (result->interrupted), as with a trace.
+  if (result->interrupted) outcome.status = absl::CancelledError("stopped by the user");
   return outcome;
 }
 

@@ -9,10 +9,12 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -108,25 +110,78 @@ v1::ProbeOptions ReverseOptions(const v1::ProbeOptions& probe, const std::string
   return options;
 }
 
+// What a connection failure says about TLS, for the user: gRPC reports a TLS client meeting a
+// plaintext agent as a failed handshake (BoringSSL's WRONG_VERSION_NUMBER), and a plaintext
+// client meeting a TLS agent as a connection the agent closed at once. `insecure` is whether
+// this controller spoke plaintext. Empty when the failure looks like anything else.
+std::string TlsMismatchHint(const absl::Status& status, bool insecure) {
+  const absl::string_view message = status.message();
+  if (!insecure && (absl::StrContains(message, "WRONG_VERSION_NUMBER") ||
+                    absl::StrContains(message, "Ssl handshake failed"))) {
+    return "the agent serves plaintext: use --insecure (or start the agent with TLS)";
+  }
+  if (insecure && absl::IsUnavailable(status) &&
+      (absl::StrContains(message, "Socket closed") ||
+       absl::StrContains(message, "Connection reset by peer"))) {
+    return "the agent may require TLS: give --tls-ca, --tls-cert and --tls-key instead of "
+           "--insecure";
+  }
+  return "";
+}
+
 // Phase 1: both ends answer Info; how they describe themselves goes into the run. The one-way
-// ports in the answers are needed to start the sessions.
+// ports in the answers are needed to start the sessions; an end that cannot send the plan's
+// probes (capabilities) stops the test here.
 struct EndsInfo {
   v1::InfoResponse client;
   v1::InfoResponse server;
 };
 
-absl::StatusOr<EndsInfo> CheckEnds(Endpoint& client, Endpoint& server, v1::PairedRun& run) {
-  absl::StatusOr<v1::InfoResponse> server_info = server.Info();
-  if (!server_info.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("server agent ", run.server().endpoint(),
-                     " did not answer Info: ", Describe(server_info.status())));
+// FailedPrecondition when an end that reports its capabilities cannot send `protocol` probes.
+absl::Status CheckProtocol(const v1::InfoResponse& info, const v1::PairedSide& end,
+                           v1::Protocol protocol) {
+  const v1::Capabilities& capabilities = info.capabilities();
+  if (capabilities.socket_mode() == v1::Capabilities::SOCKET_MODE_UNSPECIFIED) {
+    return absl::OkStatus();  // not reported (the in-process client end, older agents)
   }
-  absl::StatusOr<v1::InfoResponse> client_info = client.Info();
-  if (!client_info.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("client ", run.client().endpoint(),
-                     " did not answer Info: ", Describe(client_info.status())));
+  for (const int offered : capabilities.protocols()) {
+    if (offered == protocol) return absl::OkStatus();
+  }
+  const bool unprivileged = capabilities.socket_mode() != v1::Capabilities::SOCKET_MODE_RAW;
+  return absl::FailedPreconditionError(absl::StrCat(
+      end.endpoint(), " cannot send ", v1::Protocol_Name(protocol), " probes",
+      unprivileged ? ": the agent runs without CAP_NET_RAW (ICMP only); run it as root or grant "
+                     "CAP_NET_RAW, or test with ICMP"
+                   : ""));
+}
+
+// A server agent that did not answer at all (no connection, no answer in time): the forward
+// trace can still run alone. Not for a TLS mismatch or a refusal, which the user must fix.
+bool Unreachable(const absl::Status& status, bool insecure) {
+  return (absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status)) &&
+         TlsMismatchHint(status, insecure).empty();
+}
+
+// `server_unreachable` is set when only the server failed, and Unreachable.
+absl::StatusOr<EndsInfo> CheckEnds(Endpoint& client, Endpoint& server, v1::Protocol protocol,
+                                   bool insecure, v1::PairedRun& run, bool& server_unreachable) {
+  absl::StatusOr<v1::InfoResponse> server_info = absl::UnknownError("not asked");
+  absl::StatusOr<v1::InfoResponse> client_info = absl::UnknownError("not asked");
+  client_info = client.Info();
+  server_info = server.Info();
+  server_unreachable = client_info.ok() && Unreachable(server_info.status(), insecure);
+  for (auto& [end, name, info] : {std::tuple{&server, "server agent ", &server_info},
+                                  std::tuple{&client, "client ", &client_info}}) {
+    if (info->ok()) continue;
+    const std::string hint = TlsMismatchHint(info->status(), insecure);
+    return absl::UnavailableError(absl::StrCat(name, end->Describe(), " did not answer Info: ",
+                                               hint.empty() ? Describe(info->status()) : hint));
+  }
+  // An agent without raw sockets (not root, no CAP_NET_RAW) says so in Info: refuse a protocol
+  // it cannot send before anything starts, not after the one-way phase.
+  for (const auto& [info, end] :
+       {std::pair{&*server_info, &run.server()}, std::pair{&*client_info, &run.client()}}) {
+    PATHPAIR_RETURN_IF_ERROR(CheckProtocol(*info, *end, protocol));
   }
   run.mutable_server()->set_hostname(server_info->hostname());
   run.mutable_server()->set_version(server_info->version());
@@ -153,7 +208,11 @@ absl::Status LearnReverseTarget(const PairedTestPlan& plan, int server_port,
     return absl::UnavailableError(absl::StrCat(
         "could not learn the reverse target: the client side's Reflect to the server agent at ",
         server_over_path, " failed: ", Describe(reflected.status()),
-        " (give --reverse-target ADDRESS)"));
+        plan.forward_target_is_server
+            ? absl::StrCat(" (", plan.forward_target,
+                           " is the --server address; give --target ADDRESS, the server's "
+                           "address on the path under test, or --reverse-target ADDRESS)")
+            : " (give --reverse-target ADDRESS)"));
   }
   run.set_reverse_target(*reflected);
   run.set_reverse_target_reflected(true);
@@ -324,7 +383,9 @@ bool FailedForReal(const absl::Status& status, bool interrupted) {
   return !status.ok() && !(interrupted && absl::IsCancelled(status));
 }
 
-// Phase 5: a trace's result (or its last snapshot) and why it failed.
+// Phase 5: a trace's result (or its last snapshot) and why it failed. A trace that did not end
+// with its final result, or was interrupted, is marked incomplete: the diagnosis never takes its
+// figures for a clean direction (an agent killed mid-test leaves hops "in flight").
 void CollectTrace(TraceOutcome outcome, int64_t started_unix_us, bool interrupted,
                   v1::PairedSide& side) {
   if (outcome.result.has_value()) *side.mutable_trace() = *std::move(outcome.result);
@@ -334,24 +395,43 @@ void CollectTrace(TraceOutcome outcome, int64_t started_unix_us, bool interrupte
   } else if (!side.has_trace() && !interrupted) {
     side.set_error("the trace ended without a result");
   }
+  if (side.has_trace() && (!outcome.status.ok() || !side.trace().final() ||
+                           side.trace().interrupted() || interrupted)) {
+    side.mutable_trace()->set_incomplete(true);
+  }
 }
 
-// Phase 5: a one-way direction, from the end it arrives at (`end`: "client" or "server").
-v1::OneWayMeasurement CollectOneWay(const OneWayOutcome& outcome, const char* end,
+// A one-way half that did not run to its end: stopped, failed, or without its final result.
+bool CutShort(const OneWayOutcome& outcome) {
+  return !outcome.status.ok() || !outcome.result.has_value() || !outcome.result->final() ||
+         outcome.result->interrupted();
+}
+
+// Phase 5: a one-way direction, from the end it arrives at (`end`: "client" or "server"; its
+// half `measured`) and the end that sends it (`sender`: the other half). The figures of a half
+// that was stopped are kept; the direction is incomplete when either half was cut short.
+v1::OneWayMeasurement CollectOneWay(const OneWayOutcome& measured, const char* end,
+                                    const OneWayOutcome& sender, const char* sender_end,
                                     bool interrupted) {
   v1::OneWayMeasurement measurement;
-  if (outcome.result.has_value()) {
-    *measurement.mutable_stats() = outcome.result->inbound();
-    *measurement.mutable_offset_estimate() = outcome.result->offset();
+  if (measured.result.has_value()) {
+    *measurement.mutable_stats() = measured.result->inbound();
+    *measurement.mutable_offset_estimate() = measured.result->offset();
   }
-  const std::string reported = outcome.result.has_value() ? outcome.result->error() : "";
-  if (FailedForReal(outcome.status, interrupted)) {
-    measurement.set_error(absl::StrCat("the ", end, " side failed: ", Describe(outcome.status)));
-  } else if (!outcome.result.has_value() && !interrupted) {
+  const std::string reported = measured.result.has_value() ? measured.result->error() : "";
+  if (FailedForReal(measured.status, interrupted)) {
+    measurement.set_error(absl::StrCat("the ", end, " side failed: ", Describe(measured.status)));
+  } else if (!measured.result.has_value() && !interrupted) {
     measurement.set_error(absl::StrCat("the ", end, " side returned no result"));
   } else if (!reported.empty()) {
     measurement.set_error(absl::StrCat("the ", end, " side: ", reported));
+  } else if (FailedForReal(sender.status, interrupted)) {
+    measurement.set_error(
+        absl::StrCat("cut short: the ", sender_end, " side, which sends this direction, failed"));
+  } else if (interrupted) {
+    measurement.set_error("cut short: the test was interrupted");
   }
+  measurement.set_incomplete(interrupted || CutShort(measured) || CutShort(sender));
   return measurement;
 }
 
@@ -421,6 +501,36 @@ void ResolveRouterAliases(const std::string& pairing_id, Endpoint& client, Endpo
   *run.mutable_server_aliases() = std::move(server_results);
 }
 
+// The server agent could not be reached (a black-holed path, an agent down): the forward
+// trace, which is what a user needs then, runs alone and the run is partial, with the reason.
+v1::PairedRun ForwardTraceAlone(const PairedTestPlan& plan, Endpoint& client,
+                                const std::string& why, const PairedDeps& deps,
+                                const CancelToken& cancel, const ProgressFn& progress,
+                                v1::PairedRun run) {
+  run.mutable_server()->set_error(why);
+  v1::StartTraceRequest forward;
+  *forward.mutable_options() = plan.probe;
+  forward.mutable_options()->set_target(run.forward_target());
+  forward.set_lease_ms(absl::ToInt64Milliseconds(plan.lease));
+  LiveState initial;
+  initial.rounds_wanted = plan.probe.count();
+  SessionMonitor monitor(std::move(initial), deps, progress);
+  TraceOutcome outcome =
+      client.RunTrace(forward, monitor.TraceHooksFor(Session::kForwardTrace), cancel);
+  run.set_interrupted(cancel.cancelled());
+  CollectTrace(std::move(outcome), monitor.StartedUnixUs(Session::kForwardTrace), run.interrupted(),
+               *run.mutable_client());
+  if (plan.oneway) {
+    for (v1::OneWayMeasurement* way :
+         {run.mutable_oneway_forward(), run.mutable_oneway_reverse()}) {
+      way->set_error("not measured: the server agent could not be reached");
+      way->set_incomplete(true);
+    }
+  }
+  run.set_end_unix_us(deps.now_unix_us());
+  return run;
+}
+
 }  // namespace
 
 absl::StatusOr<v1::PairedRun> RunPairedTest(const PairedTestPlan& plan, Endpoint& client,
@@ -440,7 +550,15 @@ absl::StatusOr<v1::PairedRun> RunPairedTest(const PairedTestPlan& plan, Endpoint
   run.mutable_client()->set_endpoint(client.Describe());
   run.mutable_server()->set_endpoint(server.Describe());
 
-  PATHPAIR_ASSIGN_OR_RETURN(const EndsInfo ends, CheckEnds(client, server, run));
+  bool server_unreachable = false;
+  absl::StatusOr<EndsInfo> checked =
+      CheckEnds(client, server, plan.probe.protocol(), plan.insecure, run, server_unreachable);
+  if (!checked.ok() && server_unreachable) {
+    return ForwardTraceAlone(plan, client, std::string(checked.status().message()), deps, cancel,
+                             progress, std::move(run));
+  }
+  if (!checked.ok()) return checked.status();
+  const EndsInfo& ends = *checked;
   const std::string pairing_id = deps.new_pairing_id();
   PATHPAIR_RETURN_IF_ERROR(
       LearnReverseTarget(plan, server_host_port.second, pairing_id, client, run));
@@ -459,10 +577,10 @@ absl::StatusOr<v1::PairedRun> RunPairedTest(const PairedTestPlan& plan, Endpoint
   CollectTrace(std::move(outcomes.reverse_trace), monitor.StartedUnixUs(Session::kReverseTrace),
                run.interrupted(), *run.mutable_server());
   if (plan.oneway) {  // each direction is measured where it arrives
-    *run.mutable_oneway_forward() =
-        CollectOneWay(outcomes.server_oneway, "server", run.interrupted());
-    *run.mutable_oneway_reverse() =
-        CollectOneWay(outcomes.client_oneway, "client", run.interrupted());
+    *run.mutable_oneway_forward() = CollectOneWay(
+        outcomes.server_oneway, "server", outcomes.client_oneway, "client", run.interrupted());
+    *run.mutable_oneway_reverse() = CollectOneWay(
+        outcomes.client_oneway, "client", outcomes.server_oneway, "server", run.interrupted());
     ResolveOneWayClocks(run);  // the delays on one time base, by both ends' clocks
   }
   if (const std::optional<double> skew = monitor.StartSkewMs()) run.set_start_skew_ms(*skew);

@@ -42,7 +42,13 @@ struct PairedTestPlan {
   // reaches the server agent over the path (Reflect).
   std::string server_endpoint;
   std::string forward_target;  // address literal
+  // The forward target is the server agent's own address (no --target): when the server cannot
+  // be reached over it, the error says to give --target.
+  bool forward_target_is_server = false;
   std::string reverse_target;  // address literal, or empty: learned through Reflect
+  // The agents are reached in plaintext (--insecure): how a connection failure is explained
+  // (a TLS mismatch gets a one-line hint, not gRPC's words).
+  bool insecure = false;
   bool oneway = true;
   int64_t oneway_count = 0;  // 0: enough packets to last as long as the trace (at least 300)
   absl::Duration oneway_interval = absl::Milliseconds(5);

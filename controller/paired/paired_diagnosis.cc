@@ -22,7 +22,15 @@ v1::OneWayResult ToDiagnosisOneWay(const v1::OneWayMeasurement& measurement) {
   const v1::OneWayClock clock = EffectiveClock(measurement);
   out.set_offset_error_ms(clock.error_ms());
   out.set_clock_method(clock.method());
+  out.set_incomplete(measurement.incomplete());
   return out;
+}
+
+// A direction measured without error, or cut short with figures until then (the diagnosis
+// knows it is incomplete).
+bool Diagnosable(const v1::OneWayMeasurement& measurement) {
+  return measurement.error().empty() ||
+         (measurement.incomplete() && measurement.stats().sent() > 0);
 }
 
 nlohmann::ordered_json ReportMembers(const v1::Diagnosis& d) {
@@ -90,10 +98,10 @@ DiagnosisOutput DiagnosePairedRun(const v1::PairedRun& run, asn::AsLookup* as_lo
   }
   if (!have_primary) return out;
   if (run.client().has_trace()) {
-    if (run.has_oneway_forward() && run.oneway_forward().error().empty()) {
+    if (run.has_oneway_forward() && Diagnosable(run.oneway_forward())) {
       *input.mutable_forward_oneway() = ToDiagnosisOneWay(run.oneway_forward());
     }
-    if (run.has_oneway_reverse() && run.oneway_reverse().error().empty()) {
+    if (run.has_oneway_reverse() && Diagnosable(run.oneway_reverse())) {
       *input.mutable_reverse_oneway() = ToDiagnosisOneWay(run.oneway_reverse());
     }
   }

@@ -70,6 +70,9 @@ absl::StatusOr<std::optional<v1::OneWayMeasurement>> OneWayFromJson(const nlohma
   if (const auto error = j.find("error"); error != j.end() && error->is_string()) {
     measurement.set_error(error->get<std::string>());
   }
+  if (const auto cut = j.find("incomplete"); cut != j.end() && cut->is_boolean()) {
+    measurement.set_incomplete(cut->get<bool>());
+  }
   return measurement;
 }
 
@@ -79,6 +82,7 @@ ordered_json OneWayToJson(const v1::OneWayMeasurement& measurement) {
   ordered_json j = ProtoToJson(measurement.stats());
   j["clock"] = OneWayClockToJson(EffectiveClock(measurement));
   j["error"] = NullOr(measurement.error());
+  j["incomplete"] = measurement.incomplete();
   return j;
 }
 

@@ -55,6 +55,25 @@ absl::StatusOr<std::unique_ptr<Interface>> OpenDatabase(const std::string& path,
 
 }  // namespace
 
+absl::StatusOr<std::unique_ptr<history::HistoryStore>> OpenHistoryStore(
+    const std::string& flag_path,
+    const std::function<absl::StatusOr<std::string>()>& default_path) {
+  std::string path = flag_path;
+  if (path.empty()) {
+    absl::StatusOr<std::string> chosen = default_path();
+    if (!chosen.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "no history database: ", chosen.status().message(), " (give --history-db PATH)"));
+    }
+    path = *std::move(chosen);
+  }
+  absl::StatusOr<std::unique_ptr<history::HistoryStore>> store = history::HistoryStore::Open(path);
+  if (!store.ok() && !absl::IsInvalidArgument(store.status())) {
+    return absl::FailedPreconditionError(store.status().message());
+  }
+  return store;
+}
+
 absl::StatusOr<std::unique_ptr<asn::AsLookup>> OpenAsDatabase(const std::string& path) {
   return OpenDatabase<asn::AsLookup>(path, "--asn-db", asn::MmdbAsLookup::Open);
 }

@@ -22,6 +22,7 @@
 #define PATHPAIR_CONTROLLER_SUBCOMMANDS_COMMAND_LINE_H_
 
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -33,6 +34,7 @@
 #include "absl/strings/string_view.h"
 #include "controller/asn/as_lookup.h"
 #include "controller/geo/geo_lookup.h"
+#include "controller/history/history_store.h"
 #include "pathpair/v1/diagnosis.pb.h"
 #include "pathpair/v1/paired.pb.h"
 
@@ -64,6 +66,17 @@ int ExitCodeFor(const absl::Status& status, std::optional<v1::Verdict> verdict =
 // InvalidArgument ("--asn-db: ...") when the file cannot be opened or is not such a database.
 absl::StatusOr<std::unique_ptr<asn::AsLookup>> OpenAsDatabase(const std::string& path);
 absl::StatusOr<std::unique_ptr<geo::GeoLookup>> OpenGeoDatabase(const std::string& path);
+
+// What `show` and `diagnose` take for the newest stored run.
+inline constexpr char kLastRun[] = "last";
+
+// The history database of `test`, `history`, `show` and `diagnose`: `flag_path` (--history-db)
+// when given, else default_path() (history::DefaultHistoryPath: $PATHPAIR_HISTORY_DB or the XDG
+// place). InvalidArgument when the path is in a directory that does not exist (bad input, exit
+// 2); FailedPrecondition, naming --history-db, when there is no default or the database cannot
+// be opened.
+absl::StatusOr<std::unique_ptr<history::HistoryStore>> OpenHistoryStore(
+    const std::string& flag_path, const std::function<absl::StatusOr<std::string>()>& default_path);
 
 // How a paired run went, as a Status for ExitCodeFor: OK when complete (the verdict decides),
 // Aborted when partial, Unavailable when nothing was measured; the message lists every failure.

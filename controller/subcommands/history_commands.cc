@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "common/status/status_macros.h"
 #include "controller/diagnosis/finding.h"
@@ -50,7 +51,9 @@ struct Lookups {
 };
 
 void AddHistoryDbFlag(CLI::App& app, ReadFlags& flags) {
-  app.add_option("--history-db", flags.history_db, "history database (default: XDG data dir)")
+  app.add_option("--history-db", flags.history_db,
+                 "history database (default: $PATHPAIR_HISTORY_DB, else\n"
+                 "~/.local/share/pathpair/history.db; its directory must exist)")
       ->type_name("PATH");
 }
 
@@ -72,37 +75,55 @@ void AddReportFlags(CLI::App& app, ReadFlags& flags, const char* diagnose_exit_h
 
 absl::StatusOr<std::unique_ptr<history::HistoryStore>> OpenStore(const ReadFlags& flags,
                                                                  const HistoryDeps& deps) {
-  std::string path = flags.history_db;
-  if (path.empty()) {
-    absl::StatusOr<std::string> default_path = deps.default_history_path();
-    if (!default_path.ok()) return absl::FailedPreconditionError(default_path.status().message());
-    path = *std::move(default_path);
-  }
-  absl::StatusOr<std::unique_ptr<history::HistoryStore>> store = history::HistoryStore::Open(path);
-  // A database that cannot be read is exit 1; a path that must not be opened (a symbolic link)
-  // is bad input, exit 2.
-  if (!store.ok() && !absl::IsInvalidArgument(store.status())) {
-    return absl::FailedPreconditionError(store.status().message());
-  }
-  return store;
+  return OpenHistoryStore(flags.history_db, deps.default_history_path);
 }
 
-// A stored run, ready to print. Bad input (a malformed or unknown id, a payload this version
-// cannot read) is InvalidArgument/NotFound; a database that cannot be opened or read is
-// anything else (command_line.h maps the codes to exit codes).
-absl::StatusOr<v1::PairedRun> LoadRun(const std::string& run_id, const ReadFlags& flags,
-                                      const HistoryDeps& deps) {
-  if (!history::IsWellFormedRunId(run_id)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("'", run_id,
-                     "' is not a run id (they look like 20261127T112540.123Z-3f9a1c0b; see "
-                     "pathpair history)"));
+// How `show` and `diagnose` name a stored run: "last", a whole id, or its unique beginning.
+bool NamesARun(const std::string& what) { return what == kLastRun || history::IsRunIdPrefix(what); }
+
+// The id `what` (NamesARun) stands for in `store`. NotFound when no run fits; InvalidArgument
+// when a prefix fits several (listing them).
+absl::StatusOr<std::string> ResolveRunId(const std::string& what, history::HistoryStore& store) {
+  constexpr int kCandidatesShown = 10;
+  if (what == kLastRun) {
+    PATHPAIR_ASSIGN_OR_RETURN(const std::vector<history::RunSummary> newest, store.List(1));
+    if (newest.empty()) return absl::NotFoundError(absl::StrCat("no runs in ", store.path()));
+    return newest.front().run_id;
   }
-  absl::StatusOr<std::unique_ptr<history::HistoryStore>> store = OpenStore(flags, deps);
-  if (!store.ok()) return store.status();
-  absl::StatusOr<history::RunRecord> record = (*store)->Load(run_id);
+  if (history::IsWellFormedRunId(what)) return what;
+  PATHPAIR_ASSIGN_OR_RETURN(const std::vector<std::string> ids,
+                            store.FindRunIds(what, kCandidatesShown + 1));
+  if (ids.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("no run whose id starts with '", what, "' in ", store.path()));
+  }
+  if (ids.size() > 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "'", what, "' is the start of several run ids; give more of it:\n  ",
+        absl::StrJoin(ids.begin(), ids.begin() + std::min<size_t>(ids.size(), kCandidatesShown),
+                      "\n  "),
+        ids.size() > kCandidatesShown ? "\n  ..." : ""));
+  }
+  return ids.front();
+}
+
+// A stored run, ready to print: `what` is "last", a run id or its unique beginning. Bad input
+// (a malformed, unknown or ambiguous id, a payload this version cannot read) is
+// InvalidArgument/NotFound; a database that cannot be opened or read is anything else
+// (command_line.h maps the codes to exit codes).
+absl::StatusOr<v1::PairedRun> LoadRun(const std::string& what, const ReadFlags& flags,
+                                      const HistoryDeps& deps) {
+  if (!NamesARun(what)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", what,
+                     "' is not a run id (they look like 20261127T112540.123Z-3f9a1c0b, and any "
+                     "unique beginning of one or 'last' will do; see pathpair history)"));
+  }
+  PATHPAIR_ASSIGN_OR_RETURN(std::unique_ptr<history::HistoryStore> store, OpenStore(flags, deps));
+  PATHPAIR_ASSIGN_OR_RETURN(const std::string run_id, ResolveRunId(what, *store));
+  absl::StatusOr<history::RunRecord> record = store->Load(run_id);
   if (absl::IsNotFound(record.status())) {
-    return absl::NotFoundError(absl::StrCat("no run '", run_id, "' in ", (*store)->path()));
+    return absl::NotFoundError(absl::StrCat("no run '", run_id, "' in ", store->path()));
   }
   if (!record.ok()) return record.status();
   absl::StatusOr<v1::PairedRun> run = paired::DecodeRun(record->payload_format, record->payload);
@@ -208,11 +229,10 @@ absl::Status History(const std::vector<std::string>& args, const HistoryDeps& de
   AddHistoryDbFlag(app, flags);
   PATHPAIR_ASSIGN_OR_RETURN(const bool go_on, ParseFlags(app, args, out));
   if (!go_on) return absl::OkStatus();
-  absl::StatusOr<std::unique_ptr<history::HistoryStore>> store = OpenStore(flags, deps);
-  if (!store.ok()) return store.status();
-  absl::StatusOr<std::vector<history::RunSummary>> runs = (*store)->List(flags.limit);
+  PATHPAIR_ASSIGN_OR_RETURN(std::unique_ptr<history::HistoryStore> store, OpenStore(flags, deps));
+  absl::StatusOr<std::vector<history::RunSummary>> runs = store->List(flags.limit);
   if (!runs.ok()) return absl::FailedPreconditionError(runs.status().message());
-  for (history::RunSummary& r : *runs) r.verdict = ListedVerdict(r, **store);
+  for (history::RunSummary& r : *runs) r.verdict = ListedVerdict(r, *store);
   if (flags.json) {
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const history::RunSummary& r : *runs) {
@@ -244,9 +264,9 @@ absl::Status Show(const std::vector<std::string>& args, const HistoryDeps& deps,
                   std::optional<v1::Verdict>& exit_verdict) {
   CLI::App app("Prints a stored run as `pathpair test` printed it.", "pathpair show");
   ReadFlags flags;
-  AddReportFlags(app, flags,
-                 "exit with the run's verdict (0 healthy, 3 degraded, 4 broken, 5 partial run)",
-                 "RUN_ID", "the run, from pathpair history");
+  AddReportFlags(
+      app, flags, "exit with the run's verdict (0 healthy, 3 degraded, 4 broken, 5 partial run)",
+      "RUN_ID", "the run, from pathpair history: its id, a unique beginning of it, or 'last'");
   PATHPAIR_ASSIGN_OR_RETURN(const bool go_on, ParseFlags(app, args, out));
   if (!go_on) return absl::OkStatus();
   PATHPAIR_ASSIGN_OR_RETURN(const Lookups lookups, OpenLookups(flags));
@@ -266,7 +286,8 @@ absl::Status Diagnose(const std::vector<std::string>& args, const HistoryDeps& d
   AddReportFlags(app, flags,
                  "exit with the verdict (the default for diagnose: 0 healthy, 3 degraded, 4 "
                  "broken, 5 partial run)",
-                 "FILE|RUN_ID", "a JSON file, or a run id from pathpair history");
+                 "FILE|RUN_ID",
+                 "a JSON file, or a run from pathpair history (id, unique beginning, 'last')");
   app.footer(
       "Exit: the verdict (0 healthy, 3 degraded, 4 broken), 5 for a partial paired run, 2 bad\n"
       "input (options, files, run ids), 1 when the history cannot be read.");
@@ -274,7 +295,7 @@ absl::Status Diagnose(const std::vector<std::string>& args, const HistoryDeps& d
   if (!go_on) return absl::OkStatus();
   PATHPAIR_ASSIGN_OR_RETURN(const Lookups lookups, OpenLookups(flags));
   const std::string& what = flags.what;
-  if (!IsExistingFile(what) && history::IsWellFormedRunId(what)) {
+  if (!IsExistingFile(what) && NamesARun(what)) {
     PATHPAIR_ASSIGN_OR_RETURN(const v1::PairedRun run, LoadRun(what, flags, deps));
     return PrintedRunStatus(run, PrintRun(run, flags, lookups, out), exit_verdict);
   }

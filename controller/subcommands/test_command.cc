@@ -100,7 +100,9 @@ void DeclareFlags(CLI::App& app, TestFlags& flags) {
   app.add_option("--token-file", flags.token_file, "bearer token for the agents")
       ->type_name("FILE");
   CLI::Option* no_history = app.add_flag("--no-history", flags.no_history, "do not store the run");
-  app.add_option("--history-db", flags.history_db, "history database (default: XDG data dir)")
+  app.add_option("--history-db", flags.history_db,
+                 "history database (default: $PATHPAIR_HISTORY_DB, else\n"
+                 "~/.local/share/pathpair/history.db; its directory must exist)")
       ->type_name("PATH")
       ->excludes(no_history);
   app.add_flag("--no-oneway", flags.no_oneway, "no one-way measurement");
@@ -170,6 +172,8 @@ absl::StatusOr<paired::PairedTestPlan> BuildPlan(const TestFlags& flags,
       plan.forward_target,
       ResolveAddress(resolver, flags.target.empty() ? server->first : flags.target,
                      probe.ip_version(), "the forward target"));
+  plan.forward_target_is_server = flags.target.empty();
+  plan.insecure = flags.connection.insecure;
   if (!flags.reverse_target.empty()) {
     PATHPAIR_ASSIGN_OR_RETURN(
         plan.reverse_target,
@@ -205,19 +209,11 @@ absl::Status CheckWritable(const std::string& path) {
 absl::StatusOr<std::unique_ptr<history::HistoryStore>> OpenHistory(const TestFlags& flags,
                                                                    const TestCommandDeps& deps) {
   if (flags.no_history) return nullptr;
-  std::string path = flags.history_db;
-  if (path.empty()) {
-    absl::StatusOr<std::string> default_path = deps.default_history_path();
-    if (!default_path.ok()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("no history database: ", default_path.status().message(),
-                       " (give --history-db PATH or --no-history)"));
-    }
-    path = *default_path;
-  }
-  absl::StatusOr<std::unique_ptr<history::HistoryStore>> store = history::HistoryStore::Open(path);
-  if (!store.ok() && !absl::IsInvalidArgument(store.status())) {
-    return absl::FailedPreconditionError(store.status().message());
+  absl::StatusOr<std::unique_ptr<history::HistoryStore>> store =
+      OpenHistoryStore(flags.history_db, deps.default_history_path);
+  if (absl::IsFailedPrecondition(store.status())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(store.status().message(), "; or run with --no-history"));
   }
   return store;
 }

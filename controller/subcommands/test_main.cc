@@ -15,7 +15,9 @@
 #include "absl/strings/str_cat.h"
 #include "agent/client/channel.h"
 #include "agent/net/privileges.h"
+#include "agent/rpc/grpc_log.h"
 #include "agent/rpc/tls_files.h"
+#include "common/log/log.h"
 #include "controller/cli/resolver.h"
 #include "controller/history/history_store.h"
 #include "controller/paired/grpc_endpoint.h"
@@ -101,6 +103,10 @@ absl::StatusOr<paired::AgentConnectionOptions> ConnectionFor(const ConnectionFla
 }  // namespace
 
 int RunTestMain(const std::vector<std::string>& args) {
+  // gRPC's own lines (a failed TLS handshake in BoringSSL's words, ...) are debug events, not
+  // shown: the command says what went wrong in one line of its own.
+  log::SetLevel(log::Level::kWarning);
+  agent::RouteGrpcLogsToLog();
   cli::SystemHostResolver resolver;
   paired::CancelToken cancel;
   TestCommandDeps deps;

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "agent/client/channel.h"
@@ -27,6 +28,7 @@
 #include "agent/service/agent_server.h"
 #include "agent/service/consent.h"
 #include "agent/service/host_info.h"
+#include "common/log/log.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "gtest/gtest.h"
@@ -574,6 +576,110 @@ TEST_F(AgentServiceTest, StopRpcEndsTheTraceWithItsFinalResult) {
   ASSERT_FALSE(rest.empty());
   EXPECT_TRUE(rest.back().snapshot().final());
   EXPECT_TRUE(agent.runner.Get(0).cancelled);
+  // What the runner measured until the stop, marked as such.
+  EXPECT_TRUE(rest.back().snapshot().interrupted());
+  EXPECT_TRUE(rest.back().snapshot().incomplete());
+}
+
+// Issue 15 / issue 11: one log line per session and per refused call, with key=value fields.
+TEST_F(AgentServiceTest, LogsEachTraceAndEachRefusedCall) {
+  std::vector<std::string> lines;
+  absl::Mutex lines_mu;
+  auto logged = [&](absl::string_view event) {
+    absl::MutexLock lock(&lines_mu);
+    std::vector<std::string> found;
+    for (const std::string& line : lines) {
+      if (absl::StrContains(line, absl::StrCat(" event=", event, " "))) found.push_back(line);
+    }
+    return found;
+  };
+  log::SetSinkForTesting([&](absl::string_view line) {
+    absl::MutexLock lock(&lines_mu);
+    lines.emplace_back(line);
+  });
+  {
+    AgentServiceConfig config;
+    config.bearer_token = "secret";
+    TestAgent agent(clock_, config);
+    // A bad token.
+    {
+      grpc::ClientContext context;
+      SetDeadline(context);
+      context.AddMetadata("authorization", "Bearer wrong");
+      v1::InfoResponse info;
+      EXPECT_FALSE(agent.stub->Info(&context, v1::InfoRequest(), &info).ok());
+    }
+    // No consent for the target.
+    {
+      grpc::ClientContext context;
+      SetDeadline(context);
+      context.AddMetadata("authorization", "Bearer secret");
+      auto reader = agent.stub->StartTrace(&context, TraceTo("203.0.113.5"));
+      v1::TraceUpdate update;
+      while (reader->Read(&update)) {
+      }
+      EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    }
+    // A trace that runs and ends.
+    ASSERT_TRUE(agent.consent.AllowCidr("127.0.0.0/8").ok());
+    grpc::ClientContext context;
+    SetDeadline(context);
+    context.AddMetadata("authorization", "Bearer secret");
+    auto reader = agent.stub->StartTrace(&context, TraceTo("127.0.0.1"));
+    v1::TraceUpdate update;
+    ASSERT_TRUE(reader->Read(&update));
+    ASSERT_TRUE(agent.runner.WaitForStarted(1));
+    agent.runner.Finish(0, 7);
+    while (reader->Read(&update)) {
+    }
+    EXPECT_TRUE(reader->Finish().ok());
+  }
+  log::SetSinkForTesting(nullptr);
+  const std::vector<std::string> refused = logged("call_refused");
+  ASSERT_EQ(refused.size(), 2u);
+  EXPECT_THAT(refused[0], HasSubstr("level=warning"));
+  EXPECT_THAT(refused[0], HasSubstr("rpc=/pathpair.v1.Agent/Info"));
+  EXPECT_THAT(refused[0], HasSubstr("code=UNAUTHENTICATED reason=\"bad bearer token\""));
+  EXPECT_THAT(refused[0], HasSubstr("peer=ipv4:127.0.0.1:"));
+  EXPECT_THAT(refused[1], HasSubstr("rpc=/pathpair.v1.Agent/StartTrace"));
+  EXPECT_THAT(refused[1], HasSubstr("code=PERMISSION_DENIED"));
+  const std::vector<std::string> started = logged("trace_start");
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_THAT(started[0], HasSubstr("level=info"));
+  EXPECT_THAT(started[0], HasSubstr("target=127.0.0.1"));
+  const std::vector<std::string> ended = logged("trace_end");
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_THAT(ended[0], HasSubstr("rounds=7"));
+}
+
+TEST_F(AgentServiceTest, StopRpcEndsTheOneWayWithWhatArrivedSoFar) {
+  // Issue 15: Ctrl-C on `pathpair test` used to throw the one-way packets away.
+  TestAgent agent(clock_);
+  ASSERT_TRUE(agent.consent.AllowCidr("198.51.100.0/24").ok());
+  v1::StartOneWayRequest request;
+  request.set_peer_address("198.51.100.9");
+  request.set_peer_port(8621);
+  request.set_count(1000);
+  grpc::ClientContext context;
+  SetDeadline(context);
+  auto reader = agent.stub->StartOneWay(&context, request);
+  v1::OneWayUpdate first;
+  ASSERT_TRUE(reader->Read(&first));
+  ASSERT_TRUE(agent.oneway.WaitForStarted(1));
+  agent.oneway.Progress(0, 600, 480);
+  grpc::ClientContext stop_context;
+  SetDeadline(stop_context);
+  v1::StopRequest stop;
+  stop.add_session_ids(first.session_id());
+  v1::StopResponse stopped;
+  ASSERT_TRUE(agent.stub->Stop(&stop_context, stop, &stopped).ok());
+  v1::OneWayUpdate last;
+  ASSERT_TRUE(reader->Read(&last));
+  reader->Finish();
+  EXPECT_TRUE(last.result().final());
+  EXPECT_TRUE(last.result().interrupted());
+  EXPECT_EQ(last.result().inbound().sent(), 600);
+  EXPECT_EQ(last.result().inbound().received(), 480);
 }
 
 TEST_F(AgentServiceTest, RunnerErrorsReachTheCaller) {

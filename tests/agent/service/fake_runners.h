@@ -11,7 +11,9 @@
 #define PATHPAIR_TESTS_AGENT_SERVICE_FAKE_RUNNERS_H_
 
 #include <functional>
+#include <map>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -28,6 +30,7 @@ class FakeTraceRunner final : public TraceRunner {
     Callbacks callbacks;
     bool cancelled = false;
     bool done = false;
+    int rounds = 0;  // of the last Snapshot
   };
 
   // When set, a started trace whose script gives a result ends at once with it (its on_done
@@ -67,19 +70,25 @@ class FakeTraceRunner final : public TraceRunner {
     return handle;
   }
 
-  // Like the prober: Cancel ends the trace with its result so far and error "cancelled".
+  // Like the prober: Cancel ends the trace with its result so far (the rounds of the last
+  // Snapshot), interrupted and incomplete, with error "cancelled".
   void Cancel(Handle handle) override {
     Callbacks callbacks;
+    int rounds = 0;
     {
       absl::MutexLock lock(&mu_);
       if (handle >= traces_.size() || traces_[handle].done) return;
       traces_[handle].cancelled = true;
       traces_[handle].done = true;
       callbacks = traces_[handle].callbacks;
+      rounds = traces_[handle].rounds;
     }
     v1::TraceResult result;
+    result.set_rounds(rounds);
     result.set_final(true);
     result.set_error("cancelled");
+    result.set_interrupted(true);
+    result.set_incomplete(true);
     callbacks.on_done(result);
   }
 
@@ -122,7 +131,12 @@ class FakeTraceRunner final : public TraceRunner {
   }
 
   void Snapshot(Handle h, int rounds) {
-    Callbacks callbacks = CallbacksOf(h);
+    Callbacks callbacks;
+    {
+      absl::MutexLock lock(&mu_);
+      traces_[h].rounds = rounds;
+      callbacks = traces_[h].callbacks;
+    }
     v1::TraceResult result;
     result.set_rounds(rounds);
     callbacks.on_snapshot(result);
@@ -153,11 +167,6 @@ class FakeTraceRunner final : public TraceRunner {
   }
 
  private:
-  Callbacks CallbacksOf(Handle h) {
-    absl::MutexLock lock(&mu_);
-    return traces_[h].callbacks;
-  }
-
   absl::Mutex mu_;
   std::vector<Trace> traces_ ABSL_GUARDED_BY(mu_);
   absl::Status start_error_ ABSL_GUARDED_BY(mu_);
@@ -176,16 +185,27 @@ class FakeOneWayRunner final : public OneWayRunner {
     callbacks_.push_back(std::move(callbacks));
     return callbacks_.size() - 1;
   }
+  // Like the socket runner: Cancel ends the session with what it received so far (Progress),
+  // interrupted.
   void Cancel(Handle h) override {
     Callbacks callbacks;
+    std::pair<int64_t, int64_t> so_far;
     {
       absl::MutexLock lock(&mu_);
       callbacks = callbacks_[h];
+      so_far = progress_[h];
       ++cancelled_;
     }
     v1::AgentOneWayResult result;
-    result.set_error("cancelled");
+    result.mutable_inbound()->set_sent(so_far.first);
+    result.mutable_inbound()->set_received(so_far.second);
+    result.set_interrupted(true);
     callbacks.on_done(result);
+  }
+  // What session `h` has received so far: `sent` packets of the peer's, `received` of them.
+  void Progress(Handle h, int64_t sent, int64_t received) {
+    absl::MutexLock lock(&mu_);
+    progress_[h] = {sent, received};
   }
   int local_port() const override { return 8621; }
 
@@ -216,6 +236,7 @@ class FakeOneWayRunner final : public OneWayRunner {
   std::vector<v1::StartOneWayRequest> requests_ ABSL_GUARDED_BY(mu_);
   std::vector<IpAddress> peers_ ABSL_GUARDED_BY(mu_);
   std::vector<Callbacks> callbacks_ ABSL_GUARDED_BY(mu_);
+  std::map<Handle, std::pair<int64_t, int64_t>> progress_ ABSL_GUARDED_BY(mu_);
   int cancelled_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -57,7 +58,7 @@ class HistoryStoreTest : public ::testing::Test {
 };
 
 TEST_F(HistoryStoreTest, RoundTripKeepsEveryField) {
-  std::string path = PathOf("nested/dirs/history.db");
+  std::string path = PathOf("history.db");
   absl::StatusOr<std::unique_ptr<HistoryStore>> store = HistoryStore::Open(path);
   ASSERT_TRUE(store.ok()) << store.status();
   RunRecord run = MakeRun(absl::FromUnixMillis(1764242740123), "198.51.100.7");
@@ -79,6 +80,39 @@ TEST_F(HistoryStoreTest, RoundTripKeepsEveryField) {
   EXPECT_EQ(loaded->status, RunStatus::kPartial);
   EXPECT_EQ(loaded->payload_format, "json");
   EXPECT_EQ(loaded->payload, run.payload);
+}
+
+TEST_F(HistoryStoreTest, APathInAMissingDirectoryIsBadInputAndCreatesNothing) {
+  // Issue 15: a typo in --history-db used to create the directories on the quiet.
+  absl::StatusOr<std::unique_ptr<HistoryStore>> store =
+      HistoryStore::Open(PathOf("nested/dirs/history.db"));
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(store.status().message()),
+              ::testing::HasSubstr("directory " + PathOf("nested/dirs") + " does not exist"));
+  struct stat info;
+  EXPECT_NE(stat(PathOf("nested").c_str(), &info), 0);
+}
+
+TEST_F(HistoryStoreTest, FindsRunsByTheStartOfTheirId) {
+  absl::StatusOr<std::unique_ptr<HistoryStore>> store = HistoryStore::Open(PathOf("h.db"));
+  ASSERT_TRUE(store.ok()) << store.status();
+  RunRecord a = MakeRun(absl::FromUnixMillis(1764242740123), "198.51.100.7");
+  RunRecord b = MakeRun(absl::FromUnixMillis(1764242740123), "198.51.100.8");  // same ms
+  RunRecord c = MakeRun(absl::FromUnixMillis(1764329140000), "198.51.100.9");  // a day later
+  for (const RunRecord* r : {&a, &b, &c}) ASSERT_TRUE((*store)->Save(*r).ok());
+  EXPECT_THAT(*(*store)->FindRunIds(a.run_id, 5), ElementsAre(a.run_id));
+  EXPECT_THAT(*(*store)->FindRunIds(c.run_id.substr(0, 8), 5), ElementsAre(c.run_id));
+  EXPECT_EQ((*store)->FindRunIds(a.run_id.substr(0, 21), 5)->size(), 2u);  // a and b
+  EXPECT_EQ((*store)->FindRunIds("2025", 1)->size(), 1u);                  // the limit
+  EXPECT_TRUE((*store)->FindRunIds("1999", 5)->empty());
+  // Not the start of an id: refused before touching the database (no LIKE wildcards).
+  for (const char* bad : {"", "%", "2025_", "last", "20251127T112540.123Z-3f9a1c0b0"}) {
+    EXPECT_EQ((*store)->FindRunIds(bad, 5).status().code(), absl::StatusCode::kInvalidArgument)
+        << bad;
+  }
+  EXPECT_TRUE(IsRunIdPrefix("2"));
+  EXPECT_TRUE(IsRunIdPrefix("20251127T1125"));
+  EXPECT_FALSE(IsRunIdPrefix("x"));
 }
 
 TEST_F(HistoryStoreTest, UsesWalAndVersionedSchema) {
@@ -296,14 +330,37 @@ TEST_F(HistoryStoreTest, ConcurrentWritersLoseNoRows) {
   EXPECT_EQ(all->size(), 2u * kPerWriter);
 }
 
-TEST(DefaultHistoryPathTest, FollowsXdgThenHome) {
-  EXPECT_EQ(*DefaultHistoryPathFrom("/data", "/home/u"), "/data/pathpair/history.db");
-  EXPECT_EQ(*DefaultHistoryPathFrom("relative", "/home/u"),
+TEST(DefaultHistoryPathTest, FollowsTheVariableThenXdgThenHome) {
+  EXPECT_EQ(*DefaultHistoryPathFrom(nullptr, "/data", "/home/u"), "/data/pathpair/history.db");
+  EXPECT_EQ(*DefaultHistoryPathFrom(nullptr, "relative", "/home/u"),
             "/home/u/.local/share/pathpair/history.db");
-  EXPECT_EQ(*DefaultHistoryPathFrom(nullptr, "/home/u"),
+  EXPECT_EQ(*DefaultHistoryPathFrom(nullptr, nullptr, "/home/u"),
             "/home/u/.local/share/pathpair/history.db");
-  EXPECT_EQ(DefaultHistoryPathFrom(nullptr, nullptr).status().code(),
+  EXPECT_EQ(DefaultHistoryPathFrom(nullptr, nullptr, nullptr).status().code(),
             absl::StatusCode::kFailedPrecondition);
+  // PATHPAIR_HISTORY_DB wins, as given; empty is unset.
+  EXPECT_EQ(*DefaultHistoryPathFrom("/srv/pp.db", "/data", "/home/u"), "/srv/pp.db");
+  EXPECT_EQ(*DefaultHistoryPathFrom("", "/data", "/home/u"), "/data/pathpair/history.db");
+}
+
+TEST_F(HistoryStoreTest, TheXdgPlaceIsMadeTheVariablesPathIsNot) {
+  const char* saved_db = std::getenv("PATHPAIR_HISTORY_DB");
+  const char* saved_xdg = std::getenv("XDG_DATA_HOME");
+  const std::string old_db = saved_db ? saved_db : "";
+  const std::string old_xdg = saved_xdg ? saved_xdg : "";
+  unsetenv("PATHPAIR_HISTORY_DB");
+  setenv("XDG_DATA_HOME", PathOf("xdg").c_str(), 1);
+  absl::StatusOr<std::string> path = DefaultHistoryPath();
+  ASSERT_TRUE(path.ok()) << path.status();
+  EXPECT_EQ(*path, PathOf("xdg/pathpair/history.db"));
+  EXPECT_TRUE(HistoryStore::Open(*path).ok());  // its directories were made
+  setenv("PATHPAIR_HISTORY_DB", PathOf("elsewhere/pp.db").c_str(), 1);
+  path = DefaultHistoryPath();
+  ASSERT_TRUE(path.ok()) << path.status();
+  EXPECT_EQ(*path, PathOf("elsewhere/pp.db"));
+  EXPECT_EQ(HistoryStore::Open(*path).status().code(), absl::StatusCode::kInvalidArgument);
+  saved_db ? setenv("PATHPAIR_HISTORY_DB", old_db.c_str(), 1) : unsetenv("PATHPAIR_HISTORY_DB");
+  saved_xdg ? setenv("XDG_DATA_HOME", old_xdg.c_str(), 1) : unsetenv("XDG_DATA_HOME");
 }
 
 }  // namespace

@@ -176,6 +176,33 @@ TEST(MtrJsonTest, LossDerivedWhenOnlyLossPercentIsGiven) {
   EXPECT_EQ(t->hops(1).termination(), v1::HOP_TERMINATION_DESTINATION);
 }
 
+TEST(MtrJsonTest, PathpairsInterruptedTraceIsReadBackAsIncomplete) {
+  // `pathpair trace -j` stopped by Ctrl-C (issue 15): the hubs cover 9 of 12 rounds started.
+  auto t = ParseMtrJson(R"({"report":{"mtr":{"dst":"203.0.113.10","tests":50,
+      "interrupted":true,"incomplete":true,"rounds":9,"rounds_started":12},"hubs":[
+      {"count":1,"host":"198.51.100.2","Loss%":0.0,"Snt":10,"Avg":1.0},
+      {"count":2,"host":"203.0.113.10","Loss%":30.0,"Snt":10,"Avg":2.0}]}})");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_TRUE(t->interrupted());
+  EXPECT_TRUE(t->incomplete());
+  EXPECT_EQ(t->rounds(), 9);
+  EXPECT_EQ(t->rounds_started(), 12);
+  // A paired run's trace whose agent was lost: incomplete, not interrupted.
+  t = ParseMtrJson(R"({"report":{"mtr":{"dst":"203.0.113.10","interrupted":false,
+      "incomplete":true,"rounds":4},"hubs":[{"count":1,"host":"203.0.113.10","Snt":5}]}})");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_FALSE(t->interrupted());
+  EXPECT_TRUE(t->incomplete());
+  EXPECT_EQ(t->rounds(), 4);
+  // mtr's own JSON has neither key; "true" as a string is not a flag.
+  t = ParseMtrJson(R"({"report":{"mtr":{"dst":"203.0.113.10","interrupted":"true"},"hubs":[
+      {"count":1,"host":"203.0.113.10","Snt":5}]}})");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_FALSE(t->interrupted());
+  EXPECT_FALSE(t->incomplete());
+  EXPECT_EQ(t->rounds(), 5);
+}
+
 TEST(MtrJsonTest, RejectsMalformedInput) {
   for (const char* bad : {
            "",

@@ -1,6 +1,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -362,6 +363,54 @@ TEST_F(CommandsTest, ShowAndDiagnoseBadInput) {
     EXPECT_EQ(std::count(error.begin(), error.end(), '\n'), 1) << error;
     EXPECT_THAT(err_.str(), ::testing::StartsWith("pathpair "));
   }
+}
+
+TEST_F(CommandsTest, ShowAndDiagnoseTakeLastAndAUniqueBeginningOfTheId) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(Test({"--server", "agent.example:8620", "--insecure", "-c", "1", "--json"}), kExitOk);
+    ids.push_back(nlohmann::json::parse(out_.str())["run_id"]);
+  }
+  ASSERT_EQ(Run(RunShowCommand, {"--json", "last"}), kExitOk) << err_.str();
+  EXPECT_EQ(nlohmann::json::parse(out_.str())["run_id"], ids[1]);
+  ASSERT_EQ(Run(RunDiagnoseCommand, {"--json", "last"}), kExitOk) << err_.str();
+  EXPECT_EQ(nlohmann::json::parse(out_.str())["run_id"], ids[1]);
+  // All but the last two hex digits: unique (the two ids' random parts differ).
+  const std::string prefix = ids[0].substr(0, ids[0].size() - 2);
+  ASSERT_NE(prefix, ids[1].substr(0, ids[1].size() - 2));
+  ASSERT_EQ(Run(RunShowCommand, {"--json", prefix}), kExitOk) << err_.str();
+  EXPECT_EQ(nlohmann::json::parse(out_.str())["run_id"], ids[0]);
+  // Both ids start with "20": ambiguous, bad input listing both.
+  EXPECT_EQ(Run(RunShowCommand, {"20"}), kExitBadInput);
+  EXPECT_THAT(out_.str(), IsEmpty());
+  EXPECT_THAT(err_.str(), HasSubstr("several run ids"));
+  EXPECT_THAT(err_.str(), HasSubstr(ids[0]));
+  EXPECT_THAT(err_.str(), HasSubstr(ids[1]));
+  EXPECT_EQ(Run(RunDiagnoseCommand, {"20"}), kExitBadInput);
+  // No run starts so.
+  EXPECT_EQ(Run(RunShowCommand, {"1999"}), kExitBadInput);
+  EXPECT_THAT(err_.str(), HasSubstr("no run whose id starts with '1999'"));
+}
+
+TEST_F(CommandsTest, LastInAnEmptyHistoryIsBadInput) {
+  EXPECT_EQ(Run(RunShowCommand, {"last"}), kExitBadInput);
+  EXPECT_THAT(err_.str(), HasSubstr("no runs in"));
+}
+
+TEST_F(CommandsTest, AHistoryInAMissingDirectoryIsBadInputAndNotCreated) {
+  const std::string missing = dir_ + "/no/such/dir/history.db";
+  EXPECT_EQ(Run(RunHistoryCommand, {"--history-db", missing}), kExitBadInput);
+  EXPECT_THAT(err_.str(), HasSubstr("does not exist"));
+  EXPECT_EQ(Run(RunShowCommand, {"--history-db", missing, "last"}), kExitBadInput);
+  EXPECT_EQ(
+      Test({"--server", "agent.example:8620", "--insecure", "-c", "1", "--history-db", missing}),
+      kExitBadInput);
+  EXPECT_THAT(err_.str(), HasSubstr("does not exist"));
+  struct stat info;
+  EXPECT_NE(stat((dir_ + "/no").c_str(), &info), 0);
+  // The default given by PATHPAIR_HISTORY_DB (deps.default_history_path) is checked alike.
+  history_deps_.default_history_path = [missing] { return absl::StatusOr<std::string>(missing); };
+  EXPECT_EQ(Run(RunHistoryCommand, {}), kExitBadInput);
 }
 
 TEST_F(CommandsTest, DiagnoseReadsMtrJson) {

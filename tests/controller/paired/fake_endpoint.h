@@ -8,6 +8,7 @@
 #ifndef PATHPAIR_TESTS_CONTROLLER_PAIRED_FAKE_ENDPOINT_H_
 #define PATHPAIR_TESTS_CONTROLLER_PAIRED_FAKE_ENDPOINT_H_
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <string>
@@ -35,7 +36,7 @@ class FakeEndpoint : public Endpoint {
   int rounds = 3;
   int fail_trace_after_snapshots = -1;  // >= 0: fail (UNAVAILABLE) after that many snapshots
   bool trace_until_cancelled = false;   // the trace never ends by itself
-  bool oneway_fails = false;
+  bool oneway_fails = false;            // the half fails at once, without a result
   // Of the requested count, in the direction measured here; -1: every packet (a healthy run).
   int64_t oneway_received = -1;
   bool oneway_until_cancelled = false;
@@ -154,28 +155,34 @@ class FakeEndpoint : public Endpoint {
     }
     OneWayOutcome out;
     if (hooks.on_started) hooks.on_started();
+    // Like the real endpoints: a stopped half returns what it received so far (half the
+    // packets here), interrupted, with the status Cancelled.
+    bool stopped = false;
     if (oneway_until_cancelled) {
       while (!cancel.WaitFor(absl::Milliseconds(20))) {
       }
       saw_cancel = true;
+      stopped = true;
       out.status = absl::CancelledError("stopped by the user");
-      return out;
     }
     if (oneway_fails) {
       out.status = absl::UnavailableError("lost the agent " + name_);
       return out;
     }
     v1::AgentOneWayResult r;
-    const int64_t received = oneway_received < 0 ? request.count() : oneway_received;
-    r.mutable_inbound()->set_sent(request.count());
+    const int64_t sent = stopped ? request.count() / 2 : request.count();
+    const int64_t received =
+        std::min(sent, oneway_received < 0 ? request.count() : oneway_received);
+    r.set_interrupted(stopped);
+    r.mutable_inbound()->set_sent(sent);
     r.mutable_inbound()->set_received(received);
-    r.mutable_inbound()->set_loss_pct(100.0 * static_cast<double>(request.count() - received) /
-                                      static_cast<double>(request.count()));
+    r.mutable_inbound()->set_loss_pct(100.0 * static_cast<double>(sent - received) /
+                                      static_cast<double>(sent));
     r.mutable_inbound()->mutable_raw_delay()->set_min_ms(raw_delay_min_ms);
     r.mutable_inbound()->mutable_raw_delay()->set_avg_ms(raw_delay_avg_ms);
     r.mutable_inbound()->mutable_raw_delay()->set_max_ms(raw_delay_max_ms);
     r.mutable_inbound()->mutable_raw_delay()->set_stdev_ms(raw_delay_stdev_ms);
-    r.mutable_outbound()->set_sent(request.count());
+    r.mutable_outbound()->set_sent(sent);
     if (offset_estimated) {
       r.mutable_offset()->set_estimated(true);
       r.mutable_offset()->set_offset_ms(offset_ms);

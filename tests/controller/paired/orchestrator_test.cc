@@ -16,6 +16,7 @@ namespace pathpair::paired {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // Every call to now_unix_us advances 1 ms, so spreads are exact call counts.
 PairedDeps FakeDeps() {
@@ -180,18 +181,57 @@ TEST(OrchestratorTest, ReflectFailureWithoutReverseTargetIsAnError) {
   EXPECT_THAT(run.status().message(), HasSubstr("reverse target"));
   EXPECT_THAT(run.status().message(), HasSubstr("bad token"));
   EXPECT_THAT(run.status().message(), HasSubstr("--reverse-target"));
+  EXPECT_THAT(run.status().message(), Not(HasSubstr("--target ADDRESS")));
+  // Without --target the forward target is the --server address: the error names --target
+  // first (issue 15: it named only --reverse-target).
+  PairedTestPlan plan = Plan();
+  plan.forward_target_is_server = true;
+  run = RunPairedTest(plan, client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_FALSE(run.ok());
+  EXPECT_THAT(run.status().message(),
+              HasSubstr("203.0.113.80 is the --server address; give --target ADDRESS"));
 }
 
 TEST(OrchestratorTest, UnreachableAgentIsAnErrorNamingIt) {
-  FakeEndpoint client("local");
+  // The client end unreachable: nothing can run.
+  FakeEndpoint client("client.example:8620");
   FakeEndpoint server("agent.example:8620");
-  server.info_status = absl::UnavailableError("connection refused");
+  client.info_status = absl::UnavailableError("connection refused");
   CancelToken cancel;
   absl::StatusOr<v1::PairedRun> run =
       RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
   ASSERT_FALSE(run.ok());
-  EXPECT_THAT(run.status().message(), HasSubstr("agent.example:8620"));
+  EXPECT_THAT(run.status().message(), HasSubstr("client.example:8620"));
   EXPECT_THAT(run.status().message(), HasSubstr("connection refused"));
+  // A server that refuses (bad token) is an error too: the user must fix it.
+  client.info_status = absl::OkStatus();
+  server.info_status = absl::UnauthenticatedError("bad bearer token");
+  run = RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_FALSE(run.ok());
+  EXPECT_THAT(run.status().message(), HasSubstr("agent.example:8620"));
+  EXPECT_THAT(run.status().message(), HasSubstr("bad bearer token"));
+}
+
+TEST(OrchestratorTest, UnreachableServerRunsTheForwardTraceAloneAsAPartialRun) {
+  // Issue 15: a black-holed path is exactly when a user needs the trace.
+  FakeEndpoint client("local");
+  FakeEndpoint server("agent.example:8620");
+  server.info_status = absl::DeadlineExceededError("Deadline Exceeded");
+  CancelToken cancel;
+  absl::StatusOr<v1::PairedRun> run =
+      RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(RunCompleteness(*run), Completeness::kPartial);
+  ASSERT_TRUE(run->client().has_trace());
+  EXPECT_EQ(run->client().trace().rounds(), 3);
+  EXPECT_FALSE(run->client().trace().incomplete());
+  EXPECT_EQ(client.trace_request.options().target(), "203.0.113.80");
+  EXPECT_FALSE(run->server().has_trace());
+  EXPECT_THAT(run->server().error(), HasSubstr("agent.example:8620 did not answer Info"));
+  EXPECT_THAT(run->server().error(), HasSubstr("Deadline Exceeded"));
+  EXPECT_TRUE(run->oneway_forward().incomplete());
+  EXPECT_TRUE(server.trace_request.options().target().empty());  // nothing asked of it
+  EXPECT_TRUE(client.reflect_peer.empty());
 }
 
 TEST(OrchestratorTest, ServerFailingMidTestKeepsTheForwardResult) {
@@ -213,10 +253,19 @@ TEST(OrchestratorTest, ServerFailingMidTestKeepsTheForwardResult) {
   // The forward one-way direction was measured by the server: lost with it.
   ASSERT_TRUE(run->has_oneway_forward());
   EXPECT_THAT(run->oneway_forward().error(), HasSubstr("server side failed"));
-  EXPECT_TRUE(run->oneway_reverse().error().empty());
+  // The reverse direction, sent by the server, was measured by the client to the end of its
+  // own schedule: its figures are kept, with why they are incomplete (issue 15).
+  EXPECT_EQ(run->oneway_reverse().stats().sent(), 300);
+  EXPECT_THAT(run->oneway_reverse().error(), HasSubstr("the server side, which sends"));
   const std::vector<std::string> errors = RunErrors(*run);
-  ASSERT_EQ(errors.size(), 2u);
+  ASSERT_EQ(errors.size(), 3u);
   EXPECT_THAT(errors[0], HasSubstr("reverse trace (server agent.example:8620)"));
+  // Issue 15: whatever the server measured or sent is incomplete; the forward trace, which ran
+  // to its end, is not.
+  EXPECT_FALSE(run->client().trace().incomplete());
+  EXPECT_TRUE(run->server().trace().incomplete());
+  EXPECT_TRUE(run->oneway_forward().incomplete());
+  EXPECT_TRUE(run->oneway_reverse().incomplete());
 }
 
 TEST(OrchestratorTest, BothSidesFailingIsAFailure) {
@@ -261,6 +310,86 @@ TEST(OrchestratorTest, CancellationStopsBothSidesAndKeepsWhatWasMeasured) {
   // No alias phase after an interruption.
   EXPECT_TRUE(client.alias_requests.empty());
   EXPECT_FALSE(run->has_client_aliases());
+  // Both traces and both one-way directions were cut short; the one-way packets received
+  // until Ctrl-C are kept (issue 15: they were thrown away).
+  EXPECT_TRUE(run->client().trace().incomplete());
+  EXPECT_TRUE(run->server().trace().incomplete());
+  for (const v1::OneWayMeasurement* way : {&run->oneway_forward(), &run->oneway_reverse()}) {
+    EXPECT_TRUE(way->incomplete());
+    EXPECT_EQ(way->stats().sent(), 150);  // half of the 300 asked for, in the fake
+    EXPECT_EQ(way->stats().received(), 150);
+    EXPECT_THAT(way->error(), HasSubstr("interrupted"));
+  }
+}
+
+TEST(OrchestratorTest, CompleteRunIsNotIncomplete) {
+  FakeEndpoint client("local");
+  FakeEndpoint server("agent.example:8620");
+  CancelToken cancel;
+  absl::StatusOr<v1::PairedRun> run =
+      RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_TRUE(run.ok());
+  EXPECT_FALSE(run->client().trace().incomplete());
+  EXPECT_FALSE(run->server().trace().incomplete());
+  EXPECT_FALSE(run->oneway_forward().incomplete());
+  EXPECT_FALSE(run->oneway_reverse().incomplete());
+}
+
+TEST(OrchestratorTest, AnAgentWithoutRawSocketsRefusesTcpBeforeAnythingStarts) {
+  // Issue 15: `pathpair test -T` against an agent that is not root failed only after the
+  // one-way phase.
+  FakeEndpoint client("local");
+  FakeEndpoint server("agent.example:8620");
+  server.info.mutable_capabilities()->set_socket_mode(
+      v1::Capabilities::SOCKET_MODE_UNPRIVILEGED_ICMP);
+  server.info.mutable_capabilities()->add_protocols(v1::PROTOCOL_ICMP);
+  PairedTestPlan plan = Plan();
+  plan.probe.set_protocol(v1::PROTOCOL_TCP);
+  CancelToken cancel;
+  absl::StatusOr<v1::PairedRun> run =
+      RunPairedTest(plan, client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_FALSE(run.ok());
+  EXPECT_EQ(run.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(run.status().message(), HasSubstr("agent.example:8620 cannot send PROTOCOL_TCP"));
+  EXPECT_THAT(run.status().message(), HasSubstr("CAP_NET_RAW"));
+  EXPECT_EQ(server.oneway_request.count(), 0);  // nothing started
+  EXPECT_EQ(client.oneway_request.count(), 0);
+  EXPECT_TRUE(client.reflect_peer.empty());
+  // ICMP it can do.
+  plan.probe.set_protocol(v1::PROTOCOL_ICMP);
+  EXPECT_TRUE(RunPairedTest(plan, client, server, FakeDeps(), cancel, nullptr).ok());
+}
+
+TEST(OrchestratorTest, ATlsMismatchIsOneHintNotGrpcsWords) {
+  FakeEndpoint client("local");
+  FakeEndpoint server("agent.example:8620");
+  CancelToken cancel;
+  // TLS against a plaintext agent: BoringSSL's words.
+  server.info_status = absl::UnavailableError(
+      "failed to connect to all addresses; last error: UNKNOWN: ipv4:203.0.113.80:8620: Ssl "
+      "handshake failed: SSL_ERROR_SSL: error:100000f7:SSL routines:OPENSSL_internal:"
+      "WRONG_VERSION_NUMBER");
+  absl::StatusOr<v1::PairedRun> run =
+      RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_FALSE(run.ok());
+  EXPECT_EQ(run.status().message(),
+            "server agent agent.example:8620 did not answer Info: the agent serves plaintext: use "
+            "--insecure (or start the agent with TLS)");
+  // Plaintext against a TLS agent: it closes the connection.
+  server.info_status = absl::UnavailableError(
+      "failed to connect to all addresses; last error: UNAVAILABLE: ipv4:203.0.113.80:8620: "
+      "Socket closed");
+  PairedTestPlan plan = Plan();
+  plan.insecure = true;
+  run = RunPairedTest(plan, client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_FALSE(run.ok());
+  EXPECT_THAT(run.status().message(), HasSubstr("the agent may require TLS"));
+  EXPECT_THAT(run.status().message(), Not(HasSubstr("Socket closed")));
+  // Anything else keeps its own words (a server that cannot be reached at all is another
+  // case: UnreachableServerRunsTheForwardTraceAloneAsAPartialRun).
+  server.info_status = absl::UnauthenticatedError("bad bearer token");
+  run = RunPairedTest(plan, client, server, FakeDeps(), cancel, nullptr);
+  EXPECT_THAT(run.status().message(), HasSubstr("bad bearer token"));
 }
 
 TEST(OrchestratorTest, ZeroRoundsIsRefused) {

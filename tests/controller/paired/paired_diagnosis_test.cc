@@ -155,6 +155,60 @@ TEST(PairedDiagnosisTest, DestinationThatOnlyDropsIcmpIsHealthyWhenItGetsTheOneW
   EXPECT_EQ(d.json.verdict, "broken");
 }
 
+// Issue 15: the server agent is killed mid-test. Its reverse trace ends with a snapshot whose
+// later hops look clean; neither one-way direction was measured to the end.
+v1::PairedRun ServerKilledRun(bool reverse_incomplete) {
+  v1::PairedRun run;
+  run.set_forward_target("203.0.113.200");
+  run.set_reverse_target("198.51.100.200");
+  *run.mutable_client()->mutable_trace() = Trace("203.0.113.200", kForwardHops, 4, 3);
+  // The cut reverse trace: loss only at its destination (the client), hops clean.
+  v1::TraceResult reverse = Trace("198.51.100.200", kReverseHops, 7, 3);
+  reverse.set_incomplete(reverse_incomplete);
+  *run.mutable_server()->mutable_trace() = reverse;
+  return run;
+}
+
+TEST(PairedDiagnosisTest, CutShortReverseTraceNamesNoLossDirection) {
+  // Complete, the pattern puts the loss on the way out (the reverse trace loses only its
+  // destination's replies, which travel that way)...
+  DiagnosisOutput d = DiagnosePairedRun(ServerKilledRun(false), nullptr);
+  EXPECT_TRUE(HasCode(d.json.paired, "LOSS_FORWARD_DIRECTION")) << d.json.paired.dump(2);
+  // ...cut short, its clean hops prove nothing: no direction is named, and the diagnosis says
+  // it is incomplete.
+  d = DiagnosePairedRun(ServerKilledRun(true), nullptr);
+  EXPECT_FALSE(HasCode(d.json.paired, "LOSS_FORWARD_DIRECTION")) << d.json.paired.dump(2);
+  EXPECT_FALSE(HasCode(d.json.paired, "LOSS_REVERSE_DIRECTION"));
+  EXPECT_FALSE(HasCode(d.json.paired, "HEALTHY"));
+  EXPECT_NE(d.verdict, v1::VERDICT_HEALTHY);
+  EXPECT_THAT(d.text, ::testing::HasSubstr("INCOMPLETE"));
+}
+
+TEST(PairedDiagnosisTest, CutShortOneWayDirectionIsNotCleanNorEvidence) {
+  // The way back measured clean to the end, the way out lossy but cut short: before issue 15
+  // this named LOSS_FORWARD_DIRECTION from the cut direction.
+  v1::PairedRun run = ReverseLossRun();
+  *run.mutable_oneway_forward() = OneWay(300, 200, 33.3);
+  *run.mutable_oneway_reverse() = OneWay(300, 300, 0);
+  DiagnosisOutput d = DiagnosePairedRun(run, nullptr);
+  EXPECT_TRUE(HasCode(d.json.paired, "LOSS_FORWARD_DIRECTION")) << d.json.paired.dump(2);
+  run.mutable_oneway_forward()->set_incomplete(true);
+  run.mutable_oneway_forward()->set_error("cut short: the server side failed");
+  d = DiagnosePairedRun(run, nullptr);
+  EXPECT_FALSE(HasCode(d.json.paired, "LOSS_FORWARD_DIRECTION")) << d.json.paired.dump(2);
+  EXPECT_FALSE(HasCode(d.json.paired, "LOSS_BOTH_DIRECTIONS"));
+  EXPECT_THAT(d.text, ::testing::HasSubstr("one-way client -> server cut short"));
+  // A complete lossy direction is still named when the other one is cut short; the cut one is
+  // not taken for clean: never "both", never the cut one.
+  *run.mutable_oneway_forward() = OneWay(300, 200, 33.3);
+  *run.mutable_oneway_reverse() = OneWay(300, 200, 33.3);
+  run.mutable_oneway_reverse()->set_incomplete(true);
+  d = DiagnosePairedRun(run, nullptr);
+  EXPECT_TRUE(HasCode(d.json.paired, "LOSS_FORWARD_DIRECTION")) << d.json.paired.dump(2);
+  EXPECT_FALSE(HasCode(d.json.paired, "LOSS_REVERSE_DIRECTION"));
+  EXPECT_FALSE(HasCode(d.json.paired, "LOSS_BOTH_DIRECTIONS"));
+}
+
 TEST(PairedDiagnosisTest, SingleTrace) {
   const DiagnosisOutput d = DiagnoseOneTrace(Trace("203.0.113.200", kForwardHops, 0, 0), nullptr);
   ASSERT_TRUE(d.available);

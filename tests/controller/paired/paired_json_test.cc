@@ -54,7 +54,7 @@ TEST(PairedJsonTest, TopLevelKeysAndShapes) {
   for (const auto& [key, value] : j["oneway"]["forward"].items()) oneway_keys.push_back(key);
   EXPECT_THAT(oneway_keys, ::testing::UnorderedElementsAre(
                                "sent", "received", "loss_pct", "delay_ms", "raw_delay_ms", "clock",
-                               "jitter_ms", "duplicates", "reordered", "error"));
+                               "jitter_ms", "duplicates", "reordered", "error", "incomplete"));
   EXPECT_TRUE(j["oneway"]["forward"]["sent"].is_number_integer());
   EXPECT_TRUE(j["oneway"]["forward"]["error"].is_null());
   EXPECT_EQ(j["paths"]["symmetric"], false);
@@ -135,6 +135,22 @@ TEST(PairedJsonTest, ReportReadsBackIntoTheSameRun) {
   EXPECT_EQ(OneWayToJson((*again)->oneway_forward()).dump(),
             OneWayToJson(run.oneway_forward()).dump());
   EXPECT_FALSE((*again)->has_client_aliases());  // null in the report: not resolved
+
+  EXPECT_FALSE((*again)->server().trace().incomplete());
+  EXPECT_FALSE((*again)->oneway_reverse().incomplete());
+
+  // What was cut short reads back as cut short (issue 15): `pathpair diagnose` of a saved
+  // report must not take it for clean.
+  v1::PairedRun cut = run;
+  cut.mutable_server()->mutable_trace()->set_incomplete(true);
+  cut.mutable_oneway_reverse()->set_incomplete(true);
+  again = PairedRunFromJson(
+      nlohmann::json::parse(PairedRunToJson(cut, nlohmann::json(), DiagnosisJson()).dump()));
+  ASSERT_TRUE(again.has_value() && again->ok());
+  EXPECT_TRUE((*again)->server().trace().incomplete());
+  EXPECT_FALSE((*again)->client().trace().incomplete());
+  EXPECT_TRUE((*again)->oneway_reverse().incomplete());
+  EXPECT_FALSE((*again)->oneway_forward().incomplete());
 
   EXPECT_FALSE(PairedRunFromJson(nlohmann::json::parse(R"({"report": {}})")).has_value());
   nlohmann::json bad = nlohmann::json::parse(report.dump());
