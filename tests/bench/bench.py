@@ -3,8 +3,8 @@
 real Linux routers in network namespaces (tests/topo). Writes docs/BENCHMARKS.md (or --out) and
 prints the same table.
 
-    sudo tests/bench/run.sh            # full run (about 10 minutes), writes docs/BENCHMARKS.md
-    sudo tests/bench/run.sh --smoke    # a short run (CI: ctest -R bench.smoke), no thresholds
+    tests/bench/run.sh            # full run (about 10 minutes), writes docs/BENCHMARKS.md
+    tests/bench/run.sh --smoke    # a short run (CI: ctest -R bench.smoke), no thresholds
 
 Figures (issue 13):
   * RTT error against the wire: a tcpdump capture with nanosecond timestamps on the client's

@@ -2,9 +2,11 @@
 # Runs the benchmark suite (tests/bench/bench.py): builds what it needs, then measures pathpair
 # against mtr and writes docs/BENCHMARKS.md (prints the same table).
 #
-# Usage: sudo tests/bench/run.sh [--smoke] [--out FILE] [--load-note TEXT]
+# Usage: tests/bench/run.sh (runs itself through sudo when not root) [--smoke] [--out FILE] [--load-note TEXT]
 # Environment: BUILD_DIR (default build).
 set -euo pipefail
+source "$(dirname "$0")/../../deploy/as-root.sh"
+pathpair_as_root "$@"
 cd "$(dirname "$0")/../.."
 build_dir=${BUILD_DIR:-build}
 [[ -f "$build_dir/CMakeCache.txt" ]] || cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo
