@@ -21,6 +21,8 @@ packages=(
   # A gRPC client the project did not write: the authentication tests (generic calls) and the
   # Info calls of test_oneway_flood.py.
   python3-grpcio
+  # Benchmarks (tests/bench): the wire's timestamps, peak RSS, the agent driver's messages.
+  tcpdump time python3-protobuf
   # HTML report rendering check (headless).
   chromium
   # Operations (issue 11): the agent's /metrics over HTTP; the Debian package and its checks

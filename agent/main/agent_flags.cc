@@ -122,6 +122,8 @@ std::unique_ptr<CLI::App> MakeAgentApp(AgentFlags& flags) {
           },
           ""));
   AddBounded(*app, "--max-traces", flags.max_traces, 1, 100000, "N", "concurrent traces");
+  AddBounded(*app, "--max-traces-per-client", flags.max_traces_per_client, 1, 100000, "N",
+             "concurrent traces of one client");
   AddBounded(*app, "--max-rate", flags.max_rate_pps, 1, 10000000, "PPS",
              "probes per second over all traces");
   AddBounded(*app, "--max-packet-size", flags.max_packet_size, 28, 65535, "BYTES",

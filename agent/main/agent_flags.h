@@ -27,6 +27,7 @@ struct AgentFlags {
   bool insecure = false;
   std::vector<std::string> allow;
   int max_traces = 16;
+  int max_traces_per_client = 8;  // one identity (certificate, token or anonymous)
   double max_rate_pps = 2000;
   int max_packet_size = 9000;
   int consent_ttl_s = 600;

@@ -127,6 +127,7 @@ int Run(int argc, char** argv) {
   AgentServiceConfig config;
   config.version = PATHPAIR_VERSION;
   config.max_concurrent_traces = flags->max_traces;
+  config.max_traces_per_client = flags->max_traces_per_client;
   config.max_probe_rate_pps = flags->max_rate_pps;
   config.max_packet_size = flags->max_packet_size;
   config.test_clock = flags->test_clock;

@@ -18,16 +18,17 @@ absl::StatusOr<AgentFlags> Parse(std::vector<const char*> args) {
 }
 
 TEST(AgentFlagsTest, ParsesEveryFlag) {
-  absl::StatusOr<AgentFlags> flags =
-      Parse({"--listen", "0.0.0.0:8620", "--tls-cert", "a.pem", "--tls-key=a.key", "--tls-ca",
-             "ca.pem", "--token-file", "t", "--allow", "198.51.100.0/24", "--allow",
-             "2001:db8::/32", "--max-traces", "4", "--max-rate", "500"});
+  absl::StatusOr<AgentFlags> flags = Parse(
+      {"--listen", "0.0.0.0:8620", "--tls-cert", "a.pem", "--tls-key=a.key", "--tls-ca", "ca.pem",
+       "--token-file", "t", "--allow", "198.51.100.0/24", "--allow", "2001:db8::/32",
+       "--max-traces", "4", "--max-traces-per-client", "3", "--max-rate", "500"});
   ASSERT_TRUE(flags.ok()) << flags.status();
   EXPECT_THAT(flags->listen, ::testing::ElementsAre("0.0.0.0:8620"));
   EXPECT_EQ(flags->tls_key, "a.key");
   EXPECT_EQ(flags->token_file, "t");
   EXPECT_THAT(flags->allow, ::testing::ElementsAre("198.51.100.0/24", "2001:db8::/32"));
   EXPECT_EQ(flags->max_traces, 4);
+  EXPECT_EQ(flags->max_traces_per_client, 3);
   EXPECT_EQ(flags->max_rate_pps, 500);
   EXPECT_FALSE(flags->insecure);
 }
@@ -110,9 +111,10 @@ TEST(AgentFlagsTest, ErrorsAreOneLineThatNamesTheFlag) {
 
 TEST(AgentFlagsTest, HelpListsEveryFlag) {
   const std::string help = AgentHelp();
-  for (const char* flag : {"--help", "--version", "--listen", "--tls-cert", "--tls-key", "--tls-ca",
-                           "--token-file", "--insecure", "--allow", "--max-traces", "--max-rate",
-                           "--max-packet-size", "--consent-ttl", "--oneway-port"}) {
+  for (const char* flag :
+       {"--help", "--version", "--listen", "--tls-cert", "--tls-key", "--tls-ca", "--token-file",
+        "--insecure", "--allow", "--max-traces", "--max-traces-per-client", "--max-rate",
+        "--max-packet-size", "--consent-ttl", "--oneway-port"}) {
     EXPECT_THAT(help, HasSubstr(flag));
   }
 }
