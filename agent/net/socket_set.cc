@@ -367,4 +367,14 @@ absl::StatusOr<SocketSet> DuplicateSocketSet(const SocketSet& set, const SocketP
   return copy;
 }
 
+absl::StatusOr<SocketSet> OpenEverySocket(SocketPlan plan) {
+  plan.ipv4 = plan.ipv6 = plan.icmp = plan.udp = plan.tcp = true;
+  absl::StatusOr<SocketSet> sockets = OpenSocketSet(plan);
+  if (sockets.ok()) return sockets;
+  plan.ipv6 = false;
+  absl::StatusOr<SocketSet> v4_only = OpenSocketSet(plan);
+  if (v4_only.ok()) return v4_only;
+  return sockets;
+}
+
 }  // namespace pathpair::net

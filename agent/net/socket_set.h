@@ -102,6 +102,11 @@ struct SocketSet {
 absl::StatusOr<SocketSet> OpenSocketSet(const SocketPlan& plan,
                                         OsSysCalls& sys = OsSysCalls::Real());
 
+// Every protocol over both families (the plan's interface and mark kept), or over IPv4 alone on
+// a host without IPv6: what a process that may trace any target opens before it drops its
+// privileges (pathpair-agent, pathpair trace). The error is the dual-stack attempt's.
+absl::StatusOr<SocketSet> OpenEverySocket(SocketPlan plan = {});
+
 // Opens one unprivileged ICMP datagram socket for `ipv6` or IPv4, bound so that the kernel uses
 // `echo_id` as the echo identifier, with error-queue and timestamp options set. Needs no
 // privilege (only ping_group_range); used by SocketTransport in kUnprivilegedIcmp mode.

@@ -32,23 +32,7 @@ absl::string_view ReplyKindLabel(packet::ReplyKind kind) {
 
 }  // namespace
 
-absl::StatusOr<net::SocketSet> ProberTraceRunner::OpenSockets() {
-  net::SocketPlan plan;
-  plan.ipv4 = true;
-  plan.ipv6 = true;
-  plan.icmp = true;
-  plan.udp = true;
-  plan.tcp = true;
-  absl::StatusOr<net::SocketSet> sockets = net::OpenSocketSet(plan);
-  if (!sockets.ok()) {
-    // A host without IPv6 still serves IPv4 traces.
-    plan.ipv6 = false;
-    absl::StatusOr<net::SocketSet> v4_only = net::OpenSocketSet(plan);
-    if (!v4_only.ok()) return sockets.status();
-    sockets = std::move(v4_only);
-  }
-  return sockets;
-}
+absl::StatusOr<net::SocketSet> ProberTraceRunner::OpenSockets() { return net::OpenEverySocket(); }
 
 absl::StatusOr<std::unique_ptr<ProberTraceRunner>> ProberTraceRunner::Create(const Clock& clock) {
   absl::StatusOr<net::SocketSet> sockets = OpenSockets();

@@ -37,20 +37,9 @@ absl::Status OpenTraceSocketsAndDropPrivileges(const std::vector<std::string>& a
   absl::StatusOr<cli::TraceCommandLine> command = cli::ParseTraceCommandLine(args);
   if (!command.ok() || command->show_help || command->show_version) return absl::OkStatus();
   net::SocketPlan plan;
-  plan.ipv4 = true;
-  plan.ipv6 = true;
-  plan.icmp = true;
-  plan.udp = true;
-  plan.tcp = true;
   plan.interface = command->probe.interface();
   plan.mark = command->probe.fwmark();
-  absl::StatusOr<net::SocketSet> sockets = net::OpenSocketSet(plan);
-  if (!sockets.ok()) {
-    plan.ipv6 = false;  // a host without IPv6 still traces IPv4 targets
-    if (absl::StatusOr<net::SocketSet> v4_only = net::OpenSocketSet(plan); v4_only.ok()) {
-      sockets = std::move(v4_only);
-    }
-  }
+  absl::StatusOr<net::SocketSet> sockets = net::OpenEverySocket(plan);
   OpenedSockets() = std::move(sockets);
   const char* sudo_uid = std::getenv("SUDO_UID");
   const char* sudo_gid = std::getenv("SUDO_GID");
