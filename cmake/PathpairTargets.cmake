@@ -104,6 +104,11 @@ function(pathpair_executable name)
   _pathpair_parse_target_arguments(pathpair_executable "")
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} ${ARG_PRIVATE_DEPS} pathpair_build_options)
+  if(PATHPAIR_TSAN)
+    # Every program of a TSan build, not only the test binaries: tests run pathpair and
+    # pathpair-agent too, and their absl::Mutex must be as visible to TSan.
+    target_link_libraries(${name} PRIVATE pathpair_tsan_absl)
+  endif()
   _pathpair_stage_headers(${name} stage ${headers})
   target_include_directories(${name} PRIVATE ${stage})
 endfunction()
@@ -135,7 +140,7 @@ function(pathpair_add_label_build_targets)
 endfunction()
 
 if(PATHPAIR_TSAN)
-  # absl::Mutex made visible to TSan in every test binary (tests/tsan/README.md).
+  # absl::Mutex made visible to TSan in every executable (tests/tsan/README.md).
   add_library(pathpair_tsan_absl OBJECT ${PROJECT_SOURCE_DIR}/tests/tsan/absl_mutex_annotations.cc)
   target_link_libraries(pathpair_tsan_absl PUBLIC absl::synchronization absl::time
                         ${CMAKE_DL_LIBS})
@@ -147,9 +152,6 @@ function(pathpair_test name)
   _pathpair_parse_target_arguments(pathpair_test "LABELS")
   pathpair_executable(${name} SOURCES ${ARG_SOURCES} HEADERS ${ARG_HEADERS}
                       DEPS ${ARG_DEPS} ${ARG_PRIVATE_DEPS} GTest::gmock_main)
-  if(PATHPAIR_TSAN)
-    target_link_libraries(${name} PRIVATE pathpair_tsan_absl)
-  endif()
   if(ARG_LABELS)
     pathpair_label_targets(LABELS ${ARG_LABELS} TARGETS ${name})
   else()
