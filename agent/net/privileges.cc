@@ -7,6 +7,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -188,6 +189,13 @@ absl::StatusOr<DroppedPrivileges> DropPrivileges(const DropOptions& options) {
   }
   if (absl::Status cleared = ClearCapabilities(); !cleared.ok()) return cleared;
   return dropped;
+}
+
+DropOptions SudoAwareDropOptions() {
+  const char* sudo_uid = std::getenv("SUDO_UID");
+  const char* sudo_gid = std::getenv("SUDO_GID");
+  return {.fallback_uid = sudo_uid == nullptr ? "" : sudo_uid,
+          .fallback_gid = sudo_gid == nullptr ? "" : sudo_gid};
 }
 
 }  // namespace pathpair::net

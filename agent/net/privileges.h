@@ -47,6 +47,10 @@ struct DroppedPrivileges {
 // packages create it), else "nobody".
 std::string DefaultUnprivilegedUser();
 
+// The options of a command-line program (pathpair trace, pathpair test): the default user, or
+// the user sudo ran it for (SUDO_UID and SUDO_GID from the environment) when there is one.
+DropOptions SudoAwareDropOptions();
+
 // Drops every privilege of the calling process, as described at the top. Errors:
 // FailedPrecondition when more than one thread runs; NotFound for an unknown user;
 // InvalidArgument for a user that is root, or a different user without root; Internal when the

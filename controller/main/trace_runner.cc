@@ -41,11 +41,7 @@ absl::Status OpenTraceSocketsAndDropPrivileges(const std::vector<std::string>& a
   plan.mark = command->probe.fwmark();
   absl::StatusOr<net::SocketSet> sockets = net::OpenEverySocket(plan);
   OpenedSockets() = std::move(sockets);
-  const char* sudo_uid = std::getenv("SUDO_UID");
-  const char* sudo_gid = std::getenv("SUDO_GID");
-  return net::DropPrivileges({.fallback_uid = sudo_uid == nullptr ? "" : sudo_uid,
-                              .fallback_gid = sudo_gid == nullptr ? "" : sudo_gid})
-      .status();
+  return net::DropPrivileges(net::SudoAwareDropOptions()).status();
 }
 
 absl::StatusOr<v1::TraceResult> LocalTraceRunner(const v1::ProbeOptions& options,

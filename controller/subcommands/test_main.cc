@@ -138,11 +138,8 @@ int RunTestMain(const std::vector<std::string>& args) {
     absl::StatusOr<std::unique_ptr<paired::LocalEndpoint>> endpoint =
         paired::LocalEndpoint::Create(std::move(local));
     if (!endpoint.ok()) return endpoint.status();
-    const char* sudo_uid = std::getenv("SUDO_UID");
-    const char* sudo_gid = std::getenv("SUDO_GID");
     absl::StatusOr<net::DroppedPrivileges> dropped =
-        net::DropPrivileges({.fallback_uid = sudo_uid == nullptr ? "" : sudo_uid,
-                             .fallback_gid = sudo_gid == nullptr ? "" : sudo_gid});
+        net::DropPrivileges(net::SudoAwareDropOptions());
     if (!dropped.ok()) {
       return absl::InternalError(
           absl::StrCat("cannot drop privileges: ", dropped.status().message()));
