@@ -2,12 +2,26 @@
 
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
 #include "pathpair/v1/agent.pb.h"
 
 namespace pathpair::agent {
+
+absl::Status ValidateAgentName(absl::string_view name) {
+  if (name.empty() || name.size() > 64) {
+    return absl::InvalidArgumentError("an agent name must be 1..64 characters");
+  }
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
+      return absl::InvalidArgumentError(
+          absl::StrCat("agent name '", name.substr(0, 64), "': only [A-Za-z0-9._-] are allowed"));
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<RelayedMethod> FindAgentMethod(absl::string_view full_name) {
   const google::protobuf::ServiceDescriptor* agent =

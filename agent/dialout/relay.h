@@ -21,6 +21,10 @@
 
 namespace pathpair::agent {
 
+// A fleet agent name: 1..64 of [A-Za-z0-9._-] (as a SPIFFE ID's NAME). InvalidArgument
+// otherwise.
+absl::Status ValidateAgentName(absl::string_view name);
+
 struct RelayedMethod {
   std::string full_name;  // "/pathpair.v1.Agent/StartTrace"
   bool server_streaming = false;

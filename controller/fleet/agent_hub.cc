@@ -641,18 +641,7 @@ void AgentHub::Impl::Shutdown() {
   proxy_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
 }
 
-absl::Status ValidateAgentName(const std::string& name) {
-  if (name.empty() || name.size() > 64) {
-    return absl::InvalidArgumentError("an agent name must be 1..64 characters");
-  }
-  for (char c : name) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
-      return absl::InvalidArgumentError(
-          absl::StrCat("agent name '", name.substr(0, 64), "': only [A-Za-z0-9._-] are allowed"));
-    }
-  }
-  return absl::OkStatus();
-}
+absl::Status ValidateAgentName(const std::string& name) { return agent::ValidateAgentName(name); }
 
 AgentHub::AgentHub(AgentHubOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 
