@@ -25,6 +25,7 @@
 #include "common/status/status_macros.h"
 #include "controller/history/history_store.h"
 #include "controller/paired/oneway_clock.h"
+#include "controller/paired/oneway_schedule.h"
 
 namespace pathpair::paired {
 
@@ -59,15 +60,6 @@ absl::StatusOr<std::pair<std::string, int>> SplitHostPort(absl::string_view endp
 std::string JoinHostPort(absl::string_view host, int port) {
   if (host.find(':') != absl::string_view::npos) return absl::StrCat("[", host, "]:", port);
   return absl::StrCat(host, ":", port);
-}
-
-int64_t OneWayPacketCount(const PairedTestPlan& plan) {
-  if (plan.oneway_count > 0) return plan.oneway_count;
-  const int64_t interval_us =
-      std::max<int64_t>(100, absl::ToInt64Microseconds(plan.oneway_interval));
-  const int64_t rounds = std::max(1, plan.probe.count());
-  const int64_t trace_us = rounds * std::max<int64_t>(plan.probe.interval_us(), 1);
-  return std::clamp<int64_t>(trace_us / interval_us, 300, int64_t{1} << 20);
 }
 
 PairedDeps SystemPairedDeps() {
@@ -248,8 +240,10 @@ SessionRequests BuildRequests(const PairedTestPlan& plan, const v1::PairedRun& r
   *requests.reverse_trace.mutable_options() = ReverseOptions(plan.probe, run.reverse_target());
 
   v1::StartOneWayRequest oneway;
-  oneway.set_count(static_cast<int32_t>(OneWayPacketCount(plan)));
-  oneway.set_interval_us(absl::ToInt64Microseconds(plan.oneway_interval));
+  const OneWaySchedule schedule =
+      PlanOneWaySchedule(plan.probe, plan.oneway_count, plan.oneway_interval);
+  oneway.set_count(static_cast<int32_t>(schedule.count));
+  oneway.set_interval_us(absl::ToInt64Microseconds(schedule.interval));
   oneway.set_packet_size(plan.oneway_packet_size);
   oneway.set_test_id(test_id);
   oneway.set_session_key(session_key);
