@@ -123,6 +123,13 @@ std::string TlsMismatchHint(const absl::Status& status, bool insecure) {
   return "";
 }
 
+// Runs every task on its own thread and returns when all have finished.
+void RunConcurrently(std::vector<std::function<void()>> tasks) {
+  std::vector<std::jthread> threads;
+  threads.reserve(tasks.size());
+  for (std::function<void()>& task : tasks) threads.emplace_back(std::move(task));
+}  // the jthreads join here
+
 // Phase 1: both ends answer Info; how they describe themselves goes into the run. The one-way
 // ports in the answers are needed to start the sessions; an end that cannot send the plan's
 // probes (capabilities) stops the test here.
@@ -161,8 +168,8 @@ absl::StatusOr<EndsInfo> CheckEnds(Endpoint& client, Endpoint& server, v1::Proto
                                    bool insecure, v1::PairedRun& run, bool& server_unreachable) {
   absl::StatusOr<v1::InfoResponse> server_info = absl::UnknownError("not asked");
   absl::StatusOr<v1::InfoResponse> client_info = absl::UnknownError("not asked");
-  client_info = client.Info();
-  server_info = server.Info();
+  // Both at once: each call may first connect to its agent (TCP and TLS handshakes).
+  RunConcurrently({[&] { client_info = client.Info(); }, [&] { server_info = server.Info(); }});
   server_unreachable = client_info.ok() && Unreachable(server_info.status(), insecure);
   for (auto& [end, name, info] : {std::tuple{&server, "server agent ", &server_info},
                                   std::tuple{&client, "client ", &client_info}}) {
@@ -342,13 +349,6 @@ struct SessionOutcomes {
   OneWayOutcome client_oneway;
   OneWayOutcome server_oneway;
 };
-
-// Runs every task on its own thread and returns when all have finished.
-void RunConcurrently(std::vector<std::function<void()>> tasks) {
-  std::vector<std::jthread> threads;
-  threads.reserve(tasks.size());
-  for (std::function<void()>& task : tasks) threads.emplace_back(std::move(task));
-}  // the jthreads join here
 
 // A session that an agent's limits refused before it started (RESOURCE_EXHAUSTED, never granted).
 bool RefusedAtStart(const absl::Status& status, int64_t started_unix_us) {

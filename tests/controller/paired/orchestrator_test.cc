@@ -7,6 +7,7 @@
 #include <chrono>
 #include <thread>
 
+#include "absl/synchronization/notification.h"
 #include "controller/cli/trace_options.h"
 #include "controller/paired/oneway_clock.h"
 #include "controller/paired/paired_run.h"
@@ -403,6 +404,22 @@ TEST(OrchestratorTest, ZeroRoundsIsRefused) {
   plan.probe.set_count(0);
   CancelToken cancel;
   EXPECT_FALSE(RunPairedTest(plan, client, server, FakeDeps(), cancel, nullptr).ok());
+}
+
+// Both ends are asked at once (each call may first connect): the client's Info returns only
+// once the server's has started, which a sequential check would never see.
+TEST(OrchestratorTest, BothEndsAreAskedForInfoAtOnce) {
+  FakeEndpoint client("local");
+  FakeEndpoint server("agent.example:8620");
+  absl::Notification server_asked;
+  bool overlapped = false;
+  server.on_info = [&] { server_asked.Notify(); };
+  client.on_info = [&] {
+    overlapped = server_asked.WaitForNotificationWithTimeout(absl::Seconds(10));
+  };
+  CancelToken cancel;
+  ASSERT_TRUE(RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr).ok());
+  EXPECT_TRUE(overlapped);
 }
 
 TEST(OrchestratorTest, OneWayScheduleFollowsTheTraceLength) {
