@@ -336,15 +336,9 @@ def fmt(value, digits=1):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--smoke", action="store_true", help="short run, for CI")
-    parser.add_argument("--out", help="the document to write (default: docs/BENCHMARKS.md)")
+    parser.add_argument("--out", default=os.path.join(ROOT, "docs", "BENCHMARKS.md"))
     parser.add_argument("--load-note", default="", help="what else loaded the machine")
-    parser.add_argument("--only", choices=("paired",),
-                        help="only the time to the first full hop list and the `pathpair test` "
-                        "overhead (for iterating on them); the table is printed, and written "
-                        "only with an explicit --out")
     args = parser.parse_args()
-    write = args.only is None or args.out is not None
-    out_path = args.out or os.path.join(ROOT, "docs", "BENCHMARKS.md")
     if os.geteuid() != 0:
         print("bench: needs root (network namespaces)", file=sys.stderr)
         return 77
@@ -355,28 +349,26 @@ def main():
     load_before = os.getloadavg()
     with topo.Topology(spec) as t:
         b = Bench(t, args.smoke)
-        everything = args.only is None
-        if everything:
-            idle = b.rtt_figures(loaded=False)
-            loaded = b.rtt_figures(loaded=True)
-            for label, figures in (("idle", idle), ("%d busy loops" % (2 * (os.cpu_count() or 1)),
-                                                     loaded)):
-                pp, mtr = figures["pathpair"], figures["mtr"]
-                goal = "p50 and p99 within ±5 and ±20 µs" if label != "idle" else ""
-                rows.append(("\\|RTT error\\| p50 / p99 / max (µs), " + label,
-                             "%s / %s / %s" % (fmt(pp[0]), fmt(pp[1]), fmt(pp[2])),
-                             "%s / %s / %s" % (fmt(mtr[0]), fmt(mtr[1]), fmt(mtr[2])), "", goal))
-                rows.append(("Probes matched to the wire, " + label, "%.1f%%" % (100 * pp[3]),
-                             "%.1f%%" % (100 * mtr[3]), "", "≥ 99%" if goal else ""))
-            rates = [(30, 0.01)] if args.smoke else [(300, 0.01), (1000, 0.001)]
-            rss = None
-            for count, interval in rates:
-                ratio, cpu, rss_run = b.cpu_figures(count, interval)
-                rss = rss or rss_run
-                rows.append(("CPU per probe (µs user+sys), -c %d -i %g" % (count, interval),
-                             fmt(cpu["pathpair"]), fmt(cpu["mtr"]), fmt(ratio, 2), "ratio ≤ 0.2"))
-            rows.append(("Peak RSS (MiB)", fmt(rss["pathpair"]), fmt(rss["mtr"]),
-                         fmt(rss["pathpair"] / rss["mtr"], 2), ""))
+        idle = b.rtt_figures(loaded=False)
+        loaded = b.rtt_figures(loaded=True)
+        for label, figures in (("idle", idle), ("%d busy loops" % (2 * (os.cpu_count() or 1)),
+                                                 loaded)):
+            pp, mtr = figures["pathpair"], figures["mtr"]
+            goal = "p50 and p99 within ±5 and ±20 µs" if label != "idle" else ""
+            rows.append(("\\|RTT error\\| p50 / p99 / max (µs), " + label,
+                         "%s / %s / %s" % (fmt(pp[0]), fmt(pp[1]), fmt(pp[2])),
+                         "%s / %s / %s" % (fmt(mtr[0]), fmt(mtr[1]), fmt(mtr[2])), "", goal))
+            rows.append(("Probes matched to the wire, " + label, "%.1f%%" % (100 * pp[3]),
+                         "%.1f%%" % (100 * mtr[3]), "", "≥ 99%" if goal else ""))
+        rates = [(30, 0.01)] if args.smoke else [(300, 0.01), (1000, 0.001)]
+        rss = None
+        for count, interval in rates:
+            ratio, cpu, rss_run = b.cpu_figures(count, interval)
+            rss = rss or rss_run
+            rows.append(("CPU per probe (µs user+sys), -c %d -i %g" % (count, interval),
+                         fmt(cpu["pathpair"]), fmt(cpu["mtr"]), fmt(ratio, 2), "ratio ≤ 0.2"))
+        rows.append(("Peak RSS (MiB)", fmt(rss["pathpair"]), fmt(rss["mtr"]),
+                     fmt(rss["pathpair"] / rss["mtr"], 2), ""))
         firsts = {tool: [] for tool in TOOLS}
         for _ in range(1 if args.smoke else 3):
             for tool in TOOLS:
@@ -405,17 +397,16 @@ def main():
                 label, fmt(median(walls), 0), fmt(median(traces), 0),
                 "; %d one-way packets each way" % sent if sent else ""),
                 fmt(median([w - tr for w, tr in zip(walls, traces)]), 0), "", "", "≤ 200 ms"))
-        if everything:
-            for n in ((10,) if args.smoke else (10, 100, 1000)):
-                window = 5 if args.smoke else 20
-                a = b.agent_figures(n, window)
-                goal = n == 1000
-                rows.append(("Agent, %d traces: CPU (%% of a core)" % n, fmt(a["cpu_percent"]), "",
-                             "", "< 25%" if goal else ""))
-                rows.append(("Agent, %d traces: RSS (MiB)" % n, fmt(a["rss_mib"]), "", "",
-                             "< 64 MiB" if goal else ""))
-                rows.append(("Agent, %d traces: updates per stream per second" % n,
-                             fmt(a["updates_per_stream_s"], 2), "", "", "≈ 1" if goal else ""))
+        for n in ((10,) if args.smoke else (10, 100, 1000)):
+            window = 5 if args.smoke else 20
+            a = b.agent_figures(n, window)
+            goal = n == 1000
+            rows.append(("Agent, %d traces: CPU (%% of a core)" % n, fmt(a["cpu_percent"]), "",
+                         "", "< 25%" if goal else ""))
+            rows.append(("Agent, %d traces: RSS (MiB)" % n, fmt(a["rss_mib"]), "", "",
+                         "< 64 MiB" if goal else ""))
+            rows.append(("Agent, %d traces: updates per stream per second" % n,
+                         fmt(a["updates_per_stream_s"], 2), "", "", "≈ 1" if goal else ""))
     load_after = os.getloadavg()
     table = ["| Figure | pathpair | mtr | pathpair / mtr | Goal |", "|---|---|---|---|---|"]
     table += ["| %s |" % " | ".join(row) for row in rows]
@@ -430,8 +421,7 @@ def main():
     ]
     text = "\n".join(header + table) + "\n"
     print(text)
-    if write:
-        write_table(out_path, text)
+    write_table(args.out, text)
     return 0
 
 
