@@ -182,12 +182,15 @@ TraceEngine::TraceEngine(const TraceConfig& config, const ProbeIdentity& identit
 }
 
 std::vector<ProbeRequest> TraceEngine::Poll(MonoTime now) {
-  Advance(now);
   std::vector<ProbeRequest> due;
+  Poll(now, due);
+  return due;
+}
+
+void TraceEngine::Poll(MonoTime now, std::vector<ProbeRequest>& due) {
+  Advance(now);
   if (!finished_) {
-    for (auto& [round, state] : rounds_) {
-      if (state.sweeping) StepSweep(round, state, now, due);
-    }
+    ForEachSweepingRound([&](int round, RoundState& state) { StepSweep(round, state, now, due); });
   }
   const bool rounds_left = config_.count == 0 || rounds_started_ < config_.count;
   if (!stopped_ && !paused_ && !finished_ && rounds_left && now >= next_round_at_) {
@@ -200,12 +203,40 @@ std::vector<ProbeRequest> TraceEngine::Poll(MonoTime now) {
     }
   }
   MaybeFinish(now);
-  return due;
+}
+
+TraceEngine::RoundState* TraceEngine::FindRound(int round) {
+  const int index = round - rounds_retired_;
+  if (index < 0 || index >= static_cast<int>(rounds_.size())) return nullptr;
+  return &rounds_[index];
+}
+
+template <typename Visit>
+void TraceEngine::ForEachSweepingRound(Visit visit) {
+  first_sweeping_round_ = std::max(first_sweeping_round_, rounds_retired_);
+  const int end = rounds_retired_ + static_cast<int>(rounds_.size());
+  while (first_sweeping_round_ < end &&
+         !rounds_[first_sweeping_round_ - rounds_retired_].sweeping) {
+    ++first_sweeping_round_;
+  }
+  for (int round = first_sweeping_round_; round < end; ++round) {
+    RoundState& state = rounds_[round - rounds_retired_];
+    if (state.sweeping) visit(round, state);
+  }
+}
+
+template <typename Visit>
+void TraceEngine::ForEachSweepingRound(Visit visit) const {
+  const int end = rounds_retired_ + static_cast<int>(rounds_.size());
+  for (int round = std::max(first_sweeping_round_, rounds_retired_); round < end; ++round) {
+    const RoundState& state = rounds_[round - rounds_retired_];
+    if (state.sweeping) visit(round, state);
+  }
 }
 
 void TraceEngine::StartRound(MonoTime now, std::vector<ProbeRequest>& due) {
   const int round = rounds_started_++;
-  RoundState& state = rounds_[round];
+  RoundState& state = rounds_.emplace_back();
   state.flow = round % FlowCount(identity_);
   state.next_ttl = config_.first_ttl.value();
   state.top_sent = state.settled_top = config_.first_ttl.value() - 1;
@@ -214,6 +245,7 @@ void TraceEngine::StartRound(MonoTime now, std::vector<ProbeRequest>& due) {
     // The end is known: the whole round at once, as far as it.
     const Ttl limit = ProbeLimit();
     const std::vector<absl::Duration> overdue_delays = OverdueDelays(limit);
+    state.answers.reserve(limit.value() - state.next_ttl + 1);  // one allocation per round
     for (; state.next_ttl <= limit.value(); ++state.next_ttl) {
       const absl::Duration delay = overdue_delays[state.next_ttl - config_.first_ttl.value()];
       // 65534 probes in flight: the rest of this round is skipped.
@@ -277,7 +309,7 @@ void TraceEngine::RefreshRound(RoundState& state) {
 }
 
 void TraceEngine::RefreshAllRounds() {
-  for (auto& [round, state] : rounds_) RefreshRound(state);
+  for (RoundState& state : rounds_) RefreshRound(state);
 }
 
 void TraceEngine::OnSent(Sequence sequence, MonoTime sent_at) {
@@ -291,9 +323,8 @@ void TraceEngine::OnSent(Sequence sequence, MonoTime sent_at) {
   probe.sent_at = sent_at;
   probe.overdue_at = sent_at + overdue_delay;
   if (!probe.overdue) overdue_deadlines_.emplace(probe.overdue_at, sequence);
-  auto round = rounds_.find(probe.round);
-  if (round != rounds_.end()) {
-    round->second.matures_at = std::max(round->second.matures_at, probe.overdue_at);
+  if (RoundState* round = FindRound(probe.round)) {
+    round->matures_at = std::max(round->matures_at, probe.overdue_at);
   }
 }
 
@@ -349,9 +380,8 @@ std::optional<AcceptedReply> TraceEngine::OnReply(Sequence sequence,
   if (outcome != Outcome::kTransit) {
     end_ttl_ = end_ttl_.has_value() ? std::min(*end_ttl_, probe.ttl) : probe.ttl;
   }
-  auto round = rounds_.find(probe.round);
-  if (round != rounds_.end()) {
-    RoundState& state = round->second;
+  if (RoundState* round = FindRound(probe.round)) {
+    RoundState& state = *round;
     state.settled_top = std::max(state.settled_top, probe.ttl.value());
     if (received_at < probe.overdue_at) {
       state.answers.push_back(Answer{probe.overdue_at, probe.ttl, reply.responder});
@@ -383,7 +413,9 @@ void TraceEngine::Interrupt(MonoTime now) {
   Advance(now);  // what is overdue or expired by now counts as lost
   // Probes younger than their overdue time are left out, answered or not.
   interrupted_rounds_ = rounds_retired_;
-  for (const auto& [round, state] : rounds_) {
+  // A round that could retire but waits for an earlier one counts here as if it had: it is not
+  // sweeping, it matured, and its answers are all past their overdue time.
+  for (const RoundState& state : rounds_) {
     if (!state.sweeping && state.matures_at <= now) ++interrupted_rounds_;
     for (const Answer& answer : state.answers) {
       if (answer.overdue_at <= now) continue;
@@ -411,9 +443,9 @@ MonoTime TraceEngine::NextWakeup() const {
   if (!stopped_ && !paused_) wakeup = std::min(wakeup, next_round_at_);
   if (!deadlines_.empty()) wakeup = std::min(wakeup, deadlines_.begin()->first);
   if (!overdue_deadlines_.empty()) wakeup = std::min(wakeup, overdue_deadlines_.begin()->first);
-  for (const auto& [round, state] : rounds_) {
+  ForEachSweepingRound([&](int, const RoundState& state) {
     if (SweepMayStep(state)) wakeup = std::min(wakeup, state.next_step_at);
-  }
+  });
   return wakeup;
 }
 
@@ -489,9 +521,8 @@ void TraceEngine::CountLost(Sequence sequence) {
   ++Hop(probe.ttl).sent;
   probe.overdue = true;
   overdue_deadlines_.erase({probe.overdue_at, sequence});
-  auto round = rounds_.find(probe.round);
-  if (round != rounds_.end()) {
-    RoundState& state = round->second;
+  if (RoundState* round = FindRound(probe.round)) {
+    RoundState& state = *round;
     --state.pending;
     state.settled_top = std::max(state.settled_top, probe.ttl.value());
     RefreshRound(state);
@@ -504,9 +535,8 @@ void TraceEngine::Resolve(Sequence sequence) {
   const InFlight& probe = it->second;
   deadlines_.erase({probe.sent_at + config_.probe_timeout, sequence});
   if (!probe.overdue) overdue_deadlines_.erase({probe.overdue_at, sequence});
-  auto round = rounds_.find(probe.round);
-  if (round != rounds_.end()) {
-    RoundState& state = round->second;
+  if (RoundState* round = FindRound(probe.round)) {
+    RoundState& state = *round;
     --state.in_flight;
     if (!probe.overdue) --state.pending;
     in_flight_.erase(it);
@@ -533,14 +563,12 @@ void TraceEngine::ExpireUntil(MonoTime now) {
 }
 
 void TraceEngine::RetireRounds(MonoTime now) {
-  for (auto it = rounds_.begin(); it != rounds_.end();) {
-    const RoundState& state = it->second;
-    if (state.settled && state.in_flight == 0 && state.matures_at <= now) {
-      ++rounds_retired_;
-      it = rounds_.erase(it);
-    } else {
-      ++it;
-    }
+  // Oldest first, stopping at the first that cannot retire yet (see rounds_).
+  while (!rounds_.empty()) {
+    const RoundState& state = rounds_.front();
+    if (!state.settled || state.in_flight != 0 || state.matures_at > now) return;
+    ++rounds_retired_;
+    rounds_.pop_front();
   }
 }
 
@@ -555,13 +583,13 @@ void TraceEngine::MaybeFinish(MonoTime now) {
   if (finished_ || !stopped_) return;
   if (now >= grace_deadline_) {
     ExpireUntil(now);
-    for (auto& [round, state] : rounds_) {
+    for (RoundState& state : rounds_) {
       state.sweeping = false;  // TTLs a sweep had not reached by now are never sent
       RefreshRound(state);
     }
   }
-  const bool sweeping =
-      std::any_of(rounds_.begin(), rounds_.end(), [](const auto& r) { return r.second.sweeping; });
+  bool sweeping = false;
+  ForEachSweepingRound([&](int, const RoundState&) { sweeping = true; });
   if (in_flight_.empty() && !sweeping) {
     finished_ = true;
     finished_at_ = now;
