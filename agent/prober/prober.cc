@@ -304,9 +304,10 @@ void Prober::RunDue(TraceId id, MonoTime now) {
   if (it == traces_.end()) return;
   Trace& trace = *it->second;
   const int rounds_before = trace.engine.rounds_started();
-  const std::vector<engine::ProbeRequest> probes = trace.engine.Poll(now);
-  if (!probes.empty()) {
-    SendProbes(trace, probes);
+  due_.clear();
+  trace.engine.Poll(now, due_);
+  if (!due_.empty()) {
+    SendProbes(trace, due_);
     // One snapshot per round, when it starts (a sweep's later steps send probes too).
     if (trace.callbacks.on_snapshot && trace.engine.rounds_started() != rounds_before) {
       // The callback may cancel this very trace (or add others): call a copy, then look the

@@ -173,6 +173,7 @@ class Prober {
   absl::flat_hash_map<TraceId, std::unique_ptr<Trace>> traces_;
   std::set<std::pair<MonoTime, TraceId>> timers_;  // (wakeup, trace)
   std::vector<net::ReceivedPacket> received_;      // reused between turns
+  std::vector<engine::ProbeRequest> due_;          // likewise
   std::vector<uint8_t> probe_buffer_;
   std::string local_hostname_;
   ProberCounters counters_;
