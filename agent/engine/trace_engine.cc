@@ -316,13 +316,19 @@ void TraceEngine::OnSent(Sequence sequence, MonoTime sent_at) {
   auto it = in_flight_.find(sequence);
   if (it == in_flight_.end() || it->second.sent_at == sent_at) return;
   InFlight& probe = it->second;
-  deadlines_.erase({probe.sent_at + config_.probe_timeout, sequence});
-  deadlines_.emplace(sent_at + config_.probe_timeout, sequence);
   const absl::Duration overdue_delay = probe.overdue_at - probe.sent_at;
-  if (!probe.overdue) overdue_deadlines_.erase({probe.overdue_at, sequence});
+  // Every probe comes here once: its deadlines move without freeing and allocating a node.
+  const auto move_deadline = [sequence](std::set<std::pair<MonoTime, Sequence>>& deadlines,
+                                        MonoTime from, MonoTime to) {
+    auto node = deadlines.extract({from, sequence});
+    if (node.empty()) return;
+    node.value().first = to;
+    deadlines.insert(std::move(node));
+  };
+  move_deadline(deadlines_, probe.sent_at + config_.probe_timeout, sent_at + config_.probe_timeout);
+  if (!probe.overdue) move_deadline(overdue_deadlines_, probe.overdue_at, sent_at + overdue_delay);
   probe.sent_at = sent_at;
   probe.overdue_at = sent_at + overdue_delay;
-  if (!probe.overdue) overdue_deadlines_.emplace(probe.overdue_at, sequence);
   if (RoundState* round = FindRound(probe.round)) {
     round->matures_at = std::max(round->matures_at, probe.overdue_at);
   }

@@ -185,7 +185,8 @@ class Prober {
   net::FileDescriptor wake_event_;  // eventfd for Post/RequestStop
   absl::Mutex posted_mu_;
   std::vector<std::function<void()>> posted_ ABSL_GUARDED_BY(posted_mu_);
-  bool stop_requested_ ABSL_GUARDED_BY(posted_mu_) = false;
+  std::atomic<bool> posted_pending_{false};  // posted_ may hold work (set under posted_mu_)
+  std::atomic<bool> stop_requested_{false};
 };
 
 // The codec entry point for a packet as the transport delivered it.
