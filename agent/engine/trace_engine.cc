@@ -190,7 +190,9 @@ std::vector<ProbeRequest> TraceEngine::Poll(MonoTime now) {
 void TraceEngine::Poll(MonoTime now, std::vector<ProbeRequest>& due) {
   Advance(now);
   if (!finished_) {
-    ForEachSweepingRound([&](int round, RoundState& state) { StepSweep(round, state, now, due); });
+    SkipEndedSweeps();
+    ForEachSweepingRound(*this,
+                         [&](int round, RoundState& state) { StepSweep(round, state, now, due); });
   }
   const bool rounds_left = config_.count == 0 || rounds_started_ < config_.count;
   if (!stopped_ && !paused_ && !finished_ && rounds_left && now >= next_round_at_) {
@@ -211,25 +213,21 @@ TraceEngine::RoundState* TraceEngine::FindRound(int round) {
   return &rounds_[index];
 }
 
-template <typename Visit>
-void TraceEngine::ForEachSweepingRound(Visit visit) {
+void TraceEngine::SkipEndedSweeps() {
   first_sweeping_round_ = std::max(first_sweeping_round_, rounds_retired_);
   const int end = rounds_retired_ + static_cast<int>(rounds_.size());
   while (first_sweeping_round_ < end &&
          !rounds_[first_sweeping_round_ - rounds_retired_].sweeping) {
     ++first_sweeping_round_;
   }
-  for (int round = first_sweeping_round_; round < end; ++round) {
-    RoundState& state = rounds_[round - rounds_retired_];
-    if (state.sweeping) visit(round, state);
-  }
 }
 
-template <typename Visit>
-void TraceEngine::ForEachSweepingRound(Visit visit) const {
-  const int end = rounds_retired_ + static_cast<int>(rounds_.size());
-  for (int round = std::max(first_sweeping_round_, rounds_retired_); round < end; ++round) {
-    const RoundState& state = rounds_[round - rounds_retired_];
+template <typename Self, typename Visit>
+void TraceEngine::ForEachSweepingRound(Self& self, Visit visit) {
+  const int end = self.rounds_retired_ + static_cast<int>(self.rounds_.size());
+  for (int round = std::max(self.first_sweeping_round_, self.rounds_retired_); round < end;
+       ++round) {
+    auto& state = self.rounds_[round - self.rounds_retired_];
     if (state.sweeping) visit(round, state);
   }
 }
@@ -449,7 +447,7 @@ MonoTime TraceEngine::NextWakeup() const {
   if (!stopped_ && !paused_) wakeup = std::min(wakeup, next_round_at_);
   if (!deadlines_.empty()) wakeup = std::min(wakeup, deadlines_.begin()->first);
   if (!overdue_deadlines_.empty()) wakeup = std::min(wakeup, overdue_deadlines_.begin()->first);
-  ForEachSweepingRound([&](int, const RoundState& state) {
+  ForEachSweepingRound(*this, [&](int, const RoundState& state) {
     if (SweepMayStep(state)) wakeup = std::min(wakeup, state.next_step_at);
   });
   return wakeup;
@@ -595,7 +593,7 @@ void TraceEngine::MaybeFinish(MonoTime now) {
     }
   }
   bool sweeping = false;
-  ForEachSweepingRound([&](int, const RoundState&) { sweeping = true; });
+  ForEachSweepingRound(*this, [&](int, const RoundState&) { sweeping = true; });
   if (in_flight_.empty() && !sweeping) {
     finished_ = true;
     finished_at_ = now;

@@ -312,11 +312,12 @@ class TraceEngine {
 
   // The round's state while it is not retired, else nullptr.
   RoundState* FindRound(int round);
-  // Calls visit(round, state) for each round that may still be sweeping, in order.
-  template <typename Visit>
-  void ForEachSweepingRound(Visit visit);
-  template <typename Visit>
-  void ForEachSweepingRound(Visit visit) const;
+  // Calls visit(round, state) for each round that is sweeping, in order (`self`: *this, const
+  // or not).
+  template <typename Self, typename Visit>
+  static void ForEachSweepingRound(Self& self, Visit visit);
+  // Moves first_sweeping_round_ past the rounds that no longer sweep.
+  void SkipEndedSweeps();
   HopState& Hop(Ttl ttl);
   const HopState* FindHop(Ttl ttl) const;
   std::optional<Sequence> AllocateSequence();
@@ -375,7 +376,7 @@ class TraceEngine {
   // -i 0.001).
   std::deque<RoundState> rounds_;
   // No round before this one is sweeping (sweeps only end), so the loops over sweeping rounds
-  // start here instead of at the oldest round kept. Advanced by Poll.
+  // start here instead of at the oldest round kept. Advanced by Poll (SkipEndedSweeps).
   int first_sweeping_round_ = 0;
   std::map<Ttl, HopState> hops_;  // by TTL; only TTLs that had a probe resolve
   std::optional<Ttl> end_ttl_;    // destination or unreachable TTL, the lowest seen
