@@ -6,9 +6,11 @@
 # libraries (gRPC, protobuf, Abseil, OpenSSL, ...) cost ~8 ms of CPU per run, a quarter of a
 # `-c 300 -i 0.01` trace on a 4-hop path (tests/bench, docs/BENCHMARKS.md); linked this way,
 # the process starts in ~1.35 ms.
-# Kept shared: glibc (-ldl, -lm, -lrt, -lpthread), and the libraries whose embedded copies
-# Debian's lintian reports as errors (zlib, ncurses and its form/tinfo parts; the package test
-# runs lintian).
+# Kept shared: glibc (-ldl, -lm, -lrt, -lpthread); the libraries whose embedded copies Debian's
+# lintian reports as errors (zlib, ncurses and its form/tinfo parts; the package test runs
+# lintian); libpq, whose archive needs PostgreSQL's internal libpgcommon/libpgport and the
+# GSSAPI and LDAP libraries besides; and OpenSSL, which libpq loads shared (one copy in the
+# process).
 #
 #   set_target_properties(pathpair PROPERTIES RULE_LAUNCH_LINK "sh link_static_third_party.sh")
 set -eu
@@ -21,7 +23,8 @@ while [ "$i" -lt "$count" ]; do
   shift
   i=$((i + 1))
   case "$argument" in
-    */libz.so* | */libncurses*.so* | */libform*.so* | */libtinfo.so*)
+    */libz.so* | */libncurses*.so* | */libform*.so* | */libtinfo.so* | */libpq.so* | */libssl.so* | \
+      */libcrypto.so*)
       set -- "$@" "$argument"
       ;;
     /*.so | /*.so.[0-9]*)
