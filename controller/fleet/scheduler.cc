@@ -1,0 +1,245 @@
+#include "controller/fleet/scheduler.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/log/log.h"
+#include "common/status/status_macros.h"
+#include "controller/diagnosis/finding.h"
+#include "controller/paired/paired_diagnosis.h"
+#include "controller/paired/paired_run.h"
+#include "controller/paired/run_payload.h"
+
+namespace pathpair::fleet {
+
+absl::Time SlotStart(absl::Time now, absl::Duration every) {
+  const int64_t every_s = std::max<int64_t>(1, absl::ToInt64Seconds(every));
+  const int64_t now_s = absl::ToUnixSeconds(now);  // floor
+  int64_t start = now_s / every_s * every_s;
+  if (now_s < 0 && now_s % every_s != 0) start -= every_s;
+  return absl::FromUnixSeconds(start);
+}
+
+Scheduler::Scheduler(Options options) : options_(std::move(options)) {
+  if (!options_.lease) options_.lease = [](const ScheduledTest& t) { return t.every; };
+}
+
+void Scheduler::SetTests(std::vector<ScheduledTest> tests) {
+  std::map<std::string, TestState> next;
+  for (ScheduledTest& test : tests) {
+    TestState state;
+    if (auto it = tests_.find(test.key); it != tests_.end()) {
+      state = it->second;
+      // A new interval starts a new series of slots.
+      if (it->second.test.every != test.every) state.handled_slot = absl::InfinitePast();
+    }
+    state.test = std::move(test);
+    next[state.test.key] = std::move(state);
+  }
+  tests_ = std::move(next);
+}
+
+int Scheduler::Tick(absl::Time now) {
+  int started = 0;
+  for (auto& [key, state] : tests_) {
+    const absl::Time slot = SlotStart(now, state.test.every);
+    if (slot == state.handled_slot || now < state.next_try) continue;
+    if (state.running) {
+      // The previous run outlasts its interval: this slot is left to whoever claims it later
+      // (another replica, or this one when the run ends).
+      continue;
+    }
+    const SlotKey slot_key{key, slot};
+    absl::StatusOr<bool> claimed =
+        options_.store->ClaimSlot(slot_key, options_.replica, now, options_.lease(state.test));
+    if (!claimed.ok()) {
+      log::Log(log::Level::kWarning, "slot_claim_failed",
+               {{"test", key},
+                {"slot", absl::FormatTime(absl::RFC3339_sec, slot, absl::UTCTimeZone())},
+                {"error", claimed.status().message()},
+                {"retry", "next tick"}});
+      continue;
+    }
+    if (!*claimed) {
+      // Finished or held elsewhere: look again later in the slot, in case its holder dies
+      // (its lease expires) before finishing it.
+      state.next_try = now + std::clamp(state.test.every / 4, absl::Seconds(1), absl::Seconds(15));
+      continue;
+    }
+    state.handled_slot = slot;
+    state.running = true;
+    ++started;
+    options_.start_run(state.test, slot_key);
+  }
+  return started;
+}
+
+void Scheduler::RunEnded(const std::string& test_key) {
+  if (auto it = tests_.find(test_key); it != tests_.end()) it->second.running = false;
+}
+
+int Scheduler::Running() const {
+  return static_cast<int>(std::count_if(tests_.begin(), tests_.end(),
+                                        [](const auto& entry) { return entry.second.running; }));
+}
+
+namespace {
+
+std::vector<DirectionFigures> OneWayFigures(const v1::PairedRun& run) {
+  std::vector<DirectionFigures> out;
+  if (!run.oneway_requested()) return out;
+  for (const auto& [name, m] :
+       {std::pair{"forward", &run.oneway_forward()}, std::pair{"reverse", &run.oneway_reverse()}}) {
+    if (m->stats().sent() <= 0) continue;  // not measured
+    DirectionFigures figures;
+    figures.direction = name;
+    figures.loss_ratio = std::clamp(m->stats().loss_pct() / 100.0, 0.0, 1.0);
+    if (m->stats().received() > 0) figures.delay_seconds = m->stats().delay().avg_ms() / 1000.0;
+    out.push_back(std::move(figures));
+  }
+  return out;
+}
+
+// A run that never started: both sides carry the reason.
+v1::PairedRun FailedRun(const ScheduledTest& test, const SlotRunnerDeps& deps,
+                        const std::string& client_error, const std::string& server_error) {
+  v1::PairedRun run;
+  const int64_t now = deps.paired.now_unix_us();
+  run.set_run_id(deps.paired.new_run_id(absl::FromUnixMicros(now)));
+  run.set_start_unix_us(now);
+  run.set_end_unix_us(now);
+  run.mutable_client()->set_endpoint(test.client);
+  run.mutable_server()->set_endpoint(test.server);
+  run.mutable_client()->set_error(client_error);
+  run.mutable_server()->set_error(server_error);
+  run.set_oneway_requested(test.options.oneway);
+  return run;
+}
+
+absl::StatusOr<std::unique_ptr<paired::Endpoint>> Connect(const FleetConfig& config,
+                                                          const std::string& name,
+                                                          SlotRunnerDeps& deps) {
+  const AgentConfig* agent = config.FindAgent(name);
+  if (agent == nullptr) {
+    return absl::NotFoundError(absl::StrCat("agent '", name, "' is not in the config"));
+  }
+  return deps.connect(*agent);
+}
+
+// Stores the run, retrying while the database is unreachable (each failure logged).
+absl::Status StoreWithRetry(FleetStore& store, const FleetRun& run, SlotRunnerDeps& deps) {
+  absl::Status saved;
+  for (int attempt = 1; attempt <= deps.max_store_attempts; ++attempt) {
+    saved = store.SaveRun(run);
+    if (saved.ok() || absl::IsAlreadyExists(saved)) return absl::OkStatus();
+    log::Log(log::Level::kWarning, "run_store_failed",
+             {{"run", run.record.run_id},
+              {"error", saved.message()},
+              {"attempt", attempt},
+              {"retry_in", absl::FormatDuration(deps.retry_every)}});
+    if (attempt < deps.max_store_attempts) deps.sleep(deps.retry_every);
+  }
+  log::Log(log::Level::kError, "run_lost",
+           {{"run", run.record.run_id},
+            {"client", run.record.client},
+            {"server", run.record.server},
+            {"verdict", run.record.verdict},
+            {"error", saved.message()}});
+  return saved;
+}
+
+}  // namespace
+
+FleetRun MakeFleetRun(v1::PairedRun run, const std::string& client, const std::string& server) {
+  FleetRun out;
+  const paired::Completeness completeness = paired::RunCompleteness(run);
+  if (completeness != paired::Completeness::kFailed) {
+    const paired::DiagnosisOutput diagnosis = paired::DiagnosePairedRun(run, nullptr, nullptr);
+    run.set_verdict(diagnosis.verdict);
+    out.record.verdict = diagnosis::VerdictName(diagnosis.verdict);
+  }
+  out.status = paired::CompletenessName(completeness);
+  out.error = absl::StrJoin(paired::RunErrors(run), "; ");
+  out.directions = OneWayFigures(run);
+  out.record.run_id = run.run_id();
+  out.record.start = absl::FromUnixMicros(run.start_unix_us());
+  out.record.end = absl::FromUnixMicros(run.end_unix_us());
+  out.record.client = client;
+  out.record.server = server;
+  out.record.target = run.forward_target();
+  out.record.status = completeness == paired::Completeness::kComplete
+                          ? history::RunStatus::kComplete
+                          : history::RunStatus::kPartial;
+  paired::RunPayload payload = paired::EncodeRun(run);
+  out.record.payload_format = std::move(payload.format);
+  out.record.payload = std::move(payload.bytes);
+  return out;
+}
+
+absl::StatusOr<std::string> RunSlot(const ScheduledTest& test, const FleetConfig& config,
+                                    const SlotKey& slot, FleetStore& store, SlotRunnerDeps& deps) {
+  paired::CancelToken never;
+  const paired::CancelToken& stop = deps.stop != nullptr ? *deps.stop : never;
+  absl::StatusOr<std::unique_ptr<paired::Endpoint>> client = Connect(config, test.client, deps);
+  absl::StatusOr<std::unique_ptr<paired::Endpoint>> server = Connect(config, test.server, deps);
+  std::optional<v1::PairedRun> run;
+  if (!client.ok() || !server.ok()) {
+    run = FailedRun(test, deps, client.ok() ? "" : std::string(client.status().message()),
+                    server.ok() ? "" : std::string(server.status().message()));
+  } else {
+    const AgentConfig& server_agent = *config.FindAgent(test.server);
+    paired::PairedTestPlan plan;
+    plan.probe = test.options.probe;
+    plan.oneway = test.options.oneway;
+    plan.oneway_count = test.options.oneway_count;
+    plan.insecure = config.security.insecure;
+    plan.server_endpoint = server_agent.address;
+    absl::StatusOr<std::string> target = deps.target_of(server_agent);
+    if (!target.ok()) {
+      run = FailedRun(test, deps, "", std::string(target.status().message()));
+    } else {
+      plan.forward_target = *target;
+      plan.forward_target_is_server = true;
+      absl::StatusOr<v1::PairedRun> ran =
+          paired::RunPairedTest(plan, **client, **server, deps.paired, stop, nullptr);
+      if (ran.ok()) {
+        run = *std::move(ran);
+      } else {
+        // Nothing started: Info or Reflect failed. The message names the end.
+        run = FailedRun(test, deps, std::string(ran.status().message()), "");
+      }
+    }
+  }
+  run->mutable_client()->set_endpoint(test.client);
+  run->mutable_server()->set_endpoint(test.server);
+  // A listening agent counts as connected while tests reach it (Info answered); a dial-in
+  // agent's presence is recorded by the hub that holds its stream.
+  for (const v1::PairedSide* side : {&run->client(), &run->server()}) {
+    const AgentConfig* agent = config.FindAgent(side->endpoint());
+    if (agent == nullptr || agent->dial_in) continue;
+    (void)store.SetAgentPresence(agent->name, "", !side->hostname().empty(),
+                                 absl::FromUnixMicros(deps.paired.now_unix_us()));
+  }
+  const FleetRun fleet_run = MakeFleetRun(*std::move(run), test.client, test.server);
+  log::Log(log::Level::kInfo, "run_done",
+           {{"test", test.key},
+            {"run", fleet_run.record.run_id},
+            {"status", fleet_run.status},
+            {"verdict", fleet_run.record.verdict},
+            {"error", fleet_run.error}});
+  PATHPAIR_RETURN_IF_ERROR(StoreWithRetry(store, fleet_run, deps));
+  for (int attempt = 1;; ++attempt) {
+    absl::Status finished = store.FinishSlot(slot, fleet_run.record.run_id);
+    if (finished.ok()) break;
+    log::Log(log::Level::kWarning, "slot_finish_failed",
+             {{"test", test.key}, {"run", fleet_run.record.run_id}, {"error", finished.message()}});
+    // The run is stored; an unfinished slot only risks a rerun after its lease.
+    if (attempt >= deps.max_store_attempts) break;
+    deps.sleep(deps.retry_every);
+  }
+  return fleet_run.record.run_id;
+}
+
+}  // namespace pathpair::fleet
