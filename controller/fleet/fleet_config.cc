@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/status/status_macros.h"
+#include "controller/fleet/agent_hub.h"
 #include "controller/paired/orchestrator.h"
 
 namespace pathpair::fleet {
@@ -72,14 +73,6 @@ class Reader {
   std::string name_;
 };
 
-bool IsAgentName(absl::string_view name) {
-  if (name.empty() || name.size() > 64) return false;
-  for (char c : name) {
-    if (!absl::ascii_isalnum(c) && c != '_' && c != '.' && c != '-') return false;
-  }
-  return true;
-}
-
 absl::Status ReadSecurity(const Reader& r, const YAML::Node& node, SecurityConfig& out) {
   PATHPAIR_RETURN_IF_ERROR(
       r.CheckMap(node, {"insecure", "token_file", "tls_cert", "tls_key", "tls_ca"}, "security"));
@@ -114,9 +107,8 @@ absl::Status ReadAgents(const Reader& r, const YAML::Node& node, FleetConfig& co
     AgentConfig agent;
     if (!entry["name"]) return r.Error(entry, "an agent needs a name");
     PATHPAIR_ASSIGN_OR_RETURN(agent.name, r.String(entry["name"], "name"));
-    if (!IsAgentName(agent.name)) {
-      return r.Error(entry["name"], absl::StrCat("agent name '", agent.name,
-                                                 "': use 1 to 64 letters, digits, '_', '.', '-'"));
+    if (absl::Status valid = ValidateAgentName(agent.name); !valid.ok()) {
+      return r.Error(entry["name"], absl::StrCat("'", agent.name, "': ", valid.message()));
     }
     if (!seen.insert(agent.name).second) {
       return r.Error(entry["name"], absl::StrCat("agent '", agent.name, "' is defined twice"));

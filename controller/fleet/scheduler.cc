@@ -189,14 +189,25 @@ absl::StatusOr<std::string> RunSlot(const ScheduledTest& test, const FleetConfig
     run = FailedRun(test, deps, client.ok() ? "" : std::string(client.status().message()),
                     server.ok() ? "" : std::string(server.status().message()));
   } else {
+    const AgentConfig& client_agent = *config.FindAgent(test.client);
     const AgentConfig& server_agent = *config.FindAgent(test.server);
     paired::PairedTestPlan plan;
     plan.probe = test.options.probe;
     plan.oneway = test.options.oneway;
     plan.oneway_count = test.options.oneway_count;
     plan.insecure = config.security.insecure;
+    // A dial-in agent accepts no connection: the other end must (paired/orchestrator.h).
+    plan.client_behind_nat = client_agent.dial_in;
+    plan.server_behind_nat = server_agent.dial_in;
+    plan.client_endpoint = client_agent.address;
     plan.server_endpoint = server_agent.address;
-    absl::StatusOr<std::string> target = deps.target_of(server_agent);
+    absl::StatusOr<std::string> target = std::string();
+    if (client_agent.dial_in && server_agent.dial_in) {
+      target = absl::FailedPreconditionError(
+          "both agents dial in: one end of a test must accept connections (give it an address)");
+    } else if (!server_agent.dial_in) {
+      target = deps.target_of(server_agent);  // else: learned from the server's Reflect
+    }
     if (!target.ok()) {
       run = FailedRun(test, deps, "", std::string(target.status().message()));
     } else {

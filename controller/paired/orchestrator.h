@@ -49,6 +49,20 @@ struct PairedTestPlan {
   // The agents are reached in plaintext (--insecure): how a connection failure is explained
   // (a TLS mismatch gets a one-line hint, not gRPC's words).
   bool insecure = false;
+  // An end that cannot be reached from the other (behind NAT, or a firewall that admits no new
+  // inbound connection: a dial-in agent, controller/fleet). Nothing ever connects to it:
+  // - server_behind_nat: the server calls Reflect on the client agent at client_endpoint, and
+  //   the forward target is the address the client saw it come from (forward_target may then
+  //   be empty); the reverse target is the client's address (or reverse_target).
+  // - client_behind_nat: as usual (the client calls Reflect on the server; the reverse target
+  //   is the NAT's public address).
+  // Either way the end behind NAT opens the one-way flow: the other end sends only once the
+  // first packet from it arrived (and then to the port it came from).
+  bool client_behind_nat = false;
+  bool server_behind_nat = false;
+  // The client agent over the path ("HOST:PORT"): where the server reaches it when
+  // server_behind_nat.
+  std::string client_endpoint;
   bool oneway = true;
   int64_t oneway_count = 0;  // 0: enough packets to last as long as the trace (at least 300)
   absl::Duration oneway_interval = absl::Milliseconds(5);
