@@ -5,7 +5,8 @@
 // MemoryFleetStore (tests/controller/fleet).
 //
 //   absl::StatusOr<bool> mine = store.ClaimSlot({"office>dc", slot}, "replica-a", now, lease);
-//   if (mine.ok() && *mine) { ... run ...; store.SaveRun(run); store.FinishSlot(key, run_id); }
+//   if (mine.ok() && *mine) { ... run ...; store.SaveRun(run); store.FinishSlot(key, "replica-a",
+//   run_id, now); }
 #ifndef PATHPAIR_CONTROLLER_FLEET_FLEET_STORE_H_
 #define PATHPAIR_CONTROLLER_FLEET_FLEET_STORE_H_
 
@@ -73,8 +74,10 @@ class FleetStore {
   // finished or another replica's lease runs. Unavailable when the database cannot be reached.
   virtual absl::StatusOr<bool> ClaimSlot(const SlotKey& slot, absl::string_view replica,
                                          absl::Time now, absl::Duration lease) = 0;
-  // Marks the slot done (with the run that filled it, empty when none was stored).
-  virtual absl::Status FinishSlot(const SlotKey& slot, absl::string_view run_id) = 0;
+  // Marks the slot done by `replica` with the run that filled it. FailedPrecondition when
+  // `replica` no longer holds it (its lease expired and another replica took it over).
+  virtual absl::Status FinishSlot(const SlotKey& slot, absl::string_view replica,
+                                  absl::string_view run_id, absl::Time now) = 0;
   // Stores a run; AlreadyExists when its id is taken.
   virtual absl::Status SaveRun(const FleetRun& run) = 0;
   virtual absl::StatusOr<std::vector<history::RunSummary>> ListRuns(int limit) = 0;

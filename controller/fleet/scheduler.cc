@@ -7,10 +7,6 @@
 #include "absl/strings/str_join.h"
 #include "common/log/log.h"
 #include "common/status/status_macros.h"
-#include "controller/diagnosis/finding.h"
-#include "controller/paired/paired_diagnosis.h"
-#include "controller/paired/paired_run.h"
-#include "controller/paired/run_payload.h"
 
 namespace pathpair::fleet {
 
@@ -87,21 +83,6 @@ int Scheduler::Running() const {
 
 namespace {
 
-std::vector<DirectionFigures> OneWayFigures(const v1::PairedRun& run) {
-  std::vector<DirectionFigures> out;
-  if (!run.oneway_requested()) return out;
-  for (const auto& [name, m] :
-       {std::pair{"forward", &run.oneway_forward()}, std::pair{"reverse", &run.oneway_reverse()}}) {
-    if (m->stats().sent() <= 0) continue;  // not measured
-    DirectionFigures figures;
-    figures.direction = name;
-    figures.loss_ratio = std::clamp(m->stats().loss_pct() / 100.0, 0.0, 1.0);
-    if (m->stats().received() > 0) figures.delay_seconds = m->stats().delay().avg_ms() / 1000.0;
-    out.push_back(std::move(figures));
-  }
-  return out;
-}
-
 // A run that never started: both sides carry the reason.
 v1::PairedRun FailedRun(const ScheduledTest& test, const SlotRunnerDeps& deps,
                         const std::string& client_error, const std::string& server_error) {
@@ -151,32 +132,6 @@ absl::Status StoreWithRetry(FleetStore& store, const FleetRun& run, SlotRunnerDe
 }
 
 }  // namespace
-
-FleetRun MakeFleetRun(v1::PairedRun run, const std::string& client, const std::string& server) {
-  FleetRun out;
-  const paired::Completeness completeness = paired::RunCompleteness(run);
-  if (completeness != paired::Completeness::kFailed) {
-    const paired::DiagnosisOutput diagnosis = paired::DiagnosePairedRun(run, nullptr, nullptr);
-    run.set_verdict(diagnosis.verdict);
-    out.record.verdict = diagnosis::VerdictName(diagnosis.verdict);
-  }
-  out.status = paired::CompletenessName(completeness);
-  out.error = absl::StrJoin(paired::RunErrors(run), "; ");
-  out.directions = OneWayFigures(run);
-  out.record.run_id = run.run_id();
-  out.record.start = absl::FromUnixMicros(run.start_unix_us());
-  out.record.end = absl::FromUnixMicros(run.end_unix_us());
-  out.record.client = client;
-  out.record.server = server;
-  out.record.target = run.forward_target();
-  out.record.status = completeness == paired::Completeness::kComplete
-                          ? history::RunStatus::kComplete
-                          : history::RunStatus::kPartial;
-  paired::RunPayload payload = paired::EncodeRun(run);
-  out.record.payload_format = std::move(payload.format);
-  out.record.payload = std::move(payload.bytes);
-  return out;
-}
 
 absl::StatusOr<std::string> RunSlot(const ScheduledTest& test, const FleetConfig& config,
                                     const SlotKey& slot, FleetStore& store, SlotRunnerDeps& deps) {
@@ -230,7 +185,7 @@ absl::StatusOr<std::string> RunSlot(const ScheduledTest& test, const FleetConfig
   for (const v1::PairedSide* side : {&run->client(), &run->server()}) {
     const AgentConfig* agent = config.FindAgent(side->endpoint());
     if (agent == nullptr || agent->dial_in) continue;
-    (void)store.SetAgentPresence(agent->name, "", !side->hostname().empty(),
+    (void)store.SetAgentPresence(agent->name, deps.replica, !side->hostname().empty(),
                                  absl::FromUnixMicros(deps.paired.now_unix_us()));
   }
   const FleetRun fleet_run = MakeFleetRun(*std::move(run), test.client, test.server);
@@ -242,8 +197,16 @@ absl::StatusOr<std::string> RunSlot(const ScheduledTest& test, const FleetConfig
             {"error", fleet_run.error}});
   PATHPAIR_RETURN_IF_ERROR(StoreWithRetry(store, fleet_run, deps));
   for (int attempt = 1;; ++attempt) {
-    absl::Status finished = store.FinishSlot(slot, fleet_run.record.run_id);
+    absl::Status finished = store.FinishSlot(slot, deps.replica, fleet_run.record.run_id,
+                                             absl::FromUnixMicros(deps.paired.now_unix_us()));
     if (finished.ok()) break;
+    if (absl::IsFailedPrecondition(finished)) {
+      // Our lease ran out mid-run and another replica took the slot over: both runs are kept.
+      log::Log(
+          log::Level::kWarning, "slot_taken_over",
+          {{"test", test.key}, {"run", fleet_run.record.run_id}, {"error", finished.message()}});
+      break;
+    }
     log::Log(log::Level::kWarning, "slot_finish_failed",
              {{"test", test.key}, {"run", fleet_run.record.run_id}, {"error", finished.message()}});
     // The run is stored; an unfinished slot only risks a rerun after its lease.

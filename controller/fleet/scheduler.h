@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "controller/fleet/fleet_config.h"
+#include "controller/fleet/fleet_run.h"
 #include "controller/fleet/fleet_store.h"
 #include "controller/paired/endpoint.h"
 #include "controller/paired/orchestrator.h"
@@ -69,6 +70,7 @@ class Scheduler {
 
 // What running one slot needs from the world.
 struct SlotRunnerDeps {
+  std::string replica;  // this process in the slot claims (Scheduler::Options::replica)
   // An agent's end of a test (a gRPC endpoint, or the hub's for a dial-in agent), or why not.
   std::function<absl::StatusOr<std::unique_ptr<paired::Endpoint>>(const AgentConfig& agent)>
       connect;
@@ -80,10 +82,6 @@ struct SlotRunnerDeps {
   absl::Duration retry_every = absl::Seconds(2);
   int max_store_attempts = 30;  // then the run is given up with a log line
 };
-
-// The FleetRun of a PairedRun (status, verdict through the paired diagnosis, one-way figures),
-// with the agents' names.
-FleetRun MakeFleetRun(v1::PairedRun run, const std::string& client, const std::string& server);
 
 // Runs `test` for `slot` and stores the result, then finishes the slot. An agent that is not
 // configured or cannot be reached gives a failed run whose error says why. Returns the stored

@@ -43,10 +43,14 @@ class MemoryFleetStore : public FleetStore {
     ++s.claims;
     return true;
   }
-  absl::Status FinishSlot(const SlotKey& slot, absl::string_view run_id) override {
+  absl::Status FinishSlot(const SlotKey& slot, absl::string_view replica, absl::string_view run_id,
+                          absl::Time /*now*/) override {
     absl::MutexLock lock(&mu_);
     if (absl::Status down = Down(); !down.ok()) return down;
     Slot& s = slots_[{slot.test_key, slot.slot_start}];
+    if (s.finished || s.holder != replica) {
+      return absl::FailedPreconditionError("the slot is not held by this replica");
+    }
     s.finished = true;
     s.run_id = std::string(run_id);
     return absl::OkStatus();

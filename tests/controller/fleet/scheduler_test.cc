@@ -37,15 +37,17 @@ TEST(SlotStartTest, FloorsOnTheEpoch) {
 }
 
 struct Replica {
-  Replica(MemoryFleetStore& store, const std::string& name, std::vector<ScheduledTest> tests)
+  Replica(MemoryFleetStore& store, const std::string& replica, std::vector<ScheduledTest> tests)
       : scheduler({.store = &store,
-                   .replica = name,
+                   .replica = replica,
                    .start_run = [this](const ScheduledTest& t, const SlotKey& s) {
                      started.push_back({t.key, s.slot_start});
                    }}) {
     scheduler.SetTests(std::move(tests));
+    name = replica;
   }
   Scheduler scheduler;
+  std::string name;
   std::vector<std::pair<std::string, absl::Time>> started;
 };
 
@@ -59,7 +61,7 @@ TEST(SchedulerTest, EachSlotRunsOnceAcrossReplicas) {
       runs += r->scheduler.Tick(now);
       for (const auto& [key, slot] : r->started) {
         r->scheduler.RunEnded(key);
-        ASSERT_TRUE(store.FinishSlot({key, slot}, "run").ok());
+        ASSERT_TRUE(store.FinishSlot({key, slot}, r->name, "run", now).ok());
       }
       r->started.clear();
     }
@@ -139,6 +141,7 @@ paired::PairedDeps FakeDeps() {
 class RunSlotTest : public ::testing::Test {
  protected:
   RunSlotTest() {
+    deps_.replica = "r1";
     config_.security.insecure = true;
     config_.agents = {{.name = "dc", .address = "203.0.113.10:7431"},
                       {.name = "office", .address = "", .dial_in = true}};
