@@ -47,6 +47,10 @@ int Scheduler::Tick(absl::Time now) {
       // (another replica, or this one when the run ends).
       continue;
     }
+    if (options_.may_claim && !options_.may_claim(state.test)) {
+      state.next_try = now + absl::Seconds(1);
+      continue;
+    }
     const SlotKey slot_key{key, slot};
     absl::StatusOr<bool> claimed =
         options_.store->ClaimSlot(slot_key, options_.replica, now, options_.lease(state.test));

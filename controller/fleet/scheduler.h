@@ -45,6 +45,9 @@ class Scheduler {
     std::function<void(const ScheduledTest& test, const SlotKey& slot)> start_run;
     // How long a claim holds: a replica that dies mid-run loses the slot after it.
     std::function<absl::Duration(const ScheduledTest& test)> lease;  // default: every
+    // Whether this replica may claim the test's slot now (a dial-in agent held by another
+    // replica: no). Empty: always.
+    std::function<bool(const ScheduledTest& test)> may_claim;
   };
   explicit Scheduler(Options options);
 

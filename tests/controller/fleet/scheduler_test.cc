@@ -124,6 +124,22 @@ TEST(SchedulerTest, ARunLongerThanItsIntervalSkipsSlotsInsteadOfOverlapping) {
   EXPECT_EQ(r1.scheduler.Tick(kT0 + absl::Seconds(11)), 1);  // that slot, late
 }
 
+TEST(SchedulerTest, OnlyAReplicaThatMayClaimRunsTheSlot) {
+  MemoryFleetStore store;
+  bool holds_agent = false;
+  int started = 0;
+  Scheduler scheduler({.store = &store,
+                       .replica = "r1",
+                       .start_run = [&](const ScheduledTest&, const SlotKey&) { ++started; },
+                       .may_claim = [&](const ScheduledTest&) { return holds_agent; }});
+  scheduler.SetTests({MakeTest("office", "dc", 10)});
+  EXPECT_EQ(scheduler.Tick(kT0), 0);
+  EXPECT_TRUE(store.slots().empty());  // not even claimed
+  holds_agent = true;
+  EXPECT_EQ(scheduler.Tick(kT0 + absl::Seconds(1)), 1);
+  EXPECT_EQ(started, 1);
+}
+
 paired::PairedDeps FakeDeps() {
   auto now = std::make_shared<std::atomic<int64_t>>(1'800'000'000'000'000);
   auto ids = std::make_shared<std::atomic<int>>(0);
