@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/net/ip_address.h"
 #include "common/status/status_macros.h"
 #include "controller/fleet/agent_hub.h"
 #include "controller/paired/orchestrator.h"
@@ -103,7 +104,8 @@ absl::Status ReadAgents(const Reader& r, const YAML::Node& node, FleetConfig& co
   if (!node.IsSequence()) return r.Error(node, "agents must be a list");
   std::set<std::string> seen;
   for (const YAML::Node& entry : node) {
-    PATHPAIR_RETURN_IF_ERROR(r.CheckMap(entry, {"name", "address", "dial_in"}, "an agent"));
+    PATHPAIR_RETURN_IF_ERROR(
+        r.CheckMap(entry, {"name", "address", "target", "dial_in"}, "an agent"));
     AgentConfig agent;
     if (!entry["name"]) return r.Error(entry, "an agent needs a name");
     PATHPAIR_ASSIGN_OR_RETURN(agent.name, r.String(entry["name"], "name"));
@@ -118,6 +120,14 @@ absl::Status ReadAgents(const Reader& r, const YAML::Node& node, FleetConfig& co
     }
     if (entry["address"]) {
       PATHPAIR_ASSIGN_OR_RETURN(agent.address, r.HostPort(entry["address"], "address"));
+    }
+    if (entry["target"]) {
+      PATHPAIR_ASSIGN_OR_RETURN(agent.target, r.String(entry["target"], "target"));
+      absl::StatusOr<IpAddress> parsed = IpAddress::Parse(agent.target);
+      if (!parsed.ok()) {
+        return r.Error(entry["target"],
+                       absl::StrCat("target: '", agent.target, "' is not an IP address"));
+      }
     }
     if (agent.dial_in == !agent.address.empty()) {
       return r.Error(entry, absl::StrCat("agent '", agent.name,

@@ -9,6 +9,7 @@
 //   agents:
 //     - {name: dc, address: 203.0.113.10:7431}    # the controller dials it
 //     - {name: office, dial_in: true}             # the agent dials the controller
+//     - {name: lab, address: "10.9.0.2:7431", target: 198.51.100.20}  # traced at target
 //   tests:
 //     - {between: [office, dc], every: 30s, options: "-c 10 -i 0.5"}
 //     - {mesh: [dc, office, lab], every: 5m, options: "-c 20"}
@@ -45,6 +46,9 @@ struct SecurityConfig {
 struct AgentConfig {
   std::string name;     // [A-Za-z0-9_.-], at most 64 characters (a metrics label)
   std::string address;  // HOST:PORT the controller dials; empty for a dial-in agent
+  // The address tests toward this agent trace to, when it is not the host of `address` (an
+  // agent managed over another network than the one tested). Optional.
+  std::string target;
   bool dial_in = false;
 };
 

@@ -220,6 +220,7 @@ class FleetController::Impl {
             std::make_unique<paired::GrpcAgentEndpoint>(agent.address, connection));
       };
       deps.target_of = [](const AgentConfig& agent) -> absl::StatusOr<std::string> {
+        if (!agent.target.empty()) return agent.target;
         PATHPAIR_ASSIGN_OR_RETURN(const auto host_port, paired::SplitHostPort(agent.address));
         cli::SystemHostResolver resolver;
         absl::StatusOr<IpAddress> address = resolver.Resolve(host_port.first, 0);

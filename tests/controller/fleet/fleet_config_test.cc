@@ -49,7 +49,8 @@ TEST(FleetConfigTest, IssueExampleParses) {
 TEST(FleetConfigTest, MeshExpandsToEveryPairOnce) {
   absl::StatusOr<FleetConfig> config = ParseFleetConfig(R"(
 security: {insecure: true}
-agents: [{name: a, address: "198.51.100.1:7431"}, {name: b, address: "198.51.100.2:7431"},
+agents: [{name: a, address: "198.51.100.1:7431"},
+         {name: b, address: "10.0.0.2:7431", target: 198.51.100.2},
          {name: c, dial_in: true}]
 tests:
   - {mesh: [a, b, c], every: 1m, options: "-c 5 --no-oneway"}
@@ -60,6 +61,7 @@ tests:
   for (const ScheduledTest& t : config->tests) keys.push_back(t.key);
   EXPECT_THAT(keys, testing::ElementsAre("a>b/60s", "a>c/60s", "b>c/60s"));
   EXPECT_FALSE(config->tests[0].options.oneway);
+  EXPECT_EQ(config->agents[1].target, "198.51.100.2");
   EXPECT_EQ(config->tests[0].every, absl::Minutes(1));
 }
 
@@ -99,6 +101,8 @@ TEST(FleetConfigTest, BadConfigNamesTheLine) {
       {"security: {insecure: true}\nagents: []\ntests:\n  - {between: [a, b], every: 5s}\n"
        "  - {between: [b, a], every: 5s}\n",
        5, "already tested every 5s (line 4)"},
+      {"security: {insecure: true}\nagents:\n  - {name: a, address: \"h:1\", target: h}\n", 3,
+       "not an IP address"},
       {"database: mysql://x\nsecurity: {insecure: true}\nagents: []\n", 1, "sqlite:PATH"},
   };
   for (const BadCase& c : cases) {
