@@ -197,8 +197,11 @@ absl::Status AgentService::Refuse(absl::string_view method, absl::string_view cl
 
 absl::StatusOr<CallerIdentity> AgentService::CheckCall(const grpc::CallbackServerContext& context,
                                                        absl::string_view method) {
+  // A call the dial-out link relays comes from the controller the link authenticated.
   absl::StatusOr<CallerIdentity> identity =
-      context.auth_context() != nullptr
+      config_.tunnel_caller != nullptr && config_.tunnel_caller->Marked(context.client_metadata())
+          ? config_.tunnel_caller->Get()
+      : context.auth_context() != nullptr
           ? IdentityFromAuthContext(*context.auth_context())
           : absl::StatusOr<CallerIdentity>(CallerIdentity{.name = "anonymous"});
   if (!identity.ok()) return Refuse(method, context.peer(), identity.status());
