@@ -13,9 +13,9 @@
 #include "common/status/exit_codes.h"
 #include "common/status/status_macros.h"
 #include "controller/cli/resolver.h"
-#include "controller/paired/orchestrator.h"
 #include "controller/fleet/fleet_config.h"
 #include "controller/fleet/fleet_controller.h"
+#include "controller/paired/orchestrator.h"
 #include "controller/subcommands/command_line.h"
 
 namespace pathpair::subcommands {
@@ -35,6 +35,7 @@ constexpr char kServeDescription[] =
 struct ServeFlags {
   std::string config;
   std::string http_listen;
+  std::string listen;
   std::string replica;
   bool check = false;
 };
@@ -53,17 +54,23 @@ absl::Status Serve(const std::vector<std::string>& args, std::ostream& out) {
       ->required();
   app.add_option("--http-listen", flags.http_listen, "overrides the config's http_listen")
       ->type_name("ADDR:PORT");
+  app.add_option("--listen", flags.listen, "overrides the config's listen (dial-in agents)")
+      ->type_name("ADDR:PORT");
   app.add_option("--replica", flags.replica, "this replica's name (default: HOST-PID)")
       ->type_name("NAME");
   app.add_flag("--check", flags.check, "check the config and exit");
   PATHPAIR_ASSIGN_OR_RETURN(const bool go_on, ParseFlags(app, args, out));
   if (!go_on) return absl::OkStatus();
-  if (!flags.http_listen.empty()) {
-    if (absl::Status s = paired::SplitHostPort(flags.http_listen).status(); !s.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("--http-listen: ", s.message()));
+  for (auto [name, value] :
+       {std::pair{"--http-listen", &flags.http_listen}, std::pair{"--listen", &flags.listen}}) {
+    if (value->empty()) continue;
+    if (absl::Status s = paired::SplitHostPort(*value).status(); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(name, ": ", s.message()));
     }
   }
   PATHPAIR_ASSIGN_OR_RETURN(fleet::FleetConfig config, fleet::LoadFleetConfig(flags.config));
+  // Replicas on one host share the config but not its ports.
+  if (!flags.listen.empty()) config.listen = flags.listen;
   for (const std::string& warning : config.warnings) {
     log::Log(log::Level::kWarning, "config_warning", {{"config", flags.config}, {"what", warning}});
   }
@@ -97,6 +104,7 @@ absl::Status Serve(const std::vector<std::string>& args, std::ostream& out) {
         log::Log(log::Level::kError, "reload_failed",
                  {{"error", fresh.status().message()}, {"kept", "the old config"}});
       } else {
+        if (!flags.listen.empty()) fresh->listen = flags.listen;
         for (const std::string& warning : fresh->warnings) {
           log::Log(log::Level::kWarning, "config_warning",
                    {{"config", flags.config}, {"what", warning}});

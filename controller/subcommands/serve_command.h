@@ -1,6 +1,7 @@
 // `pathpair serve`: the fleet controller (controller/fleet), a long-running process.
 //
-//   pathpair serve --config FILE [--http-listen ADDR:PORT] [--replica NAME] [--check]
+//   pathpair serve --config FILE [--http-listen ADDR:PORT] [--listen ADDR:PORT] [--replica NAME]
+//                  [--check]
 //
 // Reads the YAML config (fleet_config.h; a bad one: "pathpair serve: FILE:LINE: what", exit 2),
 // opens the database (sqlite:PATH or postgresql://; default sqlite:$STATE_DIRECTORY/fleet.db,
