@@ -12,8 +12,10 @@ routers (tests/topo) that loses 30 % of the packets forward only.
 
 Each checks: every slot ran once (one finished slot per run, one run per slot); every replica's
 /metrics passes `promtool check metrics` and shows the pair's loss per direction (forward lost,
-reverse clean); /runs lists the runs and /runs/RUN_ID serves the HTML report. PostgreSQL: both
-replicas serve the same figures, and after one is killed the other keeps the schedule.
+reverse clean); /runs lists the runs and /runs/RUN_ID serves the HTML report. SQLite: SIGHUP
+with a bad config keeps the old one, with a good one takes it; SIGTERM mid-test stores the run
+(partial) and exits 0. PostgreSQL: both replicas serve the same figures, and after one is killed
+the other keeps the schedule.
 
 Needs root (exit 77 otherwise). Environment: PATHPAIR_BIN, PATHPAIR_AGENT_BIN, PATHPAIR_TOPO_BIN.
 """
@@ -280,6 +282,14 @@ def wait_for_metric(replica, name, value, timeout, **labels):
         time.sleep(0.2)
 
 
+def wait_for_log(replica, text, timeout):
+    deadline = time.monotonic() + timeout
+    while text not in replica.output():
+        if time.monotonic() > deadline:
+            raise AssertionError("no %s in the log: %s" % (text, replica.output()))
+        time.sleep(0.1)
+
+
 def wait_for_runs(replica, count, timeout):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -373,8 +383,42 @@ class SqliteFleetTest(FleetChecks, unittest.TestCase):
                 for run in runs:
                     self.assertEqual((run["client"], run["server"], run["status"]),
                                      ("client", "server", "complete"))
+                self.check_reload(replica, config)
+                self.check_stop_records_the_running_test(replica)
             finally:
-                self.assertEqual(replica.stop(), 0, replica.output())
+                replica.stop(signal.SIGKILL)
+
+    def check_reload(self, replica, config):
+        """SIGHUP: a bad config is logged and the old one kept; a good one is taken."""
+        with open(config) as f:
+            good = f.read()
+        with open(config, "w") as f:
+            f.write(good.replace("tests:", "tests: [\n"))
+        replica.proc.send_signal(signal.SIGHUP)
+        wait_for_log(replica, "event=reload_failed", 10)
+        self.assertIn("fleet.yaml:", replica.output())
+        self.assertEqual(http_get(replica.port, "/healthz")[0], 200)
+        with open(config, "w") as f:
+            f.write(good.replace("-c 5", "-c 4"))
+        replica.proc.send_signal(signal.SIGHUP)
+        wait_for_log(replica, "event=config_reloaded", 10)
+
+    def check_stop_records_the_running_test(self, replica):
+        """SIGTERM while a test runs: the agents are told to stop, the run is stored (cut
+        short) and serve exits 0."""
+        before = {r["run_id"] for r in runs_listed(replica)}
+        # 0.5 s into the next slot: the test has started (-c 4 -i 0.2 lasts 1 s and more).
+        now = time.time()
+        time.sleep(SLOT_S - now % SLOT_S + 0.5)
+        replica.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(replica.proc.wait(timeout=30), 0, replica.output())
+        with sqlite3.connect(self.db_path) as db:
+            rows = db.execute("SELECT run_id, status FROM runs").fetchall()
+        new = [(run_id, status) for run_id, status in rows if run_id not in before]
+        self.assertEqual(len(new), 1, replica.output())
+        # Stopped before or after the first trace results: failed or partial, never complete.
+        self.assertIn(new[0][1], ("partial", "failed"), replica.output())
+        self.assertRegex(replica.output(), r"event=run_done .*interrupted")
 
 
 class PostgresFleetTest(FleetChecks, unittest.TestCase):
