@@ -120,7 +120,11 @@ class FleetController::Impl {
     log::Log(log::Level::kInfo, "config_reloaded", {{"tests", config_->tests.size()}});
   }
 
+  ~Impl() { Shutdown(); }
+
   void Shutdown() {
+    if (shut_down_) return;
+    shut_down_ = true;
     stop_.Cancel();
     std::list<Running> runs;
     {
@@ -274,6 +278,7 @@ class FleetController::Impl {
   std::unique_ptr<agent::metrics::MetricsHttpServer> http_;
   paired::CancelToken stop_;
   absl::Time last_heartbeat_ = absl::InfinitePast();
+  bool shut_down_ = false;  // Shutdown ran (called from the main thread only)
 };
 
 absl::StatusOr<std::unique_ptr<FleetController>> FleetController::Start(
