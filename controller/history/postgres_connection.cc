@@ -140,18 +140,15 @@ class PostgresConnection : public SqlConnection {
   }
 
   absl::StatusOr<int> RecordedVersion() override {
-    PATHPAIR_ASSIGN_OR_RETURN(SqlResult exists,
-                              Execute("SELECT to_regclass('schema_migrations') IS NOT NULL", {}));
-    if (exists.rows.empty() || exists.rows[0][0] != "t") return 0;
+    PATHPAIR_ASSIGN_OR_RETURN(bool exists, TableExists("schema_migrations"));
+    if (!exists) return 0;
     PATHPAIR_ASSIGN_OR_RETURN(
         SqlResult version, Execute("SELECT coalesce(max(version), 0) FROM schema_migrations", {}));
     return std::stoi(version.rows.at(0).at(0).value_or("0"));
   }
   absl::StatusOr<bool> HoldsForeignTables() override {
     // A PostgreSQL database is often shared: only a table of ours without our records counts.
-    PATHPAIR_ASSIGN_OR_RETURN(SqlResult exists,
-                              Execute("SELECT to_regclass('runs') IS NOT NULL", {}));
-    return !exists.rows.empty() && exists.rows[0][0] == "t";
+    return TableExists("runs");
   }
   absl::Status RecordVersion(int /*version*/) override { return absl::OkStatus(); }
   absl::Status LockForMigration() override {
@@ -161,6 +158,18 @@ class PostgresConnection : public SqlConnection {
   void AfterMigrations(bool /*created*/) override {}
 
  private:
+  // Read from pg_tables with the statement's own snapshot: to_regclass() goes through the
+  // backend's catalog cache, which need not yet show a table that another session committed
+  // while this one waited on the (non-relation) migration lock.
+  absl::StatusOr<bool> TableExists(absl::string_view table) {
+    PATHPAIR_ASSIGN_OR_RETURN(
+        SqlResult result,
+        Execute("SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() "
+                "AND tablename = $1",
+                {SqlValue::Text(table)}));
+    return !result.rows.empty() && result.rows[0][0] != "0";
+  }
+
   // Runs `body` on a live connection (reconnecting first when the last one was lost) and turns
   // libpqxx's exceptions into statuses.
   template <typename Body>
