@@ -51,13 +51,15 @@ struct PairedTestPlan {
   bool insecure = false;
   // An end that cannot be reached from the other (behind NAT, or a firewall that admits no new
   // inbound connection: a dial-in agent, controller/fleet). Nothing ever connects to it:
-  // - server_behind_nat: the server calls Reflect on the client agent at client_endpoint, and
-  //   the forward target is the address the client saw it come from (forward_target may then
-  //   be empty); the reverse target is the client's address (or reverse_target).
+  // - server_behind_nat: the server calls Reflect on the client agent at client_endpoint
+  //   (ADDRESS:PORT), and the forward target is the address the client saw it come from (the
+  //   NAT's public address; forward_target may then be empty); the reverse target is the
+  //   client's ADDRESS (or reverse_target).
   // - client_behind_nat: as usual (the client calls Reflect on the server; the reverse target
   //   is the NAT's public address).
-  // Either way the end behind NAT opens the one-way flow: the other end sends only once the
-  // first packet from it arrived (and then to the port it came from).
+  // The one-way measurement needs nothing more: the end behind NAT sends too, which opens the
+  // NAT's mapping; the outside end's hellos are dropped until then, and it sends to the source
+  // port the inside end's packets come from (agent/oneway: hello phase, follow_peer_source).
   bool client_behind_nat = false;
   bool server_behind_nat = false;
   // The client agent over the path ("HOST:PORT"): where the server reaches it when

@@ -7,6 +7,9 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -14,7 +17,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "agent/client/channel.h"
 #include "agent/dialout/controller_link.h"
+#include "agent/rpc/tls_files.h"
+#include "agent/service/agent_server.h"
 #include "agent/service/agent_service.h"
 #include "agent/service/consent.h"
 #include "common/time/clock.h"
@@ -87,16 +93,21 @@ struct TestHub {
 
 // An agent that only dials out: its service on a server without ports, reached in-process.
 struct DialingAgent {
-  DialingAgent(const std::string& controller, const std::string& name,
-               const std::string& agent_token = kAgentToken)
-      : consent(clock, absl::Minutes(10)), service(Config(), runner, &oneway, consent, clock) {
+  DialingAgent(
+      const std::string& controller, const std::string& name,
+      const std::string& agent_token = kAgentToken,
+      std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials(),
+      std::function<void(const agent::Refusal&)> on_refusal = nullptr)
+      : consent(clock, absl::Minutes(10)),
+        service(Config(std::move(on_refusal)), runner, &oneway, consent, clock) {
     EXPECT_TRUE(consent.AllowCidr("203.0.113.0/24").ok());
     grpc::ServerBuilder builder;
     builder.RegisterService(&service);
     server = builder.BuildAndStart();
     agent::ControllerLinkOptions options{.controller = controller, .name = name};
     options.version = "test";
-    options.credentials = grpc::InsecureChannelCredentials();
+    options.credentials = std::move(credentials);
+    options.tls_name = "localhost";
     options.agent_token = agent_token;
     options.initial_backoff = absl::Milliseconds(50);
     options.max_backoff = absl::Milliseconds(200);
@@ -110,8 +121,9 @@ struct DialingAgent {
     service.Shutdown();
     server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   }
-  agent::AgentServiceConfig Config() {
+  agent::AgentServiceConfig Config(std::function<void(const agent::Refusal&)> on_refusal) {
     agent::AgentServiceConfig config;
+    config.on_refusal = std::move(on_refusal);
     config.bearer_token = kControllerToken;
     config.agent_token = kAgentToken;
     config.tunnel_caller = &caller;
@@ -481,6 +493,103 @@ TEST(ControllerLinkTest, UntrustedControllerFramesAreValidated) {
     EXPECT_TRUE(controller.dropped());
   }
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+}
+
+// Mutual TLS with the operator's certificates (deploy/make-certs.sh): the hub serves a
+// controller certificate and requires agent certificates.
+class FleetTlsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    char pattern[] = "/tmp/pathpair-fleet-tls-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = new std::string(pattern);
+    const std::string script = std::string(PATHPAIR_SOURCE_DIR) + "/deploy/make-certs.sh " + *dir_;
+    for (const char* args : {" --name hub --role controller", " --name office", " --name lab"}) {
+      ASSERT_EQ(std::system((script + args + " >/dev/null").c_str()), 0) << args;
+    }
+  }
+  static void TearDownTestSuite() {
+    std::filesystem::remove_all(*dir_);
+    delete dir_;
+  }
+  static agent::TlsFiles Files(const std::string& who) {
+    return agent::TlsFiles{*dir_ + "/" + who + ".pem", *dir_ + "/" + who + ".key",
+                           *dir_ + "/ca.pem"};
+  }
+  static std::shared_ptr<grpc::ChannelCredentials> AgentCredentials(const std::string& who) {
+    return *agent::MakeChannelCredentials(Files(who));
+  }
+
+  // A hub serving `who`'s certificate, without an agent token: certificates authenticate.
+  void StartHub(const std::string& who) {
+    AgentHubOptions options;
+    options.calls.bearer_token = kControllerToken;
+    options.on_presence = [this](const AgentPresence& p) { presence_.Record(p); };
+    hub_ = std::make_unique<AgentHub>(options);
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", *agent::MakeServerCredentials(Files(who)), &port_);
+    builder.RegisterService(hub_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+  }
+  void TearDown() override {
+    if (server_ == nullptr) return;
+    hub_->Shutdown();
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  }
+  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+
+  static std::string* dir_;
+  PresenceLog presence_;
+  std::unique_ptr<AgentHub> hub_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+std::string* FleetTlsTest::dir_ = nullptr;
+
+TEST_F(FleetTlsTest, RelayedCallsComeFromTheControllersCertificate) {
+  StartHub("hub");
+  absl::Mutex mu;
+  std::vector<std::string> refused_clients;
+  DialingAgent office(address(), "office", /*agent_token=*/"", AgentCredentials("office"),
+                      [&](const agent::Refusal& refusal) {
+                        absl::MutexLock lock(&mu);
+                        refused_clients.emplace_back(refusal.client);
+                      });
+  ASSERT_TRUE(office.link->WaitForAttachment(0, absl::Seconds(10)));
+  EXPECT_EQ(office.caller.Get().name, "spiffe://pathpair/controller/hub");
+  absl::StatusOr<std::unique_ptr<paired::Endpoint>> endpoint = hub_->EndpointFor("office");
+  ASSERT_TRUE(endpoint.ok());
+  ASSERT_TRUE((*endpoint)->Info().ok());
+  paired::CancelToken cancel;
+  paired::TraceOutcome refused = (*endpoint)->RunTrace(TraceTo("198.51.100.9"), {}, cancel);
+  EXPECT_EQ(refused.status.code(), absl::StatusCode::kPermissionDenied);
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(refused_clients.size(), 1u);
+  EXPECT_EQ(refused_clients[0], "spiffe://pathpair/controller/hub");
+}
+
+TEST_F(FleetTlsTest, AnAgentMayOnlyAttachUnderItsCertificatesName) {
+  StartHub("hub");
+  DialingAgent impostor(address(), "office", "", AgentCredentials("lab"));
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_EQ(impostor.link->attachments(), 0);
+  EXPECT_FALSE(hub_->IsConnected("office"));
+  // A controller's certificate is no agent's.
+  DialingAgent controller(address(), "client", "", AgentCredentials("client"));
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_EQ(controller.link->attachments(), 0);
+  EXPECT_TRUE(hub_->Connected().empty());
+  DialingAgent lab(address(), "lab", "", AgentCredentials("lab"));
+  EXPECT_TRUE(lab.link->WaitForAttachment(0, absl::Seconds(10)));
+}
+
+TEST_F(FleetTlsTest, TheAgentRefusesAControllerWithoutTheControllerRole) {
+  StartHub("lab");  // an agent's certificate, signed by the same CA
+  DialingAgent office(address(), "office", "", AgentCredentials("office"));
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_EQ(office.link->attachments(), 0);
+  EXPECT_EQ(office.caller.Get().name, "anonymous");
 }
 
 TEST(BackoffTest, DoublesUpToTheCapWithJitterAndResets) {
