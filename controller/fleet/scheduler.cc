@@ -39,7 +39,9 @@ void Scheduler::SetTests(std::vector<ScheduledTest> tests) {
 
 int Scheduler::Tick(absl::Time now) {
   int started = 0;
+  int running = Running();
   for (auto& [key, state] : tests_) {
+    if (running >= options_.max_running) break;
     const absl::Time slot = SlotStart(now, state.test.every);
     if (slot == state.handled_slot || now < state.next_try) continue;
     if (state.running) {
@@ -71,6 +73,7 @@ int Scheduler::Tick(absl::Time now) {
     state.handled_slot = slot;
     state.running = true;
     ++started;
+    ++running;
     options_.start_run(state.test, slot_key);
   }
   return started;

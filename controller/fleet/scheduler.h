@@ -48,6 +48,9 @@ class Scheduler {
     // Whether this replica may claim the test's slot now (a dial-in agent held by another
     // replica: no). Empty: always.
     std::function<bool(const ScheduledTest& test)> may_claim;
+    // At most this many runs at once (threads, agents' sessions): the other due slots are
+    // claimed on later ticks, as runs end (a large mesh spreads over its interval).
+    int max_running = 64;
   };
   explicit Scheduler(Options options);
 

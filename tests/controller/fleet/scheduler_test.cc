@@ -140,6 +140,22 @@ TEST(SchedulerTest, OnlyAReplicaThatMayClaimRunsTheSlot) {
   EXPECT_EQ(started, 1);
 }
 
+TEST(SchedulerTest, AtMostMaxRunningAtOnceTheRestLaterInTheSlot) {
+  MemoryFleetStore store;
+  std::vector<std::string> started;
+  Scheduler scheduler(
+      {.store = &store,
+       .replica = "r1",
+       .start_run = [&](const ScheduledTest& t, const SlotKey&) { started.push_back(t.key); },
+       .max_running = 2});
+  scheduler.SetTests({MakeTest("a", "b", 60), MakeTest("a", "c", 60), MakeTest("b", "c", 60)});
+  EXPECT_EQ(scheduler.Tick(kT0), 2);
+  EXPECT_EQ(scheduler.Tick(kT0 + absl::Seconds(1)), 0);  // full
+  scheduler.RunEnded(started[0]);
+  EXPECT_EQ(scheduler.Tick(kT0 + absl::Seconds(2)), 1);  // the third, same slot
+  EXPECT_EQ(started.size(), 3u);
+}
+
 paired::PairedDeps FakeDeps() {
   auto now = std::make_shared<std::atomic<int64_t>>(1'800'000'000'000'000);
   auto ids = std::make_shared<std::atomic<int>>(0);
