@@ -418,15 +418,25 @@ class SqliteFleetTest(FleetChecks, unittest.TestCase):
     def check_stop_records_the_running_test(self, replica):
         """SIGTERM while a test runs: the agents are told to stop, the run is stored (cut
         short) and serve exits 0."""
-        before = {r["run_id"] for r in runs_listed(replica)}
-        # 0.5 s into the next slot: the test has started (-c 4 -i 0.2 lasts 1 s and more).
-        now = time.time()
-        time.sleep(SLOT_S - now % SLOT_S + 0.5)
+        # No run in progress (it would hold the next slot back), then 0.5 s into the next slot:
+        # its test has started (-c 4 -i 0.2 lasts 1 s and more).
+        deadline = time.monotonic() + 3 * SLOT_S
+        while True:
+            with sqlite3.connect(self.db_path) as db:
+                (open_slots,) = db.execute(
+                    "SELECT count(*) FROM slots WHERE finished_unix_us IS NULL").fetchone()
+            now = time.time()
+            if open_slots == 0 and now % SLOT_S < SLOT_S - 1:
+                break
+            self.assertLess(time.monotonic(), deadline, replica.output())
+            time.sleep(0.1)
+        slot_start = now - now % SLOT_S + SLOT_S
+        time.sleep(slot_start + 0.5 - now)
         replica.proc.send_signal(signal.SIGTERM)
         self.assertEqual(replica.proc.wait(timeout=30), 0, replica.output())
         with sqlite3.connect(self.db_path) as db:
-            rows = db.execute("SELECT run_id, status FROM runs").fetchall()
-        new = [(run_id, status) for run_id, status in rows if run_id not in before]
+            new = db.execute("SELECT run_id, status FROM runs WHERE start_unix_us >= ?",
+                             (int(slot_start * 1e6),)).fetchall()
         self.assertEqual(len(new), 1, replica.output())
         # Stopped before or after the first trace results: failed or partial, never complete.
         self.assertIn(new[0][1], ("partial", "failed"), replica.output())
