@@ -347,6 +347,10 @@ TEST(DefaultHistoryPathTest, FollowsTheVariableThenXdgThenHome) {
             absl::StatusCode::kFailedPrecondition);
   // PATHPAIR_HISTORY_DB wins, as given; empty is unset.
   EXPECT_EQ(*DefaultHistoryPathFrom("/srv/pp.db", "/data", "/home/u"), "/srv/pp.db");
+  // ... a store URL too (HistoryStore::Open takes paths and URLs alike).
+  EXPECT_EQ(
+      *DefaultHistoryPathFrom("postgresql:///pathpair?host=/run/postgresql", "/data", "/home/u"),
+      "postgresql:///pathpair?host=/run/postgresql");
   EXPECT_EQ(*DefaultHistoryPathFrom("", "/data", "/home/u"), "/data/pathpair/history.db");
 }
 
