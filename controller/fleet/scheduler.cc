@@ -49,6 +49,7 @@ int Scheduler::Tick(absl::Time now) {
       // (another replica, or this one when the run ends).
       continue;
     }
+    if (AgentBusy(state.test)) continue;  // retried next tick
     if (options_.may_claim && !options_.may_claim(state.test)) {
       state.next_try = now + absl::Seconds(1);
       continue;
@@ -77,6 +78,16 @@ int Scheduler::Tick(absl::Time now) {
     options_.start_run(state.test, slot_key);
   }
   return started;
+}
+
+bool Scheduler::AgentBusy(const ScheduledTest& test) const {
+  for (const auto& [key, other] : tests_) {
+    if (!other.running) continue;
+    for (const std::string* name : {&other.test.client, &other.test.server}) {
+      if (*name == test.client || *name == test.server) return true;
+    }
+  }
+  return false;
 }
 
 void Scheduler::RunEnded(const std::string& test_key) {

@@ -52,6 +52,9 @@ class Scheduler {
     // claimed on later ticks, as runs end (a large mesh spreads over its interval).
     int max_running = 64;
   };
+  // A test whose agent is already in a running test of this replica waits for it (an agent
+  // measures one one-way session at a time): the slot is claimed when the agent is free, later
+  // in the slot.
   explicit Scheduler(Options options);
 
   // The tests to schedule (a reload): slots of tests that stay are not claimed again.
@@ -69,6 +72,8 @@ class Scheduler {
     absl::Time next_try = absl::InfinitePast();      // within a slot held elsewhere
     bool running = false;
   };
+
+  bool AgentBusy(const ScheduledTest& test) const;
 
   Options options_;
   std::map<std::string, TestState> tests_;

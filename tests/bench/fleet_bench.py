@@ -80,6 +80,12 @@ def main():
                 other = sum(conn.execute("SELECT count(*) FROM %s" % t).fetchone()[0]
                             for t in ("replicas", "agents"))
             size = os.path.getsize(db)
+            reasons = {}
+            with open(os.path.join(workdir, "serve.log"), errors="replace") as f:
+                for line in f:
+                    if "event=run_done" in line and 'error=""' not in line:
+                        reason = line.split("error=", 1)[1].strip()[:160]
+                        reasons[reason] = reasons.get(reason, 0) + 1
             pairs = args.agents * (args.agents - 1) // 2
             total_runs = sum(runs.values())
             per_day = 86400 / (args.slots * args.every)
@@ -92,6 +98,8 @@ def main():
                   "database %.1f MiB after the run (%.1f KiB per run)" % (
                       total_runs * per_day, slots * per_day, other, size / 2**20,
                       size / 1024 / max(total_runs, 1)))
+            for reason, count in sorted(reasons.items(), key=lambda r: -r[1])[:3]:
+                print("  %5d runs: %s" % (count, reason))
         finally:
             if serve is not None and serve.poll() is None:
                 serve.kill()

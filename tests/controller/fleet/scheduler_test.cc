@@ -148,12 +148,29 @@ TEST(SchedulerTest, AtMostMaxRunningAtOnceTheRestLaterInTheSlot) {
        .replica = "r1",
        .start_run = [&](const ScheduledTest& t, const SlotKey&) { started.push_back(t.key); },
        .max_running = 2});
-  scheduler.SetTests({MakeTest("a", "b", 60), MakeTest("a", "c", 60), MakeTest("b", "c", 60)});
+  scheduler.SetTests({MakeTest("a", "b", 60), MakeTest("c", "d", 60), MakeTest("e", "f", 60)});
   EXPECT_EQ(scheduler.Tick(kT0), 2);
   EXPECT_EQ(scheduler.Tick(kT0 + absl::Seconds(1)), 0);  // full
   scheduler.RunEnded(started[0]);
   EXPECT_EQ(scheduler.Tick(kT0 + absl::Seconds(2)), 1);  // the third, same slot
   EXPECT_EQ(started.size(), 3u);
+}
+
+TEST(SchedulerTest, AnAgentRunsOneTestAtATime) {
+  MemoryFleetStore store;
+  std::vector<std::string> started;
+  Scheduler scheduler(
+      {.store = &store, .replica = "r1", .start_run = [&](const ScheduledTest& t, const SlotKey&) {
+         started.push_back(t.key);
+       }});
+  scheduler.SetTests({MakeTest("a", "b", 60), MakeTest("a", "c", 60), MakeTest("c", "d", 60)});
+  EXPECT_EQ(scheduler.Tick(kT0), 2);  // a>b and c>d; a>c waits for both a and c
+  EXPECT_THAT(started, testing::ElementsAre("a>b/60s", "c>d/60s"));
+  scheduler.RunEnded("a>b/60s");
+  EXPECT_EQ(scheduler.Tick(kT0 + absl::Seconds(1)), 0);  // c still busy
+  scheduler.RunEnded("c>d/60s");
+  EXPECT_EQ(scheduler.Tick(kT0 + absl::Seconds(2)), 1);
+  EXPECT_EQ(started.back(), "a>c/60s");
 }
 
 paired::PairedDeps FakeDeps() {
