@@ -23,12 +23,8 @@ TunnelCaller::TunnelCaller() : secret_(RandomSecret()) {}
 
 bool TunnelCaller::Marked(const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) const {
   auto it = metadata.find(kTunnelHeader);
-  if (it == metadata.end() || it->second.size() != secret_.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < secret_.size(); ++i) {
-    diff |= static_cast<unsigned char>(it->second.data()[i] ^ secret_[i]);
-  }
-  return diff == 0;
+  return it != metadata.end() &&
+         SecretEquals(absl::string_view(it->second.data(), it->second.size()), secret_);
 }
 
 CallerIdentity TunnelCaller::Get() const {

@@ -144,14 +144,6 @@ std::string MetadataValue(const std::multimap<grpc::string_ref, grpc::string_ref
   return it == metadata.end() ? std::string() : std::string(it->second.data(), it->second.size());
 }
 
-// Constant-time comparison of secrets.
-bool SecretEquals(absl::string_view a, absl::string_view b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
-
 // "ipv4:203.0.113.7:40000" -> "203.0.113.7:40000" (gRPC's peer strings).
 std::string PeerAddress(const std::string& peer) {
   for (absl::string_view prefix : {"ipv4:", "ipv6:"}) {
@@ -174,7 +166,9 @@ class AgentHub::Impl {
 
   const AgentHubOptions& options() const { return options_; }
 
-  // A tunnel's hello: registers it under `name`, replacing a tunnel already there.
+  // A tunnel's hello: queues its 'accepted' frame and registers it under `name` (replacing a
+  // tunnel already there) at once, so that 'accepted' is the first frame the agent reads and,
+  // once it has read it, calls find the tunnel.
   absl::Status Register(const std::shared_ptr<AttachReactor>& tunnel, const std::string& name,
                         const AgentPresence& presence);
   // A tunnel ended (idempotent): unregisters it and fails its calls.
@@ -294,7 +288,7 @@ class AttachReactor final : public grpc::ServerBidiReactor<v1::AgentFrame, v1::C
     if (!options.agent_token.empty()) {
       const std::string value = MetadataValue(context_->client_metadata(), "authorization");
       if (!absl::StartsWith(value, "Bearer ") ||
-          !SecretEquals(absl::string_view(value).substr(7), options.agent_token)) {
+          !agent::SecretEquals(absl::string_view(value).substr(7), options.agent_token)) {
         return absl::UnauthenticatedError("Attach needs the agent token (--agent-token-file)");
       }
       authenticated = true;
@@ -318,12 +312,8 @@ class AttachReactor final : public grpc::ServerBidiReactor<v1::AgentFrame, v1::C
                            .connected = true,
                            .peer = peer_,
                            .version = hello.version().substr(0, 64)};
-    PATHPAIR_RETURN_IF_ERROR(hub_.Register(shared_from_this(), hello.name(), presence));
     name_ = hello.name();
-    v1::ControllerFrame accepted;
-    accepted.mutable_accepted()->set_name(name_);
-    accepted.mutable_accepted()->set_observed_peer(peer_);
-    Send(std::move(accepted));
+    PATHPAIR_RETURN_IF_ERROR(hub_.Register(shared_from_this(), name_, presence));
     log::Log(log::Level::kInfo, "fleet_agent_attached", {{"agent", name_}, {"peer", peer_}});
     return absl::OkStatus();
   }
@@ -458,6 +448,12 @@ absl::Status AgentHub::Impl::Register(const std::shared_ptr<AttachReactor>& tunn
     events.push_back(std::move(gone));
     tunnels_.erase(it);
   }
+  v1::ControllerFrame accepted;
+  accepted.mutable_accepted()->set_name(name);
+  accepted.mutable_accepted()->set_observed_peer(presence.peer);
+  // Under the lock: no call can be queued before it. (Safe on this gRPC callback thread: the
+  // write's reaction runs after the current one returns.)
+  tunnel->Send(std::move(accepted));
   tunnels_[name] = Tunnel{.reactor = tunnel, .presence = presence};
   events.push_back(presence);
   Report(std::move(events));

@@ -21,7 +21,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -95,20 +94,6 @@ class FleetNatTest(unittest.TestCase):
         log.seek(0)
         return log.read().decode(errors="replace")
 
-    def wait_listening(self, node, address, port, proc, log):
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            probe = subprocess.run(
-                ["ip", "netns", "exec", node, sys.executable, "-c",
-                 "import socket; socket.create_connection(('%s', %d), timeout=0.5).close()"
-                 % (address, port)], capture_output=True)
-            if probe.returncode == 0:
-                return
-            if proc.poll() is not None:
-                raise RuntimeError("exited: %s" % self.log_of(log))
-            time.sleep(0.1)
-        raise RuntimeError("%s never listened on %d" % (node, port))
-
     def test_nated_agent_is_either_end_and_reconnects(self):
         # The inside accepts no connection from outside: a listener there is reachable from
         # the inside only.
@@ -116,7 +101,7 @@ class FleetNatTest(unittest.TestCase):
             sys.executable, "-c",
             "import socket,time\ns=socket.socket();s.setsockopt(socket.SOL_SOCKET,"
             "socket.SO_REUSEADDR,1)\ns.bind(('0.0.0.0',9999));s.listen(8)\ntime.sleep(120)"])
-        self.wait_listening(self.path.client, self.inside, 9999, listener, listener_log)
+        nspath.wait_for_port(self.path.client, self.inside, 9999, listener, listener_log)
         blocked = subprocess.run(
             ["ip", "netns", "exec", self.path.server, sys.executable, "-c",
              "import socket; socket.create_connection(('%s', 9999), timeout=1).close()"
@@ -126,13 +111,13 @@ class FleetNatTest(unittest.TestCase):
         listening, listening_log = self.start(self.path.server, [
             AGENT, "--listen", "0.0.0.0:%d" % AGENT_PORT, "--agent-token-file",
             self.agent_token] + agent_token.AGENT_ARGS)
-        self.wait_listening(self.path.server, self.outside, AGENT_PORT, listening, listening_log)
+        nspath.wait_for_port(self.path.server, self.outside, AGENT_PORT, listening, listening_log)
         driver, driver_log = self.start(self.path.server, [
             DRIVER, "--hub-listen", "%s:%d" % (self.outside, HUB_PORT),
             "--agent", "%s:%d" % (self.outside, AGENT_PORT), "--name", "office",
             "--token-file", agent_token.PATH, "--agent-token-file", self.agent_token,
             "--count", str(COUNT)])
-        self.wait_listening(self.path.server, self.outside, HUB_PORT, driver, driver_log)
+        nspath.wait_for_port(self.path.server, self.outside, HUB_PORT, driver, driver_log)
         # No --listen: the office agent only dials out.
         office, office_log = self.start(self.path.client, [
             AGENT, "--controller", "%s:%d" % (self.outside, HUB_PORT), "--name", "office",

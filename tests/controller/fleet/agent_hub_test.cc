@@ -179,6 +179,44 @@ TEST(AgentHubTest, InfoOverTheTunnelAndPresence) {
   EXPECT_THAT(gone.status().message(), HasSubstr("office"));
 }
 
+TEST(AgentHubTest, ACallMadeAsSoonAsTheAgentIsPresentReachesIt) {
+  // The presence callback is where a controller learns it may call the agent (pathpair serve
+  // records it, a scheduler may call at once): such a call must reach the agent after its
+  // 'accepted' frame, even when the callback takes its time.
+  std::unique_ptr<AgentHub>* hub_ptr = nullptr;
+  std::thread caller;
+  absl::StatusOr<v1::InfoResponse> info = absl::UnknownError("not called");
+  AgentHubOptions options;
+  options.agent_token = kAgentToken;
+  options.calls.bearer_token = kControllerToken;
+  options.on_presence = [&](const AgentPresence& presence) {
+    if (!presence.connected || caller.joinable()) return;
+    caller = std::thread([&, name = presence.name] {
+      absl::StatusOr<std::unique_ptr<paired::Endpoint>> endpoint = (*hub_ptr)->EndpointFor(name);
+      info = endpoint.ok() ? (*endpoint)->Info() : endpoint.status();
+    });
+    absl::SleepFor(absl::Milliseconds(300));  // the call is queued meanwhile
+  };
+  auto hub = std::make_unique<AgentHub>(options);
+  hub_ptr = &hub;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(hub.get());
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  {
+    DialingAgent office(absl::StrCat("127.0.0.1:", port), "office");
+    ASSERT_TRUE(office.link->WaitForAttachment(0, absl::Seconds(10)));
+    absl::SleepFor(absl::Milliseconds(500));
+    ASSERT_TRUE(caller.joinable());
+    caller.join();
+    EXPECT_TRUE(info.ok()) << info.status();
+    EXPECT_EQ(office.link->attachments(), 1);
+  }
+  hub->Shutdown();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+}
+
 TEST(AgentHubTest, TraceStreamsThroughTheTunnelAndCancelStopsIt) {
   TestHub hub(nullptr);
   DialingAgent office(hub.address(), "office");
