@@ -5,6 +5,8 @@
 
 namespace pathpair::engine {
 
+static_assert(LatencyHistogram::kBucketCount <= 65536, "bucket numbers are 16-bit when sparse");
+
 size_t LatencyHistogram::BucketOf(double micros) {
   if (!(micros >= 1.0)) return 0;  // also catches NaN
   int exponent = 0;
@@ -27,8 +29,42 @@ double LatencyHistogram::BucketMidpointMicros(size_t bucket) {
 
 void LatencyHistogram::Add(absl::Duration rtt) {
   const double micros = std::max(0.0, absl::ToDoubleMicroseconds(rtt));
-  ++buckets_[BucketOf(micros)];
+  const size_t bucket = BucketOf(micros);
   ++count_;
+  if (!dense_.empty()) {
+    ++dense_[bucket];
+    return;
+  }
+  auto it =
+      std::lower_bound(sparse_.begin(), sparse_.end(), bucket,
+                       [](const HitBucket& hit, size_t wanted) { return hit.bucket < wanted; });
+  if (it != sparse_.end() && it->bucket == bucket) {
+    ++it->count;
+    return;
+  }
+  if (sparse_.size() < kMaxSparseBuckets) {
+    const auto at = it - sparse_.begin();
+    // Doubling past the sparse limit would outgrow the dense array: take exactly the limit.
+    if (sparse_.size() == sparse_.capacity() && 2 * sparse_.capacity() > kMaxSparseBuckets) {
+      sparse_.reserve(kMaxSparseBuckets);
+    }
+    sparse_.insert(sparse_.begin() + at,
+                   HitBucket{.bucket = static_cast<uint16_t>(bucket), .count = 1});
+    return;
+  }
+  MakeDense();
+  ++dense_[bucket];
+}
+
+void LatencyHistogram::MakeDense() {
+  dense_.assign(kBucketCount, 0);
+  for (const HitBucket& hit : sparse_) dense_[hit.bucket] = hit.count;
+  std::vector<HitBucket>().swap(sparse_);  // frees its storage
+}
+
+size_t LatencyHistogram::MemoryBytes() const {
+  return sizeof(*this) + sparse_.capacity() * sizeof(HitBucket) +
+         dense_.capacity() * sizeof(uint32_t);
 }
 
 absl::Duration LatencyHistogram::Percentile(double percent) const {
@@ -36,14 +72,22 @@ absl::Duration LatencyHistogram::Percentile(double percent) const {
   const double fraction = std::clamp(percent, 0.0, 100.0) / 100.0;
   const int64_t rank = std::clamp<int64_t>(
       static_cast<int64_t>(std::ceil(fraction * static_cast<double>(count_))), 1, count_);
+  auto midpoint = [](size_t bucket) {
+    return absl::Nanoseconds(std::llround(BucketMidpointMicros(bucket) * 1000.0));
+  };
   int64_t seen = 0;
-  for (size_t bucket = 0; bucket < buckets_.size(); ++bucket) {
-    seen += buckets_[bucket];
-    if (seen >= rank) {
-      return absl::Nanoseconds(std::llround(BucketMidpointMicros(bucket) * 1000.0));
+  if (!dense_.empty()) {
+    for (size_t bucket = 0; bucket < dense_.size(); ++bucket) {
+      seen += dense_[bucket];
+      if (seen >= rank) return midpoint(bucket);
     }
+    return midpoint(dense_.size() - 1);
   }
-  return absl::Nanoseconds(std::llround(BucketMidpointMicros(buckets_.size() - 1) * 1000.0));
+  for (const HitBucket& hit : sparse_) {
+    seen += hit.count;
+    if (seen >= rank) return midpoint(hit.bucket);
+  }
+  return midpoint(sparse_.empty() ? 0 : sparse_.back().bucket);
 }
 
 }  // namespace pathpair::engine
