@@ -12,10 +12,12 @@
 #ifndef PATHPAIR_CONTROLLER_PAIRED_ENDPOINT_H_
 #define PATHPAIR_CONTROLLER_PAIRED_ENDPOINT_H_
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -29,12 +31,31 @@ namespace pathpair::paired {
 // A one-shot cancellation signal shared by every activity of a test. Thread-safe; Cancel may be
 // called any number of times from any thread (not from a signal handler: set an atomic there
 // and call Cancel from a normal thread).
+//
+// A token made with a parent is also cancelled when its parent is (at once if the parent
+// already is): a part of a test that must be stoppable on its own, such as one attempt that an
+// agent refused, while Ctrl-C still stops everything. A child must not outlive its parent.
+//
+//   CancelToken attempt(&user_cancel);   // Ctrl-C reaches the attempt too
+//   attempt.Cancel();                    // stops only the attempt
 class CancelToken {
  public:
-  void Cancel() {
+  CancelToken() = default;
+  explicit CancelToken(const CancelToken* parent) : parent_(parent) {
+    if (parent_ != nullptr) parent_->AddChild(this);
+  }
+  ~CancelToken() {
+    if (parent_ != nullptr) parent_->RemoveChild(this);
+  }
+  CancelToken(const CancelToken&) = delete;
+  CancelToken& operator=(const CancelToken&) = delete;
+
+  // Cancels this token and its children (parents are locked before children, never after).
+  void Cancel() const {
     absl::MutexLock lock(&mu_);
     cancelled_ = true;
     flag_.store(true);
+    for (const CancelToken* child : children_) child->Cancel();
   }
   bool cancelled() const { return flag_.load(); }
   // For engines that poll an atomic (prober::RunTrace's interrupt).
@@ -46,9 +67,21 @@ class CancelToken {
   }
 
  private:
+  void AddChild(const CancelToken* child) const {
+    absl::MutexLock lock(&mu_);
+    children_.push_back(child);
+    if (cancelled_) child->Cancel();
+  }
+  void RemoveChild(const CancelToken* child) const {
+    absl::MutexLock lock(&mu_);
+    children_.erase(std::remove(children_.begin(), children_.end(), child), children_.end());
+  }
+
+  const CancelToken* const parent_ = nullptr;
   mutable absl::Mutex mu_;
-  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
-  std::atomic<bool> flag_{false};
+  mutable bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  mutable std::vector<const CancelToken*> children_ ABSL_GUARDED_BY(mu_);
+  mutable std::atomic<bool> flag_{false};
 };
 
 // Hooks a running session reports through. Each may be empty; they may run on any thread.

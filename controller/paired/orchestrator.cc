@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdlib>
 #include <functional>
+#include <optional>
 #include <random>
 #include <set>
 #include <thread>
@@ -20,6 +21,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/log/log.h"
 #include "common/status/status_macros.h"
 #include "controller/history/history_store.h"
 #include "controller/paired/oneway_clock.h"
@@ -204,6 +206,11 @@ absl::Status LearnReverseTarget(const PairedTestPlan& plan, int server_port,
     run.set_reverse_target(plan.reverse_target);
     return absl::OkStatus();
   }
+  if (absl::IsResourceExhausted(reflected.status())) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the client side's Reflect to the server agent at ", server_over_path,
+                     " was refused: ", reflected.status().message()));
+  }
   if (!reflected.ok()) {
     return absl::UnavailableError(absl::StrCat(
         "could not learn the reverse target: the client side's Reflect to the server agent at ",
@@ -349,34 +356,105 @@ void RunConcurrently(std::vector<std::function<void()>> tasks) {
   for (std::function<void()>& task : tasks) threads.emplace_back(std::move(task));
 }  // the jthreads join here
 
+// A session that an agent's limits refused before it started (RESOURCE_EXHAUSTED, never granted).
+bool RefusedAtStart(const absl::Status& status, int64_t started_unix_us) {
+  return absl::IsResourceExhausted(status) && started_unix_us == 0;
+}
+
 // Phase 4: every session runs on its own thread until it ends, fails or `cancel` fires. A
-// session that fails never stops the others.
+// session that fails never stops the others, except with `stop_all_if_refused`: then a session
+// refused at start stops its siblings at once, because the whole attempt will be made again.
 SessionOutcomes FollowSessions(const SessionRequests& requests, bool oneway, Endpoint& client,
-                               Endpoint& server, SessionMonitor& monitor,
-                               const CancelToken& cancel) {
+                               Endpoint& server, SessionMonitor& monitor, const CancelToken& cancel,
+                               bool stop_all_if_refused) {
   SessionOutcomes outcomes;
+  CancelToken attempt(&cancel);
+  auto stop_if_refused = [&](const absl::Status& status, Session session) {
+    if (stop_all_if_refused && RefusedAtStart(status, monitor.StartedUnixUs(session))) {
+      attempt.Cancel();
+    }
+  };
   std::vector<std::function<void()>> sessions = {
       [&] {
         outcomes.forward_trace = client.RunTrace(
-            requests.forward_trace, monitor.TraceHooksFor(Session::kForwardTrace), cancel);
+            requests.forward_trace, monitor.TraceHooksFor(Session::kForwardTrace), attempt);
+        stop_if_refused(outcomes.forward_trace.status, Session::kForwardTrace);
       },
       [&] {
         outcomes.reverse_trace = server.RunTrace(
-            requests.reverse_trace, monitor.TraceHooksFor(Session::kReverseTrace), cancel);
+            requests.reverse_trace, monitor.TraceHooksFor(Session::kReverseTrace), attempt);
+        stop_if_refused(outcomes.reverse_trace.status, Session::kReverseTrace);
       }};
   if (oneway) {
     sessions.push_back([&] {
       outcomes.client_oneway = client.RunOneWay(
-          requests.client_oneway, monitor.OneWayHooksFor(Session::kClientOneWay), cancel);
+          requests.client_oneway, monitor.OneWayHooksFor(Session::kClientOneWay), attempt);
+      stop_if_refused(outcomes.client_oneway.status, Session::kClientOneWay);
     });
     sessions.push_back([&] {
       outcomes.server_oneway = server.RunOneWay(
-          requests.server_oneway, monitor.OneWayHooksFor(Session::kServerOneWay), cancel);
+          requests.server_oneway, monitor.OneWayHooksFor(Session::kServerOneWay), attempt);
+      stop_if_refused(outcomes.server_oneway.status, Session::kServerOneWay);
     });
   }
   RunConcurrently(std::move(sessions));
   return outcomes;
 }
+
+// The first refusal at start among the sessions, if any.
+std::optional<absl::Status> SessionRefusal(const SessionOutcomes& outcomes,
+                                           const SessionMonitor& monitor) {
+  const std::pair<const absl::Status*, Session> sessions[] = {
+      {&outcomes.forward_trace.status, Session::kForwardTrace},
+      {&outcomes.reverse_trace.status, Session::kReverseTrace},
+      {&outcomes.client_oneway.status, Session::kClientOneWay},
+      {&outcomes.server_oneway.status, Session::kServerOneWay}};
+  for (const auto& [status, session] : sessions) {
+    if (RefusedAtStart(*status, monitor.StartedUnixUs(session))) return *status;
+  }
+  return std::nullopt;
+}
+
+// Retries of a test that the agents' limits refused (they are busy with other measurements),
+// until plan.busy_wait has passed: waits with jittered exponential backoff, so that many
+// controllers refused at once do not come back in step.
+class BusyRetry {
+ public:
+  BusyRetry(const PairedTestPlan& plan, const PairedDeps& deps, const CancelToken& cancel)
+      : deps_(deps),
+        cancel_(cancel),
+        give_up_unix_us_(deps.now_unix_us() + absl::ToInt64Microseconds(plan.busy_wait)),
+        backoff_(plan.busy_backoff) {}
+
+  // Whether another attempt may follow a refusal now (time is left and nobody cancelled).
+  bool MayRetry() const { return !cancel_.cancelled() && deps_.now_unix_us() < give_up_unix_us_; }
+
+  // After a refusal: false when the wait is over (give up with `refusal`); otherwise waits the
+  // backoff and returns true (unless cancelled meanwhile).
+  bool WaitAfter(const absl::Status& refusal) {
+    if (!MayRetry()) return false;
+    std::uniform_real_distribution<double> jitter(0.5, 1.5);
+    const int64_t left_us = give_up_unix_us_ - deps_.now_unix_us();
+    const absl::Duration wait =
+        std::min(backoff_ * jitter(random_), absl::Microseconds(std::max<int64_t>(left_us, 0)));
+    log::Log(log::Level::kWarning, "test_refused_busy",
+             {{"attempt", ++attempts_},
+              {"reason", refusal.message()},
+              {"retry_in_ms", absl::ToInt64Milliseconds(wait)}});
+    backoff_ = std::min(backoff_ * 2, kMaxBackoff);
+    return !cancel_.WaitFor(wait);
+  }
+
+ private:
+  static constexpr absl::Duration kMaxBackoff = absl::Seconds(4);
+
+  const PairedDeps& deps_;
+  const CancelToken& cancel_;
+  const int64_t give_up_unix_us_;
+  absl::Duration backoff_;
+  int attempts_ = 0;
+  std::minstd_rand random_{std::random_device{}()};
+};
 
 // A session the user stopped is not a failure.
 bool FailedForReal(const absl::Status& status, bool interrupted) {
@@ -560,21 +638,35 @@ absl::StatusOr<v1::PairedRun> RunPairedTest(const PairedTestPlan& plan, Endpoint
   if (!checked.ok()) return checked.status();
   const EndsInfo& ends = *checked;
   const std::string pairing_id = deps.new_pairing_id();
-  PATHPAIR_RETURN_IF_ERROR(
-      LearnReverseTarget(plan, server_host_port.second, pairing_id, client, run));
-  const SessionRequests requests =
-      BuildRequests(plan, run, ends, pairing_id, deps.new_test_id(), deps.new_session_key());
+  BusyRetry busy(plan, deps, cancel);
+  for (;;) {
+    absl::Status learned =
+        LearnReverseTarget(plan, server_host_port.second, pairing_id, client, run);
+    if (learned.ok()) break;
+    if (!absl::IsResourceExhausted(learned) || !busy.WaitAfter(learned)) return learned;
+  }
 
-  LiveState initial;
-  initial.rounds_wanted = plan.probe.count();
-  initial.oneway_packets_wanted = plan.oneway ? requests.client_oneway.count() : 0;
-  SessionMonitor monitor(std::move(initial), deps, progress);
-  SessionOutcomes outcomes = FollowSessions(requests, plan.oneway, client, server, monitor, cancel);
+  // Each attempt gets its own test id and session key: a refused attempt's half that did start
+  // may still be winding down on an agent.
+  std::optional<SessionMonitor> monitor;
+  SessionOutcomes outcomes;
+  for (;;) {
+    const SessionRequests requests =
+        BuildRequests(plan, run, ends, pairing_id, deps.new_test_id(), deps.new_session_key());
+    LiveState initial;
+    initial.rounds_wanted = plan.probe.count();
+    initial.oneway_packets_wanted = plan.oneway ? requests.client_oneway.count() : 0;
+    monitor.emplace(std::move(initial), deps, progress);
+    outcomes = FollowSessions(requests, plan.oneway, client, server, *monitor, cancel,
+                              /*stop_all_if_refused=*/busy.MayRetry());
+    const std::optional<absl::Status> refusal = SessionRefusal(outcomes, *monitor);
+    if (!refusal.has_value() || !busy.WaitAfter(*refusal)) break;
+  }
 
   run.set_interrupted(cancel.cancelled());
-  CollectTrace(std::move(outcomes.forward_trace), monitor.StartedUnixUs(Session::kForwardTrace),
+  CollectTrace(std::move(outcomes.forward_trace), monitor->StartedUnixUs(Session::kForwardTrace),
                run.interrupted(), *run.mutable_client());
-  CollectTrace(std::move(outcomes.reverse_trace), monitor.StartedUnixUs(Session::kReverseTrace),
+  CollectTrace(std::move(outcomes.reverse_trace), monitor->StartedUnixUs(Session::kReverseTrace),
                run.interrupted(), *run.mutable_server());
   if (plan.oneway) {  // each direction is measured where it arrives
     *run.mutable_oneway_forward() = CollectOneWay(
@@ -583,7 +675,7 @@ absl::StatusOr<v1::PairedRun> RunPairedTest(const PairedTestPlan& plan, Endpoint
         outcomes.client_oneway, "client", outcomes.server_oneway, "server", run.interrupted());
     ResolveOneWayClocks(run);  // the delays on one time base, by both ends' clocks
   }
-  if (const std::optional<double> skew = monitor.StartSkewMs()) run.set_start_skew_ms(*skew);
+  if (const std::optional<double> skew = monitor->StartSkewMs()) run.set_start_skew_ms(*skew);
   if (plan.resolve_aliases && !run.interrupted() && run.client().has_trace() &&
       run.server().has_trace()) {
     ResolveRouterAliases(pairing_id, client, server, cancel, run);

@@ -54,6 +54,12 @@ struct PairedTestPlan {
   absl::Duration oneway_interval = absl::Milliseconds(5);
   int32_t oneway_packet_size = 0;  // 0: the smallest test packet
   absl::Duration lease = absl::Seconds(10);
+  // When an agent's limits refuse the test (RESOURCE_EXHAUSTED: it is busy with other
+  // measurements or controllers), Reflect and the start of the sessions are tried again, with
+  // jittered exponential backoff from busy_backoff, until busy_wait has passed; then the refusal
+  // stands (the run records it). Zero: no retry.
+  absl::Duration busy_wait = absl::ZeroDuration();
+  absl::Duration busy_backoff = absl::Milliseconds(250);
   // After the traces, each end resolves the other direction's hop addresses (a few seconds).
   bool resolve_aliases = true;
 };

@@ -58,6 +58,7 @@ struct TestFlags {
   bool no_history = false;
   bool no_oneway = false;
   int64_t oneway_count = 0;
+  double busy_wait_s = 30;
 };
 
 constexpr char kTestDescription[] =
@@ -111,6 +112,11 @@ void DeclareFlags(CLI::App& app, TestFlags& flags) {
                  "one-way packets each way (default: as the traces)")
       ->type_name("N")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
+  app.add_option("--busy-wait", flags.busy_wait_s,
+                 "when an agent's limits refuse the test (busy with other measurements),\n"
+                 "try again for up to SECONDS (default 30; 0: give up at once)")
+      ->type_name("SECONDS")
+      ->check(CLI::Range(0.0, 3600.0));
   app.add_option("--asn-db", flags.asn_db, "MaxMind-format ASN database (AS paths, areas)")
       ->type_name("FILE");
   app.add_option("--geo-db", flags.geo_db,
@@ -169,6 +175,7 @@ absl::StatusOr<paired::PairedTestPlan> BuildPlan(const TestFlags& flags,
   plan.server_endpoint = flags.server;
   plan.oneway = !flags.no_oneway;
   plan.oneway_count = flags.oneway_count;
+  plan.busy_wait = absl::Seconds(flags.busy_wait_s);
   PATHPAIR_ASSIGN_OR_RETURN(
       plan.forward_target,
       ResolveAddress(resolver, flags.target.empty() ? server->first : flags.target,

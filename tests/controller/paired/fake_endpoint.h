@@ -49,6 +49,10 @@ class FakeEndpoint : public Endpoint {
   bool offset_estimated = true;
   double offset_ms = 0;
   double offset_error_bound_ms = 0.25;
+  // The next N Reflects / one-way halves are refused at start, as an agent's limits refuse a
+  // call (RESOURCE_EXHAUSTED); a negative N refuses every one.
+  std::atomic<int> refuse_reflects{0};
+  std::atomic<int> refuse_oneways{0};
   absl::Status aliases_status;  // ResolveAliases fails with this when set
   // address -> (reply source, distance); other addresses answer nothing.
   std::map<std::string, std::pair<std::string, int>> aliases;
@@ -60,6 +64,18 @@ class FakeEndpoint : public Endpoint {
   v1::StartOneWayRequest oneway_request;
   std::vector<v1::ResolveAliasesRequest> alias_requests;
   std::atomic<bool> saw_cancel{false};
+  std::atomic<int> reflect_calls{0};
+  std::atomic<int> trace_calls{0};
+  std::atomic<int> oneway_calls{0};
+
+  // Takes one refusal from `budget` (see refuse_reflects).
+  static bool Refuse(std::atomic<int>& budget) {
+    int left = budget.load();
+    while (left != 0) {
+      if (left < 0 || budget.compare_exchange_weak(left, left - 1)) return true;
+    }
+    return false;
+  }
 
   std::string Describe() const override { return name_; }
   absl::StatusOr<v1::InfoResponse> Info() override {
@@ -71,6 +87,10 @@ class FakeEndpoint : public Endpoint {
     absl::MutexLock lock(&mu);
     reflect_peer = peer_endpoint;
     reflect_pairing = pairing_id;
+    ++reflect_calls;
+    if (Refuse(refuse_reflects)) {
+      return absl::ResourceExhaustedError("too many ReflectPeer calls at once: limit 4");
+    }
     if (!reflect_status.ok()) return reflect_status;
     return reflected_address;
   }
@@ -108,6 +128,7 @@ class FakeEndpoint : public Endpoint {
       absl::MutexLock lock(&mu);
       trace_request = request;
     }
+    ++trace_calls;
     TraceOutcome out;
     if (hooks.on_started) hooks.on_started();
     for (int round = 1;; ++round) {
@@ -153,7 +174,13 @@ class FakeEndpoint : public Endpoint {
       absl::MutexLock lock(&mu);
       oneway_request = request;
     }
+    ++oneway_calls;
     OneWayOutcome out;
+    if (Refuse(refuse_oneways)) {
+      out.status = absl::ResourceExhaustedError(
+          "this agent's one-way endpoint is busy with another measurement");
+      return out;
+    }
     if (hooks.on_started) hooks.on_started();
     // Like the real endpoints: a stopped half returns what it received so far (half the
     // packets here), interrupted, with the status Cancelled.

@@ -480,5 +480,87 @@ TEST(OrchestratorTest, AliasPhaseCanBeLeftOut) {
   EXPECT_FALSE(run->has_client_aliases());
 }
 
+// Many controllers at once (integration.test_many_controllers): an agent's limits refuse some
+// runs at start. Those runs wait and try again instead of all failing together.
+TEST(OrchestratorTest, RefusedStartIsTriedAgainUntilTheAgentsAccept) {
+  FakeEndpoint client("local");
+  FakeEndpoint server("agent.example:8620");
+  client.refuse_reflects = 2;
+  server.refuse_oneways = 2;
+  PairedTestPlan plan = Plan();
+  plan.busy_wait = absl::Hours(1);
+  plan.busy_backoff = absl::Milliseconds(1);
+  CancelToken cancel;
+  absl::StatusOr<v1::PairedRun> run =
+      RunPairedTest(plan, client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(client.reflect_calls, 3);
+  EXPECT_EQ(server.oneway_calls, 3);
+  EXPECT_EQ(client.trace_calls, 3);  // the whole set of sessions starts again
+  EXPECT_EQ(RunCompleteness(*run), Completeness::kComplete);
+  EXPECT_TRUE(RunErrors(*run).empty());
+  EXPECT_EQ(run->oneway_forward().stats().received(), 300);
+}
+
+TEST(OrchestratorTest, WithoutBusyWaitARefusalStandsAtOnce) {
+  FakeEndpoint client("local");
+  FakeEndpoint server("agent.example:8620");
+  server.refuse_oneways = 1;
+  CancelToken cancel;
+  absl::StatusOr<v1::PairedRun> run =
+      RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(server.oneway_calls, 1);
+  // The traces ran to their end; the refused half is the run's error, with the agent's reason.
+  EXPECT_TRUE(run->client().trace().final());
+  EXPECT_EQ(RunCompleteness(*run), Completeness::kPartial);
+  EXPECT_THAT(run->oneway_reverse().error() + run->oneway_forward().error(),
+              HasSubstr("busy with another measurement"));
+
+  client.refuse_reflects = 1;
+  run = RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr);
+  ASSERT_FALSE(run.ok());
+  EXPECT_TRUE(absl::IsResourceExhausted(run.status())) << run.status();
+  EXPECT_THAT(run.status().message(), HasSubstr("was refused: too many ReflectPeer calls"));
+}
+
+TEST(OrchestratorTest, ARefusedSessionStopsItsSiblingsAndCtrlCEndsTheWaiting) {
+  FakeEndpoint client("local");
+  FakeEndpoint server("agent.example:8620");
+  client.trace_until_cancelled = true;  // would hold its attempt forever if not stopped
+  server.refuse_oneways = -1;           // never accepts
+  PairedTestPlan plan = Plan();
+  plan.busy_wait = absl::Hours(1);
+  plan.busy_backoff = absl::Milliseconds(1);
+  CancelToken cancel;
+  std::thread user([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    cancel.Cancel();
+  });
+  absl::StatusOr<v1::PairedRun> run =
+      RunPairedTest(plan, client, server, FakeDeps(), cancel, nullptr);
+  user.join();
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_GT(client.trace_calls, 1);  // each refused attempt stopped the endless trace
+  EXPECT_TRUE(run->interrupted());
+}
+
+TEST(CancelTokenTest, ChildrenFollowTheirParentButNotTheOtherWay) {
+  CancelToken parent;
+  {
+    CancelToken child(&parent);
+    child.Cancel();
+    EXPECT_TRUE(child.cancelled());
+    EXPECT_FALSE(parent.cancelled());
+  }
+  CancelToken child(&parent);
+  CancelToken grandchild(&child);
+  parent.Cancel();
+  EXPECT_TRUE(child.cancelled());
+  EXPECT_TRUE(grandchild.WaitFor(absl::ZeroDuration()));
+  CancelToken late(&parent);  // made after the parent was cancelled
+  EXPECT_TRUE(late.cancelled());
+}
+
 }  // namespace
 }  // namespace pathpair::paired
