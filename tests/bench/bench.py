@@ -5,7 +5,6 @@ prints the same table.
 
     tests/bench/run.sh            # full run (about 10 minutes), writes docs/BENCHMARKS.md
     tests/bench/run.sh --smoke    # a short run (CI: ctest -R bench.smoke), no thresholds
-    tests/bench/run.sh --only agent --agent-traces 1000   # some figures only, printed
 
 Figures (issue 13):
   * RTT error against the wire: a tcpdump capture with nanosecond timestamps on the client's
@@ -297,13 +296,22 @@ def fmt(value, digits=1):
     return "n/a" if value != value else ("%.*f" % (digits, value))
 
 
-SECTIONS = ("rtt", "cpu", "first", "paired", "agent")
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="short run, for CI")
+    parser.add_argument("--out", default=os.path.join(ROOT, "docs", "BENCHMARKS.md"))
+    parser.add_argument("--load-note", default="", help="what else loaded the machine")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        print("bench: needs root (network namespaces)", file=sys.stderr)
+        return 77
 
-
-def measure(b, sections, agent_traces):
-    """The table's rows for `sections` (a subset of SECTIONS, in the table's order)."""
+    spec = {"icmp_rate_limits": "ICMP_RATE_LIMITS_OFF", "chain": {"routers": 3}}
     rows = []
-    if "rtt" in sections:
+    started = time.time()
+    load_before = os.getloadavg()
+    with topo.Topology(spec) as t:
+        b = Bench(t, args.smoke)
         idle = b.rtt_figures(loaded=False)
         loaded = b.rtt_figures(loaded=True)
         for label, figures in (("idle", idle), ("%d busy loops" % (2 * (os.cpu_count() or 1)),
@@ -315,8 +323,7 @@ def measure(b, sections, agent_traces):
                          "%s / %s / %s" % (fmt(mtr[0]), fmt(mtr[1]), fmt(mtr[2])), "", goal))
             rows.append(("Probes matched to the wire, " + label, "%.1f%%" % (100 * pp[3]),
                          "%.1f%%" % (100 * mtr[3]), "", "≥ 99%" if goal else ""))
-    if "cpu" in sections:
-        rates = [(30, 0.01)] if b.smoke else [(300, 0.01), (1000, 0.001)]
+        rates = [(30, 0.01)] if args.smoke else [(300, 0.01), (1000, 0.001)]
         rss = None
         for count, interval in rates:
             ratio, cpu, rss_run = b.cpu_figures(count, interval)
@@ -325,18 +332,34 @@ def measure(b, sections, agent_traces):
                          fmt(cpu["pathpair"]), fmt(cpu["mtr"]), fmt(ratio, 2), "ratio ≤ 0.2"))
         rows.append(("Peak RSS (MiB)", fmt(rss["pathpair"]), fmt(rss["mtr"]),
                      fmt(rss["pathpair"] / rss["mtr"], 2), ""))
-    if "first" in sections:
         firsts = {tool: [] for tool in TOOLS}
-        for _ in range(1 if b.smoke else 3):
+        for _ in range(1 if args.smoke else 3):
             for tool in TOOLS:
                 firsts[tool].append(b.first_full_list(tool))
         rows.append(("Time to the first full hop list (ms)", fmt(1000 * median(firsts["pathpair"])),
                      fmt(1000 * median(firsts["mtr"])), "", ""))
-    if "paired" in sections:
-        rows += paired_rows(b)
-    if "agent" in sections:
-        for n in agent_traces:
-            window = 5 if b.smoke else 20
+        # pathpair test needs an agent at each end.
+        agents = [subprocess.Popen(b.ns(node, [AGENT, "--listen", "0.0.0.0:%d" % AGENT_PORT]
+                                        + agent_token.AGENT_ARGS), stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL) for node in (b.client, b.server)]
+        try:
+            wait_listening(b.ns(b.client, []), AGENT_PORT)
+            wait_listening(b.ns(b.server, []), AGENT_PORT)
+            variants = (("", []), (", --no-oneway", ["--no-oneway"]))
+            runs = {label: [b.paired_overhead(extra) for _ in range(1 if args.smoke else 3)]
+                    for label, extra in variants}
+        finally:
+            for agent in agents:
+                agent.terminate()
+                agent.wait()
+        for label, _ in variants:
+            walls = [1000 * wall for wall, _ in runs[label]]
+            traces = [1000 * trace for _, trace in runs[label]]
+            rows.append(("`pathpair test -c 5 -i 0.1%s` overhead (ms): wall %s − trace %s" % (
+                label, fmt(median(walls), 0), fmt(median(traces), 0)),
+                fmt(median([w - tr for w, tr in zip(walls, traces)]), 0), "", "", "≤ 200 ms"))
+        for n in ((10,) if args.smoke else (10, 100, 1000)):
+            window = 5 if args.smoke else 20
             a = b.agent_figures(n, window)
             goal = n == 1000
             rows.append(("Agent, %d traces: CPU (%% of a core)" % n, fmt(a["cpu_percent"]), "",
@@ -345,87 +368,21 @@ def measure(b, sections, agent_traces):
                          "< 64 MiB" if goal else ""))
             rows.append(("Agent, %d traces: updates per stream per second" % n,
                          fmt(a["updates_per_stream_s"], 2), "", "", "≈ 1" if goal else ""))
-    return rows
-
-
-def paired_rows(b):
-    """`pathpair test` overhead, between agents in the client and server namespaces."""
-    agents = [subprocess.Popen(b.ns(node, [AGENT, "--listen", "0.0.0.0:%d" % AGENT_PORT]
-                                    + agent_token.AGENT_ARGS), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL) for node in (b.client, b.server)]
-    try:
-        wait_listening(b.ns(b.client, []), AGENT_PORT)
-        wait_listening(b.ns(b.server, []), AGENT_PORT)
-        variants = (("", []), (", --no-oneway", ["--no-oneway"]))
-        runs = {label: [b.paired_overhead(extra) for _ in range(1 if b.smoke else 3)]
-                for label, extra in variants}
-    finally:
-        for agent in agents:
-            agent.terminate()
-            agent.wait()
-    rows = []
-    for label, _ in variants:
-        walls = [1000 * wall for wall, _ in runs[label]]
-        traces = [1000 * trace for _, trace in runs[label]]
-        rows.append(("`pathpair test -c 5 -i 0.1%s` overhead (ms): wall %s − trace %s" % (
-            label, fmt(median(walls), 0), fmt(median(traces), 0)),
-            fmt(median([w - tr for w, tr in zip(walls, traces)]), 0), "", "", "≤ 200 ms"))
-    return rows
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--smoke", action="store_true", help="short run, for CI")
-    parser.add_argument("--out", default=None,
-                        help="the document to write the table into (default: docs/BENCHMARKS.md "
-                             "for a run of every section; with --only, print only)")
-    parser.add_argument("--load-note", default="", help="what else loaded the machine")
-    parser.add_argument("--only", default="",
-                        help="comma-separated sections to run, of " + ",".join(SECTIONS) +
-                             " (e.g. --only agent); default: all")
-    parser.add_argument("--agent-traces", default="",
-                        help="comma-separated N for the agent figures (default 10,100,1000; "
-                             "10 with --smoke)")
-    args = parser.parse_args()
-    sections = [s for s in args.only.split(",") if s] or list(SECTIONS)
-    unknown = [s for s in sections if s not in SECTIONS]
-    if unknown:
-        parser.error("unknown section(s) %s; known: %s" % (",".join(unknown), ",".join(SECTIONS)))
-    try:
-        agent_traces = [int(n) for n in args.agent_traces.split(",") if n] or (
-            [10] if args.smoke else [10, 100, 1000])
-    except ValueError:
-        parser.error("--agent-traces: comma-separated numbers, e.g. 10,100,1000")
-    if any(n < 1 for n in agent_traces):
-        parser.error("--agent-traces: every N must be at least 1")
-    out = args.out
-    if out is None and not args.only:
-        out = os.path.join(ROOT, "docs", "BENCHMARKS.md")
-    if os.geteuid() != 0:
-        print("bench: needs root (network namespaces)", file=sys.stderr)
-        return 77
-
-    spec = {"icmp_rate_limits": "ICMP_RATE_LIMITS_OFF", "chain": {"routers": 3}}
-    started = time.time()
-    load_before = os.getloadavg()
-    with topo.Topology(spec) as t:
-        rows = measure(Bench(t, args.smoke), sections, agent_traces)
     load_after = os.getloadavg()
     table = ["| Figure | pathpair | mtr | pathpair / mtr | Goal |", "|---|---|---|---|---|"]
     table += ["| %s |" % " | ".join(row) for row in rows]
     header = [
-        "Taken %s UTC on %s (%d cores, kernel %s), %s run%s, %.0f s. Load average before/after: "
+        "Taken %s UTC on %s (%d cores, kernel %s), %s run, %.0f s. Load average before/after: "
         "%.2f / %.2f.%s" % (
             time.strftime("%Y-%m-%d %H:%M", time.gmtime(started)), socket.gethostname(),
             os.cpu_count() or 0, platform.release(), "smoke" if args.smoke else "full",
-            (" of " + ", ".join(sections)) if args.only else "", time.time() - started,
-            load_before[0], load_after[0], (" " + args.load_note) if args.load_note else ""),
+            time.time() - started, load_before[0], load_after[0],
+            (" " + args.load_note) if args.load_note else ""),
         "",
     ]
     text = "\n".join(header + table) + "\n"
     print(text)
-    if out:
-        write_table(out, text)
+    write_table(args.out, text)
     return 0
 
 
