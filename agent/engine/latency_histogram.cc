@@ -5,7 +5,8 @@
 
 namespace pathpair::engine {
 
-static_assert(LatencyHistogram::kBucketCount <= 65536, "bucket numbers are 16-bit when sparse");
+static_assert(LatencyHistogram::kBucketCount <= (1 << (32 - LatencyHistogram::kCountBits)),
+              "a sparse bucket's word holds its number above its count");
 
 size_t LatencyHistogram::BucketOf(double micros) {
   if (!(micros >= 1.0)) return 0;  // also catches NaN
@@ -29,42 +30,37 @@ double LatencyHistogram::BucketMidpointMicros(size_t bucket) {
 
 void LatencyHistogram::Add(absl::Duration rtt) {
   const double micros = std::max(0.0, absl::ToDoubleMicroseconds(rtt));
-  const size_t bucket = BucketOf(micros);
+  const auto bucket = static_cast<uint32_t>(BucketOf(micros));
   ++count_;
-  if (!dense_.empty()) {
-    ++dense_[bucket];
-    return;
-  }
-  auto it =
-      std::lower_bound(sparse_.begin(), sparse_.end(), bucket,
-                       [](const HitBucket& hit, size_t wanted) { return hit.bucket < wanted; });
-  if (it != sparse_.end() && it->bucket == bucket) {
-    ++it->count;
-    return;
-  }
-  if (sparse_.size() < kMaxSparseBuckets) {
-    const auto at = it - sparse_.begin();
-    // Doubling past the sparse limit would outgrow the dense array: take exactly the limit.
-    if (sparse_.size() == sparse_.capacity() && 2 * sparse_.capacity() > kMaxSparseBuckets) {
-      sparse_.reserve(kMaxSparseBuckets);
+  if (dense_.empty()) {
+    const uint32_t key = bucket << kCountBits;
+    auto it = std::lower_bound(sparse_.begin(), sparse_.end(), key);
+    if (it == sparse_.end() || (*it >> kCountBits) != bucket) {
+      const auto at = it - sparse_.begin();
+      // Doubling past one word per bucket would outgrow the dense array: take exactly that.
+      if (sparse_.size() == sparse_.capacity() && 2 * sparse_.capacity() > kBucketCount) {
+        sparse_.reserve(kBucketCount);
+      }
+      sparse_.insert(sparse_.begin() + at, key | 1);
+      return;
     }
-    sparse_.insert(sparse_.begin() + at,
-                   HitBucket{.bucket = static_cast<uint16_t>(bucket), .count = 1});
-    return;
+    if ((*it & kMaxSparseCount) < kMaxSparseCount) {
+      ++*it;
+      return;
+    }
+    MakeDense();  // this bucket's count no longer fits its word
   }
-  MakeDense();
   ++dense_[bucket];
 }
 
 void LatencyHistogram::MakeDense() {
   dense_.assign(kBucketCount, 0);
-  for (const HitBucket& hit : sparse_) dense_[hit.bucket] = hit.count;
-  std::vector<HitBucket>().swap(sparse_);  // frees its storage
+  for (const uint32_t word : sparse_) dense_[word >> kCountBits] = word & kMaxSparseCount;
+  std::vector<uint32_t>().swap(sparse_);  // frees its storage
 }
 
 size_t LatencyHistogram::MemoryBytes() const {
-  return sizeof(*this) + sparse_.capacity() * sizeof(HitBucket) +
-         dense_.capacity() * sizeof(uint32_t);
+  return sizeof(*this) + (sparse_.capacity() + dense_.capacity()) * sizeof(uint32_t);
 }
 
 absl::Duration LatencyHistogram::Percentile(double percent) const {
@@ -83,11 +79,11 @@ absl::Duration LatencyHistogram::Percentile(double percent) const {
     }
     return midpoint(dense_.size() - 1);
   }
-  for (const HitBucket& hit : sparse_) {
-    seen += hit.count;
-    if (seen >= rank) return midpoint(hit.bucket);
+  for (const uint32_t word : sparse_) {
+    seen += word & kMaxSparseCount;
+    if (seen >= rank) return midpoint(word >> kCountBits);
   }
-  return midpoint(sparse_.empty() ? 0 : sparse_.back().bucket);
+  return midpoint(sparse_.empty() ? 0 : sparse_.back() >> kCountBits);
 }
 
 }  // namespace pathpair::engine

@@ -9,10 +9,11 @@
 // error is at most 0.5 us below 1 us.
 //
 // Memory: a hop's RTTs fill a few dozen of the kBucketCount buckets, and an agent keeps two
-// histograms per hop (the hop's and its responder's) for every trace it serves (1,000 traces:
-// 8,000 histograms). So only the buckets that were hit are stored (8 bytes each, sorted), until
-// they would take as much as all of them; then one 32-bit counter per bucket (about 3.5 KB).
-// Either way at most about 4 KB (MemoryBytes), and the percentiles are the same.
+// histograms per hop (the hop's and its responder's) for every trace it serves (1,000 traces of
+// 4 hops: 8,000 histograms). So only the buckets that were hit are stored, in one 32-bit word
+// each (bucket number and count), sorted: never more than one 32-bit counter per bucket (about
+// 3.5 KB), which is what the histogram turns into when a bucket's count outgrows its word (4
+// million samples). MemoryBytes says what it takes; the percentiles are the same either way.
 //
 //   LatencyHistogram h;
 //   h.Add(absl::Milliseconds(12));
@@ -46,24 +47,21 @@ class LatencyHistogram {
 
   // The bytes this histogram takes, itself and its heap storage (allocated capacity).
   size_t MemoryBytes() const;
-  // Whether it keeps one counter per bucket (after many distinct buckets were hit).
+  // Whether it keeps one counter per bucket (once a bucket had kMaxSparseCount samples).
   bool dense() const { return !dense_.empty(); }
 
- private:
-  // A bucket that was hit, while the histogram is sparse.
-  struct HitBucket {
-    uint16_t bucket;
-    uint32_t count;
-  };
-  // Sparse until the hit buckets would take as much memory as a counter for every bucket.
-  static constexpr size_t kMaxSparseBuckets = kBucketCount * sizeof(uint32_t) / sizeof(HitBucket);
+  // While sparse, a bucket's word holds its count in its low kCountBits bits.
+  static constexpr int kCountBits = 22;
+  static constexpr uint32_t kMaxSparseCount = (uint32_t{1} << kCountBits) - 1;
 
+ private:
   static size_t BucketOf(double micros);
   static double BucketMidpointMicros(size_t bucket);
   void MakeDense();
 
-  std::vector<HitBucket> sparse_;  // by bucket, ascending; empty once dense
-  std::vector<uint32_t> dense_;    // kBucketCount counters once dense, else empty
+  // Each bucket hit as (bucket << kCountBits) | count, by bucket; empty once dense.
+  std::vector<uint32_t> sparse_;
+  std::vector<uint32_t> dense_;  // kBucketCount counters once dense, else empty
   int64_t count_ = 0;
 };
 
