@@ -104,31 +104,38 @@ class Bench:
 
     def rtt_error(self, tool, count, interval):
         """One run under tcpdump; returns (|tool RTT - wire RTT| in µs per matched probe, probes
-        sent, probes matched)."""
+        sent, probes matched).
+
+        tcpdump gets packets from the kernel in blocks (libpcap's TPACKET_V3 ring, a block
+        when full or when its 1-second timer retires it) and a SIGTERM loses the block still
+        open, so the capture is stopped only once it holds the request and the reply of every
+        probe the tool printed a reply for (at most CAPTURE_GRACE_S), not a fixed time after
+        the tool. Why not --immediate-mode: docs/BENCHMARKS.md, "Probes matched to the wire"."""
         with tempfile.NamedTemporaryFile(suffix=".pcap") as pcap:
             dump = subprocess.Popen(
                 self.ns(self.client, ["tcpdump", "-i", "r", "-n", "-U", "-s", "128",
                                       "--time-stamp-precision=nano", "-w", pcap.name, "icmp"]),
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             dump.stderr.readline()  # "listening on r ..." once the capture is open
+            out = ""
             try:
                 out, _, _ = self.run_rusage(self.client, tool_argv(
                     tool, self.target, ["-l", "-c", str(count), "-i", str(interval)]))
+                replied = raw_reply_rtts(out)
+                deadline = time.monotonic() + CAPTURE_GRACE_S
+                while (not replied.keys() <= wire_rtts(pcap.name).keys()
+                       and time.monotonic() < deadline):
+                    time.sleep(0.05)
             finally:
-                time.sleep(0.2)
                 dump.terminate()
-                dump.wait()
+                _, stats = dump.communicate()
+            dropped = capture_drops(stats)
+            if dropped:
+                print("bench: tcpdump dropped %d packets (%s run): its matched share is low"
+                      % (dropped, tool), file=sys.stderr)
             wire = wire_rtts(pcap.name)
-        sent = 0
-        errors = []
-        for line in out.splitlines():
-            fields = line.split()
-            if fields[:1] == ["x"]:
-                sent += 1
-            elif fields[:1] == ["p"] and len(fields) >= 4:
-                seq = int(fields[3])
-                if seq in wire:
-                    errors.append(abs(int(fields[2]) - wire[seq]))
+        sent = sum(1 for line in out.splitlines() if line.split()[:1] == ["x"])
+        errors = [abs(rtt - wire[seq]) for seq, rtt in raw_reply_rtts(out).items() if seq in wire]
         return errors, sent, len(errors)
 
     def rtt_figures(self, loaded):
@@ -259,10 +266,35 @@ def wait_listening(prefix, port):
     raise RuntimeError("agent never listened")
 
 
+# How long the capture may take, after the tool ended, to hold the replies the tool printed
+# (tcpdump's block timeout is 1 s; more under load).
+CAPTURE_GRACE_S = 3.0
+
+
+def raw_reply_rtts(raw):
+    """RTT in µs per probe sequence from mtr's raw format (`p HOP RTT_US SEQ` lines)."""
+    rtts = {}
+    for line in raw.splitlines():
+        fields = line.split()
+        if fields[:1] == ["p"] and len(fields) >= 4:
+            rtts[int(fields[3])] = int(fields[2])
+    return rtts
+
+
+def capture_drops(stats):
+    """The kernel's drop count from tcpdump's closing statistics on stderr."""
+    for line in stats.splitlines():
+        if line.endswith("packets dropped by kernel"):
+            return int(line.split()[0])
+    return 0
+
+
 def wire_rtts(path):
     """Wire RTT in µs per ICMP sequence: echo request out to time-exceeded/echo reply back."""
     with open(path, "rb") as f:
         data = f.read()
+    if len(data) < 24:
+        return {}  # tcpdump has not written its file header yet
     magic = struct.unpack("<I", data[:4])[0]
     if magic != 0xA1B23C4D:
         raise RuntimeError("capture is not nanosecond pcap (magic %x)" % magic)
@@ -271,6 +303,8 @@ def wire_rtts(path):
     sent, rtts = {}, {}
     while offset + 16 <= len(data):
         sec, nsec, caplen, _ = struct.unpack("<IIII", data[offset:offset + 16])
+        if offset + 16 + caplen > len(data):
+            break  # a record tcpdump is still writing
         packet = data[offset + 16:offset + 16 + caplen]
         offset += 16 + caplen
         when = sec * 1e9 + nsec
