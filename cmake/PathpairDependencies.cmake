@@ -21,6 +21,9 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(cares REQUIRED IMPORTED_TARGET libcares)
 pkg_check_modules(maxminddb REQUIRED IMPORTED_TARGET libmaxminddb)
 pkg_check_modules(sqlite3 REQUIRED IMPORTED_TARGET sqlite3)
+# The fleet store on PostgreSQL (controller/history): libpqxx, and libpq for its URL parser.
+pkg_check_modules(libpqxx REQUIRED IMPORTED_TARGET libpqxx)
+pkg_check_modules(libpq REQUIRED IMPORTED_TARGET libpq)
 pkg_check_modules(libcap REQUIRED IMPORTED_TARGET libcap)
 pkg_check_modules(cpp-httplib REQUIRED IMPORTED_TARGET cpp-httplib)  # the agent's /metrics
 

@@ -15,6 +15,8 @@ set(PATHPAIR_THIRD_PARTY_HEADERS
   "^ares(_[a-z]+)?\\.h$" PkgConfig::cares
   "^maxminddb\\.h$" PkgConfig::maxminddb
   "^sqlite3\\.h$" PkgConfig::sqlite3
+  "^pqxx/" PkgConfig::libpqxx
+  "^libpq-fe\\.h$" PkgConfig::libpq
   "^sys/capability\\.h$" PkgConfig::libcap
   "^httplib\\.h$" PkgConfig::cpp-httplib
   "^openssl/" OpenSSL::Crypto

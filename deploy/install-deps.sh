@@ -32,6 +32,9 @@ packages=(
   # Operator certificates (deploy/make-certs.sh); HMAC of one-way packets (OpenSSL's libcrypto,
   # which gRPC links anyway).
   openssl libssl-dev
+  # The run store on PostgreSQL (fleet mode, issue 12): libpqxx and libpq; the server for its
+  # tests (tests/common/pg_server.py: initdb + pg_ctl from /usr/lib/postgresql/15/bin).
+  libpqxx-dev libpq-dev postgresql-15
 )
 
 missing=()

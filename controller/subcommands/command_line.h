@@ -70,11 +70,18 @@ absl::StatusOr<std::unique_ptr<geo::GeoLookup>> OpenGeoDatabase(const std::strin
 // What `show` and `diagnose` take for the newest stored run.
 inline constexpr char kLastRun[] = "last";
 
+// The help of --history-db, shared by `test`, `history`, `show` and `diagnose`.
+inline constexpr char kHistoryDbHelp[] =
+    "history database: a path, sqlite:PATH, or a postgresql:// URL\n"
+    "(default: $PATHPAIR_HISTORY_DB, else ~/.local/share/pathpair/history.db;\n"
+    "a file's directory must exist)";
+
 // The history database of `test`, `history`, `show` and `diagnose`: `flag_path` (--history-db)
 // when given, else default_path() (history::DefaultHistoryPath: $PATHPAIR_HISTORY_DB or the XDG
-// place). InvalidArgument when the path is in a directory that does not exist (bad input, exit
-// 2); FailedPrecondition, naming --history-db, when there is no default or the database cannot
-// be opened.
+// place); a path, sqlite:PATH or a postgresql:// URL (history::ParseStoreLocation).
+// InvalidArgument for a malformed location or a path in a directory that does not exist (bad
+// input, exit 2); FailedPrecondition, naming --history-db, when there is no default or the
+// database cannot be opened (a PostgreSQL server down, say). Messages never hold a password.
 absl::StatusOr<std::unique_ptr<history::HistoryStore>> OpenHistoryStore(
     const std::string& flag_path, const std::function<absl::StatusOr<std::string>()>& default_path);
 

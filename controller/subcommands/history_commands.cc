@@ -51,10 +51,7 @@ struct Lookups {
 };
 
 void AddHistoryDbFlag(CLI::App& app, ReadFlags& flags) {
-  app.add_option("--history-db", flags.history_db,
-                 "history database (default: $PATHPAIR_HISTORY_DB, else\n"
-                 "~/.local/share/pathpair/history.db; its directory must exist)")
-      ->type_name("PATH");
+  app.add_option("--history-db", flags.history_db, kHistoryDbHelp)->type_name("PATH|URL");
 }
 
 // -j/--json, -n/--no-dns, --history-db, --asn-db, --geo-db, --diagnose-exit and one

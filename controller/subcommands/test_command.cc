@@ -102,10 +102,8 @@ void DeclareFlags(CLI::App& app, TestFlags& flags) {
   app.add_option("--token-file", flags.token_file, "bearer token for the agents")
       ->type_name("FILE");
   CLI::Option* no_history = app.add_flag("--no-history", flags.no_history, "do not store the run");
-  app.add_option("--history-db", flags.history_db,
-                 "history database (default: $PATHPAIR_HISTORY_DB, else\n"
-                 "~/.local/share/pathpair/history.db; its directory must exist)")
-      ->type_name("PATH")
+  app.add_option("--history-db", flags.history_db, kHistoryDbHelp)
+      ->type_name("PATH|URL")
       ->excludes(no_history);
   app.add_flag("--no-oneway", flags.no_oneway, "no one-way measurement");
   app.add_option("--oneway-count", flags.oneway_count,
@@ -473,6 +471,9 @@ void StoreRun(history::HistoryStore& store, v1::PairedRun run, v1::Verdict verdi
   record.end = absl::FromUnixMicros(run.end_unix_us());
   record.client = run.client().endpoint();
   record.server = run.server().endpoint();
+  // `pathpair test` knows its agents by their endpoints only.
+  record.client_name = record.client;
+  record.server_name = record.server;
   record.target = run.forward_target();
   record.verdict = diagnosis::VerdictName(verdict);
   record.status = paired::RunCompleteness(run) == paired::Completeness::kComplete

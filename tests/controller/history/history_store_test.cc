@@ -347,6 +347,10 @@ TEST(DefaultHistoryPathTest, FollowsTheVariableThenXdgThenHome) {
             absl::StatusCode::kFailedPrecondition);
   // PATHPAIR_HISTORY_DB wins, as given; empty is unset.
   EXPECT_EQ(*DefaultHistoryPathFrom("/srv/pp.db", "/data", "/home/u"), "/srv/pp.db");
+  // ... a store URL too (HistoryStore::Open takes paths and URLs alike).
+  EXPECT_EQ(
+      *DefaultHistoryPathFrom("postgresql:///pathpair?host=/run/postgresql", "/data", "/home/u"),
+      "postgresql:///pathpair?host=/run/postgresql");
   EXPECT_EQ(*DefaultHistoryPathFrom("", "/data", "/home/u"), "/data/pathpair/history.db");
 }
 
@@ -368,6 +372,111 @@ TEST_F(HistoryStoreTest, TheXdgPlaceIsMadeTheVariablesPathIsNot) {
   EXPECT_EQ(HistoryStore::Open(*path).status().code(), absl::StatusCode::kInvalidArgument);
   saved_db ? setenv("PATHPAIR_HISTORY_DB", old_db.c_str(), 1) : unsetenv("PATHPAIR_HISTORY_DB");
   saved_xdg ? setenv("XDG_DATA_HOME", old_xdg.c_str(), 1) : unsetenv("XDG_DATA_HOME");
+}
+
+}  // namespace
+}  // namespace pathpair::history
+
+namespace pathpair::history {
+namespace {
+
+// A history file of pathpair before migrations (schema version 1, exactly as that version
+// made it) is brought forward on open without losing a run or a byte of one.
+TEST_F(HistoryStoreTest, AVersion1FileIsMigratedForwardKeepingEveryRun) {
+  const std::string path = PathOf("v1.db");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, R"sql(
+CREATE TABLE runs (
+  run_id         TEXT PRIMARY KEY NOT NULL,
+  start_unix_us  INTEGER NOT NULL,
+  end_unix_us    INTEGER NOT NULL,
+  client         TEXT NOT NULL,
+  server         TEXT NOT NULL,
+  target         TEXT NOT NULL,
+  verdict        TEXT NOT NULL,
+  status         TEXT NOT NULL CHECK (status IN ('complete', 'partial')),
+  payload_format TEXT NOT NULL,
+  payload        BLOB NOT NULL
+);
+CREATE INDEX runs_newest_first ON runs (start_unix_us DESC, run_id DESC);
+PRAGMA user_version = 1;
+PRAGMA journal_mode = WAL;
+)sql",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  std::vector<RunRecord> old_runs;
+  for (int i = 0; i < 3; ++i) {
+    RunRecord run = MakeRun(absl::FromUnixSeconds(1764242740 + 60 * i), absl::StrCat("t", i));
+    run.status = i == 1 ? RunStatus::kPartial : RunStatus::kComplete;
+    run.server = absl::StrCat("agent", i, ".example:7443");
+    sqlite3_stmt* insert = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO runs VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)", -1,
+                                 &insert, nullptr),
+              SQLITE_OK);
+    sqlite3_bind_text(insert, 1, run.run_id.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(insert, 2, absl::ToUnixMicros(run.start));
+    sqlite3_bind_int64(insert, 3, absl::ToUnixMicros(run.end));
+    sqlite3_bind_text(insert, 4, run.client.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(insert, 5, run.server.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(insert, 6, run.target.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(insert, 7, run.verdict.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(insert, 8, std::string(RunStatusName(run.status)).c_str(), -1,
+                      SQLITE_TRANSIENT);
+    sqlite3_bind_text(insert, 9, run.payload_format.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(insert, 10, run.payload.data(), static_cast<int>(run.payload.size()),
+                      SQLITE_TRANSIENT);
+    ASSERT_EQ(sqlite3_step(insert), SQLITE_DONE);
+    sqlite3_finalize(insert);
+    old_runs.push_back(run);
+  }
+  sqlite3_close(db);
+
+  absl::StatusOr<std::unique_ptr<HistoryStore>> store = HistoryStore::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(*(*store)->SchemaVersion(), kSchemaVersion);
+  absl::StatusOr<std::vector<RunSummary>> listed = (*store)->List(10);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  EXPECT_EQ(listed->size(), old_runs.size());
+  for (const RunRecord& old_run : old_runs) {
+    absl::StatusOr<RunRecord> loaded = (*store)->Load(old_run.run_id);
+    ASSERT_TRUE(loaded.ok()) << loaded.status();
+    EXPECT_EQ(loaded->start, old_run.start);
+    EXPECT_EQ(loaded->end, old_run.end);
+    EXPECT_EQ(loaded->client, old_run.client);
+    EXPECT_EQ(loaded->server, old_run.server);
+    EXPECT_EQ(loaded->target, old_run.target);
+    EXPECT_EQ(loaded->verdict, old_run.verdict);
+    EXPECT_EQ(loaded->status, old_run.status);
+    EXPECT_EQ(loaded->payload_format, old_run.payload_format);
+    EXPECT_EQ(loaded->payload, old_run.payload);
+    // The endpoints become the agents' names.
+    EXPECT_EQ(loaded->client_name, old_run.client);
+    EXPECT_EQ(loaded->server_name, old_run.server);
+  }
+  // The new schema's additions work on the migrated file.
+  RunRecord failed = MakeRun(absl::FromUnixSeconds(1764242940), "t-failed");
+  failed.status = RunStatus::kFailed;
+  EXPECT_TRUE((*store)->Save(failed).ok());
+  EXPECT_EQ(
+      (*store)->ClaimSlot("k", absl::UnixEpoch(), "r", absl::Seconds(5), absl::Now())->outcome,
+      ClaimOutcome::kClaimed);
+  store->reset();
+
+  // The step is recorded: user_version and schema_migrations.
+  ASSERT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* query = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT group_concat(version) FROM schema_migrations", -1,
+                               &query, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(query), SQLITE_ROW);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(sqlite3_column_text(query, 0))), "2");
+  sqlite3_finalize(query);
+  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &query, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(query), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(query, 0), kSchemaVersion);
+  sqlite3_finalize(query);
+  sqlite3_close(db);
 }
 
 }  // namespace

@@ -80,7 +80,9 @@ class HostileFilesTest(unittest.TestCase):
         self.assertEqual(self.run_pathpair("history", "--history-db", db).returncode, 0)
         with sqlite3.connect(db) as connection:
             connection.execute(
-                "INSERT INTO runs VALUES (?, 1, 2, 'local', 'agent:8620', '203.0.113.9', "
+                "INSERT INTO runs (run_id, start_unix_us, end_unix_us, client, server, target, "
+                "client_name, server_name, verdict, status, payload_format, payload) "
+                "VALUES (?, 1, 2, 'local', 'agent:8620', '203.0.113.9', 'local', 'agent:8620', "
                 "'HEALTHY', 'complete', ?, ?)", (RUN_ID, payload_format, payload))
 
     def test_hostile_stored_runs(self):

@@ -27,6 +27,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 class FakeResolver : public cli::HostResolver {
  public:
@@ -88,6 +89,34 @@ class CommandsTest : public ::testing::Test {
     const std::string path = dir_ + "/" + name;
     std::ofstream(path) << text;
     return path;
+  }
+
+  // `test` stores, and `history`, `show` and `diagnose` read, through --history-db LOCATION (a
+  // path, sqlite:PATH or a postgresql:// URL); the run records its agents by name (for `test`,
+  // the endpoints) and its verdict.
+  void ExpectStoreShowAndDiagnoseThrough(const std::string& location) {
+    ASSERT_EQ(Test({"--server", "agent.example:8620", "--insecure", "-c", "2", "--json",
+                    "--history-db", location}),
+              kExitOk)
+        << err_.str();
+    const std::string run_id = nlohmann::json::parse(out_.str())["run_id"];
+    ASSERT_EQ(Run(RunHistoryCommand, {"--json", "--history-db", location}), kExitOk) << err_.str();
+    const nlohmann::json list = nlohmann::json::parse(out_.str());
+    ASSERT_EQ(list.size(), 1u);
+    EXPECT_EQ(list[0]["run_id"], run_id);
+    ASSERT_EQ(Run(RunShowCommand, {"--history-db", location, "last"}), kExitOk) << err_.str();
+    EXPECT_THAT(out_.str(), HasSubstr(run_id));
+    ASSERT_EQ(Run(RunDiagnoseCommand, {"--history-db", location, run_id.substr(0, 12)}), kExitOk)
+        << err_.str();
+
+    absl::StatusOr<std::unique_ptr<history::HistoryStore>> store =
+        history::HistoryStore::Open(location);
+    ASSERT_TRUE(store.ok()) << store.status();
+    absl::StatusOr<history::RunRecord> record = (*store)->Load(run_id);
+    ASSERT_TRUE(record.ok()) << record.status();
+    EXPECT_EQ(record->client_name, "local");
+    EXPECT_EQ(record->server_name, "agent.example:8620");
+    EXPECT_EQ(record->verdict, "healthy");
   }
 
   std::string dir_, db_;
@@ -395,6 +424,40 @@ TEST_F(CommandsTest, ShowAndDiagnoseTakeLastAndAUniqueBeginningOfTheId) {
 TEST_F(CommandsTest, LastInAnEmptyHistoryIsBadInput) {
   EXPECT_EQ(Run(RunShowCommand, {"last"}), kExitBadInput);
   EXPECT_THAT(err_.str(), HasSubstr("no runs in"));
+}
+
+TEST_F(CommandsTest, HistoryDbTakesAnSqliteUrl) {
+  ExpectStoreShowAndDiagnoseThrough("sqlite:" + dir_ + "/other.db");
+  struct stat info;
+  EXPECT_EQ(stat((dir_ + "/other.db").c_str(), &info), 0);
+  EXPECT_NE(stat(db_.c_str(), &info), 0);  // not the default
+}
+
+// Runs under tests/common/pg_server.py (ctest paired.commands_postgres); skips without it.
+TEST_F(CommandsTest, HistoryDbTakesAPostgresUrl) {
+  const char* url = std::getenv("PATHPAIR_TEST_PG_URL");
+  if (url == nullptr || url[0] == '\0') GTEST_SKIP() << "no PostgreSQL server";
+  ExpectStoreShowAndDiagnoseThrough(url);
+}
+
+TEST_F(CommandsTest, ABadHistoryUrlIsBadInputAndItsPasswordIsNeverShown) {
+  for (auto command : {RunHistoryCommand, RunShowCommand, RunDiagnoseCommand}) {
+    std::vector<std::string> args = {"--history-db", "mysql://fleet:pw-xyzzy@db/pathpair"};
+    if (command != RunHistoryCommand) args.push_back("last");
+    EXPECT_EQ(Run(command, args), kExitBadInput);
+    EXPECT_THAT(err_.str(), HasSubstr("unknown kind of database"));
+    EXPECT_THAT(err_.str(), Not(HasSubstr("pw-xyzzy")));
+  }
+  EXPECT_EQ(Test({"--server", "agent.example:8620", "--insecure", "-c", "1", "--history-db",
+                  "postgresql://fleet:pw-xyzzy@/db?bogus=1"}),
+            kExitBadInput);
+  EXPECT_THAT(err_.str(), Not(HasSubstr("pw-xyzzy")));
+  // A server that cannot be reached is not bad input; the message still hides the password.
+  EXPECT_EQ(Run(RunHistoryCommand,
+                {"--history-db", "postgresql://fleet:pw-xyzzy@/db?host=/nonexistent-pp-dir"}),
+            kExitRuntimeError);
+  EXPECT_THAT(err_.str(), HasSubstr("fleet:***@"));
+  EXPECT_THAT(err_.str(), Not(HasSubstr("pw-xyzzy")));
 }
 
 TEST_F(CommandsTest, AHistoryInAMissingDirectoryIsBadInputAndNotCreated) {
