@@ -37,6 +37,19 @@ bool Cancelled(const CancelWait& cancel, absl::Duration wait) {
   return cancel ? cancel(wait) : false;
 }
 
+// A call's cancel watcher: waits until the call has `finished` (false) or the caller cancels
+// (true; looked at every kCancelPoll). It sleeps on `finished`, not on the caller's token, so it
+// returns as soon as the call ends and joining it adds nothing to the call (sleeping on the
+// token added up to kCancelPoll to every session and alias call).
+bool WaitForCancel(const CancelWait& cancel, const absl::Notification& finished) {
+  if (!cancel) return false;
+  while (!finished.HasBeenNotified()) {
+    if (cancel(absl::ZeroDuration())) return true;
+    finished.WaitForNotificationWithTimeout(kCancelPoll);
+  }
+  return false;
+}
+
 const v1::TraceResult* TracePayload(const v1::TraceUpdate& update) {
   return update.has_snapshot() ? &update.snapshot() : nullptr;
 }
@@ -113,13 +126,7 @@ absl::StatusOr<v1::ResolveAliasesResponse> AgentClient::ResolveAliases(
   Prepare(context, timeout);
   absl::Notification finished;
   std::thread watcher([&] {
-    if (!cancel) return;
-    while (!finished.HasBeenNotified()) {
-      if (cancel(kCancelPoll)) {
-        context.TryCancel();
-        return;
-      }
-    }
+    if (WaitForCancel(cancel, finished)) context.TryCancel();
   });
   v1::ResolveAliasesResponse response;
   absl::Status status = FromGrpcStatus(stub_->ResolveAliases(&context, request, &response));
@@ -131,21 +138,17 @@ absl::StatusOr<v1::ResolveAliasesResponse> AgentClient::ResolveAliases(
 
 void AgentClient::StopOnCancel(const GrantedSession& session, grpc::ClientContext& context,
                                const absl::Notification& finished, const CancelWait& cancel) {
-  if (!cancel) return;
-  while (!finished.HasBeenNotified()) {
-    if (!cancel(kCancelPoll)) continue;
-    if (const std::string session_id = session.Get(); !session_id.empty()) {
-      grpc::ClientContext stop_context;
-      Prepare(stop_context, kStopTimeout);
-      v1::StopRequest stop;
-      stop.add_session_ids(session_id);
-      v1::StopResponse stopped;
-      (void)stub_->Stop(&stop_context, stop, &stopped);
-      if (finished.WaitForNotificationWithTimeout(kStopGrace)) return;
-    }
-    context.TryCancel();
-    return;
+  if (!WaitForCancel(cancel, finished)) return;
+  if (const std::string session_id = session.Get(); !session_id.empty()) {
+    grpc::ClientContext stop_context;
+    Prepare(stop_context, kStopTimeout);
+    v1::StopRequest stop;
+    stop.add_session_ids(session_id);
+    v1::StopResponse stopped;
+    (void)stub_->Stop(&stop_context, stop, &stopped);
+    if (finished.WaitForNotificationWithTimeout(kStopGrace)) return;
   }
+  context.TryCancel();
 }
 
 template <typename Update, typename Result>

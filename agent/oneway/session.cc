@@ -192,6 +192,9 @@ MonoTime OneWaySession::NextWakeup() const {
     case Phase::kFinish:
       return next_send_;
     case Phase::kLinger:
+      // The peer's finish came before our last one: done since that send, so the caller must
+      // not wait (the runner would otherwise sleep a poll interval past the session's end).
+      if (peer_finished_) return finished_at_;
       break;
   }
   return LingerDeadline();

@@ -25,6 +25,7 @@
 #include "common/status/status_macros.h"
 #include "controller/history/history_store.h"
 #include "controller/paired/oneway_clock.h"
+#include "controller/paired/oneway_schedule.h"
 
 namespace pathpair::paired {
 
@@ -59,15 +60,6 @@ absl::StatusOr<std::pair<std::string, int>> SplitHostPort(absl::string_view endp
 std::string JoinHostPort(absl::string_view host, int port) {
   if (host.find(':') != absl::string_view::npos) return absl::StrCat("[", host, "]:", port);
   return absl::StrCat(host, ":", port);
-}
-
-int64_t OneWayPacketCount(const PairedTestPlan& plan) {
-  if (plan.oneway_count > 0) return plan.oneway_count;
-  const int64_t interval_us =
-      std::max<int64_t>(100, absl::ToInt64Microseconds(plan.oneway_interval));
-  const int64_t rounds = std::max(1, plan.probe.count());
-  const int64_t trace_us = rounds * std::max<int64_t>(plan.probe.interval_us(), 1);
-  return std::clamp<int64_t>(trace_us / interval_us, 300, int64_t{1} << 20);
 }
 
 PairedDeps SystemPairedDeps() {
@@ -131,6 +123,13 @@ std::string TlsMismatchHint(const absl::Status& status, bool insecure) {
   return "";
 }
 
+// Runs every task on its own thread and returns when all have finished.
+void RunConcurrently(std::vector<std::function<void()>> tasks) {
+  std::vector<std::jthread> threads;
+  threads.reserve(tasks.size());
+  for (std::function<void()>& task : tasks) threads.emplace_back(std::move(task));
+}  // the jthreads join here
+
 // Phase 1: both ends answer Info; how they describe themselves goes into the run. The one-way
 // ports in the answers are needed to start the sessions; an end that cannot send the plan's
 // probes (capabilities) stops the test here.
@@ -169,8 +168,8 @@ absl::StatusOr<EndsInfo> CheckEnds(Endpoint& client, Endpoint& server, v1::Proto
                                    bool insecure, v1::PairedRun& run, bool& server_unreachable) {
   absl::StatusOr<v1::InfoResponse> server_info = absl::UnknownError("not asked");
   absl::StatusOr<v1::InfoResponse> client_info = absl::UnknownError("not asked");
-  client_info = client.Info();
-  server_info = server.Info();
+  // Both at once: each call may first connect to its agent (TCP and TLS handshakes).
+  RunConcurrently({[&] { client_info = client.Info(); }, [&] { server_info = server.Info(); }});
   server_unreachable = client_info.ok() && Unreachable(server_info.status(), insecure);
   for (auto& [end, name, info] : {std::tuple{&server, "server agent ", &server_info},
                                   std::tuple{&client, "client ", &client_info}}) {
@@ -248,8 +247,10 @@ SessionRequests BuildRequests(const PairedTestPlan& plan, const v1::PairedRun& r
   *requests.reverse_trace.mutable_options() = ReverseOptions(plan.probe, run.reverse_target());
 
   v1::StartOneWayRequest oneway;
-  oneway.set_count(static_cast<int32_t>(OneWayPacketCount(plan)));
-  oneway.set_interval_us(absl::ToInt64Microseconds(plan.oneway_interval));
+  const OneWaySchedule schedule =
+      PlanOneWaySchedule(plan.probe, plan.oneway_count, plan.oneway_interval);
+  oneway.set_count(static_cast<int32_t>(schedule.count));
+  oneway.set_interval_us(absl::ToInt64Microseconds(schedule.interval));
   oneway.set_packet_size(plan.oneway_packet_size);
   oneway.set_test_id(test_id);
   oneway.set_session_key(session_key);
@@ -348,13 +349,6 @@ struct SessionOutcomes {
   OneWayOutcome client_oneway;
   OneWayOutcome server_oneway;
 };
-
-// Runs every task on its own thread and returns when all have finished.
-void RunConcurrently(std::vector<std::function<void()>> tasks) {
-  std::vector<std::jthread> threads;
-  threads.reserve(tasks.size());
-  for (std::function<void()>& task : tasks) threads.emplace_back(std::move(task));
-}  // the jthreads join here
 
 // A session that an agent's limits refused before it started (RESOURCE_EXHAUSTED, never granted).
 bool RefusedAtStart(const absl::Status& status, int64_t started_unix_us) {

@@ -50,7 +50,11 @@ struct PairedTestPlan {
   // (a TLS mismatch gets a one-line hint, not gRPC's words).
   bool insecure = false;
   bool oneway = true;
-  int64_t oneway_count = 0;  // 0: enough packets to last as long as the trace (at least 300)
+  // One-way packets each way; 0: as many as fit in the traces' duration at oneway_interval,
+  // at least kMinOneWayPackets (oneway_schedule.h).
+  int64_t oneway_count = 0;
+  // The longest interval between one-way packets: they are closer together (down to
+  // kMinOneWayInterval) when that is what fits them in the traces' duration.
   absl::Duration oneway_interval = absl::Milliseconds(5);
   int32_t oneway_packet_size = 0;  // 0: the smallest test packet
   absl::Duration lease = absl::Seconds(10);
@@ -94,9 +98,6 @@ using ProgressFn = std::function<void(const LiveState&)>;
 absl::StatusOr<std::pair<std::string, int>> SplitHostPort(absl::string_view endpoint);
 // The inverse, bracketing IPv6 literals.
 std::string JoinHostPort(absl::string_view host, int port);
-
-// One-way packets for a plan (see oneway_count).
-int64_t OneWayPacketCount(const PairedTestPlan& plan);
 
 // Runs the test in six phases: check both ends (Info), learn the reverse target (Reflect),
 // start the four sessions together, follow them to their end (or `cancel`), collect the run,

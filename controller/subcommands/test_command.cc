@@ -107,7 +107,8 @@ void DeclareFlags(CLI::App& app, TestFlags& flags) {
       ->excludes(no_history);
   app.add_flag("--no-oneway", flags.no_oneway, "no one-way measurement");
   app.add_option("--oneway-count", flags.oneway_count,
-                 "one-way packets each way (default: as the traces)")
+                 "one-way packets each way (default: as many as fit in the traces' duration, at "
+                 "least 300, 1-5 ms apart)")
       ->type_name("N")
       ->check(CLI::Range(int64_t{1}, int64_t{1} << 20));
   app.add_option("--busy-wait", flags.busy_wait_s,

@@ -13,6 +13,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "agent/client/channel.h"
 #include "agent/net/privileges.h"
 #include "agent/rpc/grpc_log.h"
@@ -169,21 +170,22 @@ int RunTestMain(const std::vector<std::string>& args) {
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
-  std::atomic<bool> done{false};
+  // The watcher sleeps on `done` (not a plain sleep), so that joining it at the end adds nothing
+  // to the command's time.
+  absl::Notification done;
   std::thread watcher;
   deps.on_prepared = [&] {
     watcher = std::thread([&] {
-      while (!done.load()) {
+      while (!done.WaitForNotificationWithTimeout(absl::Milliseconds(20))) {
         if (g_interrupted.load()) {
           cancel.Cancel();
           return;
         }
-        usleep(20'000);
       }
     });
   };
   const int code = RunTestCommand(args, deps, std::cout, std::cerr);
-  done.store(true);
+  done.Notify();
   if (watcher.joinable()) watcher.join();
   return code;
 }

@@ -27,6 +27,7 @@ Environment: PATHPAIR_BIN, PATHPAIR_AGENT_BIN, PATHPAIR_TOPO_BIN (set by ctest a
 """
 
 import argparse
+import json
 import os
 import platform
 import socket
@@ -213,6 +214,8 @@ class Bench:
             wall = time.monotonic() - start
         if proc.returncode not in (0, 3, 4):  # a verdict (healthy, degraded, broken)
             raise RuntimeError("pathpair test failed: %s" % proc.stderr)
+        oneway = json.loads(proc.stdout).get("oneway") or {}
+        sent = [(oneway.get(way) or {}).get("sent", 0) for way in ("forward", "reverse")]
         # The traces' own duration: `count` rounds `interval` apart, then the last round's
         # probe timeout (the trace waits for late replies); measured as a plain `pathpair trace`
         # with the same options, so the overhead is what the pairing adds.
@@ -220,7 +223,7 @@ class Bench:
         subprocess.run(self.ns(self.client, tool_argv("pathpair", self.target, [
             "-r", "-c", str(count), "-i", str(interval)])), capture_output=True, check=True)
         trace = time.monotonic() - start
-        return wall, trace
+        return wall, trace, min(sent)
 
     # --- The agent with N traces --------------------------------------------------------------
 
@@ -411,10 +414,12 @@ def main():
                     agent.terminate()
                     agent.wait()
             for label, _ in variants:
-                walls = [1000 * wall for wall, _ in runs[label]]
-                traces = [1000 * trace for _, trace in runs[label]]
-                rows.append(("`pathpair test -c 5 -i 0.1%s` overhead (ms): wall %s − trace %s" % (
-                    label, fmt(median(walls), 0), fmt(median(traces), 0)),
+                walls = [1000 * wall for wall, _, _ in runs[label]]
+                traces = [1000 * trace for _, trace, _ in runs[label]]
+                sent = min(oneway for _, _, oneway in runs[label])
+                rows.append(("`pathpair test -c 5 -i 0.1%s` overhead (ms): wall %s − trace %s%s" % (
+                    label, fmt(median(walls), 0), fmt(median(traces), 0),
+                    "; %d one-way packets each way" % sent if sent else ""),
                     fmt(median([w - tr for w, tr in zip(walls, traces)]), 0), "", "", "≤ 200 ms"))
         if "agent" in parts:
             for n in args.agent_traces or ((10,) if args.smoke else (10, 100, 1000)):

@@ -363,6 +363,30 @@ TEST(OneWaySessionTest, FinishesByLingerWithoutPeer) {
   EXPECT_TRUE(session.Result().started_without_peer);
 }
 
+// The peer finished first (it started earlier): our session is done as soon as it sends its
+// own last finish packet, and NextWakeup says so rather than a linger deadline.
+TEST(OneWaySessionTest, DoneAtOurLastFinishWhenThePeerFinishedFirst) {
+  const OneWayConfig config = TestConfig(2);
+  MonoTime now = MonoTime::FromEpochDuration(absl::Seconds(10));
+  const absl::Time wall = absl::FromUnixSeconds(1700000000);
+  OneWaySession session(config, now);
+  TestPacket peer;
+  peer.session_id = config.session_id;
+  peer.send_time_ns = absl::ToUnixNanos(wall);
+  peer.kind = PacketKind::kFinish;
+  peer.sent_count = 2;
+  ASSERT_TRUE(session.OnDatagram(EncodePacket(peer, config.key), now, wall).ok());
+  int finishes = 0;
+  while (finishes < 3) {
+    while (auto bytes = session.PacketToSend(now, wall)) {
+      finishes += ParsePacket(*bytes, config.key)->kind == PacketKind::kFinish;
+    }
+    if (finishes < 3) now = session.NextWakeup();
+  }
+  EXPECT_TRUE(session.Done(now));
+  EXPECT_LE(session.NextWakeup(), now);
+}
+
 TEST(OneWaySessionTest, ValidatesConfig) {
   EXPECT_TRUE(ValidateConfig(TestConfig()).ok());
   OneWayConfig config = TestConfig();

@@ -112,7 +112,7 @@ TEST(AliasTraceOptionsTest, ShortTracesFromTtlOne) {
   EXPECT_EQ(udp.first_ttl(), 1);
   EXPECT_EQ(udp.max_ttl(), 9);
   EXPECT_EQ(udp.count(), 2);
-  EXPECT_EQ(udp.interval_us(), 200000);
+  EXPECT_EQ(udp.interval_us(), 50000);
   const v1::ProbeOptions icmp = AliasTraceOptions(address, v1::PROTOCOL_ICMP, 9, AliasLimits{});
   EXPECT_EQ(icmp.protocol(), v1::PROTOCOL_ICMP);
   EXPECT_EQ(icmp.port(), 0);

@@ -185,9 +185,9 @@ TEST_F(CommandsTest, ServerFailingMidTestIsPartialPrintedAndStored) {
 TEST_F(CommandsTest, HtmlWritesOnePageWithBothDirectionsAndFindings) {
   const std::string page_path = dir_ + "/report.html";
   oneway_received_ = 300;  // of 600 each way: half is lost, a broken path
-  ASSERT_EQ(
-      Test({"--server", "agent.example:8620", "--insecure", "-c", "3", "-n", "--html", page_path}),
-      kExitBroken)
+  ASSERT_EQ(Test({"--server", "agent.example:8620", "--insecure", "-c", "3", "-n", "--oneway-count",
+                  "600", "--html", page_path}),
+            kExitBroken)
       << err_.str();
   std::ifstream in(page_path);
   const std::string page((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -505,15 +505,17 @@ TEST_F(CommandsTest, TestDiagnoseAndShowExitWithTheVerdict) {
                         Case{250, kExitBroken, "broken"}}) {
     SCOPED_TRACE(c.verdict);
     oneway_received_ = c.oneway_received;
-    ASSERT_EQ(Test({"--server", "agent.example:8620", "--insecure", "-c", "3", "--json"}), c.code)
+    ASSERT_EQ(Test({"--server", "agent.example:8620", "--insecure", "-c", "3", "--oneway-count",
+                    "600", "--json"}),
+              c.code)
         << err_.str();
     const nlohmann::json j = nlohmann::json::parse(out_.str());
     EXPECT_EQ(j["status"], "complete");
     EXPECT_EQ(j["verdict"], c.verdict);
     const std::string run_id = j["run_id"];
     // --diagnose-exit is accepted, as with `trace`, and changes nothing.
-    EXPECT_EQ(Test({"--server", "agent.example:8620", "--insecure", "-c", "3", "--diagnose-exit",
-                    "--no-history"}),
+    EXPECT_EQ(Test({"--server", "agent.example:8620", "--insecure", "-c", "3", "--oneway-count",
+                    "600", "--diagnose-exit", "--no-history"}),
               c.code);
     EXPECT_THAT(out_.str(),
                 HasSubstr(absl::StrCat("Diagnosis: ", absl::AsciiStrToUpper(c.verdict))));

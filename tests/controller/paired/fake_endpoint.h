@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -30,6 +31,7 @@ class FakeEndpoint : public Endpoint {
   // Behaviour.
   absl::Status info_status;
   v1::InfoResponse info;
+  std::function<void()> on_info;  // called first in every Info call (from its thread)
   absl::Status reflect_status;
   std::string reflected_address = "198.51.100.9";
   std::vector<std::string> hop_addresses = {"10.0.0.1", "10.0.1.1"};  // the target is appended
@@ -79,6 +81,7 @@ class FakeEndpoint : public Endpoint {
 
   std::string Describe() const override { return name_; }
   absl::StatusOr<v1::InfoResponse> Info() override {
+    if (on_info) on_info();
     if (!info_status.ok()) return info_status;
     return info;
   }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <thread>
 
+#include "absl/synchronization/notification.h"
 #include "controller/cli/trace_options.h"
 #include "controller/paired/oneway_clock.h"
 #include "controller/paired/paired_run.h"
@@ -93,6 +94,10 @@ TEST(OrchestratorTest, CompleteRunLearnsReverseTargetAndStartsEverythingTogether
   EXPECT_EQ(client.oneway_request.test_id(), 42u);
   EXPECT_EQ(server.oneway_request.test_id(), 42u);
   EXPECT_EQ(client.oneway_request.count(), 300);  // at least 300 packets
+  // 0.2 s of traces: the 300 packets as close together as the agents allow, 1 ms.
+  EXPECT_EQ(client.oneway_request.interval_us(), 1000);
+  EXPECT_EQ(server.oneway_request.count(), 300);
+  EXPECT_EQ(server.oneway_request.interval_us(), 1000);
 
   // Each direction is measured where it arrives: forward at the server.
   ASSERT_TRUE(run->has_oneway_forward());
@@ -401,14 +406,42 @@ TEST(OrchestratorTest, ZeroRoundsIsRefused) {
   EXPECT_FALSE(RunPairedTest(plan, client, server, FakeDeps(), cancel, nullptr).ok());
 }
 
-TEST(OrchestratorTest, OneWayCountFollowsTheTraceLength) {
+// Both ends are asked at once (each call may first connect): the client's Info returns only
+// once the server's has started, which a sequential check would never see.
+TEST(OrchestratorTest, BothEndsAreAskedForInfoAtOnce) {
+  FakeEndpoint client("local");
+  FakeEndpoint server("agent.example:8620");
+  absl::Notification server_asked;
+  bool overlapped = false;
+  server.on_info = [&] { server_asked.Notify(); };
+  client.on_info = [&] {
+    overlapped = server_asked.WaitForNotificationWithTimeout(absl::Seconds(10));
+  };
+  CancelToken cancel;
+  ASSERT_TRUE(RunPairedTest(Plan(), client, server, FakeDeps(), cancel, nullptr).ok());
+  EXPECT_TRUE(overlapped);
+}
+
+TEST(OrchestratorTest, OneWayScheduleFollowsTheTraceLength) {
+  FakeEndpoint client("local");
+  FakeEndpoint server("agent.example:8620");
   PairedTestPlan plan = Plan();
   plan.probe.set_count(10);
   plan.probe.set_interval_us(1'000'000);
   plan.oneway_interval = absl::Milliseconds(10);
-  EXPECT_EQ(OneWayPacketCount(plan), 1000);
+  CancelToken cancel;
+  ASSERT_TRUE(RunPairedTest(plan, client, server, FakeDeps(), cancel, nullptr).ok());
+  // 9 s of traces less 0.9 s of margin, at 10 ms (oneway_schedule_test.cc has the figures).
+  for (const FakeEndpoint* end : {&client, &server}) {
+    EXPECT_EQ(end->oneway_request.count(), 808);
+    EXPECT_EQ(end->oneway_request.interval_us(), 10'000);
+  }
   plan.oneway_count = 50;
-  EXPECT_EQ(OneWayPacketCount(plan), 50);
+  FakeEndpoint client2("local");
+  FakeEndpoint server2("agent.example:8620");
+  ASSERT_TRUE(RunPairedTest(plan, client2, server2, FakeDeps(), cancel, nullptr).ok());
+  EXPECT_EQ(client2.oneway_request.count(), 50);
+  EXPECT_EQ(server2.oneway_request.count(), 50);
 }
 
 // A symmetric chain of Linux routers: each end sees a router under its own address.
