@@ -24,6 +24,7 @@ std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(const TlsPem& p
 
 std::shared_ptr<grpc::Channel> MakeAgentChannel(const std::string& endpoint,
                                                 const AgentClientOptions& options) {
+  if (options.channel != nullptr) return options.channel;
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxResponseBytes);
   args.SetMaxSendMessageSize(kMaxRequestBytes);

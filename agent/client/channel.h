@@ -31,6 +31,10 @@ struct AgentClientOptions {
   std::string bearer_token;  // sent as "authorization: Bearer <token>" when not empty
   std::string tls_name;      // name to check the agent's certificate against (default: its host)
   absl::Duration unary_timeout = absl::Seconds(5);  // deadline of the short calls (Info, Reflect)
+  // When set, calls go over this channel instead of one to the endpoint (which then only names
+  // the agent): a dial-in agent's tunnel (controller/fleet/agent_hub.h). `credentials` and
+  // `tls_name` are then unused.
+  std::shared_ptr<grpc::Channel> channel;
 };
 
 // Client side of mutual TLS: this side's certificate and key, and the CA that signed the agent's
@@ -41,7 +45,8 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials
 std::shared_ptr<grpc::ChannelCredentials> MakeChannelCredentials(const TlsPem& pem);
 
 // A channel to the agent at `endpoint` ("ADDRESS:PORT", "[V6]:PORT", "HOST:PORT" or
-// "unix:PATH"). It connects lazily: an unreachable agent shows in the first call.
+// "unix:PATH"), or options.channel when set. It connects lazily: an unreachable agent shows in
+// the first call.
 std::shared_ptr<grpc::Channel> MakeAgentChannel(const std::string& endpoint,
                                                 const AgentClientOptions& options);
 

@@ -361,17 +361,19 @@ std::optional<AcceptedReply> TraceEngine::OnReply(Sequence sequence,
   // An overdue probe is already in `sent` as lost: its answer takes the loss back.
   if (!probe.overdue) ++hop.sent;
   ++hop.received;
-  hop.rtt.Add(rtt);
   hop.worst_rtt = std::max(hop.worst_rtt, rtt);
   auto responder =
       std::find_if(hop.responders.begin(), hop.responders.end(),
                    [&](const ResponderState& r) { return r.address == reply.responder; });
   if (responder == hop.responders.end()) {
+    // A second responder: the hop's own statistics start as the first one's (every reply so far).
+    if (hop.responders.size() == 1) hop.rtt = hop.responders.front().rtt;
     responder = hop.responders.insert(hop.responders.end(), ResponderState{});
     responder->address = reply.responder;
   }
   ++responder->received;
   responder->rtt.Add(rtt);
+  if (hop.responders.size() > 1) hop.rtt.Add(rtt);
   responder->mpls = reply.mpls;
 
   const Outcome outcome = Classify(identity_, reply);
@@ -472,7 +474,7 @@ TraceResult TraceEngine::Snapshot() const {
     if (hop != nullptr) {
       hop_result.sent = hop->sent;
       hop_result.received = hop->received;
-      hop_result.rtt = hop->rtt.Summary();
+      hop_result.rtt = hop->AllReplies().Summary();
       std::vector<const ResponderState*> order;
       for (const ResponderState& r : hop->responders) order.push_back(&r);
       std::stable_sort(order.begin(), order.end(),

@@ -302,7 +302,13 @@ class TraceEngine {
   struct HopState {
     int64_t sent = 0;  // probes with a known outcome, overdue ones included
     int64_t received = 0;
+    // Every reply at this TTL, whichever responder sent it; filled only from the second
+    // responder on: with one responder (most hops) it is that responder's, which is not kept
+    // twice (an agent keeps this for every hop of its 1,000 traces). Read through AllReplies().
     RttAccumulator rtt;
+    const RttAccumulator& AllReplies() const {
+      return responders.size() == 1 ? responders.front().rtt : rtt;
+    }
     absl::Duration worst_rtt;                // rtt's Wrst, kept apart: read for every probe sent
     std::vector<ResponderState> responders;  // in order of first reply
     bool destination = false;

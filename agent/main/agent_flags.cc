@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "agent/dialout/relay.h"
 #include "agent/service/consent.h"
 #include "agent/service/peer_address.h"
 #include "common/net/ip_address.h"
@@ -86,6 +87,20 @@ std::unique_ptr<CLI::App> MakeAgentApp(AgentFlags& flags) {
                   "unix:PATH; repeatable")
       ->type_name("ADDR:PORT")
       ->allow_extra_args(false);
+  app->add_option("--controller", flags.controller,
+                  "fleet mode: keep one outbound stream to the controller (pathpair serve) at "
+                  "HOST:PORT and take its commands over it, so that no inbound port is needed "
+                  "(--listen is then optional); authenticates with the TLS flags (this agent's "
+                  "certificate) or, with --insecure, --agent-token-file")
+      ->type_name("HOST:PORT");
+  app->add_option("--name", flags.name,
+                  "this agent's fleet name with --controller (1..64 of A-Z a-z 0-9 . _ -; with "
+                  "TLS, the NAME of its certificate's spiffe://pathpair/agent/NAME)")
+      ->type_name("NAME");
+  app->add_option("--controller-tls-name", flags.controller_tls_name,
+                  "the name to check the controller's certificate against (default: the HOST "
+                  "of --controller)")
+      ->type_name("NAME");
   CLI::Option* cert =
       app->add_option("--tls-cert", flags.tls_cert,
                       "this agent's certificate (mutual TLS with the operator's certificates, "
@@ -218,6 +233,12 @@ absl::Status CheckTransport(const AgentFlags& flags) {
             "served only on loopback or a unix socket; give --token-file, or use mutual TLS"));
       }
     }
+    if (!flags.controller.empty() && !IsLoopbackEndpoint(flags.controller)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--insecure with --controller ", flags.controller,
+          " would let whoever answers there command this agent: give --token-file (the "
+          "controller token every relayed call must carry), or use mutual TLS"));
+    }
   }
   return absl::OkStatus();
 }
@@ -235,8 +256,17 @@ absl::StatusOr<AgentFlags> ParseAgentFlags(int argc, const char* const* argv) {
     return absl::InvalidArgumentError(error.what());
   }
   if (flags.version) return AgentFlags{.version = true};
-  if (flags.listen.empty() && flags.health_check.empty()) {
-    return absl::InvalidArgumentError("--listen ADDR:PORT is required");
+  if (flags.listen.empty() && flags.health_check.empty() && flags.controller.empty()) {
+    return absl::InvalidArgumentError(
+        "--listen ADDR:PORT is required (or --controller HOST:PORT --name NAME to dial out)");
+  }
+  if (flags.controller.empty() != flags.name.empty()) {
+    return absl::InvalidArgumentError("--controller and --name go together");
+  }
+  if (!flags.name.empty()) {
+    if (absl::Status s = ValidateAgentName(flags.name); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--name: ", s.message()));
+    }
   }
   for (const std::string& endpoint : flags.listen) {
     if (absl::Status s = CheckListen(endpoint); !s.ok()) return s;

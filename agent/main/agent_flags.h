@@ -19,6 +19,10 @@ namespace pathpair::agent {
 
 struct AgentFlags {
   std::vector<std::string> listen;  // repeatable
+  // Fleet mode: dial out to the controller at HOST:PORT under this name (agent/dialout).
+  std::string controller;
+  std::string name;
+  std::string controller_tls_name;  // name to check the controller's certificate against
   std::string tls_cert;
   std::string tls_key;
   std::string tls_ca;
@@ -47,10 +51,12 @@ struct AgentFlags {
 };
 
 // InvalidArgument with a one-line message for the user on anything wrong, including: an unknown
-// flag or a bad value; no --listen (unless --health-check), or one whose port is not 0..65535;
+// flag or a bad value; no --listen (unless --health-check or --controller), or one whose port is
+// not 0..65535; --controller without a valid --name (or --name without --controller);
 // some but not all of the TLS flags; neither TLS nor --insecure; both TLS and --insecure;
 // --insecure on an endpoint other than loopback or a unix socket without a bearer token
-// (--token-file). With --help or --version, only `help` or `version` is set.
+// (--token-file), and the same for --controller. With --help or --version, only `help` or `version`
+// is set.
 absl::StatusOr<AgentFlags> ParseAgentFlags(int argc, const char* const* argv);
 
 // The usage text: every flag with what it does and its default.

@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "agent/client/channel.h"
 #include "agent/client/health_check.h"
+#include "agent/dialout/controller_link.h"
 #include "agent/main/agent_flags.h"
 #include "agent/metrics/agent_metrics.h"
 #include "agent/metrics/metrics_http.h"
@@ -228,6 +229,9 @@ int Run(int argc, char** argv) {
     log::Log(log::Level::kWarning, "oneway_endpoint",
              {{"message", "no one-way endpoint"}, {"error", oneway.status().message()}});
   }
+  // Fleet mode: the calls the link relays come from the controller it authenticated.
+  TunnelCaller tunnel_caller;
+  if (!flags->controller.empty()) config.tunnel_caller = &tunnel_caller;
   AgentService service(config, *runner, oneway.ok() ? oneway->get() : nullptr, consent,
                        SystemClock::Get());
   service.StartLeaseReaper(absl::Milliseconds(100));
@@ -274,6 +278,22 @@ int Run(int argc, char** argv) {
               {"version", PATHPAIR_VERSION}});
   }
 
+  std::unique_ptr<ControllerLink> link;
+  if (!flags->controller.empty()) {
+    ControllerLinkOptions options{
+        .controller = flags->controller, .name = flags->name, .version = PATHPAIR_VERSION};
+    options.credentials =
+        flags->insecure ? grpc::InsecureChannelCredentials() : MakeChannelCredentials(*tls_pem);
+    options.tls_name = flags->controller_tls_name;
+    options.agent_token = config.agent_token;
+    options.tunnel = &tunnel_caller;
+    link = std::make_unique<ControllerLink>(options,
+                                            (*server)->InProcessChannel(grpc::ChannelArguments()));
+    link->Start();
+    std::cout << "pathpair-agent: dialling the controller at " << flags->controller << " as "
+              << flags->name << "\n";
+  }
+
   std::cout << std::flush;
 
   int received = 0;
@@ -283,6 +303,7 @@ int Run(int argc, char** argv) {
     health->Shutdown();  // NOT_SERVING from now on
   }
   metrics_server.reset();
+  if (link != nullptr) link->Stop();  // its relayed calls are cancelled
   // The gauges read the service, which goes away with this function.
   agent_metrics.SetTracesActive(nullptr);
   agent_metrics.SetOneWaySessionsActive(nullptr);

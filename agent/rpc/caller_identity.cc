@@ -81,6 +81,13 @@ absl::StatusOr<CallerIdentity> IdentityFromAuthContext(const grpc::AuthContext& 
   return identity;
 }
 
+bool SecretEquals(absl::string_view a, absl::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
 absl::Status AuthorizeRpc(Role role, absl::string_view method) {
   if (role == Role::kController || method == "Reflect") return absl::OkStatus();
   return absl::PermissionDeniedError(absl::StrCat(

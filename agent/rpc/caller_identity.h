@@ -57,6 +57,10 @@ absl::StatusOr<Role> ParseSpiffeRole(absl::string_view spiffe_id);
 // (plaintext) gives an anonymous controller: the caller decides whether that is acceptable.
 absl::StatusOr<CallerIdentity> IdentityFromAuthContext(const grpc::AuthContext& context);
 
+// Compares two secrets (bearer tokens) in constant time, so that a token cannot be guessed
+// byte by byte from timing.
+bool SecretEquals(absl::string_view a, absl::string_view b);
+
 // OK when `role` may call the Agent method `method` (e.g. "Reflect", "StartTrace");
 // PermissionDenied naming the role and the method otherwise.
 absl::Status AuthorizeRpc(Role role, absl::string_view method);

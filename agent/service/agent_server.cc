@@ -94,7 +94,6 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> BuildAgentServer(
 absl::StatusOr<std::unique_ptr<grpc::Server>> BuildAgentServer(
     const std::vector<std::string>& listen, std::shared_ptr<grpc::ServerCredentials> credentials,
     grpc::Service* service, std::vector<int>* selected_ports, bool reflection) {
-  if (listen.empty()) return absl::InvalidArgumentError("no endpoint to listen on");
   // Both are process-wide switches that take effect for servers built after them.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -37,7 +37,8 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> BuildAgentServer(
     const std::string& listen, std::shared_ptr<grpc::ServerCredentials> credentials,
     grpc::Service* service, int* selected_port, bool reflection = true);
 // The same on several endpoints ("ADDRESS:PORT" or "unix:PATH"); selected_ports (if not null)
-// receives the port of each, in order.
+// receives the port of each, in order. With none, the server is reached only in-process
+// (Server::InProcessChannel: an agent that only dials out, agent/dialout).
 absl::StatusOr<std::unique_ptr<grpc::Server>> BuildAgentServer(
     const std::vector<std::string>& listen, std::shared_ptr<grpc::ServerCredentials> credentials,
     grpc::Service* service, std::vector<int>* selected_ports, bool reflection = true);

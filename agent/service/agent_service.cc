@@ -32,14 +32,6 @@ grpc::ServerUnaryReactor* FinishUnary(grpc::CallbackServerContext* context,
   return reactor;
 }
 
-// Constant-time comparison, so that a token cannot be guessed byte by byte from timing.
-bool SecretEquals(absl::string_view a, absl::string_view b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
-}
-
 // Probes per second a trace sends at most: every TTL of a round, once per interval.
 double TraceRatePps(const v1::ProbeOptions& options) {
   const int first_ttl = options.first_ttl() > 0 ? options.first_ttl() : 1;
@@ -197,8 +189,11 @@ absl::Status AgentService::Refuse(absl::string_view method, absl::string_view cl
 
 absl::StatusOr<CallerIdentity> AgentService::CheckCall(const grpc::CallbackServerContext& context,
                                                        absl::string_view method) {
+  // A call the dial-out link relays comes from the controller the link authenticated.
   absl::StatusOr<CallerIdentity> identity =
-      context.auth_context() != nullptr
+      config_.tunnel_caller != nullptr && config_.tunnel_caller->Marked(context.client_metadata())
+          ? config_.tunnel_caller->Get()
+      : context.auth_context() != nullptr
           ? IdentityFromAuthContext(*context.auth_context())
           : absl::StatusOr<CallerIdentity>(CallerIdentity{.name = "anonymous"});
   if (!identity.ok()) return Refuse(method, context.peer(), identity.status());

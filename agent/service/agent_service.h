@@ -33,6 +33,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "agent/rpc/caller_identity.h"
+#include "agent/rpc/tunnel_caller.h"
 #include "agent/service/alias_resolver.h"
 #include "agent/service/consent.h"
 #include "agent/service/host_info.h"
@@ -84,6 +85,9 @@ struct AgentServiceConfig {
   // The host's own addresses: a trace's source address must be one of them. Default:
   // ListInterfaceAddresses().
   std::function<std::vector<IpAddress>()> local_addresses;
+  // Calls the dial-out link relays (agent/dialout/controller_link.h) carry its mark; they come
+  // from the controller it authenticated (tunnel_caller.h). nullptr: no link.
+  const TunnelCaller* tunnel_caller = nullptr;
   // Told about every refused call (see Refusal), on the calling thread; must be thread-safe.
   std::function<void(const Refusal&)> on_refusal;
   // TEST ONLY: what Info says about the clock (see TestClockOverrides). The one-way runner

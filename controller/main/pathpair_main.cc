@@ -23,6 +23,7 @@
 #include "controller/cli/trace_options.h"
 #include "controller/dns/reverse_dns.h"
 #include "controller/main/trace_runner.h"
+#include "controller/subcommands/serve_command.h"
 #include "controller/subcommands/subcommand_mains.h"
 
 namespace pathpair {
@@ -84,6 +85,8 @@ const Subcommand kSubcommands[] = {
     {"history", "list stored paired test runs", subcommands::RunHistoryMain},
     {"show", "print a stored run: pathpair show [--json] RUN_ID", subcommands::RunShowMain},
     {"diagnose", "diagnose a trace JSON file or a stored run", subcommands::RunDiagnoseMain},
+    {"serve", "run the fleet controller: scheduled paired tests (pathpair serve --help)",
+     subcommands::RunServeMain},
 };
 
 std::string Usage() {

@@ -225,6 +225,31 @@ absl::Status LearnReverseTarget(const PairedTestPlan& plan, int server_port,
   return absl::OkStatus();
 }
 
+// Phase 2 with the server behind NAT (nothing can connect to it): the server side calls Reflect
+// on the client agent, which gives both ends consent to probe each other in this pairing and
+// tells the server's public address (the NAT's) as the client sees it: the forward target,
+// unless the plan gives one. The reverse target is the client agent's address.
+absl::Status LearnTargetsFromServer(const PairedTestPlan& plan, const std::string& pairing_id,
+                                    Endpoint& server, v1::PairedRun& run) {
+  PATHPAIR_ASSIGN_OR_RETURN(const auto client_host_port, SplitHostPort(plan.client_endpoint));
+  absl::StatusOr<std::string> reflected = server.ReflectFrom(plan.client_endpoint, pairing_id);
+  if (absl::IsResourceExhausted(reflected.status())) {  // busy: RunPairedTest may try again
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the server side's Reflect to the client agent at ", plan.client_endpoint,
+                     " was refused: ", reflected.status().message()));
+  }
+  if (!reflected.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        "could not learn the server's public address: the server side (behind NAT) called "
+        "Reflect on the client agent at ",
+        plan.client_endpoint, ", which failed: ", Describe(reflected.status())));
+  }
+  run.set_forward_target(plan.forward_target.empty() ? *reflected : plan.forward_target);
+  run.set_reverse_target(plan.reverse_target.empty() ? client_host_port.first
+                                                     : plan.reverse_target);
+  return absl::OkStatus();
+}
+
 // Phase 3: the four sessions, started together: a trace on each end (forward from the client,
 // reverse from the server) and each end's half of the one-way measurement.
 struct SessionRequests {
@@ -608,11 +633,27 @@ v1::PairedRun ForwardTraceAlone(const PairedTestPlan& plan, Endpoint& client,
 absl::StatusOr<v1::PairedRun> RunPairedTest(const PairedTestPlan& plan, Endpoint& client,
                                             Endpoint& server, const PairedDeps& deps,
                                             const CancelToken& cancel, const ProgressFn& progress) {
-  if (plan.forward_target.empty()) return absl::InvalidArgumentError("no forward target");
+  if (plan.server_behind_nat) {
+    if (plan.client_behind_nat) {
+      return absl::InvalidArgumentError(
+          "both ends are behind NAT: one of them must accept the other's packets");
+    }
+    if (plan.client_endpoint.empty()) {
+      return absl::InvalidArgumentError(
+          "the server is behind NAT: the plan needs the client agent's ADDRESS:PORT "
+          "(client_endpoint), which the server calls");
+    }
+  } else if (plan.forward_target.empty()) {
+    return absl::InvalidArgumentError("no forward target");
+  }
   if (plan.probe.count() <= 0) {
     return absl::InvalidArgumentError("a paired test needs a round count (-c) of at least 1");
   }
-  PATHPAIR_ASSIGN_OR_RETURN(const auto server_host_port, SplitHostPort(plan.server_endpoint));
+  int server_port = 0;
+  if (!plan.server_behind_nat) {
+    PATHPAIR_ASSIGN_OR_RETURN(const auto server_host_port, SplitHostPort(plan.server_endpoint));
+    server_port = server_host_port.second;
+  }
 
   v1::PairedRun run;
   run.set_start_unix_us(deps.now_unix_us());
@@ -625,7 +666,7 @@ absl::StatusOr<v1::PairedRun> RunPairedTest(const PairedTestPlan& plan, Endpoint
   bool server_unreachable = false;
   absl::StatusOr<EndsInfo> checked =
       CheckEnds(client, server, plan.probe.protocol(), plan.insecure, run, server_unreachable);
-  if (!checked.ok() && server_unreachable) {
+  if (!checked.ok() && server_unreachable && !plan.forward_target.empty()) {
     return ForwardTraceAlone(plan, client, std::string(checked.status().message()), deps, cancel,
                              progress, std::move(run));
   }
@@ -634,8 +675,9 @@ absl::StatusOr<v1::PairedRun> RunPairedTest(const PairedTestPlan& plan, Endpoint
   const std::string pairing_id = deps.new_pairing_id();
   BusyRetry busy(plan, deps, cancel);
   for (;;) {
-    absl::Status learned =
-        LearnReverseTarget(plan, server_host_port.second, pairing_id, client, run);
+    absl::Status learned = plan.server_behind_nat
+                               ? LearnTargetsFromServer(plan, pairing_id, server, run)
+                               : LearnReverseTarget(plan, server_port, pairing_id, client, run);
     if (learned.ok()) break;
     if (!absl::IsResourceExhausted(learned) || !busy.WaitAfter(learned)) return learned;
   }

@@ -49,6 +49,22 @@ struct PairedTestPlan {
   // The agents are reached in plaintext (--insecure): how a connection failure is explained
   // (a TLS mismatch gets a one-line hint, not gRPC's words).
   bool insecure = false;
+  // An end that cannot be reached from the other (behind NAT, or a firewall that admits no new
+  // inbound connection: a dial-in agent, controller/fleet). Nothing ever connects to it:
+  // - server_behind_nat: the server calls Reflect on the client agent at client_endpoint
+  //   (ADDRESS:PORT), and the forward target is the address the client saw it come from (the
+  //   NAT's public address; forward_target may then be empty); the reverse target is the
+  //   client's ADDRESS (or reverse_target).
+  // - client_behind_nat: as usual (the client calls Reflect on the server; the reverse target
+  //   is the NAT's public address).
+  // The one-way measurement needs nothing more: the end behind NAT sends too, which opens the
+  // NAT's mapping; the outside end's hellos are dropped until then, and it sends to the source
+  // port the inside end's packets come from (agent/oneway: hello phase, follow_peer_source).
+  bool client_behind_nat = false;
+  bool server_behind_nat = false;
+  // The client agent over the path ("HOST:PORT"): where the server reaches it when
+  // server_behind_nat.
+  std::string client_endpoint;
   bool oneway = true;
   // One-way packets each way; 0: as many as fit in the traces' duration at oneway_interval,
   // at least kMinOneWayPackets (oneway_schedule.h).

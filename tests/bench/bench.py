@@ -5,6 +5,7 @@ prints the same table.
 
     tests/bench/run.sh            # full run (about 10 minutes), writes docs/BENCHMARKS.md
     tests/bench/run.sh --smoke    # a short run (CI: ctest -R bench.smoke), no thresholds
+    tests/bench/run.sh --only agent --agent-traces 1000   # one figure, printed only
 
 Figures (issue 13):
   * RTT error against the wire: a tcpdump capture with nanosecond timestamps on the client's
@@ -350,7 +351,12 @@ def main():
                         "written only with --out")
     parser.add_argument("--pairs", type=int, default=0,
                         help="A B pairs per figure (default 3, 1 with --smoke)")
+    parser.add_argument("--agent-traces", type=int, action="append", metavar="N",
+                        help="the agent figures for N traces only (repeatable; default 10, 100 "
+                        "and 1000, 10 with --smoke)")
     args = parser.parse_args()
+    if any(n < 1 for n in args.agent_traces or []):
+        parser.error("--agent-traces: N must be at least 1")
     parts = set(args.only or PARTS)
     out = args.out or (None if args.only else os.path.join(ROOT, "docs", "BENCHMARKS.md"))
     if os.geteuid() != 0:
@@ -416,7 +422,7 @@ def main():
                     "; %d one-way packets each way" % sent if sent else ""),
                     fmt(median([w - tr for w, tr in zip(walls, traces)]), 0), "", "", "≤ 200 ms"))
         if "agent" in parts:
-            for n in ((10,) if args.smoke else (10, 100, 1000)):
+            for n in args.agent_traces or ((10,) if args.smoke else (10, 100, 1000)):
                 window = 5 if args.smoke else 20
                 a = b.agent_figures(n, window)
                 goal = n == 1000

@@ -20,6 +20,7 @@ network: the client has no route except along the path.
 import os
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "topo"))
 import topo  # noqa: E402
@@ -173,6 +174,25 @@ def wait(proc, timeout=120):
         err += "\n[killed after %ss]" % timeout
         return Completed(proc.args, -9, out, err)
     return Completed(proc.args, proc.returncode, out, err)
+
+
+def wait_for_port(node, address, port, proc, log, timeout=10):
+    """Waits until a TCP connection from namespace `node` to address:port succeeds (a server
+    `proc` started, writing to the file `log`, is listening); raises with the log when `proc`
+    exits first, or after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        probe = subprocess.run(
+            ["ip", "netns", "exec", node, sys.executable, "-c",
+             "import socket; socket.create_connection(('%s', %d), timeout=0.5).close()"
+             % (address, port)], capture_output=True)
+        if probe.returncode == 0:
+            return
+        if proc.poll() is not None:
+            log.seek(0)
+            raise RuntimeError("exited: %s" % log.read().decode(errors="replace"))
+        time.sleep(0.1)
+    raise RuntimeError("nothing listened on %s:%d in %s" % (address, port, node))
 
 
 # Test-runner glue ------------------------------------------------------------------------------

@@ -28,7 +28,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -125,19 +124,7 @@ class Agents:
                                  "0.0.0.0:%d" % AGENT_PORT] + agent_token.AGENT_ARGS,
                                 stdout=log, stderr=log)
         self.procs.append(proc)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            probe = subprocess.run(
-                ["ip", "netns", "exec", node, sys.executable, "-c",
-                 "import socket; socket.create_connection(('%s', %d), timeout=0.5).close()"
-                 % (address, AGENT_PORT)], capture_output=True)
-            if probe.returncode == 0:
-                return
-            if proc.poll() is not None:
-                log.seek(0)
-                raise RuntimeError("agent exited: %s" % log.read().decode())
-            time.sleep(0.1)
-        raise RuntimeError("agent in %s never listened" % node)
+        nspath.wait_for_port(node, address, AGENT_PORT, proc, log)
 
     def __exit__(self, *exc):
         for proc in self.procs:

@@ -56,6 +56,35 @@ TEST(AgentFlagsTest, PlaintextWithoutATokenOnlyOnLoopback) {
   EXPECT_FALSE(Parse({"--listen", "127.0.0.1:1", "--listen", "0.0.0.0:2", "--insecure"}).ok());
 }
 
+TEST(AgentFlagsTest, DialsOutWithControllerAndNameWithoutListening) {
+  absl::StatusOr<AgentFlags> flags =
+      Parse({"--controller", "203.0.113.10:7500", "--name", "office", "--tls-cert", "a.pem",
+             "--tls-key", "a.key", "--tls-ca", "ca.pem", "--controller-tls-name", "hub"});
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(flags->controller, "203.0.113.10:7500");
+  EXPECT_EQ(flags->name, "office");
+  EXPECT_EQ(flags->controller_tls_name, "hub");
+  EXPECT_TRUE(flags->listen.empty());
+  EXPECT_THAT(Parse({"--controller", "203.0.113.10:7500", "--insecure"}).status().message(),
+              HasSubstr("--controller and --name go together"));
+  EXPECT_THAT(
+      Parse({"--listen", "127.0.0.1:1", "--name", "office", "--insecure"}).status().message(),
+      HasSubstr("--controller and --name go together"));
+  EXPECT_THAT(Parse({"--controller", "127.0.0.1:7500", "--name", "bad/name", "--insecure"})
+                  .status()
+                  .message(),
+              HasSubstr("--name"));
+  // Plaintext to a controller beyond loopback needs the controller token.
+  EXPECT_THAT(Parse({"--controller", "203.0.113.10:7500", "--name", "office", "--insecure"})
+                  .status()
+                  .message(),
+              HasSubstr("--token-file"));
+  EXPECT_TRUE(Parse({"--controller", "203.0.113.10:7500", "--name", "office", "--insecure",
+                     "--token-file", "t"})
+                  .ok());
+  EXPECT_TRUE(Parse({"--controller", "127.0.0.1:7500", "--name", "office", "--insecure"}).ok());
+}
+
 TEST(AgentFlagsTest, RefusesIncompleteOrContradictoryTls) {
   EXPECT_THAT(Parse({"--listen", "127.0.0.1:1", "--tls-cert", "a"}).status().message(),
               HasSubstr("all of"));

@@ -121,6 +121,51 @@ TEST(OrchestratorTest, CompleteRunLearnsReverseTargetAndStartsEverythingTogether
   EXPECT_EQ(run->run_id(), "20261127T000000.000Z-00000001");
 }
 
+TEST(OrchestratorTest, AServerBehindNatCallsTheClientAndItsPublicAddressIsTheForwardTarget) {
+  FakeEndpoint client("dc");
+  FakeEndpoint server("office");  // a dial-in agent: nothing can connect to it
+  server.info.set_oneway_port(9100);
+  client.info.set_oneway_port(9200);
+  server.reflected_address = "203.0.113.1";  // the NAT's public address, as the client saw it
+  PairedTestPlan plan = Plan();
+  plan.server_behind_nat = true;
+  plan.server_endpoint.clear();
+  plan.forward_target.clear();
+  plan.client_endpoint = "198.51.100.10:8620";
+  CancelToken cancel;
+  absl::StatusOr<v1::PairedRun> run = RunPairedTest(plan, client, server, FakeDeps(), cancel, {});
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(RunCompleteness(*run), Completeness::kComplete);
+  // Reflect goes from the server side (inside) to the client agent; the client never connects.
+  EXPECT_EQ(server.reflect_peer, "198.51.100.10:8620");
+  EXPECT_TRUE(client.reflect_peer.empty());
+  EXPECT_EQ(run->forward_target(), "203.0.113.1");
+  EXPECT_EQ(run->reverse_target(), "198.51.100.10");
+  EXPECT_EQ(client.trace_request.options().target(), "203.0.113.1");
+  EXPECT_EQ(server.trace_request.options().target(), "198.51.100.10");
+  EXPECT_EQ(client.trace_request.pairing_id(), server.reflect_pairing);
+  EXPECT_EQ(client.oneway_request.peer_address(), "203.0.113.1");
+  EXPECT_EQ(client.oneway_request.peer_port(), 9100);
+  EXPECT_EQ(server.oneway_request.peer_address(), "198.51.100.10");
+  EXPECT_EQ(server.oneway_request.peer_port(), 9200);
+
+  // Without the client's endpoint, or with both ends behind NAT, nothing starts.
+  plan.client_endpoint.clear();
+  EXPECT_THAT(RunPairedTest(plan, client, server, FakeDeps(), cancel, {}).status().message(),
+              HasSubstr("client_endpoint"));
+  plan.client_endpoint = "198.51.100.10:8620";
+  plan.client_behind_nat = true;
+  EXPECT_THAT(RunPairedTest(plan, client, server, FakeDeps(), cancel, {}).status().message(),
+              HasSubstr("both ends are behind NAT"));
+  // A failed Reflect from inside names the client agent.
+  plan.client_behind_nat = false;
+  server.reflect_status = absl::UnavailableError("connection refused");
+  absl::StatusOr<v1::PairedRun> failed =
+      RunPairedTest(plan, client, server, FakeDeps(), cancel, {});
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(failed.status().message(), HasSubstr("198.51.100.10:8620"));
+}
+
 TEST(OrchestratorTest, BothEndsClocksDecideHowTheDelaysAreCorrected) {
   // Two ends of one host (equal boot ids): the raw delays stand, whatever the estimates say.
   FakeEndpoint client("local");
