@@ -26,6 +26,7 @@ pkg_check_modules(libpqxx REQUIRED IMPORTED_TARGET libpqxx)
 pkg_check_modules(libpq REQUIRED IMPORTED_TARGET libpq)
 pkg_check_modules(libcap REQUIRED IMPORTED_TARGET libcap)
 pkg_check_modules(cpp-httplib REQUIRED IMPORTED_TARGET cpp-httplib)  # the agent's /metrics
+pkg_check_modules(yaml-cpp REQUIRED IMPORTED_TARGET yaml-cpp)  # pathpair serve's config
 
 set(CURSES_NEED_NCURSES TRUE)
 find_package(Curses REQUIRED)

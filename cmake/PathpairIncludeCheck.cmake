@@ -19,6 +19,7 @@ set(PATHPAIR_THIRD_PARTY_HEADERS
   "^libpq-fe\\.h$" PkgConfig::libpq
   "^sys/capability\\.h$" PkgConfig::libcap
   "^httplib\\.h$" PkgConfig::cpp-httplib
+  "^yaml-cpp/" PkgConfig::yaml-cpp
   "^openssl/" OpenSSL::Crypto
   "^n?curses\\.h$" pathpair_curses
   "^grpcpp/ext/proto_server_reflection" gRPC::grpc++_reflection

@@ -29,6 +29,8 @@ packages=(
   # (lintian, a fresh Debian 12 chroot with debootstrap); promtool and a real Prometheus server;
   # the Kubernetes manifest test (python3-yaml).
   libcpp-httplib-dev lintian debootstrap prometheus python3-yaml
+  # Fleet mode (issue 12): pathpair serve's YAML config.
+  libyaml-cpp-dev
   # Operator certificates (deploy/make-certs.sh); HMAC of one-way packets (OpenSSL's libcrypto,
   # which gRPC links anyway).
   openssl libssl-dev

@@ -5,6 +5,9 @@
 
 namespace pathpair::engine {
 
+static_assert(LatencyHistogram::kBucketCount <= (1 << (32 - LatencyHistogram::kCountBits)),
+              "a sparse bucket's word holds its number above its count");
+
 size_t LatencyHistogram::BucketOf(double micros) {
   if (!(micros >= 1.0)) return 0;  // also catches NaN
   int exponent = 0;
@@ -27,8 +30,37 @@ double LatencyHistogram::BucketMidpointMicros(size_t bucket) {
 
 void LatencyHistogram::Add(absl::Duration rtt) {
   const double micros = std::max(0.0, absl::ToDoubleMicroseconds(rtt));
-  ++buckets_[BucketOf(micros)];
+  const auto bucket = static_cast<uint32_t>(BucketOf(micros));
   ++count_;
+  if (dense_.empty()) {
+    const uint32_t key = bucket << kCountBits;
+    auto it = std::lower_bound(sparse_.begin(), sparse_.end(), key);
+    if (it == sparse_.end() || (*it >> kCountBits) != bucket) {
+      const auto at = it - sparse_.begin();
+      // Doubling past one word per bucket would outgrow the dense array: take exactly that.
+      if (sparse_.size() == sparse_.capacity() && 2 * sparse_.capacity() > kBucketCount) {
+        sparse_.reserve(kBucketCount);
+      }
+      sparse_.insert(sparse_.begin() + at, key | 1);
+      return;
+    }
+    if ((*it & kMaxSparseCount) < kMaxSparseCount) {
+      ++*it;
+      return;
+    }
+    MakeDense();  // this bucket's count no longer fits its word
+  }
+  ++dense_[bucket];
+}
+
+void LatencyHistogram::MakeDense() {
+  dense_.assign(kBucketCount, 0);
+  for (const uint32_t word : sparse_) dense_[word >> kCountBits] = word & kMaxSparseCount;
+  std::vector<uint32_t>().swap(sparse_);  // frees its storage
+}
+
+size_t LatencyHistogram::MemoryBytes() const {
+  return sizeof(*this) + (sparse_.capacity() + dense_.capacity()) * sizeof(uint32_t);
 }
 
 absl::Duration LatencyHistogram::Percentile(double percent) const {
@@ -36,14 +68,22 @@ absl::Duration LatencyHistogram::Percentile(double percent) const {
   const double fraction = std::clamp(percent, 0.0, 100.0) / 100.0;
   const int64_t rank = std::clamp<int64_t>(
       static_cast<int64_t>(std::ceil(fraction * static_cast<double>(count_))), 1, count_);
+  auto midpoint = [](size_t bucket) {
+    return absl::Nanoseconds(std::llround(BucketMidpointMicros(bucket) * 1000.0));
+  };
   int64_t seen = 0;
-  for (size_t bucket = 0; bucket < buckets_.size(); ++bucket) {
-    seen += buckets_[bucket];
-    if (seen >= rank) {
-      return absl::Nanoseconds(std::llround(BucketMidpointMicros(bucket) * 1000.0));
+  if (!dense_.empty()) {
+    for (size_t bucket = 0; bucket < dense_.size(); ++bucket) {
+      seen += dense_[bucket];
+      if (seen >= rank) return midpoint(bucket);
     }
+    return midpoint(dense_.size() - 1);
   }
-  return absl::Nanoseconds(std::llround(BucketMidpointMicros(buckets_.size() - 1) * 1000.0));
+  for (const uint32_t word : sparse_) {
+    seen += word & kMaxSparseCount;
+    if (seen >= rank) return midpoint(word >> kCountBits);
+  }
+  return midpoint(sparse_.empty() ? 0 : sparse_.back() >> kCountBits);
 }
 
 }  // namespace pathpair::engine

@@ -1,13 +1,19 @@
-// A fixed-size log-linear histogram of round-trip times, for p50/p95/p99 over any number of
-// samples in constant memory.
+// A log-linear histogram of round-trip times, for p50/p95/p99 over any number of samples in
+// bounded memory.
 //
 // Buckets: values below 1 microsecond share bucket 0; above that, every power of two
 // [2^k, 2^(k+1)) microseconds is split into kSubBuckets equal linear buckets, up to 2^kOctaves
 // microseconds (about 134 s, beyond any probe timeout); larger values land in the last bucket.
 // A percentile is reported as the midpoint of its bucket, so its relative error is at most
 // 1 / (2 * kSubBuckets) = 1/64 (about 1.6 %) for values from 1 us to 134 s, and the absolute
-// error is at most 0.5 us below 1 us. Memory: (1 + kOctaves * kSubBuckets) 32-bit counters,
-// about 3.5 KB.
+// error is at most 0.5 us below 1 us.
+//
+// Memory: a hop's RTTs fill a few dozen of the kBucketCount buckets, and an agent keeps two
+// histograms per hop (the hop's and its responder's) for every trace it serves (1,000 traces of
+// 4 hops: 8,000 histograms). So only the buckets that were hit are stored, in one 32-bit word
+// each (bucket number and count), sorted: never more than one 32-bit counter per bucket (about
+// 3.5 KB), which is what the histogram turns into when a bucket's count outgrows its word (4
+// million samples). MemoryBytes says what it takes; the percentiles are the same either way.
 //
 //   LatencyHistogram h;
 //   h.Add(absl::Milliseconds(12));
@@ -15,9 +21,9 @@
 #ifndef PATHPAIR_AGENT_ENGINE_LATENCY_HISTOGRAM_H_
 #define PATHPAIR_AGENT_ENGINE_LATENCY_HISTOGRAM_H_
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "absl/time/time.h"
 
@@ -39,11 +45,23 @@ class LatencyHistogram {
   // kMaxRelativeError. Zero when empty.
   absl::Duration Percentile(double percent) const;
 
+  // The bytes this histogram takes, itself and its heap storage (allocated capacity).
+  size_t MemoryBytes() const;
+  // Whether it keeps one counter per bucket (once a bucket had kMaxSparseCount samples).
+  bool dense() const { return !dense_.empty(); }
+
+  // While sparse, a bucket's word holds its count in its low kCountBits bits.
+  static constexpr int kCountBits = 22;
+  static constexpr uint32_t kMaxSparseCount = (uint32_t{1} << kCountBits) - 1;
+
  private:
   static size_t BucketOf(double micros);
   static double BucketMidpointMicros(size_t bucket);
+  void MakeDense();
 
-  std::array<uint32_t, kBucketCount> buckets_{};
+  // Each bucket hit as (bucket << kCountBits) | count, by bucket; empty once dense.
+  std::vector<uint32_t> sparse_;
+  std::vector<uint32_t> dense_;  // kBucketCount counters once dense, else empty
   int64_t count_ = 0;
 };
 

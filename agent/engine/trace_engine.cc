@@ -182,12 +182,17 @@ TraceEngine::TraceEngine(const TraceConfig& config, const ProbeIdentity& identit
 }
 
 std::vector<ProbeRequest> TraceEngine::Poll(MonoTime now) {
-  Advance(now);
   std::vector<ProbeRequest> due;
+  Poll(now, due);
+  return due;
+}
+
+void TraceEngine::Poll(MonoTime now, std::vector<ProbeRequest>& due) {
+  Advance(now);
   if (!finished_) {
-    for (auto& [round, state] : rounds_) {
-      if (state.sweeping) StepSweep(round, state, now, due);
-    }
+    SkipEndedSweeps();
+    ForEachSweepingRound(*this,
+                         [&](int round, RoundState& state) { StepSweep(round, state, now, due); });
   }
   const bool rounds_left = config_.count == 0 || rounds_started_ < config_.count;
   if (!stopped_ && !paused_ && !finished_ && rounds_left && now >= next_round_at_) {
@@ -200,12 +205,36 @@ std::vector<ProbeRequest> TraceEngine::Poll(MonoTime now) {
     }
   }
   MaybeFinish(now);
-  return due;
+}
+
+TraceEngine::RoundState* TraceEngine::FindRound(int round) {
+  const int index = round - rounds_retired_;
+  if (index < 0 || index >= static_cast<int>(rounds_.size())) return nullptr;
+  return &rounds_[index];
+}
+
+void TraceEngine::SkipEndedSweeps() {
+  first_sweeping_round_ = std::max(first_sweeping_round_, rounds_retired_);
+  const int end = rounds_retired_ + static_cast<int>(rounds_.size());
+  while (first_sweeping_round_ < end &&
+         !rounds_[first_sweeping_round_ - rounds_retired_].sweeping) {
+    ++first_sweeping_round_;
+  }
+}
+
+template <typename Self, typename Visit>
+void TraceEngine::ForEachSweepingRound(Self& self, Visit visit) {
+  const int end = self.rounds_retired_ + static_cast<int>(self.rounds_.size());
+  for (int round = std::max(self.first_sweeping_round_, self.rounds_retired_); round < end;
+       ++round) {
+    auto& state = self.rounds_[round - self.rounds_retired_];
+    if (state.sweeping) visit(round, state);
+  }
 }
 
 void TraceEngine::StartRound(MonoTime now, std::vector<ProbeRequest>& due) {
   const int round = rounds_started_++;
-  RoundState& state = rounds_[round];
+  RoundState& state = rounds_.emplace_back();
   state.flow = round % FlowCount(identity_);
   state.next_ttl = config_.first_ttl.value();
   state.top_sent = state.settled_top = config_.first_ttl.value() - 1;
@@ -214,6 +243,7 @@ void TraceEngine::StartRound(MonoTime now, std::vector<ProbeRequest>& due) {
     // The end is known: the whole round at once, as far as it.
     const Ttl limit = ProbeLimit();
     const std::vector<absl::Duration> overdue_delays = OverdueDelays(limit);
+    state.answers.reserve(limit.value() - state.next_ttl + 1);  // one allocation per round
     for (; state.next_ttl <= limit.value(); ++state.next_ttl) {
       const absl::Duration delay = overdue_delays[state.next_ttl - config_.first_ttl.value()];
       // 65534 probes in flight: the rest of this round is skipped.
@@ -277,23 +307,28 @@ void TraceEngine::RefreshRound(RoundState& state) {
 }
 
 void TraceEngine::RefreshAllRounds() {
-  for (auto& [round, state] : rounds_) RefreshRound(state);
+  for (RoundState& state : rounds_) RefreshRound(state);
 }
 
 void TraceEngine::OnSent(Sequence sequence, MonoTime sent_at) {
   auto it = in_flight_.find(sequence);
   if (it == in_flight_.end() || it->second.sent_at == sent_at) return;
   InFlight& probe = it->second;
-  deadlines_.erase({probe.sent_at + config_.probe_timeout, sequence});
-  deadlines_.emplace(sent_at + config_.probe_timeout, sequence);
   const absl::Duration overdue_delay = probe.overdue_at - probe.sent_at;
-  if (!probe.overdue) overdue_deadlines_.erase({probe.overdue_at, sequence});
+  // Every probe comes here once: its deadlines move without freeing and allocating a node.
+  const auto move_deadline = [sequence](std::set<std::pair<MonoTime, Sequence>>& deadlines,
+                                        MonoTime from, MonoTime to) {
+    auto node = deadlines.extract({from, sequence});
+    if (node.empty()) return;
+    node.value().first = to;
+    deadlines.insert(std::move(node));
+  };
+  move_deadline(deadlines_, probe.sent_at + config_.probe_timeout, sent_at + config_.probe_timeout);
+  if (!probe.overdue) move_deadline(overdue_deadlines_, probe.overdue_at, sent_at + overdue_delay);
   probe.sent_at = sent_at;
   probe.overdue_at = sent_at + overdue_delay;
-  if (!probe.overdue) overdue_deadlines_.emplace(probe.overdue_at, sequence);
-  auto round = rounds_.find(probe.round);
-  if (round != rounds_.end()) {
-    round->second.matures_at = std::max(round->second.matures_at, probe.overdue_at);
+  if (RoundState* round = FindRound(probe.round)) {
+    round->matures_at = std::max(round->matures_at, probe.overdue_at);
   }
 }
 
@@ -326,17 +361,19 @@ std::optional<AcceptedReply> TraceEngine::OnReply(Sequence sequence,
   // An overdue probe is already in `sent` as lost: its answer takes the loss back.
   if (!probe.overdue) ++hop.sent;
   ++hop.received;
-  hop.rtt.Add(rtt);
   hop.worst_rtt = std::max(hop.worst_rtt, rtt);
   auto responder =
       std::find_if(hop.responders.begin(), hop.responders.end(),
                    [&](const ResponderState& r) { return r.address == reply.responder; });
   if (responder == hop.responders.end()) {
+    // A second responder: the hop's own statistics start as the first one's (every reply so far).
+    if (hop.responders.size() == 1) hop.rtt = hop.responders.front().rtt;
     responder = hop.responders.insert(hop.responders.end(), ResponderState{});
     responder->address = reply.responder;
   }
   ++responder->received;
   responder->rtt.Add(rtt);
+  if (hop.responders.size() > 1) hop.rtt.Add(rtt);
   responder->mpls = reply.mpls;
 
   const Outcome outcome = Classify(identity_, reply);
@@ -349,9 +386,8 @@ std::optional<AcceptedReply> TraceEngine::OnReply(Sequence sequence,
   if (outcome != Outcome::kTransit) {
     end_ttl_ = end_ttl_.has_value() ? std::min(*end_ttl_, probe.ttl) : probe.ttl;
   }
-  auto round = rounds_.find(probe.round);
-  if (round != rounds_.end()) {
-    RoundState& state = round->second;
+  if (RoundState* round = FindRound(probe.round)) {
+    RoundState& state = *round;
     state.settled_top = std::max(state.settled_top, probe.ttl.value());
     if (received_at < probe.overdue_at) {
       state.answers.push_back(Answer{probe.overdue_at, probe.ttl, reply.responder});
@@ -383,7 +419,9 @@ void TraceEngine::Interrupt(MonoTime now) {
   Advance(now);  // what is overdue or expired by now counts as lost
   // Probes younger than their overdue time are left out, answered or not.
   interrupted_rounds_ = rounds_retired_;
-  for (const auto& [round, state] : rounds_) {
+  // A round that could retire but waits for an earlier one counts here as if it had: it is not
+  // sweeping, it matured, and its answers are all past their overdue time.
+  for (const RoundState& state : rounds_) {
     if (!state.sweeping && state.matures_at <= now) ++interrupted_rounds_;
     for (const Answer& answer : state.answers) {
       if (answer.overdue_at <= now) continue;
@@ -411,9 +449,9 @@ MonoTime TraceEngine::NextWakeup() const {
   if (!stopped_ && !paused_) wakeup = std::min(wakeup, next_round_at_);
   if (!deadlines_.empty()) wakeup = std::min(wakeup, deadlines_.begin()->first);
   if (!overdue_deadlines_.empty()) wakeup = std::min(wakeup, overdue_deadlines_.begin()->first);
-  for (const auto& [round, state] : rounds_) {
+  ForEachSweepingRound(*this, [&](int, const RoundState& state) {
     if (SweepMayStep(state)) wakeup = std::min(wakeup, state.next_step_at);
-  }
+  });
   return wakeup;
 }
 
@@ -436,7 +474,7 @@ TraceResult TraceEngine::Snapshot() const {
     if (hop != nullptr) {
       hop_result.sent = hop->sent;
       hop_result.received = hop->received;
-      hop_result.rtt = hop->rtt.Summary();
+      hop_result.rtt = hop->AllReplies().Summary();
       std::vector<const ResponderState*> order;
       for (const ResponderState& r : hop->responders) order.push_back(&r);
       std::stable_sort(order.begin(), order.end(),
@@ -489,9 +527,8 @@ void TraceEngine::CountLost(Sequence sequence) {
   ++Hop(probe.ttl).sent;
   probe.overdue = true;
   overdue_deadlines_.erase({probe.overdue_at, sequence});
-  auto round = rounds_.find(probe.round);
-  if (round != rounds_.end()) {
-    RoundState& state = round->second;
+  if (RoundState* round = FindRound(probe.round)) {
+    RoundState& state = *round;
     --state.pending;
     state.settled_top = std::max(state.settled_top, probe.ttl.value());
     RefreshRound(state);
@@ -504,9 +541,8 @@ void TraceEngine::Resolve(Sequence sequence) {
   const InFlight& probe = it->second;
   deadlines_.erase({probe.sent_at + config_.probe_timeout, sequence});
   if (!probe.overdue) overdue_deadlines_.erase({probe.overdue_at, sequence});
-  auto round = rounds_.find(probe.round);
-  if (round != rounds_.end()) {
-    RoundState& state = round->second;
+  if (RoundState* round = FindRound(probe.round)) {
+    RoundState& state = *round;
     --state.in_flight;
     if (!probe.overdue) --state.pending;
     in_flight_.erase(it);
@@ -533,14 +569,12 @@ void TraceEngine::ExpireUntil(MonoTime now) {
 }
 
 void TraceEngine::RetireRounds(MonoTime now) {
-  for (auto it = rounds_.begin(); it != rounds_.end();) {
-    const RoundState& state = it->second;
-    if (state.settled && state.in_flight == 0 && state.matures_at <= now) {
-      ++rounds_retired_;
-      it = rounds_.erase(it);
-    } else {
-      ++it;
-    }
+  // Oldest first, stopping at the first that cannot retire yet (see rounds_).
+  while (!rounds_.empty()) {
+    const RoundState& state = rounds_.front();
+    if (!state.settled || state.in_flight != 0 || state.matures_at > now) return;
+    ++rounds_retired_;
+    rounds_.pop_front();
   }
 }
 
@@ -555,13 +589,13 @@ void TraceEngine::MaybeFinish(MonoTime now) {
   if (finished_ || !stopped_) return;
   if (now >= grace_deadline_) {
     ExpireUntil(now);
-    for (auto& [round, state] : rounds_) {
+    for (RoundState& state : rounds_) {
       state.sweeping = false;  // TTLs a sweep had not reached by now are never sent
       RefreshRound(state);
     }
   }
-  const bool sweeping =
-      std::any_of(rounds_.begin(), rounds_.end(), [](const auto& r) { return r.second.sweeping; });
+  bool sweeping = false;
+  ForEachSweepingRound(*this, [&](int, const RoundState&) { sweeping = true; });
   if (in_flight_.empty() && !sweeping) {
     finished_ = true;
     finished_at_ = now;

@@ -82,6 +82,7 @@
 #define PATHPAIR_AGENT_ENGINE_TRACE_ENGINE_H_
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
@@ -203,6 +204,8 @@ class TraceEngine {
   // TTL while sweeping) and the next TTL of each sweep that may go on, lowest TTL first within a
   // round. Each returned probe is in flight from `now` until OnSent refines its send time.
   std::vector<ProbeRequest> Poll(MonoTime now);
+  // The same, appending to `due` (which the caller may reuse between calls: no allocation).
+  void Poll(MonoTime now, std::vector<ProbeRequest>& due);
 
   // The time the probe actually left (a kernel timestamp when the socket layer has one). Call
   // before delivering its reply; its timeout counts from here. Unknown sequences are ignored.
@@ -299,7 +302,13 @@ class TraceEngine {
   struct HopState {
     int64_t sent = 0;  // probes with a known outcome, overdue ones included
     int64_t received = 0;
+    // Every reply at this TTL, whichever responder sent it; filled only from the second
+    // responder on: with one responder (most hops) it is that responder's, which is not kept
+    // twice (an agent keeps this for every hop of its 1,000 traces). Read through AllReplies().
     RttAccumulator rtt;
+    const RttAccumulator& AllReplies() const {
+      return responders.size() == 1 ? responders.front().rtt : rtt;
+    }
     absl::Duration worst_rtt;                // rtt's Wrst, kept apart: read for every probe sent
     std::vector<ResponderState> responders;  // in order of first reply
     bool destination = false;
@@ -307,6 +316,14 @@ class TraceEngine {
     int unreachable_code = 0;
   };
 
+  // The round's state while it is not retired, else nullptr.
+  RoundState* FindRound(int round);
+  // Calls visit(round, state) for each round that is sweeping, in order (`self`: *this, const
+  // or not).
+  template <typename Self, typename Visit>
+  static void ForEachSweepingRound(Self& self, Visit visit);
+  // Moves first_sweeping_round_ past the rounds that no longer sweep.
+  void SkipEndedSweeps();
   HopState& Hop(Ttl ttl);
   const HopState* FindHop(Ttl ttl) const;
   std::optional<Sequence> AllocateSequence();
@@ -358,9 +375,17 @@ class TraceEngine {
   std::set<std::pair<MonoTime, Sequence>> deadlines_;
   // (overdue_at, sequence) of every probe in flight and not yet overdue, earliest first.
   std::set<std::pair<MonoTime, Sequence>> overdue_deadlines_;
-  std::map<int, RoundState> rounds_;  // by round number, until retired
-  std::map<Ttl, HopState> hops_;      // by TTL; only TTLs that had a probe resolve
-  std::optional<Ttl> end_ttl_;        // destination or unreachable TTL, the lowest seen
+  // The rounds not yet retired: round rounds_retired_ + i is rounds_[i]. Rounds retire in
+  // order (a round that could retire waits for the rounds before it, which changes nothing
+  // observable: see Interrupt), so a round costs nothing once it is retired, and a per-probe
+  // or per-round step never walks the ~interval/overdue-floor rounds that are kept (1,000 at
+  // -i 0.001).
+  std::deque<RoundState> rounds_;
+  // No round before this one is sweeping (sweeps only end), so the loops over sweeping rounds
+  // start here instead of at the oldest round kept. Advanced by Poll (SkipEndedSweeps).
+  int first_sweeping_round_ = 0;
+  std::map<Ttl, HopState> hops_;  // by TTL; only TTLs that had a probe resolve
+  std::optional<Ttl> end_ttl_;    // destination or unreachable TTL, the lowest seen
   absl::Status last_send_error_;
 };
 

@@ -17,6 +17,23 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
               [render = std::move(render)](const httplib::Request&, httplib::Response& response) {
                 response.set_content(render(), "text/plain; version=0.0.4; charset=utf-8");
               });
+  return Bind(std::move(server), host, port);
+}
+
+absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::StartWithHandler(
+    const std::string& host, int port, std::function<HttpReply(const std::string& path)> handle) {
+  auto server = std::make_unique<httplib::Server>();
+  server->Get(".*", [handle = std::move(handle)](const httplib::Request& request,
+                                                 httplib::Response& response) {
+    HttpReply reply = handle(request.path);
+    response.status = reply.status;
+    response.set_content(reply.body, reply.content_type);
+  });
+  return Bind(std::move(server), host, port);
+}
+
+absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Bind(
+    std::unique_ptr<httplib::Server> server, const std::string& host, int port) {
   // SO_REUSEADDR only: cpp-httplib's default adds SO_REUSEPORT, with which a second agent on
   // the same port would bind silently and take half the scrapes.
   server->set_socket_options([](int fd) {

@@ -423,6 +423,7 @@ std::optional<absl::Time> SocketTransport::TakeSendStamp(int fd, Watched& watche
 void SocketTransport::SignalPending() {
   const uint64_t one = 1;
   sys_.Write(pending_event_.get(), &one, sizeof(one));
+  pending_signalled_ = true;
 }
 
 void SocketTransport::StampReceived(const Message& message, MonoTime queue_empty_at,
@@ -539,8 +540,11 @@ void SocketTransport::Receive(std::vector<ReceivedPacket>& out) {
     for (ReceivedPacket& p : pending_) out.push_back(std::move(p));
     pending_.clear();
   }
-  uint64_t ignored;
-  sys_.Read(pending_event_.get(), &ignored, sizeof(ignored));
+  if (pending_signalled_) {  // else there is nothing to reset: no system call
+    uint64_t ignored;
+    sys_.Read(pending_event_.get(), &ignored, sizeof(ignored));
+    pending_signalled_ = false;
+  }
   epoll_event events[kMaxEpollEvents];
   int rounds = 0;
   for (;;) {

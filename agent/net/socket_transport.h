@@ -107,7 +107,8 @@ class SocketTransport final : public ProbeTransport {
   OsSysCalls& sys_;  // the sockets' (SocketSet::sys)
   SocketSet sockets_;
   FileDescriptor epoll_;
-  FileDescriptor pending_event_;  // eventfd: readable while pending_ holds packets
+  FileDescriptor pending_event_;    // eventfd: readable while pending_ holds packets
+  bool pending_signalled_ = false;  // pending_event_ was written since Receive last reset it
   absl::flat_hash_map<int, Watched> watched_;
   absl::flat_hash_map<uint32_t, FileDescriptor> unprivileged_;  // (v6 << 16 | echo id) -> socket
   std::vector<ReceivedPacket> pending_;

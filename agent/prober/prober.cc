@@ -304,9 +304,10 @@ void Prober::RunDue(TraceId id, MonoTime now) {
   if (it == traces_.end()) return;
   Trace& trace = *it->second;
   const int rounds_before = trace.engine.rounds_started();
-  const std::vector<engine::ProbeRequest> probes = trace.engine.Poll(now);
-  if (!probes.empty()) {
-    SendProbes(trace, probes);
+  due_.clear();
+  trace.engine.Poll(now, due_);
+  if (!due_.empty()) {
+    SendProbes(trace, due_);
     // One snapshot per round, when it starts (a sweep's later steps send probes too).
     if (trace.callbacks.on_snapshot && trace.engine.rounds_started() != rounds_before) {
       // The callback may cancel this very trace (or add others): call a copy, then look the
@@ -326,6 +327,8 @@ void Prober::RunDue(TraceId id, MonoTime now) {
 }
 
 void Prober::RunPosted() {
+  // The loop's every turn comes here; the lock only when something was posted.
+  if (!posted_pending_.exchange(false, std::memory_order_acquire)) return;
   std::vector<std::function<void()>> work;
   {
     absl::MutexLock lock(&posted_mu_);
@@ -366,16 +369,14 @@ void Prober::Post(std::function<void()> work) {
   {
     absl::MutexLock lock(&posted_mu_);
     posted_.push_back(std::move(work));
+    posted_pending_.store(true, std::memory_order_release);
   }
   const uint64_t one = 1;
   if (wake_event_.valid()) (void)!write(wake_event_.get(), &one, sizeof(one));
 }
 
 void Prober::RequestStop() {
-  {
-    absl::MutexLock lock(&posted_mu_);
-    stop_requested_ = true;
-  }
+  stop_requested_.store(true);
   const uint64_t one = 1;
   if (wake_event_.valid()) (void)!write(wake_event_.get(), &one, sizeof(one));
 }
@@ -390,13 +391,7 @@ absl::Status Prober::RunLoop(bool until_stopped) {
   // Wake-ups as precise as the kernel can make them: probe times and timeouts are in ns.
   prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
   for (;;) {
-    {
-      absl::MutexLock lock(&posted_mu_);
-      if (stop_requested_) {
-        stop_requested_ = false;
-        return absl::OkStatus();
-      }
-    }
+    if (stop_requested_.exchange(false)) return absl::OkStatus();
     if (interrupt_ != nullptr && interrupt_->load()) {
       std::vector<TraceId> ids;
       for (const auto& [id, trace] : traces_) ids.push_back(id);

@@ -173,6 +173,7 @@ class Prober {
   absl::flat_hash_map<TraceId, std::unique_ptr<Trace>> traces_;
   std::set<std::pair<MonoTime, TraceId>> timers_;  // (wakeup, trace)
   std::vector<net::ReceivedPacket> received_;      // reused between turns
+  std::vector<engine::ProbeRequest> due_;          // likewise
   std::vector<uint8_t> probe_buffer_;
   std::string local_hostname_;
   ProberCounters counters_;
@@ -184,7 +185,8 @@ class Prober {
   net::FileDescriptor wake_event_;  // eventfd for Post/RequestStop
   absl::Mutex posted_mu_;
   std::vector<std::function<void()>> posted_ ABSL_GUARDED_BY(posted_mu_);
-  bool stop_requested_ ABSL_GUARDED_BY(posted_mu_) = false;
+  std::atomic<bool> posted_pending_{false};  // posted_ may hold work (set under posted_mu_)
+  std::atomic<bool> stop_requested_{false};
 };
 
 // The codec entry point for a packet as the transport delivered it.

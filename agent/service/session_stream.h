@@ -1,7 +1,8 @@
 // SessionStream: the server side of one streaming session RPC (StartTrace, StartOneWay) on the
 // callback API. Runner threads Push() updates at any time; the stream writes one at a time and,
 // while a write is in flight, keeps only the newest update (a slow client gets the latest state,
-// never an unbounded queue). The final update is never dropped, and Finish() follows it.
+// never an unbounded queue). The final update is never dropped, and Finish() follows it. An
+// update is freed once written: an idle stream holds no message (an agent serves up to thousands).
 // Cancellation by the client (or its deadline) runs the session's stop function.
 //
 //   auto stream = SessionStream<v1::TraceUpdate>::Create([&] { runner.Cancel(h); });
@@ -79,11 +80,11 @@ class SessionStream : public std::enable_shared_from_this<SessionStream<Update>>
   void StartNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (writing_ || finished_ || reactor_ == nullptr) return;
     if (pending_.has_value() && !write_failed_) {
-      in_flight_ = std::move(*pending_);
+      in_flight_ = std::move(pending_);
       pending_.reset();
       writing_ = true;
       // gRPC never runs OnWriteDone inline from StartWrite, so holding mu_ here is safe.
-      reactor_->StartWrite(&in_flight_);
+      reactor_->StartWrite(&*in_flight_);
       return;
     }
     if (finish_requested_) {
@@ -97,6 +98,7 @@ class SessionStream : public std::enable_shared_from_this<SessionStream<Update>>
     {
       absl::MutexLock lock(&mu_);
       writing_ = false;
+      in_flight_.reset();  // gRPC is done with it
       if (!ok) {
         // The stream broke (client gone): nothing more can be written.
         write_failed_ = true;
@@ -139,7 +141,7 @@ class SessionStream : public std::enable_shared_from_this<SessionStream<Update>>
   Reactor* reactor_ ABSL_GUARDED_BY(mu_) = nullptr;
   std::function<void()> stop_ ABSL_GUARDED_BY(mu_);
   std::optional<Update> pending_ ABSL_GUARDED_BY(mu_);
-  Update in_flight_ ABSL_GUARDED_BY(mu_);
+  std::optional<Update> in_flight_ ABSL_GUARDED_BY(mu_);  // while writing_
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool write_failed_ ABSL_GUARDED_BY(mu_) = false;
   bool final_queued_ ABSL_GUARDED_BY(mu_) = false;

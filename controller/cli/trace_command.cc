@@ -257,14 +257,21 @@ int RunToCompletion(const ResolvedTrace& prepared, TraceCommandDeps& deps,
   formats::SplitWriter split(mtr);
   TraceHooks hooks;
   hooks.probe_events = raw.has_value() ? &*raw : nullptr;
-  hooks.on_snapshot = [&](const v1::TraceResult& snapshot) {
-    as_info.Start(snapshot);  // AS lookups while probing, as names
-    if (names == nullptr && output.format != OutputFormat::kSplit) return;
-    v1::TraceResult live = snapshot;
-    CompleteResult(live, prepared, deps, started);
-    if (names != nullptr) names->Annotate(live);  // starts lookups while probing
-    if (output.format == OutputFormat::kSplit) out << split.Update(live) << std::flush;
-  };
+  // Snapshots only when something uses them while probing: each is a copy of every hop's
+  // statistics (percentiles included) per round, converted to the protobuf, which a plain
+  // `-n -r` would throw away.
+  const bool wants_snapshots =
+      as_info.dns != nullptr || names != nullptr || output.format == OutputFormat::kSplit;
+  if (wants_snapshots) {
+    hooks.on_snapshot = [&](const v1::TraceResult& snapshot) {
+      as_info.Start(snapshot);  // AS lookups while probing, as names
+      if (names == nullptr && output.format != OutputFormat::kSplit) return;
+      v1::TraceResult live = snapshot;
+      CompleteResult(live, prepared, deps, started);
+      if (names != nullptr) names->Annotate(live);  // starts lookups while probing
+      if (output.format == OutputFormat::kSplit) out << split.Update(live) << std::flush;
+    };
+  }
 
   absl::StatusOr<v1::TraceResult> ran =
       deps.runner ? deps.runner(prepared.command.probe, prepared.target, hooks)

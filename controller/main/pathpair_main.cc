@@ -23,6 +23,7 @@
 #include "controller/cli/trace_options.h"
 #include "controller/dns/reverse_dns.h"
 #include "controller/main/trace_runner.h"
+#include "controller/subcommands/serve_command.h"
 #include "controller/subcommands/subcommand_mains.h"
 
 namespace pathpair {
@@ -45,8 +46,16 @@ int RunTrace(const std::vector<std::string>& args) {
   cli::SystemHostResolver resolver;
   cli::TraceCommandDeps deps;
   deps.resolver = &resolver;
-  // Reverse names through c-ares while probing; without a resolver, addresses only.
-  absl::StatusOr<std::unique_ptr<dns::AresPtrResolver>> ares = dns::AresPtrResolver::Create({});
+  // Reverse names through c-ares while probing; without a resolver, addresses only. Not for
+  // `-n` with a report format, which never looks a name up: c-ares starts a thread and reads
+  // the resolver configuration, a fixed cost of every short trace. (The screen can switch
+  // names on while it runs, so it always gets the resolver.)
+  const absl::StatusOr<cli::TraceCommandLine> command = cli::ParseTraceCommandLine(args);
+  const bool never_names = command.ok() && !command->output.dns && command->output.format_given &&
+                           command->output.format != cli::OutputFormat::kScreen;
+  absl::StatusOr<std::unique_ptr<dns::AresPtrResolver>> ares =
+      never_names ? absl::FailedPreconditionError("-n: no names")
+                  : dns::AresPtrResolver::Create({});
   std::optional<dns::ReverseDnsCache> names;
   if (ares.ok()) deps.names = &names.emplace(**ares, SystemClock::Get());
   deps.runner = LocalTraceRunner;
@@ -76,6 +85,8 @@ const Subcommand kSubcommands[] = {
     {"history", "list stored paired test runs", subcommands::RunHistoryMain},
     {"show", "print a stored run: pathpair show [--json] RUN_ID", subcommands::RunShowMain},
     {"diagnose", "diagnose a trace JSON file or a stored run", subcommands::RunDiagnoseMain},
+    {"serve", "run the fleet controller: scheduled paired tests (pathpair serve --help)",
+     subcommands::RunServeMain},
 };
 
 std::string Usage() {

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <thread>
 #include <utility>
 
@@ -76,10 +77,14 @@ constexpr char kTestFooter[] =
     "interrupted.";
 
 // The flags of `pathpair test`; whatever it does not know is left for the trace options.
-void DeclareFlags(CLI::App& app, TestFlags& flags) {
+// `scheduled`: for ParseScheduledTestOptions (--server is then not required: the schedule names
+// both ends).
+void DeclareFlags(CLI::App& app, TestFlags& flags, bool scheduled = false) {
   app.add_option("--client", flags.client, "client agent (default: this machine)")
       ->type_name("HOST:PORT");
-  app.add_option("--server", flags.server, "the server agent")->type_name("HOST:PORT")->required();
+  app.add_option("--server", flags.server, "the server agent")
+      ->type_name("HOST:PORT")
+      ->required(!scheduled);
   app.add_option("--target", flags.target, "forward target (default: the --server host)")
       ->type_name("ADDR");
   app.add_option("--reverse-target", flags.reverse_target,
@@ -535,6 +540,44 @@ absl::Status TestCommand(const std::vector<std::string>& args, TestCommandDeps& 
 }
 
 }  // namespace
+
+absl::StatusOr<ScheduledTestOptions> ParseScheduledTestOptions(
+    const std::vector<std::string>& args) {
+  CLI::App app(kTestDescription, "pathpair test");
+  TestFlags flags;
+  DeclareFlags(app, flags, /*scheduled=*/true);
+  std::ostringstream help;
+  PATHPAIR_ASSIGN_OR_RETURN(const bool go_on, ParseFlags(app, args, help));
+  if (!go_on) return absl::InvalidArgumentError("--help makes no sense in a schedule");
+  // Only what shapes the measurement: the ends come from the schedule, the connection from the
+  // config's security, and the results go to the database.
+  for (const CLI::Option* option : app.get_options()) {
+    const std::string name = option->get_name();
+    if (option->count() == 0 || name == "--no-oneway" || name == "--oneway-count") continue;
+    return absl::InvalidArgumentError(
+        absl::StrCat(name,
+                     " makes no sense in a schedule (ends, security and storage come "
+                     "from the config)"));
+  }
+  PATHPAIR_ASSIGN_OR_RETURN(const cli::TraceCommandLine trace, ParseTraceOptions(app.remaining()));
+  if (trace.output.format_given || !trace.output.export_text.empty() ||
+      !trace.output.export_html.empty() || !trace.hosts_file.empty() || trace.show_help ||
+      trace.show_version) {
+    return absl::InvalidArgumentError(
+        "output options (-r -w -j -C -x -l -p -t, exports, -F, --help) make no sense in a "
+        "schedule: runs go to the database");
+  }
+  if (trace.probe.target() != "pathpair-test-target") {
+    return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", trace.probe.target(),
+                                                   "': the schedule names both ends"));
+  }
+  ScheduledTestOptions options;
+  options.probe = trace.probe;
+  options.probe.clear_target();
+  options.oneway = !flags.no_oneway;
+  options.oneway_count = flags.oneway_count;
+  return options;
+}
 
 int RunTestCommand(const std::vector<std::string>& args, TestCommandDeps& deps, std::ostream& out,
                    std::ostream& err) {

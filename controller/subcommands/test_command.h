@@ -86,6 +86,18 @@ struct TestCommandDeps {
       run_screen;
 };
 
+// What a scheduled test (`pathpair serve`'s `options:`) sets: parsed by the same flag parser as
+// `pathpair test`, but only the measurement's options are allowed: the trace options (-c -i -u
+// -T -P -4 -6 -m -f -s -Q ...), --no-oneway and --oneway-count. The ends, the connection
+// flags, output formats and storage flags are InvalidArgument naming the flag.
+struct ScheduledTestOptions {
+  v1::ProbeOptions probe;  // target empty
+  bool oneway = true;
+  int64_t oneway_count = 0;
+};
+absl::StatusOr<ScheduledTestOptions> ParseScheduledTestOptions(
+    const std::vector<std::string>& args);
+
 // `args`: argv after "test". --help prints the usage on `out` and returns kExitOk.
 int RunTestCommand(const std::vector<std::string>& args, TestCommandDeps& deps, std::ostream& out,
                    std::ostream& err);

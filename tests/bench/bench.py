@@ -5,6 +5,7 @@ prints the same table.
 
     tests/bench/run.sh            # full run (about 10 minutes), writes docs/BENCHMARKS.md
     tests/bench/run.sh --smoke    # a short run (CI: ctest -R bench.smoke), no thresholds
+    tests/bench/run.sh --only agent --agent-traces 1000   # one figure, printed only
 
 Figures (issue 13):
   * RTT error against the wire: a tcpdump capture with nanosecond timestamps on the client's
@@ -69,9 +70,10 @@ def tool_argv(tool, target, extra):
 
 
 class Bench:
-    def __init__(self, topology, smoke):
+    def __init__(self, topology, smoke, pairs=0):
         self.t = topology
         self.smoke = smoke
+        self.pairs = pairs or (1 if smoke else 3)
         self.client = topology.namespace("client")
         self.server = topology.namespace("server")
         self.target = topology.chain["server"]["ipv4"]
@@ -139,7 +141,7 @@ class Bench:
 
     def rtt_figures(self, loaded):
         count, interval = (20, 0.05) if self.smoke else (100, 0.01)
-        pairs = 1 if self.smoke else 3
+        pairs = self.pairs
         loops = []
         if loaded:
             loops = [subprocess.Popen(["sh", "-c", "while :; do :; done"])
@@ -162,7 +164,7 @@ class Bench:
     # --- CPU per probe and peak RSS ---------------------------------------------------------
 
     def cpu_figures(self, count, interval):
-        pairs = 1 if self.smoke else 3
+        pairs = self.pairs
         ratios, cpu, rss = [], {t: [] for t in TOOLS}, {t: [] for t in TOOLS}
         for _ in range(pairs):
             seconds = {}
@@ -173,6 +175,8 @@ class Bench:
                 cpu[tool].append(used / (count * self.hops) * 1e6)
                 rss[tool].append(maxrss / 1024.0)
             ratios.append(seconds["pathpair"] / seconds["mtr"] if seconds["mtr"] else float("nan"))
+            print("bench: CPU per probe at -c %d -i %g: pathpair %.1f µs, mtr %.1f µs" % (
+                count, interval, cpu["pathpair"][-1], cpu["mtr"][-1]), file=sys.stderr)
         return median(ratios), {t: median(v) for t, v in cpu.items()}, \
             {t: median(v) for t, v in rss.items()}
 
@@ -333,12 +337,28 @@ def fmt(value, digits=1):
     return "n/a" if value != value else ("%.*f" % (digits, value))
 
 
+# The parts of the suite, for --only (e.g. `--only cpu` while working on CPU per probe).
+PARTS = ("rtt", "cpu", "first", "paired", "agent")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--smoke", action="store_true", help="short run, for CI")
-    parser.add_argument("--out", default=os.path.join(ROOT, "docs", "BENCHMARKS.md"))
+    parser.add_argument("--out", help="where to write the table (default docs/BENCHMARKS.md)")
     parser.add_argument("--load-note", default="", help="what else loaded the machine")
+    parser.add_argument("--only", choices=PARTS, action="append",
+                        help="measure only this part (repeatable); the table is printed, and "
+                        "written only with --out")
+    parser.add_argument("--pairs", type=int, default=0,
+                        help="A B pairs per figure (default 3, 1 with --smoke)")
+    parser.add_argument("--agent-traces", type=int, action="append", metavar="N",
+                        help="the agent figures for N traces only (repeatable; default 10, 100 "
+                        "and 1000, 10 with --smoke)")
     args = parser.parse_args()
+    if any(n < 1 for n in args.agent_traces or []):
+        parser.error("--agent-traces: N must be at least 1")
+    parts = set(args.only or PARTS)
+    out = args.out or (None if args.only else os.path.join(ROOT, "docs", "BENCHMARKS.md"))
     if os.geteuid() != 0:
         print("bench: needs root (network namespaces)", file=sys.stderr)
         return 77
@@ -348,65 +368,70 @@ def main():
     started = time.time()
     load_before = os.getloadavg()
     with topo.Topology(spec) as t:
-        b = Bench(t, args.smoke)
-        idle = b.rtt_figures(loaded=False)
-        loaded = b.rtt_figures(loaded=True)
-        for label, figures in (("idle", idle), ("%d busy loops" % (2 * (os.cpu_count() or 1)),
-                                                 loaded)):
-            pp, mtr = figures["pathpair"], figures["mtr"]
-            goal = "p50 and p99 within ±5 and ±20 µs" if label != "idle" else ""
-            rows.append(("\\|RTT error\\| p50 / p99 / max (µs), " + label,
-                         "%s / %s / %s" % (fmt(pp[0]), fmt(pp[1]), fmt(pp[2])),
-                         "%s / %s / %s" % (fmt(mtr[0]), fmt(mtr[1]), fmt(mtr[2])), "", goal))
-            rows.append(("Probes matched to the wire, " + label, "%.1f%%" % (100 * pp[3]),
-                         "%.1f%%" % (100 * mtr[3]), "", "≥ 99%" if goal else ""))
-        rates = [(30, 0.01)] if args.smoke else [(300, 0.01), (1000, 0.001)]
-        rss = None
-        for count, interval in rates:
-            ratio, cpu, rss_run = b.cpu_figures(count, interval)
-            rss = rss or rss_run
-            rows.append(("CPU per probe (µs user+sys), -c %d -i %g" % (count, interval),
-                         fmt(cpu["pathpair"]), fmt(cpu["mtr"]), fmt(ratio, 2), "ratio ≤ 0.2"))
-        rows.append(("Peak RSS (MiB)", fmt(rss["pathpair"]), fmt(rss["mtr"]),
-                     fmt(rss["pathpair"] / rss["mtr"], 2), ""))
-        firsts = {tool: [] for tool in TOOLS}
-        for _ in range(1 if args.smoke else 3):
-            for tool in TOOLS:
-                firsts[tool].append(b.first_full_list(tool))
-        rows.append(("Time to the first full hop list (ms)", fmt(1000 * median(firsts["pathpair"])),
-                     fmt(1000 * median(firsts["mtr"])), "", ""))
-        # pathpair test needs an agent at each end.
-        agents = [subprocess.Popen(b.ns(node, [AGENT, "--listen", "0.0.0.0:%d" % AGENT_PORT]
-                                        + agent_token.AGENT_ARGS), stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL) for node in (b.client, b.server)]
-        try:
-            wait_listening(b.ns(b.client, []), AGENT_PORT)
-            wait_listening(b.ns(b.server, []), AGENT_PORT)
-            variants = (("", []), (", --no-oneway", ["--no-oneway"]))
-            runs = {label: [b.paired_overhead(extra) for _ in range(1 if args.smoke else 3)]
-                    for label, extra in variants}
-        finally:
-            for agent in agents:
-                agent.terminate()
-                agent.wait()
-        for label, _ in variants:
-            walls = [1000 * wall for wall, _, _ in runs[label]]
-            traces = [1000 * trace for _, trace, _ in runs[label]]
-            sent = min(oneway for _, _, oneway in runs[label])
-            rows.append(("`pathpair test -c 5 -i 0.1%s` overhead (ms): wall %s − trace %s%s" % (
-                label, fmt(median(walls), 0), fmt(median(traces), 0),
-                "; %d one-way packets each way" % sent if sent else ""),
-                fmt(median([w - tr for w, tr in zip(walls, traces)]), 0), "", "", "≤ 200 ms"))
-        for n in ((10,) if args.smoke else (10, 100, 1000)):
-            window = 5 if args.smoke else 20
-            a = b.agent_figures(n, window)
-            goal = n == 1000
-            rows.append(("Agent, %d traces: CPU (%% of a core)" % n, fmt(a["cpu_percent"]), "",
-                         "", "< 25%" if goal else ""))
-            rows.append(("Agent, %d traces: RSS (MiB)" % n, fmt(a["rss_mib"]), "", "",
-                         "< 64 MiB" if goal else ""))
-            rows.append(("Agent, %d traces: updates per stream per second" % n,
-                         fmt(a["updates_per_stream_s"], 2), "", "", "≈ 1" if goal else ""))
+        b = Bench(t, args.smoke, args.pairs)
+        if "rtt" in parts:
+            idle = b.rtt_figures(loaded=False)
+            loaded = b.rtt_figures(loaded=True)
+            for label, figures in (("idle", idle), ("%d busy loops" % (2 * (os.cpu_count() or 1)),
+                                                     loaded)):
+                pp, mtr = figures["pathpair"], figures["mtr"]
+                goal = "p50 and p99 within ±5 and ±20 µs" if label != "idle" else ""
+                rows.append(("\\|RTT error\\| p50 / p99 / max (µs), " + label,
+                             "%s / %s / %s" % (fmt(pp[0]), fmt(pp[1]), fmt(pp[2])),
+                             "%s / %s / %s" % (fmt(mtr[0]), fmt(mtr[1]), fmt(mtr[2])), "", goal))
+                rows.append(("Probes matched to the wire, " + label, "%.1f%%" % (100 * pp[3]),
+                             "%.1f%%" % (100 * mtr[3]), "", "≥ 99%" if goal else ""))
+        if "cpu" in parts:
+            rates = [(30, 0.01)] if args.smoke else [(300, 0.01), (1000, 0.001)]
+            rss = None
+            for count, interval in rates:
+                ratio, cpu, rss_run = b.cpu_figures(count, interval)
+                rss = rss or rss_run
+                rows.append(("CPU per probe (µs user+sys), -c %d -i %g" % (count, interval),
+                             fmt(cpu["pathpair"]), fmt(cpu["mtr"]), fmt(ratio, 2), "ratio ≤ 0.2"))
+            rows.append(("Peak RSS (MiB)", fmt(rss["pathpair"]), fmt(rss["mtr"]),
+                         fmt(rss["pathpair"] / rss["mtr"], 2), ""))
+        if "first" in parts:
+            firsts = {tool: [] for tool in TOOLS}
+            for _ in range(b.pairs):
+                for tool in TOOLS:
+                    firsts[tool].append(b.first_full_list(tool))
+            rows.append(("Time to the first full hop list (ms)", fmt(1000 * median(firsts["pathpair"])),
+                         fmt(1000 * median(firsts["mtr"])), "", ""))
+        if "paired" in parts:
+            # pathpair test needs an agent at each end.
+            agents = [subprocess.Popen(b.ns(node, [AGENT, "--listen", "0.0.0.0:%d" % AGENT_PORT]
+                                            + agent_token.AGENT_ARGS), stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL) for node in (b.client, b.server)]
+            try:
+                wait_listening(b.ns(b.client, []), AGENT_PORT)
+                wait_listening(b.ns(b.server, []), AGENT_PORT)
+                variants = (("", []), (", --no-oneway", ["--no-oneway"]))
+                runs = {label: [b.paired_overhead(extra) for _ in range(b.pairs)]
+                        for label, extra in variants}
+            finally:
+                for agent in agents:
+                    agent.terminate()
+                    agent.wait()
+            for label, _ in variants:
+                walls = [1000 * wall for wall, _, _ in runs[label]]
+                traces = [1000 * trace for _, trace, _ in runs[label]]
+                sent = min(oneway for _, _, oneway in runs[label])
+                rows.append(("`pathpair test -c 5 -i 0.1%s` overhead (ms): wall %s − trace %s%s" % (
+                    label, fmt(median(walls), 0), fmt(median(traces), 0),
+                    "; %d one-way packets each way" % sent if sent else ""),
+                    fmt(median([w - tr for w, tr in zip(walls, traces)]), 0), "", "", "≤ 200 ms"))
+        if "agent" in parts:
+            for n in args.agent_traces or ((10,) if args.smoke else (10, 100, 1000)):
+                window = 5 if args.smoke else 20
+                a = b.agent_figures(n, window)
+                goal = n == 1000
+                rows.append(("Agent, %d traces: CPU (%% of a core)" % n, fmt(a["cpu_percent"]), "",
+                             "", "< 25%" if goal else ""))
+                rows.append(("Agent, %d traces: RSS (MiB)" % n, fmt(a["rss_mib"]), "", "",
+                             "< 64 MiB" if goal else ""))
+                rows.append(("Agent, %d traces: updates per stream per second" % n,
+                             fmt(a["updates_per_stream_s"], 2), "", "", "≈ 1" if goal else ""))
     load_after = os.getloadavg()
     table = ["| Figure | pathpair | mtr | pathpair / mtr | Goal |", "|---|---|---|---|---|"]
     table += ["| %s |" % " | ".join(row) for row in rows]
@@ -414,14 +439,16 @@ def main():
         "Taken %s UTC on %s (%d cores, kernel %s), %s run, %.0f s. Load average before/after: "
         "%.2f / %.2f.%s" % (
             time.strftime("%Y-%m-%d %H:%M", time.gmtime(started)), socket.gethostname(),
-            os.cpu_count() or 0, platform.release(), "smoke" if args.smoke else "full",
+            os.cpu_count() or 0, platform.release(), ("smoke" if args.smoke else "full") + (
+                " (%s only)" % ", ".join(sorted(parts)) if args.only else ""),
             time.time() - started, load_before[0], load_after[0],
             (" " + args.load_note) if args.load_note else ""),
         "",
     ]
     text = "\n".join(header + table) + "\n"
     print(text)
-    write_table(args.out, text)
+    if out:
+        write_table(out, text)
     return 0
 
 

@@ -3,6 +3,7 @@
 # against mtr and writes docs/BENCHMARKS.md (prints the same table).
 #
 # Usage: tests/bench/run.sh (runs itself through sudo when not root) [--smoke] [--out FILE] [--load-note TEXT]
+#        [--only rtt|cpu|first|paired|agent]... [--pairs N] [--agent-traces N]...
 # Environment: BUILD_DIR (default build).
 set -euo pipefail
 source "$(dirname "$0")/../../deploy/as-root.sh"

@@ -366,6 +366,34 @@ TEST(TraceEngineTest, EcmpRespondersKeepSeparateCounts) {
   EXPECT_EQ(hop.rtt.worst, absl::Milliseconds(30));
 }
 
+// A hop's statistics are those of every reply at its TTL, in arrival order, also when its second
+// responder shows up only after the first one answered a few times (the engine keeps a hop's
+// own statistics apart from its responder's only from then on).
+TEST(TraceEngineTest, HopStatisticsCoverEveryReplyWhenASecondResponderAppears) {
+  FakeHop ecmp;
+  ecmp.responders = {kR2, kR2, kR2, kR2b};  // kR2b answers probes 3 and 7
+  ecmp.delay_of = [](int n) { return absl::Milliseconds(10 + 3 * n) + absl::Microseconds(n * n); };
+  Harness h(Config(8), {Router(kR1), ecmp});
+  TraceResult result = h.Run();
+  ASSERT_THAT(result.hops, SizeIs(3));
+  RttAccumulator every_reply, first_responder;
+  for (int n = 0; n < 8; ++n) {
+    every_reply.Add(ecmp.delay_of(n));
+    if (n % 4 != 3) first_responder.Add(ecmp.delay_of(n));
+  }
+  const HopResult& hop = result.hops[1];
+  ASSERT_THAT(hop.responders, SizeIs(2));
+  EXPECT_EQ(hop.rtt, every_reply.Summary());
+  EXPECT_EQ(hop.responders[0].address, kR2);
+  EXPECT_EQ(hop.responders[0].rtt, first_responder.Summary());
+  EXPECT_EQ(hop.responders[1].rtt.count, 2);
+  // A hop with one responder: the same statistics as that responder.
+  const HopResult& single = result.hops[0];
+  ASSERT_THAT(single.responders, SizeIs(1));
+  EXPECT_EQ(single.rtt.count, 8);
+  EXPECT_EQ(single.rtt, single.responders[0].rtt);
+}
+
 // A flow-hashing load balancer at TTL 2 with three branches: one flow (Paris, the default)
 // always takes one branch; four flows, used round-robin by rounds, show every branch.
 TEST(TraceEngineTest, SeveralFlowsRevealFlowHashEcmpBranches) {

@@ -32,6 +32,7 @@
 namespace pathpair::cli {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
@@ -405,6 +406,22 @@ TEST(TraceOutputsTest, NamesAreLookedUpWhileProbing) {
   ASSERT_EQ(h.Run({"-r", "pathtest"}), kExitOk) << h.err.str();
   ASSERT_EQ(calls_at_snapshot.size(), 1u);
   EXPECT_EQ(calls_at_snapshot[0], 2);  // both lookups started before the trace ended
+}
+
+// A snapshot per round costs a copy of every hop's statistics: the runner is asked for them only
+// when something uses them while probing (names, AS lookups, --split's live lines).
+TEST(TraceOutputsTest, SnapshotsOnlyWhenSomethingUsesThemWhileProbing) {
+  Harness h;
+  std::vector<bool> asked;
+  TraceRunner inner = h.deps.runner;
+  h.deps.runner = [&](const v1::ProbeOptions& o, const IpAddress& t, const TraceHooks& hooks) {
+    asked.push_back(static_cast<bool>(hooks.on_snapshot));
+    return inner(o, t, hooks);
+  };
+  ASSERT_EQ(h.Run({"-n", "-r", "pathtest"}), kExitOk) << h.err.str();
+  ASSERT_EQ(h.Run({"-r", "pathtest"}), kExitOk) << h.err.str();
+  ASSERT_EQ(h.Run({"-n", "-p", "pathtest"}), kExitOk) << h.err.str();
+  EXPECT_THAT(asked, ElementsAre(false, true, true));
 }
 
 }  // namespace
