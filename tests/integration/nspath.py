@@ -200,6 +200,17 @@ def wait_for_port(node, address, port, proc, log, timeout=10):
 SKIP_EXIT_CODE = 77  # ctest's SKIP_RETURN_CODE for these tests
 
 
+def stop_processes(procs, logs=()):
+    """Kills the processes still running, reaps them all and closes their log files (a test's
+    teardown, also after a failure)."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+    for log in logs:
+        log.close()
+
+
 def pathpair_binary():
     """The pathpair executable under test: $PATHPAIR_BIN (set by ctest)."""
     path = os.environ.get("PATHPAIR_BIN", "")

@@ -127,12 +127,7 @@ class Agents:
         nspath.wait_for_port(node, address, AGENT_PORT, proc, log)
 
     def __exit__(self, *exc):
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-        for log in self.logs:
-            log.close()
+        nspath.stop_processes(self.procs, self.logs)
         return False
 
 

@@ -19,6 +19,7 @@ the other keeps the schedule.
 
 Needs root (exit 77 otherwise). Environment: PATHPAIR_BIN, PATHPAIR_AGENT_BIN, PATHPAIR_TOPO_BIN.
 """
+import calendar
 import os
 import random
 import re
@@ -38,6 +39,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "topo"))
 sys.path.insert(0, os.path.join(HERE, "..", "common"))
 import agent_token  # noqa: E402
+import nspath  # noqa: E402
 import pg_server  # noqa: E402
 from test_paired import AGENT, AGENT_PORT, PATHPAIR, start_agent  # noqa: E402
 from test_paired_acceptance import LinuxPath  # noqa: E402
@@ -171,12 +173,7 @@ table ip filter {
         self.agents.append(start_agent(self.ns["hq"], WAN_HQ, log))
 
     def close(self):
-        for proc in self.agents:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-        for log in self.logs:
-            log.close()
+        nspath.stop_processes(self.agents, self.logs)
         subprocess.run(["ip", "link", "del", self.root_link], capture_output=True)
         for ns in self.ns.values():
             subprocess.run(["ip", "netns", "del", ns], capture_output=True)
@@ -403,6 +400,7 @@ class SqliteFleetTest(FleetChecks, unittest.TestCase):
                 self.check_each_slot_ran_once(runs)
                 self.check_metrics(replica)
                 self.check_report(replica, runs[0]["run_id"])
+                self.check_agent_down_then_back(replica, path)
                 for run in runs:
                     self.assertEqual((run["client"], run["server"], run["status"]),
                                      ("client", "server", "complete"))
@@ -410,6 +408,32 @@ class SqliteFleetTest(FleetChecks, unittest.TestCase):
                 self.check_stop_records_the_running_test(replica)
             finally:
                 replica.stop(signal.SIGKILL)
+
+    def check_agent_down_then_back(self, replica, path):
+        """An agent that is down: its test's run is stored, not complete, with the reason in the
+        log; once the agent is back, the test's next runs complete again."""
+        server = path.agents[1]
+        server.kill()
+        server.wait()
+        down_at = time.time()
+        run = self.wait_for_run_after(replica, down_at, ("partial", "failed"))
+        self.assertRegex(replica.output(),
+                         r"event=run_done .*run=%s .*error=" % re.escape(run["run_id"]))
+        path.start_agent("server")
+        back_at = time.time()
+        self.wait_for_run_after(replica, back_at, ("complete",))
+
+    def wait_for_run_after(self, replica, after_unix_s, statuses):
+        """The first listed run that started after `after_unix_s` with one of `statuses`."""
+        deadline = time.monotonic() + 3 * SLOT_S
+        while time.monotonic() < deadline:
+            for run in runs_listed(replica):
+                started = calendar.timegm(time.strptime(run["start"][:19], "%Y-%m-%dT%H:%M:%S"))
+                if started >= after_unix_s and run["status"] in statuses:
+                    return run
+            time.sleep(0.5)
+        raise AssertionError("no %s run after %s: %s\n%s" % (
+            statuses, after_unix_s, runs_listed(replica), replica.output()))
 
     def check_reload(self, replica, config):
         """SIGHUP: a bad config is logged and the old one kept; a good one is taken."""

@@ -43,6 +43,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "topo"))
 import agent_token  # noqa: E402
+import nspath  # noqa: E402
 import binomial  # noqa: E402
 from oneway_clock_checks import assert_latency_direction, findings, oneway_figures  # noqa: E402
 from test_paired import AGENT_PORT, PATHPAIR, Netsim, scenario, start_agent  # noqa: E402
@@ -101,12 +102,7 @@ class LinuxPath:
                                        self.topology.management(side)["address"], log))
 
     def close(self):
-        for proc in self.agents:
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-        for log in self.logs:
-            log.close()
+        nspath.stop_processes(self.agents, self.logs)
         self.topology.close()
 
     def __enter__(self):
