@@ -169,6 +169,9 @@ absl::StatusOr<std::string> RunSlot(const ScheduledTest& test, const FleetConfig
     plan.oneway = test.options.oneway;
     plan.oneway_count = test.options.oneway_count;
     plan.insecure = config.security.insecure;
+    // Another controller (or replica) may hold an agent's limits for a moment: wait for it
+    // within the slot rather than record a refusal at once.
+    plan.busy_wait = std::min(test.every / 4, absl::Seconds(30));
     // A dial-in agent accepts no connection: the other end must (paired/orchestrator.h).
     plan.client_behind_nat = client_agent.dial_in;
     plan.server_behind_nat = server_agent.dial_in;
