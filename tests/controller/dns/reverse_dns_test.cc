@@ -195,7 +195,9 @@ class PtrServer {
 };
 
 TEST(AresPtrResolverTest, RealLookupsAgainstALocalServer) {
-  PtrServer server({"198.51.100.2=r1.example.net", "2001:db8::7=v6.example.net",
+  // Every answer waits a little, so that the first Peeks see lookups still running even when a
+  // sanitizer build on a loaded machine takes a while between them.
+  PtrServer server({"198.51.100.2=r1.example.net:0.5", "2001:db8::7=v6.example.net:0.5",
                     "198.51.100.9=slow.example.net:1.5"});
   ASSERT_GT(server.port(), 0);
   AresPtrResolver::Options options;
