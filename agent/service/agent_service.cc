@@ -314,12 +314,17 @@ absl::StatusOr<AgentService::Release> AgentService::ReserveOneWay(const std::str
                                                      ": limit ", config_.max_oneway_per_client,
                                                      " per client"));
   }
-  ++running_oneway_;
-  ++usage.oneway;
-  return ReleaseOnce([this, client] {
+  return Hold(&running_oneway_, &ClientUsage::oneway, client);
+}
+
+AgentService::Release AgentService::Hold(int* running, int ClientUsage::*held,
+                                         const std::string& client) {
+  ++*running;
+  ++(usage_[client].*held);
+  return ReleaseOnce([this, running, held, client] {
     absl::MutexLock release_lock(&capacity_mu_);
-    --running_oneway_;
-    --usage_[client].oneway;
+    --*running;
+    --(usage_[client].*held);
     ForgetIdleClient(client);
   });
 }
@@ -373,14 +378,7 @@ absl::StatusOr<AgentService::Release> AgentService::ReserveReflectPeer(const std
     return absl::ResourceExhaustedError(absl::StrCat(
         "ReflectPeer rate limit: ", config_.reflect_peer_per_minute, " calls per minute"));
   }
-  ++running_reflect_peer_;
-  ++usage.reflect_peer;
-  return ReleaseOnce([this, client] {
-    absl::MutexLock release_lock(&capacity_mu_);
-    --running_reflect_peer_;
-    --usage_[client].reflect_peer;
-    ForgetIdleClient(client);
-  });
+  return Hold(&running_reflect_peer_, &ClientUsage::reflect_peer, client);
 }
 
 grpc::ServerUnaryReactor* AgentService::Info(grpc::CallbackServerContext* context,

@@ -181,6 +181,10 @@ class AgentService final : public v1::Agent::CallbackService {
   bool TakeToken(RateBucket& bucket, double per_minute) ABSL_EXCLUSIVE_LOCKS_REQUIRED(capacity_mu_);
   // Drops `client`'s entries once it holds nothing.
   void ForgetIdleClient(const std::string& client) ABSL_EXCLUSIVE_LOCKS_REQUIRED(capacity_mu_);
+  // Once every limit has passed: counts one more in `*running` and in the client's `held`
+  // field; the release (safe to call more than once) counts both back.
+  Release Hold(int* running, int ClientUsage::*held, const std::string& client)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(capacity_mu_);
 
   absl::Mutex capacity_mu_;
   int running_traces_ ABSL_GUARDED_BY(capacity_mu_) = 0;
