@@ -693,10 +693,14 @@ absl::StatusOr<v1::PairedRun> RunPairedTest(const PairedTestPlan& plan, Endpoint
     initial.rounds_wanted = plan.probe.count();
     initial.oneway_packets_wanted = plan.oneway ? requests.client_oneway.count() : 0;
     monitor.emplace(std::move(initial), deps, progress);
+    const bool stop_all_if_refused = busy.MayRetry();
     outcomes = FollowSessions(requests, plan.oneway, client, server, *monitor, cancel,
-                              /*stop_all_if_refused=*/busy.MayRetry());
+                              stop_all_if_refused);
     const std::optional<absl::Status> refusal = SessionRefusal(outcomes, *monitor);
-    if (!refusal.has_value() || !busy.WaitAfter(*refusal)) break;
+    if (!refusal.has_value()) break;
+    // The wait ran out during an attempt that had stopped its other sessions: one last attempt
+    // lets them run, so that the refusal stands beside whatever could be measured.
+    if (!busy.WaitAfter(*refusal) && !stop_all_if_refused) break;
   }
 
   run.set_interrupted(cancel.cancelled());
